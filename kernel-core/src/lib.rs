@@ -1,0 +1,1 @@
+//! Sans-IO microkernel core (work in progress).

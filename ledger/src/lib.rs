@@ -1,0 +1,1 @@
+//! Usage settlement (work in progress).

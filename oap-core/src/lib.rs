@@ -1,0 +1,1 @@
+//! Sans-IO core of OAP/1 (work in progress).
