@@ -1,0 +1,103 @@
+//! A decoder that owns a bounded buffer, for hosts that push arbitrary chunks.
+
+use bytes::BytesMut;
+
+use super::{DecodeError, Frame, FrameDecoder, FrameHeader};
+use crate::limits::HEADER_LEN;
+
+/// Incremental decoder with its own buffer, fed arbitrary chunks of input.
+///
+/// It takes from each input only the bytes that belong to the frame being
+/// assembled, so its buffer never holds more than `max_frame + 6` bytes no
+/// matter how much the caller pushes at once. The caller loops:
+///
+/// ```
+/// # use oap_core::frame::StreamDecoder;
+/// # let bytes_read: &[u8] = &[1, 4, 0, 0, 0, 0];
+/// let mut dec = StreamDecoder::default();
+/// let mut input = bytes_read;
+/// while let Some(frame) = dec.feed(&mut input)? {
+///     println!("{}", frame.typ);
+/// }
+/// assert!(input.is_empty()); // all bytes taken, partial frame kept inside
+/// # Ok::<(), oap_core::frame::DecodeError>(())
+/// ```
+///
+/// `feed` returns `Ok(None)` only once `input` is exhausted; at end of stream
+/// call [`StreamDecoder::finish`] to learn whether a frame was cut short.
+#[derive(Debug, Clone, Default)]
+pub struct StreamDecoder {
+    decoder: FrameDecoder,
+    buf: BytesMut,
+    header: Option<FrameHeader>,
+}
+
+impl StreamDecoder {
+    /// A stream decoder that refuses payloads above `max_frame`.
+    pub fn with_max_frame(max_frame: u32) -> Self {
+        Self {
+            decoder: FrameDecoder::with_max_frame(max_frame),
+            ..Self::default()
+        }
+    }
+
+    /// The largest payload accepted.
+    pub fn max_frame(&self) -> u32 {
+        self.decoder.max_frame()
+    }
+
+    /// Changes `max_frame` for every header not yet parsed.
+    pub fn set_max_frame(&mut self, max_frame: u32) {
+        self.decoder.set_max_frame(max_frame);
+    }
+
+    /// Bytes currently held for an incomplete frame.
+    pub fn buffered(&self) -> usize {
+        self.buf.len()
+    }
+
+    /// Takes bytes from the front of `input` (advancing it) until one frame
+    /// is complete or `input` is empty.
+    pub fn feed(&mut self, input: &mut &[u8]) -> Result<Option<Frame>, DecodeError> {
+        if let Some(e) = self.decoder.error() {
+            return Err(e);
+        }
+        loop {
+            let want = match self.header {
+                Some(h) => h.frame_len(),
+                None => HEADER_LEN,
+            };
+            let take = (want - self.buf.len()).min(input.len());
+            let (head, rest) = input.split_at(take);
+            self.buf.extend_from_slice(head);
+            *input = rest;
+            if self.buf.len() < want {
+                return Ok(None);
+            }
+            if self.header.is_none() {
+                let Some(h) = self.decoder.peek_header(&self.buf)? else {
+                    return Ok(None);
+                };
+                self.buf.reserve(h.len as usize);
+                self.header = Some(h);
+                continue;
+            }
+            self.header = None;
+            return self.decoder.decode(&mut self.buf);
+        }
+    }
+
+    /// Declares end of stream: an error if a frame was left incomplete.
+    pub fn finish(&mut self) -> Result<(), DecodeError> {
+        if let Some(e) = self.decoder.error() {
+            return Err(e);
+        }
+        if self.buf.is_empty() {
+            Ok(())
+        } else {
+            Err(self.decoder.latch(DecodeError::Truncated {
+                buffered: self.buf.len(),
+            }))
+        }
+    }
+}

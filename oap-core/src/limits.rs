@@ -1,0 +1,34 @@
+//! Protocol-wide defaults and hard limits.
+//!
+//! These are the values a peer assumes before the HELLO exchange and the
+//! ceilings that negotiation may never exceed.
+
+/// Protocol version carried in byte 0 of every frame.
+pub const OAP_VERSION: u8 = 1;
+
+/// Size of the fixed frame header: `ver:u8 | typ:u8 | len:u32 BE`.
+pub const HEADER_LEN: usize = 6;
+
+/// Default and ceiling of `max_frame`: the largest payload (header excluded)
+/// a peer accepts, 1 MiB. Negotiation may only lower it, unless both ends are
+/// configured out of band to allow more.
+pub const DEFAULT_MAX_FRAME: u32 = 1024 * 1024;
+
+/// Storage streaming chunk: the body size a sender puts in one DATA frame when
+/// streaming a large object. An implementation detail of the object store,
+/// deliberately distinct from `max_frame`.
+pub const STORAGE_CHUNK: usize = 64 * 1024;
+
+/// Initial per-request credit in DATA body bytes granted by the first ACK.
+pub const DEFAULT_CREDIT: u64 = 64 * 1024;
+
+/// Default cap on concurrently open requests per connection.
+pub const DEFAULT_MAX_INFLIGHT: u32 = 32;
+
+/// Largest control (JSON) payload accepted, well below `max_frame`: control
+/// frames are small, and capping them bounds JSON parsing work.
+pub const MAX_CONTROL_JSON: usize = 64 * 1024;
+
+/// Deepest JSON nesting accepted in any payload. Real payloads are flat; the
+/// bound exists so a hostile `[[[[...` costs a scan, never a deep recursion.
+pub const MAX_JSON_DEPTH: usize = 16;

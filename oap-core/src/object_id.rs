@@ -1,0 +1,102 @@
+//! Object addressing: `b3:<64 lowercase hex>`, the BLAKE3-256 of the
+//! plaintext object.
+//!
+//! A full [`ObjectId`] is the only thing that verifies bytes. A truncated
+//! [`ObjectIdPrefix`] may route a request, never vouch for content.
+
+mod hasher;
+mod parse;
+mod prefix;
+
+pub use hasher::ObjectHasher;
+pub use parse::ObjectIdError;
+pub use prefix::ObjectIdPrefix;
+
+use std::fmt;
+use std::str::FromStr;
+
+/// The scheme prefix of every object id.
+pub const SCHEME: &str = "b3:";
+
+/// Length of the hex digest in an object id.
+pub const HEX_LEN: usize = 64;
+
+/// A BLAKE3-256 object id.
+///
+/// Displays and serialises as `b3:<64 lowercase hex>`; parsing accepts only
+/// that form (see [`ObjectIdError`] for what is refused and why).
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+pub struct ObjectId(blake3::Hash);
+
+impl ObjectId {
+    /// The id of `data`.
+    pub fn of(data: &[u8]) -> Self {
+        Self(blake3::hash(data))
+    }
+
+    /// Wraps a raw 32-byte digest.
+    pub fn from_bytes(bytes: [u8; 32]) -> Self {
+        Self(blake3::Hash::from_bytes(bytes))
+    }
+
+    /// The raw 32-byte digest.
+    pub fn as_bytes(&self) -> &[u8; 32] {
+        self.0.as_bytes()
+    }
+
+    /// Whether `data` hashes to this id. The digest comparison is constant
+    /// time, so a forger learns nothing from how long a rejection takes.
+    pub fn verify(&self, data: &[u8]) -> bool {
+        blake3::hash(data) == self.0
+    }
+
+    /// Constant-time comparison with a digest computed elsewhere (e.g. by an
+    /// [`ObjectHasher`]).
+    pub fn matches(&self, other: &ObjectId) -> bool {
+        self.0 == other.0
+    }
+
+    /// The 64 lowercase hex digits, without the scheme.
+    pub fn to_hex(&self) -> String {
+        self.0.to_hex().to_string()
+    }
+}
+
+impl fmt::Display for ObjectId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{SCHEME}{}", self.0.to_hex())
+    }
+}
+
+impl fmt::Debug for ObjectId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "ObjectId({self})")
+    }
+}
+
+impl FromStr for ObjectId {
+    type Err = ObjectIdError;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let hex = parse::strip_scheme(s)?;
+        if hex.len() != HEX_LEN {
+            return Err(ObjectIdError::WrongLength { len: hex.len() });
+        }
+        let mut out = [0u8; 32];
+        parse::decode_hex(hex, &mut out)?;
+        Ok(Self::from_bytes(out))
+    }
+}
+
+impl serde::Serialize for ObjectId {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for ObjectId {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = <std::borrow::Cow<'de, str>>::deserialize(d)?;
+        s.parse().map_err(serde::de::Error::custom)
+    }
+}

@@ -1,0 +1,26 @@
+//! Typed payloads of the six frame types.
+//!
+//! Control frames (HELLO, START, END, ACK, ERROR) carry UTF-8 JSON; DATA
+//! carries `[u16 header_len BE][JSON header][raw body]`. Unknown JSON fields
+//! are ignored so later versions can add fields, and the payload shapes of
+//! the original RustyOnions codec (`{"hello":"oap/1"}`, `{"topic":…}`,
+//! `{"credit":N}`, `{"code":…,"msg":…}`) decode as they are.
+//!
+//! All JSON goes through a bounded parser: size and nesting are checked
+//! before serde sees a byte.
+
+mod control;
+mod data;
+mod error;
+mod error_code;
+mod json;
+mod messages;
+
+pub use control::ControlPayload;
+pub use data::{
+    DataFrameError, DataFrameParts, DataHeader, data_frame, data_frame_parts, decode_data_bytes,
+    decode_data_payload, encode_data_payload, pack_data_raw, unpack_data_raw,
+};
+pub use error::PayloadError;
+pub use error_code::ErrorCode;
+pub use messages::{Ack, End, ErrorEnvelope, Hello, PROTOCOL_NAME, Start};

@@ -1,0 +1,38 @@
+//! The common encode/decode path of JSON control payloads.
+
+use bytes::Bytes;
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+
+use super::{PayloadError, json};
+use crate::frame::{Frame, FrameType};
+
+/// A JSON payload of one control frame type.
+pub trait ControlPayload: Serialize + DeserializeOwned {
+    /// The frame type that carries this payload.
+    const FRAME_TYPE: FrameType;
+
+    /// Whether an empty payload stands for `{}` (the original codec sent END
+    /// with no payload at all).
+    const EMPTY_IS_DEFAULT: bool = false;
+
+    /// Parses a payload with the size and nesting bounds applied.
+    fn decode(payload: &[u8]) -> Result<Self, PayloadError> {
+        if Self::EMPTY_IS_DEFAULT && payload.is_empty() {
+            return json::from_slice_bounded(b"{}");
+        }
+        json::from_slice_bounded(payload)
+    }
+
+    /// Serialises to JSON bytes.
+    fn encode(&self) -> Bytes {
+        // Serialising these plain structs cannot fail: no maps with
+        // non-string keys, no custom serialisers that error.
+        Bytes::from(serde_json::to_vec(self).unwrap_or_default())
+    }
+
+    /// The frame carrying this payload.
+    fn to_frame(&self) -> Frame {
+        Frame::new(Self::FRAME_TYPE, self.encode())
+    }
+}

@@ -1,0 +1,184 @@
+//! DATA packing: `[u16 header_len BE][JSON header][raw body]`.
+
+use bytes::{BufMut, Bytes, BytesMut};
+use serde::{Deserialize, Serialize};
+
+use super::{PayloadError, json};
+use crate::frame::{EncodeError, Frame, FrameEncoder, FrameType};
+use crate::object_id::ObjectId;
+
+/// The JSON header of a DATA frame.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DataHeader {
+    /// The whole object's id (not this frame's body alone, unless the frame
+    /// is the whole object).
+    pub obj: ObjectId,
+    /// Where this body starts within the object. Absent: 0.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub offset: Option<u64>,
+    /// Length of the whole object. Absent: this body is the whole object.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub total_len: Option<u64>,
+    /// Request this DATA belongs to (absent: request 0).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub corr_id: Option<u64>,
+    /// Media type of the object.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub content_type: Option<String>,
+    /// APP_E2E: the body is end-to-end ciphertext the gateway never decrypts;
+    /// `obj` is verified over the bytes as sent.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub e2e: bool,
+}
+
+impl DataHeader {
+    /// A header for a frame that carries the whole object `body`.
+    pub fn whole(body: &[u8]) -> Self {
+        Self::for_object(ObjectId::of(body))
+    }
+
+    /// A header naming `obj`, with every optional field absent.
+    pub fn for_object(obj: ObjectId) -> Self {
+        Self {
+            obj,
+            offset: None,
+            total_len: None,
+            corr_id: None,
+            content_type: None,
+            e2e: false,
+        }
+    }
+
+    /// `offset`, defaulting to 0.
+    pub fn offset_or_zero(&self) -> u64 {
+        self.offset.unwrap_or(0)
+    }
+
+    fn to_json(&self) -> Vec<u8> {
+        // Plain fields only: serialisation cannot fail.
+        serde_json::to_vec(self).unwrap_or_default()
+    }
+
+    /// Parses a header, telling a missing `obj` and a malformed one apart
+    /// from other JSON errors.
+    fn from_json(bytes: &[u8]) -> Result<Self, PayloadError> {
+        let value: serde_json::Value = json::from_slice_bounded(bytes)?;
+        match value.get("obj") {
+            None => return Err(PayloadError::MissingObject),
+            Some(serde_json::Value::String(s)) => {
+                s.parse::<ObjectId>().map_err(PayloadError::BadObjectId)?;
+            }
+            Some(_) => {}
+        }
+        serde_json::from_value(value).map_err(PayloadError::Json)
+    }
+}
+
+/// Packs a JSON header (given as bytes, not checked) and a body.
+pub fn pack_data_raw(header_json: &[u8], body: &[u8]) -> Result<Vec<u8>, PayloadError> {
+    let hl = u16::try_from(header_json.len()).map_err(|_| PayloadError::HeaderTooLong {
+        len: header_json.len(),
+    })?;
+    let mut out = Vec::with_capacity(2 + header_json.len() + body.len());
+    out.extend_from_slice(&hl.to_be_bytes());
+    out.extend_from_slice(header_json);
+    out.extend_from_slice(body);
+    Ok(out)
+}
+
+/// Splits a DATA payload into header JSON bytes and body, checking only the
+/// length field.
+pub fn unpack_data_raw(payload: &[u8]) -> Result<(&[u8], &[u8]), PayloadError> {
+    let Some((len, rest)) = payload.split_first_chunk::<2>() else {
+        return Err(PayloadError::DataTooShort { len: payload.len() });
+    };
+    let header_len = u16::from_be_bytes(*len) as usize;
+    if header_len > rest.len() {
+        return Err(PayloadError::HeaderLenOutOfRange {
+            header_len,
+            available: rest.len(),
+        });
+    }
+    Ok(rest.split_at(header_len))
+}
+
+/// Packs a typed header and a body into a DATA payload.
+pub fn encode_data_payload(header: &DataHeader, body: &[u8]) -> Result<Vec<u8>, PayloadError> {
+    pack_data_raw(&header.to_json(), body)
+}
+
+/// Unpacks a DATA payload into its typed header and body (borrowed).
+pub fn decode_data_payload(payload: &[u8]) -> Result<(DataHeader, &[u8]), PayloadError> {
+    let (json, body) = unpack_data_raw(payload)?;
+    Ok((DataHeader::from_json(json)?, body))
+}
+
+/// Like [`decode_data_payload`], but the body shares `payload`'s allocation.
+pub fn decode_data_bytes(payload: &Bytes) -> Result<(DataHeader, Bytes), PayloadError> {
+    let (json, body) = unpack_data_raw(payload)?;
+    let header = DataHeader::from_json(json)?;
+    let start = payload.len() - body.len();
+    Ok((header, payload.slice(start..)))
+}
+
+/// A DATA frame holding `header` and `body` (copies the body once).
+pub fn data_frame(header: &DataHeader, body: &[u8]) -> Result<Frame, PayloadError> {
+    Ok(Frame::new(
+        FrameType::Data,
+        encode_data_payload(header, body)?,
+    ))
+}
+
+/// A DATA frame split for a vectored write: the frame header and the packed
+/// JSON header in one small buffer, the body untouched.
+#[derive(Debug, Clone)]
+pub struct DataFrameParts {
+    /// Frame header, `header_len` and JSON header.
+    pub head: Bytes,
+    /// The body, as given.
+    pub body: Bytes,
+}
+
+impl DataFrameParts {
+    /// Total bytes on the wire.
+    pub fn len(&self) -> usize {
+        self.head.len() + self.body.len()
+    }
+
+    /// Whether the frame is empty (never: a frame has a header).
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+/// Errors building [`DataFrameParts`].
+#[derive(Debug, thiserror::Error)]
+pub enum DataFrameError {
+    /// The packed header could not be built.
+    #[error(transparent)]
+    Payload(#[from] PayloadError),
+    /// The frame would exceed the encoder's `max_frame`.
+    #[error(transparent)]
+    Encode(#[from] EncodeError),
+}
+
+/// Builds a DATA frame without copying `body`, checked against `encoder`'s
+/// `max_frame`.
+pub fn data_frame_parts(
+    encoder: &FrameEncoder,
+    header: &DataHeader,
+    body: Bytes,
+) -> Result<DataFrameParts, DataFrameError> {
+    let json = header.to_json();
+    let hl =
+        u16::try_from(json.len()).map_err(|_| PayloadError::HeaderTooLong { len: json.len() })?;
+    let frame_head = encoder.header(FrameType::Data, 2 + json.len() + body.len())?;
+    let mut head = BytesMut::with_capacity(frame_head.len() + 2 + json.len());
+    head.put_slice(&frame_head);
+    head.put_u16(hl);
+    head.put_slice(&json);
+    Ok(DataFrameParts {
+        head: head.freeze(),
+        body,
+    })
+}

@@ -1,0 +1,155 @@
+//! HELLO, START, ACK, END and ERROR payloads.
+
+use serde::{Deserialize, Serialize};
+
+use super::{ControlPayload, ErrorCode};
+use crate::frame::FrameType;
+use crate::object_id::ObjectId;
+
+/// The protocol name carried in HELLO's `hello` field.
+pub const PROTOCOL_NAME: &str = "oap/1";
+
+/// HELLO: opens a connection and proposes limits.
+///
+/// The client sends its proposal; the server answers with the effective
+/// values. Absent limits mean "the default" (`{"hello":"oap/1"}` is the
+/// original client's HELLO and negotiates all defaults).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Hello {
+    /// Protocol name; must be [`PROTOCOL_NAME`].
+    pub hello: String,
+    /// Largest payload the sender accepts.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_frame: Option<u32>,
+    /// Most requests the sender allows open at once.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_inflight: Option<u32>,
+    /// Initial per-request credit in body bytes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub credit: Option<u64>,
+    /// Application protocol spoken over OAP/1 (free-form, e.g. `"storage/1"`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub app_proto_id: Option<String>,
+    /// Tenant the connection is accounted to (quotas, ledger).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tenant: Option<String>,
+}
+
+impl Hello {
+    /// The minimal HELLO, as the original client sent it.
+    pub fn legacy() -> Self {
+        Self {
+            hello: PROTOCOL_NAME.to_owned(),
+            max_frame: None,
+            max_inflight: None,
+            credit: None,
+            app_proto_id: None,
+            tenant: None,
+        }
+    }
+}
+
+impl ControlPayload for Hello {
+    const FRAME_TYPE: FrameType = FrameType::Hello;
+}
+
+/// START: opens a request.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Start {
+    /// Request id chosen by the client, unique among its open requests.
+    /// Absent: the legacy single request (request 0).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub corr_id: Option<u64>,
+    /// Operation or method (`"put"`, `"get"`, `"subscribe"`, ...).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub op: Option<String>,
+    /// Topic (subscriptions; the original client's only field).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub topic: Option<String>,
+    /// Object address for reads, `b3:<hex>`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub addr: Option<String>,
+    /// Collection a document is put into.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub collection: Option<String>,
+    /// Document id within the collection.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
+}
+
+impl ControlPayload for Start {
+    const FRAME_TYPE: FrameType = FrameType::Start;
+}
+
+/// ACK: grants credit.
+///
+/// `credit` is an absolute, cumulative limit of DATA body bytes for the
+/// request (like QUIC's MAX_STREAM_DATA), so duplicate or late ACKs are
+/// harmless: the receiver keeps the maximum it has seen.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Ack {
+    /// Request the credit applies to (absent: request 0).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub corr_id: Option<u64>,
+    /// Total body bytes the sender may have sent on this request.
+    pub credit: u64,
+}
+
+impl ControlPayload for Ack {
+    const FRAME_TYPE: FrameType = FrameType::Ack;
+}
+
+/// END: closes the sender's half of a request.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct End {
+    /// Request being ended (absent: request 0).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub corr_id: Option<u64>,
+    /// Id of the object the request produced (a put's answer).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub obj: Option<ObjectId>,
+}
+
+impl ControlPayload for End {
+    const FRAME_TYPE: FrameType = FrameType::End;
+    const EMPTY_IS_DEFAULT: bool = true;
+}
+
+/// ERROR: ends one request (with `corr_id`) or the connection (without).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ErrorEnvelope {
+    /// What went wrong.
+    pub code: ErrorCode,
+    /// Human-readable detail; never parsed by machines.
+    #[serde(default)]
+    pub msg: String,
+    /// Request the error ends; absent means the connection.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub corr_id: Option<u64>,
+    /// Sender's hint that retrying may succeed. Receivers decide with
+    /// [`ErrorCode::retryable`]; this copy is for non-Rust peers.
+    #[serde(default)]
+    pub retryable: bool,
+}
+
+impl ErrorEnvelope {
+    /// A connection-level error.
+    pub fn new(code: ErrorCode, msg: impl Into<String>) -> Self {
+        Self {
+            code,
+            msg: msg.into(),
+            corr_id: None,
+            retryable: code.retryable(),
+        }
+    }
+
+    /// The same error scoped to one request.
+    pub fn for_request(mut self, corr_id: u64) -> Self {
+        self.corr_id = Some(corr_id);
+        self
+    }
+}
+
+impl ControlPayload for ErrorEnvelope {
+    const FRAME_TYPE: FrameType = FrameType::Error;
+}
