@@ -1,0 +1,3 @@
+//! Bus benchmarks (placeholder until the criterion bench lands).
+
+fn main() {}

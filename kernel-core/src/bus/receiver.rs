@@ -1,0 +1,99 @@
+//! `Receiver`: one subscriber's cursor, with an async `recv`.
+
+use std::future::poll_fn;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+
+use super::core::SubId;
+use super::error::{RecvError, TryRecvError};
+use super::outcome::Recv;
+use super::shared::Shared;
+use crate::KernelEvent;
+
+/// A subscription to a [`Bus`](super::Bus). Dropping it unsubscribes.
+#[derive(Debug)]
+pub struct Receiver {
+    shared: Arc<Shared>,
+    id: SubId,
+}
+
+impl Receiver {
+    pub(crate) fn new(shared: Arc<Shared>, id: SubId) -> Self {
+        Self { shared, id }
+    }
+
+    /// Waits for the next event.
+    ///
+    /// Returns `Err(RecvError::Lagged { missed })` once per gap when this receiver fell
+    /// behind (call `recv` again to go on), and `Err(RecvError::Closed)` once every
+    /// `Bus` handle is gone and nothing is left to read. Cancel-safe: dropping the future
+    /// loses no event.
+    pub async fn recv(&mut self) -> Result<KernelEvent, RecvError> {
+        poll_fn(|cx| self.poll_recv(cx)).await
+    }
+
+    /// Poll form of [`Receiver::recv`], for hand-written futures. Registers `cx`'s waker
+    /// (replacing this receiver's previous one) when it returns `Pending`.
+    pub fn poll_recv(&mut self, cx: &mut Context<'_>) -> Poll<Result<KernelEvent, RecvError>> {
+        let mut state = self.shared.lock();
+        match state.core.try_recv(self.id) {
+            Ok(Recv::Event(event)) => Poll::Ready(Ok(event)),
+            Ok(Recv::Lagged { missed }) => {
+                drop(state);
+                self.shared.count_lag(missed);
+                Poll::Ready(Err(RecvError::Lagged { missed }))
+            }
+            Ok(Recv::Empty) if state.senders == 0 => Poll::Ready(Err(RecvError::Closed)),
+            Ok(Recv::Empty) => {
+                match state.wakers.get_mut(&self.id) {
+                    Some(waker) if waker.will_wake(cx.waker()) => {}
+                    Some(waker) => waker.clone_from(cx.waker()),
+                    None => {
+                        state.wakers.insert(self.id, cx.waker().clone());
+                    }
+                }
+                Poll::Pending
+            }
+            // Our id is only removed in `drop`, so this cannot happen while `self` lives.
+            Err(_) => Poll::Ready(Err(RecvError::Closed)),
+        }
+    }
+
+    /// Takes the next event if one is ready, without waiting.
+    ///
+    /// # Errors
+    /// [`TryRecvError::Empty`] when nothing is ready, `Lagged` once per gap, `Closed`
+    /// when the bus is gone and drained.
+    pub fn try_recv(&mut self) -> Result<KernelEvent, TryRecvError> {
+        let mut state = self.shared.lock();
+        match state.core.try_recv(self.id) {
+            Ok(Recv::Event(event)) => Ok(event),
+            Ok(Recv::Lagged { missed }) => {
+                drop(state);
+                self.shared.count_lag(missed);
+                Err(TryRecvError::Lagged { missed })
+            }
+            Ok(Recv::Empty) if state.senders > 0 => Err(TryRecvError::Empty),
+            Ok(Recv::Empty) | Err(_) => Err(TryRecvError::Closed),
+        }
+    }
+
+    /// A new, independent receiver on the same bus, starting at the next published event.
+    pub fn resubscribe(&self) -> Receiver {
+        let id = self.shared.lock().core.subscribe();
+        Receiver::new(Arc::clone(&self.shared), id)
+    }
+
+    /// Outcomes readable right now without waiting (a pending lag counts as one).
+    pub fn pending(&self) -> u64 {
+        self.shared.lock().core.pending(self.id).unwrap_or(0)
+    }
+}
+
+impl Drop for Receiver {
+    fn drop(&mut self) {
+        let mut state = self.shared.lock();
+        state.wakers.remove(&self.id);
+        state.core.unsubscribe(self.id);
+    }
+}

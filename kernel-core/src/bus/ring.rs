@@ -1,0 +1,94 @@
+//! Bounded, sequence-numbered event ring: publishing overwrites the oldest event.
+
+use std::collections::VecDeque;
+
+use crate::KernelEvent;
+
+/// Where a sequence number stands relative to the retained window.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Slot<'a> {
+    /// The event was overwritten; `oldest` is the first sequence still retained.
+    Overwritten {
+        /// Oldest retained sequence number.
+        oldest: u64,
+    },
+    /// The event is retained.
+    Present(&'a KernelEvent),
+    /// Nothing has been published at this sequence number yet.
+    NotYet,
+}
+
+/// A ring of at most `capacity` events, each with a sequence number one above the last.
+#[derive(Debug)]
+pub struct Ring {
+    events: VecDeque<KernelEvent>,
+    capacity: usize,
+    /// Sequence number the next pushed event will get.
+    next_seq: u64,
+}
+
+impl Ring {
+    /// An empty ring; `capacity` must already be validated (see [`super::capacity`]).
+    pub fn new(capacity: usize) -> Self {
+        Self {
+            events: VecDeque::with_capacity(capacity),
+            capacity,
+            next_seq: 0,
+        }
+    }
+
+    /// Appends `event`, dropping the oldest one if the ring is full. Returns its sequence.
+    pub fn push(&mut self, event: KernelEvent) -> u64 {
+        if self.events.len() == self.capacity {
+            self.events.pop_front();
+        }
+        self.events.push_back(event);
+        let seq = self.next_seq;
+        self.next_seq += 1;
+        seq
+    }
+
+    /// Looks up the event with sequence number `seq`.
+    pub fn get(&self, seq: u64) -> Slot<'_> {
+        let oldest = self.oldest_seq();
+        if seq < oldest {
+            Slot::Overwritten { oldest }
+        } else if seq >= self.next_seq {
+            Slot::NotYet
+        } else {
+            // In range, and the window is at most `capacity` (a usize) long.
+            let index = usize::try_from(seq - oldest).unwrap_or(usize::MAX);
+            self.events.get(index).map_or(Slot::NotYet, Slot::Present)
+        }
+    }
+
+    /// Drops every retained event; sequence numbers keep counting.
+    pub fn clear(&mut self) {
+        self.events.clear();
+    }
+
+    /// Sequence number of the oldest retained event (equals [`Self::next_seq`] when empty).
+    pub fn oldest_seq(&self) -> u64 {
+        self.next_seq - self.events.len() as u64
+    }
+
+    /// Sequence number the next published event will get.
+    pub fn next_seq(&self) -> u64 {
+        self.next_seq
+    }
+
+    /// Number of retained events (never above [`Self::capacity`]).
+    pub fn len(&self) -> usize {
+        self.events.len()
+    }
+
+    /// Whether no event is retained.
+    pub fn is_empty(&self) -> bool {
+        self.events.is_empty()
+    }
+
+    /// Maximum number of retained events.
+    pub fn capacity(&self) -> usize {
+        self.capacity
+    }
+}

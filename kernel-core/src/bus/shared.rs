@@ -1,0 +1,75 @@
+//! State shared by every `Bus` handle and `Receiver`: the core behind a mutex, plus one
+//! waker slot per waiting receiver.
+
+use std::collections::HashMap;
+use std::sync::{Mutex, MutexGuard, PoisonError};
+use std::task::Waker;
+
+use prometheus_client::metrics::counter::Counter;
+
+use super::core::{BusCore, SubId};
+
+/// Mutable part, always accessed under the lock so that "check for an event" and
+/// "register my waker" are atomic with respect to publish: no wake-up can be lost.
+#[derive(Debug)]
+pub(crate) struct State {
+    pub(crate) core: BusCore,
+    /// One slot per receiver currently parked in `recv`; a re-poll replaces its own slot,
+    /// so receivers never overwrite each other's wakers.
+    pub(crate) wakers: HashMap<SubId, Waker>,
+    /// Live `Bus` handles; the bus closes when this reaches zero.
+    pub(crate) senders: usize,
+}
+
+impl State {
+    /// Takes every parked waker; the caller wakes them after releasing the lock.
+    pub(crate) fn take_wakers(&mut self) -> Vec<Waker> {
+        if self.wakers.is_empty() {
+            Vec::new()
+        } else {
+            self.wakers.drain().map(|(_, waker)| waker).collect()
+        }
+    }
+}
+
+/// `bus_lagged_total` and `bus_missed_events_total`.
+pub(crate) type LagCounters = (Counter, Counter);
+
+#[derive(Debug)]
+pub(crate) struct Shared {
+    state: Mutex<State>,
+    /// `bus_lagged_total` and `bus_missed_events_total`, when the bus reports to `Metrics`.
+    pub(crate) lag_counters: Option<LagCounters>,
+}
+
+impl Shared {
+    pub(crate) fn new(core: BusCore, lag_counters: Option<LagCounters>) -> Self {
+        Self {
+            state: Mutex::new(State {
+                core,
+                wakers: HashMap::new(),
+                senders: 1,
+            }),
+            lag_counters,
+        }
+    }
+
+    /// Locks the state. A panic while holding the lock cannot leave the core half
+    /// updated (its methods do not panic mid-way), so poisoning is ignored.
+    pub(crate) fn lock(&self) -> MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    pub(crate) fn count_lag(&self, missed: u64) {
+        if let Some((lagged, missed_total)) = &self.lag_counters {
+            lagged.inc();
+            missed_total.inc_by(missed);
+        }
+    }
+}
+
+pub(crate) fn wake_all(wakers: Vec<Waker>) {
+    for waker in wakers {
+        waker.wake();
+    }
+}

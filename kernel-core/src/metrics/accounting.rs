@@ -1,0 +1,66 @@
+//! Per-tenant byte accounting: fed by the gateway, exposed as metrics, read by the ledger.
+
+use prometheus_client::metrics::counter::Counter;
+use prometheus_client::metrics::family::Family;
+
+/// Label set `{tenant="..."}`.
+pub type TenantLabel = [(&'static str, String); 1];
+
+fn label(tenant: &str) -> TenantLabel {
+    [("tenant", tenant.to_owned())]
+}
+
+/// Cumulative bytes in and out per tenant.
+///
+/// The counters are the very series exposed as `tenant_bytes_in_total{tenant}` and
+/// `tenant_bytes_out_total{tenant}`, so the ledger settles on exactly what the metrics
+/// show. Cloning shares the counters. Values only grow (until the process restarts).
+#[derive(Debug, Clone, Default)]
+pub struct TenantCounters {
+    bytes_in: Family<TenantLabel, Counter>,
+    bytes_out: Family<TenantLabel, Counter>,
+}
+
+/// Both directions for one tenant at one instant.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct TenantUsage {
+    /// Bytes received from the tenant.
+    pub bytes_in: u64,
+    /// Bytes sent to the tenant.
+    pub bytes_out: u64,
+}
+
+impl TenantCounters {
+    /// Adds `n` bytes received from `tenant`. Call once per read from the tenant's connection.
+    pub fn add_in(&self, tenant: &str, n: u64) {
+        self.bytes_in.get_or_create(&label(tenant)).inc_by(n);
+    }
+
+    /// Adds `n` bytes sent to `tenant`. Call once per write to the tenant's connection.
+    pub fn add_out(&self, tenant: &str, n: u64) {
+        self.bytes_out.get_or_create(&label(tenant)).inc_by(n);
+    }
+
+    /// Total bytes received from `tenant` (0 for an unknown tenant).
+    pub fn bytes_in(&self, tenant: &str) -> u64 {
+        self.bytes_in.get(&label(tenant)).map_or(0, |c| c.get())
+    }
+
+    /// Total bytes sent to `tenant` (0 for an unknown tenant).
+    pub fn bytes_out(&self, tenant: &str) -> u64 {
+        self.bytes_out.get(&label(tenant)).map_or(0, |c| c.get())
+    }
+
+    /// Both totals for `tenant`. The two reads are not one atomic snapshot; a concurrent
+    /// add may land between them, and shows up in the next read.
+    pub fn usage(&self, tenant: &str) -> TenantUsage {
+        TenantUsage {
+            bytes_in: self.bytes_in(tenant),
+            bytes_out: self.bytes_out(tenant),
+        }
+    }
+
+    pub(crate) fn families(&self) -> (Family<TenantLabel, Counter>, Family<TenantLabel, Counter>) {
+        (self.bytes_in.clone(), self.bytes_out.clone())
+    }
+}
