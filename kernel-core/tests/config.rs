@@ -1,0 +1,231 @@
+//! Config loading, environment overrides (injected, never the process environment),
+//! validation errors and versioned reloads.
+
+use kernel_core::config::env::ENV_VARS;
+use kernel_core::config::{ConfigError, ConfigStore, ValidationError};
+use kernel_core::supervisor::RestartPolicy;
+use kernel_core::{Config, KernelEvent};
+
+const NO_ENV: [(&str, &str); 0] = [];
+
+fn invalid(result: Result<Config, ConfigError>) -> ValidationError {
+    match result {
+        Err(ConfigError::Invalid(e)) => e,
+        other => panic!("expected a validation error, got {other:?}"),
+    }
+}
+
+#[test]
+fn defaults_match_the_blueprint() {
+    let c = Config::from_toml_str("").unwrap();
+    assert_eq!(c, Config::default());
+    assert_eq!(c.max_frame, 1_048_576);
+    assert_eq!(c.max_inflight, 32);
+    assert_eq!(c.initial_credit, 65_536);
+    assert_eq!(c.bus_capacity, 64);
+    assert_eq!(c.handshake_timeout().as_millis(), 5_000);
+}
+
+#[test]
+fn toml_sets_nested_sections() {
+    let c = Config::from_toml_str(
+        r#"
+        listen_addr = "0.0.0.0:7000"
+        max_inflight = 64
+        [quota]
+        requests_per_sec = 5
+        burst = 10
+        [supervisor]
+        max_restarts = 2
+        restart_window_ms = 1000
+        "#,
+    )
+    .unwrap();
+    assert_eq!(c.listen_addr.port(), 7000);
+    assert_eq!(c.max_inflight, 64);
+    assert_eq!((c.quota.requests_per_sec, c.quota.burst), (5, 10));
+    let policy = RestartPolicy::from(&c.supervisor);
+    assert_eq!(policy.max_restarts, 2);
+    assert_eq!(policy.window.as_millis(), 1000);
+}
+
+#[test]
+fn large_frames_need_explicit_permission() {
+    assert_eq!(
+        invalid(Config::from_toml_str("max_frame = 1048577")),
+        ValidationError::MaxFrameTooLarge {
+            value: 1_048_577,
+            limit: 1_048_576
+        }
+    );
+    let c = Config::from_toml_str("max_frame = 4194304\nallow_large_frames = true").unwrap();
+    assert_eq!(c.max_frame, 4_194_304);
+    assert_eq!(
+        invalid(Config::from_toml_str(
+            "max_frame = 4294967296\nallow_large_frames = true"
+        )),
+        ValidationError::MaxFrameBeyondWire {
+            value: 4_294_967_296,
+            limit: 4_294_967_295
+        }
+    );
+    assert!(matches!(
+        invalid(Config::from_toml_str("max_frame = 10")),
+        ValidationError::MaxFrameTooSmall { value: 10, .. }
+    ));
+}
+
+#[test]
+fn every_invariant_has_a_typed_error() {
+    assert!(matches!(
+        invalid(Config::from_toml_str("bus_capacity = 7")),
+        ValidationError::BusCapacity {
+            value: 7,
+            min: 8,
+            ..
+        }
+    ));
+    assert_eq!(
+        invalid(Config::from_toml_str("max_inflight = 0")),
+        ValidationError::Zero {
+            field: "max_inflight"
+        }
+    );
+    assert_eq!(
+        invalid(Config::from_toml_str("[quota]\nburst = 0")),
+        ValidationError::Zero {
+            field: "quota.burst"
+        }
+    );
+    assert_eq!(
+        invalid(Config::from_toml_str("[supervisor]\njitter_percent = 101")),
+        ValidationError::JitterPercent { value: 101 }
+    );
+    assert_eq!(
+        invalid(Config::from_toml_str(
+            "[supervisor]\nbackoff_initial_ms = 5000\nbackoff_max_ms = 10"
+        )),
+        ValidationError::BackoffOrder {
+            initial: 5000,
+            max: 10
+        }
+    );
+    assert!(matches!(
+        invalid(Config::from_toml_str(
+            "listen_addr = \"127.0.0.1:1\"\nadmin_addr = \"127.0.0.1:1\""
+        )),
+        ValidationError::AddrConflict(_)
+    ));
+    let message = invalid(Config::from_toml_str("max_frame = 2000000")).to_string();
+    assert!(message.contains("allow_large_frames"), "{message}");
+}
+
+#[test]
+fn unknown_keys_and_bad_types_are_parse_errors() {
+    assert!(matches!(
+        Config::from_toml_str("max_fram = 10"),
+        Err(ConfigError::Parse(_))
+    ));
+    assert!(matches!(
+        Config::from_toml_str("max_frame = \"big\""),
+        Err(ConfigError::Parse(_))
+    ));
+    assert!(matches!(
+        Config::from_toml_str("listen_addr = \"not an addr\""),
+        Err(ConfigError::Parse(_))
+    ));
+}
+
+#[test]
+fn environment_overrides_beat_the_file_and_are_validated() {
+    let env = [
+        ("OAP_MAX_FRAME", "65536"),
+        ("OAP_BUS_CAPACITY", "128"),
+        ("OAP_ALLOW_LARGE_FRAMES", "yes"),
+        ("OAP_SUPERVISOR_MAX_RESTARTS", "9"),
+        ("OAP_ADMIN_ADDR", "127.0.0.1:9999"),
+        ("UNRELATED", "ignored"),
+        ("OAP_SOMETHING_ELSE", "ignored too"),
+    ];
+    let c = Config::from_sources("max_frame = 1024\nbus_capacity = 8", env).unwrap();
+    assert_eq!(c.max_frame, 65_536);
+    assert_eq!(c.bus_capacity, 128);
+    assert!(c.allow_large_frames);
+    assert_eq!(c.supervisor.max_restarts, 9);
+    assert_eq!(c.admin_addr.port(), 9999);
+
+    match Config::from_sources("", [("OAP_MAX_INFLIGHT", "lots")]) {
+        Err(ConfigError::Env { var, value, .. }) => {
+            assert_eq!((var.as_str(), value.as_str()), ("OAP_MAX_INFLIGHT", "lots"));
+        }
+        other => panic!("expected an env error, got {other:?}"),
+    }
+    assert!(matches!(
+        Config::from_sources("", [("OAP_ALLOW_LARGE_FRAMES", "maybe")]),
+        Err(ConfigError::Env { .. })
+    ));
+    assert_eq!(
+        invalid(Config::from_sources("", [("OAP_BUS_CAPACITY", "4")])),
+        ValidationError::BusCapacity {
+            value: 4,
+            min: 8,
+            max: kernel_core::bus::MAX_CAPACITY
+        }
+    );
+    assert!(Config::from_sources("", NO_ENV).is_ok());
+}
+
+#[test]
+fn every_documented_variable_overrides_something() {
+    // Each variable, set to a value that parses for its field, must change the config.
+    for (var, key, _) in ENV_VARS {
+        let value = match key {
+            "listen_addr" => "10.0.0.1:1",
+            "admin_addr" => "10.0.0.1:2",
+            "allow_large_frames" => "true",
+            "supervisor.jitter_percent" => "3",
+            _ => "4242",
+        };
+        let mut c = Config::default();
+        c.apply_env([(var, value)]).unwrap();
+        assert_ne!(c, Config::default(), "{var} ({key}) changed nothing");
+    }
+}
+
+#[test]
+fn load_reports_a_missing_file() {
+    let missing = std::path::Path::new("/nonexistent/kernel-core/config.toml");
+    assert!(matches!(Config::load(missing), Err(ConfigError::Io { .. })));
+}
+
+#[test]
+fn reloads_bump_the_version_only_on_change() {
+    let mut store = ConfigStore::new(Config::default()).unwrap();
+    assert_eq!(store.version(), 1);
+    assert_eq!(store.replace(Config::default()), Ok(None));
+    assert_eq!(store.version(), 1);
+
+    let next = Config {
+        max_inflight: 64,
+        ..Config::default()
+    };
+    assert_eq!(
+        store.replace(next.clone()),
+        Ok(Some(KernelEvent::ConfigUpdated { version: 2 }))
+    );
+    let bad = Config {
+        bus_capacity: 1,
+        ..next.clone()
+    };
+    assert!(store.replace(bad).is_err());
+    assert_eq!(store.version(), 2, "a refused reload keeps the old config");
+    assert_eq!(*store.current(), next);
+    let third = Config {
+        max_inflight: 16,
+        ..next
+    };
+    assert_eq!(
+        store.replace(third),
+        Ok(Some(KernelEvent::ConfigUpdated { version: 3 }))
+    );
+}
