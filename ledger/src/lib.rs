@@ -1,1 +1,22 @@
-//! Usage settlement (work in progress).
+//! Token-economics hook: settles per-tenant usage into credits.
+//!
+//! Money never touches floating point: [`Credits`] are integer micro-credits, weights are
+//! micro-credits per byte, and every operation is checked, failing with
+//! [`LedgerError::Overflow`] instead of wrapping.
+//!
+//! The ledger reads usage through the [`UsageRead`] trait, so it does not depend on the
+//! kernel. With the `accounting-adapter` feature, kernel-core's
+//! `metrics::accounting::TenantCounters` implement it, and
+//! [`Ledger::integrate_accounting`] settles straight from them.
+
+#[cfg(feature = "accounting-adapter")]
+pub mod accounting;
+pub mod credits;
+pub mod error;
+pub mod ledger;
+pub mod usage;
+
+pub use credits::Credits;
+pub use error::LedgerError;
+pub use ledger::{Account, Ledger, Settlement, Weights};
+pub use usage::{InMemoryUsage, UsageRead};
