@@ -93,6 +93,36 @@ typedef int32_t OapStatus;
 #endif // __STDC_VERSION__ >= 202311L
 #endif // __cplusplus
 
+// The six OAP/1 frame types, with their wire values.
+//
+// Functions that take a type take a plain `uint8_t` (one of these values)
+// and reject anything else with `OAP_STATUS_INVALID_ARGUMENT`.
+enum OapFrameType
+#if defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+  : uint8_t
+#endif // defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+ {
+  // Opens the connection and negotiates limits (0x01).
+  OAP_FRAME_TYPE_HELLO = 1,
+  // Opens a request (0x02).
+  OAP_FRAME_TYPE_START = 2,
+  // Object bytes behind a JSON header (0x03).
+  OAP_FRAME_TYPE_DATA = 3,
+  // Closes the sending half of a request (0x04).
+  OAP_FRAME_TYPE_END = 4,
+  // Grants credit for a request (0x05).
+  OAP_FRAME_TYPE_ACK = 5,
+  // Reports an error (0x06).
+  OAP_FRAME_TYPE_ERROR = 6,
+};
+#ifndef __cplusplus
+#if __STDC_VERSION__ >= 202311L
+typedef enum OapFrameType OapFrameType;
+#else
+typedef uint8_t OapFrameType;
+#endif // __STDC_VERSION__ >= 202311L
+#endif // __cplusplus
+
 // An incremental OAP/1 frame decoder (opaque).
 //
 // Created by [`oap_decoder_new`], owned by the caller, released with

@@ -572,6 +572,7 @@ static void check_data(const dframe *got, const json *data) {
     bytes bad;
     bad.len = v.body_len + (v.body_len == 0);
     bad.p = xmalloc(bad.len);
+    bad.p[bad.len - 1] = 0; /* the extra byte when the body is empty */
     if (v.body_len) memcpy(bad.p, v.body, v.body_len);
     bad.p[bad.len - 1] ^= 0x01;
     CHECK(oap_object_id_verify(&v.obj, bad.p, bad.len) == OAP_STATUS_BAD_DIGEST,
