@@ -10,8 +10,8 @@
 #      same vectors against that installed copy. The last line is pytest's.
 #
 # Honours CARGO_TARGET_DIR (default: target/ at the repository root); all
-# scratch output goes under it, nothing is written into the source tree
-# except setuptools' in-tree build dir (git-ignored).
+# scratch output goes under $CARGO_TARGET_DIR/bindings, nothing is written
+# into the source tree.
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -62,7 +62,10 @@ if "$PY" -c 'import importlib.util as u, sys
 sys.exit(0 if u.find_spec("setuptools") and (u.find_spec("wheel") or u.find_spec("setuptools.command.bdist_wheel")) else 1)' 2>/dev/null; then
   PIP_ARGS+=(--no-build-isolation)
 fi
-OAP_LIB="$LIBDIR/$LIBFILE" "$PY" -m pip install "${PIP_ARGS[@]}" ./bindings/python
+# From a copy, so setuptools' build/ and *.egg-info stay out of the source tree.
+rm -rf "$SCRATCH/python-src"
+cp -R bindings/python "$SCRATCH/python-src"
+OAP_LIB="$LIBDIR/$LIBFILE" "$PY" -m pip install "${PIP_ARGS[@]}" "$SCRATCH/python-src"
 test -f "$SCRATCH/site/oap/$LIBFILE" || { echo "pip install did not bundle $LIBFILE" >&2; exit 1; }
 
 PYPATH="$SCRATCH/site"
