@@ -85,6 +85,12 @@ def _raise_for(status: int, cls: type[OapError] = EncodeError) -> None:
     raise cls(kind)
 
 
+def _check_max_frame(max_frame) -> None:
+    # ctypes would silently wrap an out-of-range value into a uint32_t
+    if isinstance(max_frame, bool) or not isinstance(max_frame, int) or not 0 <= max_frame <= 0xFFFF_FFFF:
+        raise ValueError("max_frame must be an int in [0, 2**32 - 1]")
+
+
 def _as_bytes(data) -> bytes:
     if isinstance(data, bytes):
         return data
@@ -116,8 +122,7 @@ class Decoder:
     """
 
     def __init__(self, max_frame: int = DEFAULT_MAX_FRAME):
-        if not isinstance(max_frame, int) or not 0 <= max_frame <= 0xFFFF_FFFF:
-            raise ValueError("max_frame must be an int in [0, 2**32 - 1]")
+        _check_max_frame(max_frame)
         self._dec = ctypes.c_void_p()
         _raise_for(_L.oap_decoder_new(max_frame, ctypes.byref(self._dec)), RuntimeError)
         self.max_frame = max_frame
@@ -166,7 +171,7 @@ class Decoder:
     def close(self) -> None:
         """Releases the native decoder now (otherwise done on garbage collection)."""
         dec, self._dec = getattr(self, "_dec", None), ctypes.c_void_p()
-        if dec:
+        if dec and _L is not None:  # _L may be gone at interpreter shutdown
             _L.oap_decoder_free(dec)
 
     def __del__(self):
@@ -189,6 +194,7 @@ def _type_value(typ: str) -> int:
 def encode_frame(typ: str, payload: bytes, max_frame: int = DEFAULT_MAX_FRAME) -> bytes:
     """The wire bytes of one frame. Raises ``EncodeError(kind="too_large")``
     if the payload exceeds ``max_frame`` (the peer would have to reject it)."""
+    _check_max_frame(max_frame)
     payload = _as_bytes(payload)
     out = ctypes.create_string_buffer(_lib.HEADER_LEN + len(payload))
     n = ctypes.c_size_t()
@@ -201,6 +207,9 @@ def encode_frame(typ: str, payload: bytes, max_frame: int = DEFAULT_MAX_FRAME) -
 
 def encode_header(typ: str, payload_len: int, max_frame: int = DEFAULT_MAX_FRAME) -> bytes:
     """The 6 header bytes of a frame, to send before a payload written separately."""
+    _check_max_frame(max_frame)
+    if not isinstance(payload_len, int) or payload_len < 0:
+        raise ValueError("payload_len must be a non-negative int")
     out = ctypes.create_string_buffer(_lib.HEADER_LEN)
     n = ctypes.c_size_t()
     _raise_for(
@@ -290,5 +299,5 @@ class ObjectHasher:
 
     def __del__(self):
         h, self._h = getattr(self, "_h", None), None
-        if h:
+        if h and _L is not None:
             _L.oap_hasher_free(h)

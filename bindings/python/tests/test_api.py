@@ -76,8 +76,11 @@ def test_max_frame_is_enforced_from_the_header_alone():
     with pytest.raises(oap.DecodeError) as e:
         dec.feed(b"\x01\x04\x00\x00\x00\x05")  # no payload bytes needed to refuse
     assert e.value.kind == "too_large"
-    with pytest.raises(ValueError):
-        oap.Decoder(max_frame=-1)
+    for bad in (-1, 2**32, 1.5, True):
+        with pytest.raises(ValueError):
+            oap.Decoder(max_frame=bad)
+        with pytest.raises(ValueError):
+            oap.encode_frame("END", b"", max_frame=bad)
 
 
 def test_encode_refuses_what_the_peer_must_reject():
