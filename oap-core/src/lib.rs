@@ -13,6 +13,7 @@
 //! The normative description of the protocol is `docs/specs/OAP-1.md` in the
 //! repository.
 
+pub mod connection;
 pub mod frame;
 pub mod limits;
 pub mod object_id;

@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 /// This side only ever sends the named codes. A code it does not know, from a
 /// newer or hostile peer, decodes as [`ErrorCode::Unknown`] rather than
 /// failing the whole envelope.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ErrorCode {
     /// A frame that could not be parsed (bad JSON, bad DATA packing, cut off).

@@ -1,0 +1,295 @@
+//! The OAP/1 connection state machine, for both roles.
+//!
+//! A [`Connection`] never performs IO and never reads a clock. The caller
+//! owns the socket and the timer and runs this loop:
+//!
+//! ```text
+//! loop {
+//!     // 1. Feed whatever happened, each with the current time:
+//!     //      bytes read            -> conn.handle_input(now, &bytes)
+//!     //      peer closed its half  -> conn.handle_eof(now)
+//!     //      timer fired           -> conn.handle_timeout(now)
+//!     //      application command   -> conn.start / accept / send_data /
+//!     //                               finish / reject / read / close
+//!     // 2. Drain, in this order, until each returns None:
+//!     //      conn.poll_event()                -> act on events (commands allowed)
+//!     //      conn.poll_transmit(now, &mut buf) -> write buf (then the body, if any)
+//!     // 3. Re-arm the timer with conn.poll_timeout() and wait for the next
+//!     //    socket readiness, timer expiry or command.
+//! }
+//! ```
+//!
+//! Keep reading while a write is pending: the peer may be blocked on its own
+//! write until this side reads (both sides sending large objects), and
+//! `handle_input` never blocks on the transmit queue. Stop once
+//! [`Connection::is_closed`] is true and `poll_transmit` has nothing left.
+//!
+//! Debug builds assert on misuse (events left undrained for too long,
+//! commands on a closed connection are errors, not panics).
+//!
+//! # Protocol summary
+//! HELLO negotiation, requests, credit and errors are specified in
+//! `docs/specs/OAP-1.md`; this module implements exactly that text.
+
+mod assembly;
+mod commands;
+mod config;
+mod error;
+mod event;
+mod input;
+mod request;
+mod stats;
+mod timers;
+mod transmit;
+
+use std::collections::{BTreeMap, VecDeque};
+use std::time::Instant;
+
+pub use commands::OutgoingObject;
+pub use config::{ConnectionConfig, MIN_MAX_FRAME, Negotiated, Role};
+pub use error::CommandError;
+pub use event::{Chunk, Event, RequestOutcome};
+pub use request::RequestId;
+pub use stats::ConnectionStats;
+pub use transmit::Transmit;
+
+use crate::frame::{FrameEncoder, StreamDecoder};
+use crate::limits::HEADER_LEN;
+use crate::payload::{ControlPayload, ErrorCode, ErrorEnvelope, Hello, PROTOCOL_NAME};
+use request::Request;
+use transmit::OutQueue;
+
+/// How many ids of requests this side ended early it remembers, so that
+/// frames the peer sent before learning of the end are dropped quietly.
+const DISCARD_MEMORY: usize = 128;
+
+/// Events beyond this many undrained means the caller forgot the drain loop.
+const EVENT_BACKLOG_HINT: usize = 1 << 16;
+
+/// What to report when a closing connection has drained its queue.
+#[derive(Debug)]
+struct Closing {
+    error: Option<ErrorEnvelope>,
+    by_peer: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum State {
+    /// HELLO not yet exchanged.
+    Handshake,
+    /// HELLO exchanged; requests flow.
+    Established,
+    /// An ERROR or close is queued; input is ignored until it is sent.
+    Closing,
+    /// Nothing more happens.
+    Closed,
+}
+
+/// One OAP/1 connection: a sans-IO state machine (see the module docs for
+/// the drain loop the caller runs).
+#[derive(Debug)]
+pub struct Connection {
+    role: Role,
+    config: ConnectionConfig,
+    state: State,
+    negotiated: Option<Negotiated>,
+    decoder: StreamDecoder,
+    encoder: FrameEncoder,
+    out: OutQueue,
+    events: VecDeque<Event>,
+    requests: BTreeMap<RequestId, Request>,
+    /// Ids this side ended early; the peer's late frames for them are dropped.
+    discarded: VecDeque<RequestId>,
+    next_corr_id: u64,
+    handshake_deadline: Option<Instant>,
+    idle_deadline: Option<Instant>,
+    /// The error or close to report once the queue has drained.
+    closing: Option<Closing>,
+    /// The peer's HELLO (its tenant and application protocol).
+    peer_hello: Option<Hello>,
+    stats: ConnectionStats,
+}
+
+impl Connection {
+    /// A client connection. Its HELLO is queued at once: drain
+    /// `poll_transmit` before waiting for input.
+    pub fn client(config: ConnectionConfig, now: Instant) -> Self {
+        let mut conn = Self::new(Role::Client, config, now);
+        let hello = Hello {
+            max_frame: Some(conn.config.effective_max_frame()),
+            max_inflight: Some(conn.config.max_inflight.max(1)),
+            credit: Some(conn.config.credit.max(1)),
+            app_proto_id: conn.config.app_proto_id.clone(),
+            tenant: conn.config.tenant.clone(),
+            ..Hello::legacy()
+        };
+        conn.queue_control(&hello);
+        conn
+    }
+
+    /// A server connection, waiting for the client's HELLO.
+    pub fn server(config: ConnectionConfig, now: Instant) -> Self {
+        Self::new(Role::Server, config, now)
+    }
+
+    fn new(role: Role, config: ConnectionConfig, now: Instant) -> Self {
+        let max_frame = config.effective_max_frame();
+        Self {
+            role,
+            state: State::Handshake,
+            negotiated: None,
+            decoder: StreamDecoder::with_max_frame(max_frame),
+            encoder: FrameEncoder::with_max_frame(max_frame),
+            out: OutQueue::default(),
+            events: VecDeque::new(),
+            requests: BTreeMap::new(),
+            discarded: VecDeque::new(),
+            next_corr_id: 1,
+            handshake_deadline: config.handshake_timeout.map(|t| now + t),
+            idle_deadline: config.idle_timeout.map(|t| now + t),
+            closing: None,
+            peer_hello: None,
+            stats: ConnectionStats::default(),
+            config,
+        }
+    }
+
+    /// This side's role.
+    pub fn role(&self) -> Role {
+        self.role
+    }
+
+    /// The negotiated limits, once the HELLO exchange is complete.
+    pub fn negotiated(&self) -> Option<Negotiated> {
+        self.negotiated
+    }
+
+    /// Whether the HELLO exchange completed and the connection is open.
+    pub fn is_established(&self) -> bool {
+        self.state == State::Established
+    }
+
+    /// Whether the connection is over. Keep draining `poll_transmit` until
+    /// it returns `None`: a final ERROR may still be queued.
+    pub fn is_closed(&self) -> bool {
+        self.state == State::Closed
+    }
+
+    /// Counters for metrics.
+    pub fn stats(&self) -> &ConnectionStats {
+        &self.stats
+    }
+
+    /// Requests currently open.
+    pub fn open_requests(&self) -> usize {
+        self.requests.len()
+    }
+
+    /// Bytes held because of the peer's input: the partial frame in the
+    /// decoder plus unread received bodies. Bounded by `max_frame + 6 +
+    /// credit × max_inflight`, whatever the peer does.
+    pub fn buffered_input(&self) -> u64 {
+        let bodies: u64 = self.requests.values().map(|r| r.recv.buffered).sum();
+        self.decoder.buffered() as u64 + bodies
+    }
+
+    /// The bound [`Connection::buffered_input`] never exceeds.
+    pub fn buffered_input_bound(&self) -> u64 {
+        let limits = self.negotiated.unwrap_or(Negotiated {
+            max_frame: self.config.effective_max_frame(),
+            max_inflight: self.config.max_inflight,
+            credit: self.config.credit,
+        });
+        let frame = u64::from(self.config.effective_max_frame().max(limits.max_frame));
+        frame + HEADER_LEN as u64 + limits.credit.saturating_mul(u64::from(limits.max_inflight))
+    }
+
+    /// Bytes of credit the peer has granted and this side has not used, for
+    /// request `id`.
+    pub fn send_credit(&self, id: RequestId) -> Option<u64> {
+        self.requests.get(&id).map(|r| r.send.available())
+    }
+
+    fn push_event(&mut self, ev: Event) {
+        debug_assert!(
+            self.events.len() < EVENT_BACKLOG_HINT,
+            "poll_event is not being drained"
+        );
+        self.events.push_back(ev);
+    }
+
+    /// Takes the next event. Call until `None` after every input.
+    pub fn poll_event(&mut self) -> Option<Event> {
+        self.events.pop_front()
+    }
+
+    fn queue_control<P: ControlPayload>(&mut self, payload: &P) {
+        let bytes = payload.encode();
+        self.queue_frame(P::FRAME_TYPE, &bytes, false);
+    }
+
+    /// Ends the connection with `error` (sent to the peer unless it came
+    /// from the peer), aborting every open request. With `flush`, what is
+    /// queued is still sent before the connection reports itself closed.
+    fn close_with(&mut self, error: Option<ErrorEnvelope>, by_peer: bool, flush: bool) {
+        if matches!(self.state, State::Closing | State::Closed) {
+            return;
+        }
+        if !flush {
+            self.out.clear();
+        }
+        if let (Some(e), false) = (&error, by_peer) {
+            *self.stats.rejects.entry(e.code).or_default() += 1;
+            let e = e.clone();
+            self.queue_control(&e);
+        }
+        let ids: Vec<RequestId> = self.requests.keys().copied().collect();
+        for id in ids {
+            self.requests.remove(&id);
+            self.push_event(Event::RequestEnded {
+                id,
+                outcome: RequestOutcome::Aborted,
+            });
+        }
+        self.state = State::Closing;
+        self.closing = Some(Closing { error, by_peer });
+        self.maybe_finish_close();
+    }
+
+    /// Moves from Closing to Closed once nothing is left to send.
+    fn maybe_finish_close(&mut self) {
+        if self.state != State::Closing || !self.out.is_empty() {
+            return;
+        }
+        self.state = State::Closed;
+        let Closing { error, by_peer } = self.closing.take().unwrap_or(Closing {
+            error: None,
+            by_peer: false,
+        });
+        self.push_event(Event::Closed { error, by_peer });
+    }
+
+    /// Closes the connection for an error of the peer's making.
+    fn protocol_error(&mut self, code: ErrorCode, msg: &str) {
+        self.close_with(Some(ErrorEnvelope::new(code, msg)), false, true);
+    }
+
+    /// The peer's HELLO, once received (its tenant and application
+    /// protocol, for the gateway's quotas and events).
+    pub fn peer_hello(&self) -> Option<&Hello> {
+        self.peer_hello.as_ref()
+    }
+
+    fn check_hello(hello: &Hello) -> Result<(), &'static str> {
+        if hello.hello != PROTOCOL_NAME {
+            return Err("unsupported protocol in HELLO");
+        }
+        if hello.max_frame.is_some_and(|m| m < MIN_MAX_FRAME) {
+            return Err("HELLO max_frame below the protocol minimum");
+        }
+        if hello.max_inflight == Some(0) || hello.credit == Some(0) {
+            return Err("HELLO max_inflight and credit must be positive");
+        }
+        Ok(())
+    }
+}

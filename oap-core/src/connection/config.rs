@@ -1,0 +1,102 @@
+//! Connection settings and the values HELLO settles on.
+
+use std::time::Duration;
+
+use crate::limits::{DEFAULT_CREDIT, DEFAULT_MAX_FRAME, DEFAULT_MAX_INFLIGHT, STORAGE_CHUNK};
+
+/// Smallest `max_frame` either side may negotiate: below it a DATA header
+/// with a full object id no longer fits in a frame.
+pub const MIN_MAX_FRAME: u32 = 256;
+
+/// Which end of the connection this is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Role {
+    /// Sends HELLO first and opens requests.
+    Client,
+    /// Answers HELLO and serves requests.
+    Server,
+}
+
+/// Local settings of one connection.
+///
+/// The three limits are this side's proposal (client) or ceiling (server);
+/// what applies is what the HELLO exchange settles on, see [`Negotiated`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConnectionConfig {
+    /// Largest payload this side accepts. At most 1 MiB unless
+    /// `allow_large_frames` is set.
+    pub max_frame: u32,
+    /// Permits `max_frame` above 1 MiB (an out-of-band agreement).
+    pub allow_large_frames: bool,
+    /// Most requests open at once.
+    pub max_inflight: u32,
+    /// Per-request receive window in DATA body bytes (the initial credit).
+    pub credit: u64,
+    /// Largest DATA body this side puts in one frame when sending.
+    pub data_chunk: usize,
+    /// Time allowed from creation until the HELLO exchange completes.
+    pub handshake_timeout: Option<Duration>,
+    /// Time allowed without receiving any byte.
+    pub idle_timeout: Option<Duration>,
+    /// Time a request may go without any frame of its own.
+    pub request_timeout: Option<Duration>,
+    /// Application protocol announced in HELLO (client).
+    pub app_proto_id: Option<String>,
+    /// Tenant announced in HELLO (client).
+    pub tenant: Option<String>,
+    /// Most bytes of control frames (ACK, ERROR, END, ...) allowed to wait
+    /// for the transport. A peer that keeps provoking answers without
+    /// reading them is cut off here instead of growing the queue.
+    pub max_control_backlog: usize,
+}
+
+impl Default for ConnectionConfig {
+    fn default() -> Self {
+        Self {
+            max_frame: DEFAULT_MAX_FRAME,
+            allow_large_frames: false,
+            max_inflight: DEFAULT_MAX_INFLIGHT,
+            credit: DEFAULT_CREDIT,
+            data_chunk: STORAGE_CHUNK,
+            handshake_timeout: Some(Duration::from_secs(10)),
+            idle_timeout: Some(Duration::from_secs(60)),
+            request_timeout: Some(Duration::from_secs(30)),
+            app_proto_id: None,
+            tenant: None,
+            max_control_backlog: 256 * 1024,
+        }
+    }
+}
+
+impl ConnectionConfig {
+    /// `max_frame` as this side may actually use it: clamped to 1 MiB unless
+    /// large frames are allowed, and never below [`MIN_MAX_FRAME`].
+    pub fn effective_max_frame(&self) -> u32 {
+        let cap = if self.allow_large_frames {
+            u32::MAX
+        } else {
+            DEFAULT_MAX_FRAME
+        };
+        self.max_frame.clamp(MIN_MAX_FRAME, cap)
+    }
+}
+
+/// The limits both sides apply once the HELLO exchange is complete.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Negotiated {
+    /// Largest payload either side sends.
+    pub max_frame: u32,
+    /// Most requests open at once.
+    pub max_inflight: u32,
+    /// Initial per-request credit in each direction.
+    pub credit: u64,
+}
+
+impl Negotiated {
+    /// What a peer that announced nothing gets: the protocol defaults.
+    pub const DEFAULTS: Negotiated = Negotiated {
+        max_frame: DEFAULT_MAX_FRAME,
+        max_inflight: DEFAULT_MAX_INFLIGHT,
+        credit: DEFAULT_CREDIT,
+    };
+}

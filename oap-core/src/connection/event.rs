@@ -1,0 +1,108 @@
+//! What the connection reports to the application.
+
+use bytes::Bytes;
+
+use super::{Negotiated, RequestId};
+use crate::object_id::ObjectId;
+use crate::payload::{ErrorEnvelope, Start};
+
+/// An event, taken with [`super::Connection::poll_event`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Event {
+    /// The HELLO exchange completed; these limits now apply.
+    Connected(Negotiated),
+    /// (Server) the peer opened a request. Answer with
+    /// [`super::Connection::accept`] or [`super::Connection::reject`].
+    RequestStarted {
+        /// The new request.
+        id: RequestId,
+        /// Its START payload.
+        start: Start,
+    },
+    /// (Client) the server accepted a request with its ACK.
+    Accepted {
+        /// The request.
+        id: RequestId,
+    },
+    /// Received body bytes are waiting in [`super::Connection::read`].
+    /// Reported when the buffer goes from empty to non-empty.
+    Readable {
+        /// The request.
+        id: RequestId,
+    },
+    /// Every byte of an object arrived and its full BLAKE3 digest matches
+    /// `obj`. Only now may the bytes read for it be treated as that object.
+    ObjectVerified {
+        /// The request.
+        id: RequestId,
+        /// The verified id.
+        obj: ObjectId,
+        /// Object length in bytes.
+        len: u64,
+        /// Whether the body was APP_E2E ciphertext (verified as sent).
+        e2e: bool,
+    },
+    /// The peer granted more credit: [`super::Connection::send_data`] may
+    /// accept more bytes.
+    CreditGranted {
+        /// The request.
+        id: RequestId,
+        /// Body bytes that may be sent now.
+        available: u64,
+    },
+    /// The peer sent END: it will send nothing more on this request.
+    Finished {
+        /// The request.
+        id: RequestId,
+        /// The object id the peer's END named, if any (a put's answer).
+        obj: Option<ObjectId>,
+    },
+    /// The request is over; its id may be reused. Exactly one per request.
+    RequestEnded {
+        /// The request.
+        id: RequestId,
+        /// How it ended.
+        outcome: RequestOutcome,
+    },
+    /// The connection is closed; nothing more will be sent or received.
+    Closed {
+        /// The error that closed it (none for an orderly close).
+        error: Option<ErrorEnvelope>,
+        /// Whether the peer closed it.
+        by_peer: bool,
+    },
+}
+
+/// How a request ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RequestOutcome {
+    /// Both sides sent END and all received bytes were read.
+    Completed,
+    /// An ERROR ended it.
+    Failed {
+        /// The error.
+        error: ErrorEnvelope,
+        /// Whether the peer sent the ERROR (else this side did).
+        by_peer: bool,
+    },
+    /// The connection closed while the request was open.
+    Aborted,
+}
+
+/// Body bytes of one DATA frame, as returned by
+/// [`super::Connection::read`].
+///
+/// These bytes are **provisional** until [`Event::ObjectVerified`] names
+/// `obj`: a receiver may stage them (a temporary file, say) but must not
+/// treat them as the object before that event.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Chunk {
+    /// The object the bytes belong to.
+    pub obj: ObjectId,
+    /// Position of `bytes` within the object.
+    pub offset: u64,
+    /// The object's total length.
+    pub total_len: u64,
+    /// The bytes.
+    pub bytes: Bytes,
+}

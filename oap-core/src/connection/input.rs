@@ -1,0 +1,404 @@
+//! Bytes from the peer: decoding and dispatching frames.
+
+use std::time::Instant;
+
+use bytes::Bytes;
+
+use super::assembly::{Assembly, Progress};
+use super::request::Request;
+use super::{
+    Chunk, Connection, DISCARD_MEMORY, Event, Negotiated, RequestId, RequestOutcome, Role, State,
+};
+use crate::frame::{Frame, FrameType};
+use crate::limits::{DEFAULT_CREDIT, DEFAULT_MAX_FRAME, DEFAULT_MAX_INFLIGHT};
+use crate::payload::{
+    Ack, ControlPayload, DataHeader, End, ErrorCode, ErrorEnvelope, Hello, Start, decode_data_bytes,
+};
+
+impl Connection {
+    /// Feeds bytes read from the transport. Every byte is taken; frames are
+    /// processed as they complete, a partial frame is kept (bounded by
+    /// `max_frame + 6`). Drain `poll_event` and `poll_transmit` afterwards.
+    ///
+    /// Hostile input never panics: a malformed stream queues an ERROR and
+    /// closes the connection, a misbehaving request queues an ERROR for that
+    /// request only.
+    pub fn handle_input(&mut self, now: Instant, mut bytes: &[u8]) {
+        if !self.accepts_input() || bytes.is_empty() {
+            return;
+        }
+        self.stats.bytes_in += bytes.len() as u64;
+        self.touch_idle(now);
+        while !bytes.is_empty() && self.accepts_input() {
+            match self.decoder.feed(&mut bytes) {
+                Ok(Some(frame)) => {
+                    self.stats.frames_in += 1;
+                    self.handle_frame(now, frame);
+                    if self.out.control_bytes() > self.config.max_control_backlog {
+                        self.close_with(
+                            Some(ErrorEnvelope::new(
+                                ErrorCode::Busy,
+                                "peer is not reading this side's answers",
+                            )),
+                            false,
+                            true,
+                        );
+                    }
+                }
+                Ok(None) => break,
+                Err(e) => self.protocol_error(e.error_code(), &e.to_string()),
+            }
+        }
+    }
+
+    /// The peer closed its sending half: nothing more will arrive. Open
+    /// requests are aborted; what is queued is still sent.
+    pub fn handle_eof(&mut self, now: Instant) {
+        let _ = now;
+        if !self.accepts_input() {
+            return;
+        }
+        match self.decoder.finish() {
+            Err(e) => self.protocol_error(e.error_code(), &e.to_string()),
+            Ok(()) => self.close_with(None, true, true),
+        }
+    }
+
+    fn accepts_input(&self) -> bool {
+        matches!(self.state, State::Handshake | State::Established)
+    }
+
+    fn handle_frame(&mut self, now: Instant, frame: Frame) {
+        let payload = &frame.payload;
+        match (self.state, frame.typ) {
+            (State::Closing | State::Closed, _) => {}
+            (State::Handshake, FrameType::Hello) => self.on_hello(payload),
+            (State::Established, FrameType::Hello) => {
+                self.protocol_error(ErrorCode::Proto, "duplicate HELLO")
+            }
+            (_, FrameType::Error) => self.on_error(payload),
+            (State::Handshake, _) => {
+                self.protocol_error(ErrorCode::Proto, "first frame must be HELLO")
+            }
+            (_, FrameType::Start) => self.on_start(now, payload),
+            (_, FrameType::Data) => self.on_data(now, payload),
+            (_, FrameType::End) => self.on_end(now, payload),
+            (_, FrameType::Ack) => self.on_ack(now, payload),
+        }
+    }
+
+    fn on_hello(&mut self, payload: &[u8]) {
+        let hello = match Hello::decode(payload) {
+            Ok(h) => h,
+            Err(e) => return self.protocol_error(ErrorCode::BadFrame, &e.to_string()),
+        };
+        if let Err(why) = Self::check_hello(&hello) {
+            return self.protocol_error(ErrorCode::Proto, why);
+        }
+        let negotiated = match self.role {
+            Role::Server => {
+                let n = Negotiated {
+                    max_frame: hello
+                        .max_frame
+                        .unwrap_or(DEFAULT_MAX_FRAME)
+                        .min(self.config.effective_max_frame()),
+                    max_inflight: hello
+                        .max_inflight
+                        .unwrap_or(DEFAULT_MAX_INFLIGHT)
+                        .min(self.config.max_inflight.max(1)),
+                    credit: hello
+                        .credit
+                        .unwrap_or(DEFAULT_CREDIT)
+                        .min(self.config.credit.max(1)),
+                };
+                let answer = Hello {
+                    max_frame: Some(n.max_frame),
+                    max_inflight: Some(n.max_inflight),
+                    credit: Some(n.credit),
+                    app_proto_id: hello.app_proto_id.clone(),
+                    ..Hello::legacy()
+                };
+                self.queue_control(&answer);
+                n
+            }
+            Role::Client => {
+                let mine = Negotiated {
+                    max_frame: self.config.effective_max_frame(),
+                    max_inflight: self.config.max_inflight.max(1),
+                    credit: self.config.credit.max(1),
+                };
+                let n = Negotiated {
+                    max_frame: hello.max_frame.unwrap_or(mine.max_frame),
+                    max_inflight: hello.max_inflight.unwrap_or(mine.max_inflight),
+                    credit: hello.credit.unwrap_or(mine.credit),
+                };
+                if n.max_frame > mine.max_frame
+                    || n.max_inflight > mine.max_inflight
+                    || n.credit > mine.credit
+                {
+                    return self
+                        .protocol_error(ErrorCode::Proto, "HELLO answer raised a proposed limit");
+                }
+                n
+            }
+        };
+        // Only now, after the exchange, do the new limits apply.
+        self.encoder.set_max_frame(negotiated.max_frame);
+        self.decoder.set_max_frame(negotiated.max_frame);
+        self.negotiated = Some(negotiated);
+        self.peer_hello = Some(hello);
+        self.state = State::Established;
+        self.push_event(Event::Connected(negotiated));
+    }
+
+    fn on_start(&mut self, now: Instant, payload: &[u8]) {
+        if self.role == Role::Client {
+            return self.protocol_error(ErrorCode::Proto, "only the client opens requests");
+        }
+        let start = match Start::decode(payload) {
+            Ok(s) => s,
+            Err(e) => return self.protocol_error(ErrorCode::BadFrame, &e.to_string()),
+        };
+        let id = RequestId(start.corr_id.unwrap_or(0));
+        let legacy = start.corr_id.is_none();
+        if self.requests.contains_key(&id) {
+            return self.fail_request(
+                id,
+                ErrorEnvelope::new(ErrorCode::Proto, "corr_id already in use"),
+            );
+        }
+        self.discarded.retain(|d| *d != id);
+        let Some(limits) = self.negotiated else {
+            return;
+        };
+        if self.requests.len() >= limits.max_inflight as usize {
+            return self.refuse_unopened(
+                id,
+                legacy,
+                ErrorEnvelope::new(ErrorCode::TooManyInflight, "max_inflight requests are open"),
+            );
+        }
+        let deadline = self.config.request_timeout.map(|t| now + t);
+        self.requests
+            .insert(id, Request::new(legacy, limits.credit, deadline));
+        self.stats.requests_started += 1;
+        self.push_event(Event::RequestStarted { id, start });
+    }
+
+    fn on_data(&mut self, now: Instant, payload: &Bytes) {
+        let (header, body) = match decode_data_bytes(payload) {
+            Ok(v) => v,
+            Err(e) => return self.protocol_error(ErrorCode::BadFrame, &e.to_string()),
+        };
+        let id = RequestId(header.corr_id.unwrap_or(0));
+        if !self.requests.contains_key(&id) {
+            return self.stray_frame(id, header.corr_id.is_none(), "DATA");
+        }
+        self.touch_request(id, now);
+        match self.accept_data(id, &header, body) {
+            Ok(()) => {}
+            Err(env) => self.fail_request(id, env),
+        }
+    }
+
+    /// Checks a DATA frame against the request's state and credit and feeds
+    /// its object; the error ends the request.
+    fn accept_data(
+        &mut self,
+        id: RequestId,
+        header: &DataHeader,
+        body: Bytes,
+    ) -> Result<(), ErrorEnvelope> {
+        let proto = |msg: &str| ErrorEnvelope::new(ErrorCode::Proto, msg);
+        let Some(req) = self.requests.get_mut(&id) else {
+            return Ok(());
+        };
+        let recv = &mut req.recv;
+        if recv.finished {
+            return Err(proto("DATA after END"));
+        }
+        let len = body.len() as u64;
+        if recv.received.saturating_add(len) > recv.granted {
+            return Err(ErrorEnvelope::new(
+                ErrorCode::CreditExceeded,
+                "DATA beyond the granted credit",
+            ));
+        }
+        let mut asm = match recv.assembly.take() {
+            Some(a) => a,
+            None => Assembly::begin(header, len).map_err(|m| proto(m.0))?,
+        };
+        let offset = asm.next_offset();
+        let progress = asm.push(header, &body).map_err(|m| proto(m.0))?;
+        recv.received += len;
+        self.stats.data_bytes_in += len;
+        if let Progress::DigestMismatch { obj } = progress {
+            self.stats.objects_failed += 1;
+            return Err(ErrorEnvelope::new(
+                ErrorCode::BadDigest,
+                format!("object bytes do not hash to {obj}"),
+            ));
+        }
+        let total_len = asm.total_len();
+        let obj = asm.obj();
+        if progress == Progress::Partial {
+            recv.assembly = Some(asm);
+        }
+        if !body.is_empty() {
+            let was_empty = recv.chunks.is_empty();
+            recv.buffered += len;
+            recv.chunks.push_back(Chunk {
+                obj,
+                offset,
+                total_len,
+                bytes: body,
+            });
+            if was_empty {
+                self.push_event(Event::Readable { id });
+            }
+        }
+        if let Progress::Verified { obj, len, e2e } = progress {
+            self.stats.objects_verified += 1;
+            self.push_event(Event::ObjectVerified { id, obj, len, e2e });
+        }
+        Ok(())
+    }
+
+    fn on_end(&mut self, now: Instant, payload: &[u8]) {
+        let end = match End::decode(payload) {
+            Ok(e) => e,
+            Err(e) => return self.protocol_error(ErrorCode::BadFrame, &e.to_string()),
+        };
+        let id = RequestId(end.corr_id.unwrap_or(0));
+        let Some(req) = self.requests.get_mut(&id) else {
+            return self.stray_frame(id, end.corr_id.is_none(), "END");
+        };
+        if req.recv.finished {
+            return self.fail_request(id, ErrorEnvelope::new(ErrorCode::Proto, "duplicate END"));
+        }
+        if req.recv.assembly.is_some() {
+            return self.fail_request(
+                id,
+                ErrorEnvelope::new(ErrorCode::Proto, "END before the object's last byte"),
+            );
+        }
+        req.recv.finished = true;
+        self.touch_request(id, now);
+        self.push_event(Event::Finished { id, obj: end.obj });
+        self.maybe_complete(id);
+    }
+
+    fn on_ack(&mut self, now: Instant, payload: &[u8]) {
+        let ack = match Ack::decode(payload) {
+            Ok(a) => a,
+            Err(e) => return self.protocol_error(ErrorCode::BadFrame, &e.to_string()),
+        };
+        let id = RequestId(ack.corr_id.unwrap_or(0));
+        let role = self.role;
+        // A late ACK for a request that already ended is harmless.
+        let Some(req) = self.requests.get_mut(&id) else {
+            return;
+        };
+        let newly_accepted = role == Role::Client && !req.accepted;
+        req.accepted = true;
+        // Credit is absolute: keep the maximum, so duplicates and reordering
+        // change nothing.
+        let raised = ack.credit > req.send.limit;
+        req.send.limit = req.send.limit.max(ack.credit);
+        let available = req.send.available();
+        self.touch_request(id, now);
+        if newly_accepted {
+            self.push_event(Event::Accepted { id });
+        }
+        if raised {
+            self.push_event(Event::CreditGranted { id, available });
+        }
+    }
+
+    fn on_error(&mut self, payload: &[u8]) {
+        let env = match ErrorEnvelope::decode(payload) {
+            Ok(e) => e,
+            Err(e) => return self.protocol_error(ErrorCode::BadFrame, &e.to_string()),
+        };
+        *self.stats.errors_received.entry(env.code).or_default() += 1;
+        match env.corr_id {
+            Some(c) => {
+                let id = RequestId(c);
+                self.discarded.retain(|d| *d != id);
+                if self.requests.remove(&id).is_some() {
+                    self.push_event(Event::RequestEnded {
+                        id,
+                        outcome: RequestOutcome::Failed {
+                            error: env,
+                            by_peer: true,
+                        },
+                    });
+                }
+            }
+            None => self.close_with(Some(env), true, false),
+        }
+    }
+
+    /// A DATA or END for a request that is not open: quietly dropped if
+    /// this side ended the request recently (the peer had not heard yet),
+    /// otherwise refused.
+    fn stray_frame(&mut self, id: RequestId, legacy: bool, what: &str) {
+        if self.discarded.contains(&id) {
+            return;
+        }
+        self.refuse_unopened(
+            id,
+            legacy,
+            ErrorEnvelope::new(
+                ErrorCode::Proto,
+                format!("{what} for a request that is not open"),
+            ),
+        );
+    }
+
+    /// Sends an ERROR for a request that has no state here.
+    fn refuse_unopened(&mut self, id: RequestId, legacy: bool, mut env: ErrorEnvelope) {
+        env.corr_id = (!legacy).then_some(id.0);
+        *self.stats.rejects.entry(env.code).or_default() += 1;
+        self.queue_control(&env);
+        self.remember_discarded(id);
+    }
+
+    /// Ends request `id` with a local error, telling the peer.
+    pub(super) fn fail_request(&mut self, id: RequestId, mut env: ErrorEnvelope) {
+        let Some(req) = self.requests.remove(&id) else {
+            return;
+        };
+        env.corr_id = req.wire_id(id);
+        *self.stats.rejects.entry(env.code).or_default() += 1;
+        self.queue_control(&env);
+        self.remember_discarded(id);
+        self.push_event(Event::RequestEnded {
+            id,
+            outcome: RequestOutcome::Failed {
+                error: env,
+                by_peer: false,
+            },
+        });
+    }
+
+    fn remember_discarded(&mut self, id: RequestId) {
+        if !self.discarded.contains(&id) {
+            if self.discarded.len() >= DISCARD_MEMORY {
+                self.discarded.pop_front();
+            }
+            self.discarded.push_back(id);
+        }
+    }
+
+    /// Retires request `id` if both halves are done and all was read.
+    pub(super) fn maybe_complete(&mut self, id: RequestId) {
+        if self.requests.get(&id).is_some_and(Request::is_complete) {
+            self.requests.remove(&id);
+            self.push_event(Event::RequestEnded {
+                id,
+                outcome: RequestOutcome::Completed,
+            });
+        }
+    }
+}

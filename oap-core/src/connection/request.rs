@@ -1,0 +1,133 @@
+//! Per-request state: the two halves and their credit.
+
+use std::collections::VecDeque;
+use std::fmt;
+use std::time::Instant;
+
+use super::Chunk;
+use super::assembly::Assembly;
+use crate::object_id::ObjectId;
+
+/// Identifies a request on one connection: its `corr_id` (0 for the legacy
+/// single request that carries none).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct RequestId(pub u64);
+
+impl fmt::Display for RequestId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "#{}", self.0)
+    }
+}
+
+/// One open request.
+#[derive(Debug)]
+pub(super) struct Request {
+    /// The peer omitted `corr_id`; our frames for it omit it too.
+    pub legacy: bool,
+    /// (Server) the application has accepted it.
+    pub accepted: bool,
+    pub send: SendHalf,
+    pub recv: RecvHalf,
+    /// Latest instant by which the request must see a frame.
+    pub deadline: Option<Instant>,
+}
+
+impl Request {
+    pub fn new(legacy: bool, credit: u64, deadline: Option<Instant>) -> Self {
+        Self {
+            legacy,
+            accepted: false,
+            send: SendHalf {
+                sent: 0,
+                limit: credit,
+                finished: false,
+                object: None,
+            },
+            recv: RecvHalf {
+                window: credit,
+                granted: credit,
+                received: 0,
+                consumed: 0,
+                finished: false,
+                chunks: VecDeque::new(),
+                buffered: 0,
+                assembly: None,
+            },
+            deadline,
+        }
+    }
+
+    /// Both halves done and nothing left to read.
+    pub fn is_complete(&self) -> bool {
+        self.send.finished && self.recv.finished && self.recv.chunks.is_empty()
+    }
+
+    /// The `corr_id` to put in our frames for request `id`.
+    pub fn wire_id(&self, id: RequestId) -> Option<u64> {
+        (!self.legacy).then_some(id.0)
+    }
+}
+
+/// What this side sends.
+#[derive(Debug)]
+pub(super) struct SendHalf {
+    /// DATA body bytes queued so far.
+    pub sent: u64,
+    /// Absolute credit the peer granted: `sent` never exceeds it.
+    pub limit: u64,
+    /// END queued.
+    pub finished: bool,
+    /// The object being sent.
+    pub object: Option<OutObject>,
+}
+
+impl SendHalf {
+    pub fn available(&self) -> u64 {
+        self.limit.saturating_sub(self.sent)
+    }
+}
+
+/// An object being sent.
+#[derive(Debug, Clone)]
+pub(super) struct OutObject {
+    pub obj: ObjectId,
+    pub total_len: u64,
+    pub next_offset: u64,
+    pub content_type: Option<String>,
+    pub e2e: bool,
+}
+
+/// What this side receives.
+#[derive(Debug)]
+pub(super) struct RecvHalf {
+    /// The credit window: how far `granted` runs ahead of `consumed`.
+    pub window: u64,
+    /// Absolute credit granted to the peer.
+    pub granted: u64,
+    /// DATA body bytes received.
+    pub received: u64,
+    /// Body bytes the application has read.
+    pub consumed: u64,
+    /// The peer sent END.
+    pub finished: bool,
+    /// Received, unread body bytes.
+    pub chunks: VecDeque<Chunk>,
+    /// Sum of the unread chunks' lengths.
+    pub buffered: u64,
+    /// The object being received.
+    pub assembly: Option<Assembly>,
+}
+
+impl RecvHalf {
+    /// The new absolute credit to announce, if the application has consumed
+    /// at least half a window since the last grant. Granting on consumption
+    /// (not receipt) is what bounds the receive buffer by the window.
+    pub fn credit_update(&mut self) -> Option<u64> {
+        let target = self.consumed.saturating_add(self.window);
+        if self.finished || target.saturating_sub(self.granted) < self.window.div_ceil(2) {
+            return None;
+        }
+        self.granted = target;
+        Some(target)
+    }
+}

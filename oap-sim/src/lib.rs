@@ -1,0 +1,26 @@
+//! Deterministic simulation of an OAP/1 client and server.
+//!
+//! Two real [`oap_core::connection::Connection`]s talk through simulated
+//! links under a virtual clock that jumps from deadline to deadline. A
+//! seeded [`FaultPlan`] splits, coalesces and delays the byte stream and —
+//! to play a broken or malicious peer — drops, duplicates, reorders,
+//! truncates or corrupts whole frames. After every step the simulation
+//! checks the protocol's invariants; a failure names its seed so it can be
+//! replayed with [`Simulation::run`].
+//!
+//! The model is quinn-proto's `Pair`: no threads, no sockets, no real time,
+//! so every run is reproducible from `(seed, scenario)`.
+
+mod apps;
+mod checker;
+mod clock;
+mod faults;
+mod link;
+pub mod scenarios;
+mod simulation;
+
+pub use apps::{ClientApp, PutResult, ServerApp};
+pub use checker::Violation;
+pub use clock::Clock;
+pub use faults::FaultPlan;
+pub use simulation::{Report, Scenario, Simulation};
