@@ -55,13 +55,21 @@ impl Staging {
     }
 }
 
-/// Reads what is readable on `id`, up to `budget` bytes.
-fn read_into(conn: &mut Connection, id: RequestId, staging: &mut Staging, budget: &mut usize) {
+/// Reads what is readable on `id`, up to `budget` bytes, counting what
+/// was consumed per request.
+fn read_into(
+    conn: &mut Connection,
+    id: RequestId,
+    staging: &mut Staging,
+    budget: &mut usize,
+    consumed: &mut BTreeMap<u64, u64>,
+) {
     while *budget > 0 {
         let Some(chunk) = conn.read(id, *budget) else {
             break;
         };
         *budget -= chunk.bytes.len();
+        *consumed.entry(id.0).or_default() += chunk.bytes.len() as u64;
         staging.bytes.extend_from_slice(&chunk.bytes);
     }
 }
@@ -105,6 +113,8 @@ pub struct ClientApp {
     pub started: u64,
     /// Starts refused locally with `TooManyInflight` (never sent).
     pub local_inflight_refusals: u64,
+    /// Body bytes read, per `corr_id`.
+    pub consumed: BTreeMap<u64, u64>,
 }
 
 impl ClientApp {
@@ -122,6 +132,7 @@ impl ClientApp {
             received: Vec::new(),
             started: 0,
             local_inflight_refusals: 0,
+            consumed: BTreeMap::new(),
         }
     }
 
@@ -232,7 +243,7 @@ impl ClientApp {
         for id in ids {
             let staging = self.staging.entry(id).or_default();
             let before = budget;
-            read_into(conn, id, staging, &mut budget);
+            read_into(conn, id, staging, &mut budget, &mut self.consumed);
             acted |= budget != before;
             if let Some((obj, _)) = staging.try_commit("client")? {
                 self.received.push(obj);
@@ -259,6 +270,8 @@ pub struct ServerApp {
     pub stored: BTreeMap<ObjectId, Vec<u8>>,
     /// Requests ended by an error, by code.
     pub failed: BTreeMap<ErrorCode, u64>,
+    /// Body bytes read, per `corr_id`.
+    pub consumed: BTreeMap<u64, u64>,
 }
 
 impl ServerApp {
@@ -343,7 +356,7 @@ impl ServerApp {
         for id in self.open.clone() {
             let staging = self.staging.entry(id).or_default();
             let before = budget;
-            read_into(conn, id, staging, &mut budget);
+            read_into(conn, id, staging, &mut budget, &mut self.consumed);
             acted |= budget != before;
             if let Some((obj, bytes)) = staging.try_commit("server")? {
                 self.stored.insert(obj, bytes);

@@ -80,8 +80,28 @@ impl CreditChecker {
         }
     }
 
-    /// Frames the endpoint wrote.
-    pub fn sent(&mut self, frames: &[Frame]) -> Result<(), Violation> {
+    /// Frames the endpoint wrote. `consumed` is what its application has
+    /// read per request: credit may only run one window ahead of it, which
+    /// is what makes credit follow consumption rather than receipt.
+    pub fn sent(
+        &mut self,
+        frames: &[Frame],
+        consumed: &BTreeMap<u64, u64>,
+    ) -> Result<(), Violation> {
+        for f in frames.iter().filter(|f| f.typ == FrameType::Ack) {
+            let Ok(ack) = Ack::decode(&f.payload) else {
+                return Err(Violation(format!("{}: wrote an unparsable ACK", self.name)));
+            };
+            let corr = ack.corr_id.unwrap_or(0);
+            let read = consumed.get(&corr).copied().unwrap_or(0);
+            let window = self.initial.unwrap_or(0);
+            if ack.credit > read + window {
+                return Err(Violation(format!(
+                    "{}: granted credit {} on request {corr} having read only {read} (window {window})",
+                    self.name, ack.credit
+                )));
+            }
+        }
         for f in frames.iter().filter(|f| f.typ == FrameType::Data) {
             let (header, body) = decode_data_payload(&f.payload)
                 .map_err(|e| Violation(format!("{}: wrote an unpackable DATA: {e}", self.name)))?;

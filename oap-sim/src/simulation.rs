@@ -1,5 +1,6 @@
 //! The simulation loop: two connections, two links, one virtual clock.
 
+use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
 use oap_core::connection::{Connection, ConnectionConfig, ConnectionStats, Event};
@@ -210,7 +211,12 @@ impl Simulation {
                 self.client.conn.close(None);
                 round = true;
             }
-            round |= transmit(&mut self.client, now, &mut self.rng)?;
+            round |= transmit(
+                &mut self.client,
+                now,
+                &mut self.rng,
+                &self.client_app.consumed,
+            )?;
             if !round {
                 return Ok(acted);
             }
@@ -230,7 +236,12 @@ impl Simulation {
                 self.server_app.on_event(&mut self.server.conn, &ev)?;
             }
             round |= self.server_app.tick(&mut self.server.conn)?;
-            round |= transmit(&mut self.server, now, &mut self.rng)?;
+            round |= transmit(
+                &mut self.server,
+                now,
+                &mut self.rng,
+                &self.server_app.consumed,
+            )?;
             if !round {
                 return Ok(acted);
             }
@@ -283,7 +294,12 @@ impl Simulation {
 }
 
 /// Drains one side's transmit queue into its link.
-fn transmit(side: &mut Side, now: Instant, rng: &mut StdRng) -> Result<bool, Violation> {
+fn transmit(
+    side: &mut Side,
+    now: Instant,
+    rng: &mut StdRng,
+    consumed: &BTreeMap<u64, u64>,
+) -> Result<bool, Violation> {
     let mut buf = Vec::new();
     while let Some(t) = side.conn.poll_transmit(now, &mut buf) {
         if let Some(body) = t.body {
@@ -293,7 +309,7 @@ fn transmit(side: &mut Side, now: Instant, rng: &mut StdRng) -> Result<bool, Vio
     let wrote = !buf.is_empty();
     if wrote {
         let frames = side.link.send(now, &buf, rng);
-        side.checker.sent(&frames)?;
+        side.checker.sent(&frames, consumed)?;
     }
     if side.conn.is_closed() && !side.link_closed {
         side.link.close();
