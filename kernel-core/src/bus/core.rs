@@ -1,7 +1,5 @@
 //! The sans-IO bus core: one ring, one cursor per subscriber, lag accounting.
 
-use std::collections::HashMap;
-
 use super::capacity::{self, CapacityError};
 use super::outcome::{Recv, UnknownSubscriber};
 use super::ring::{Ring, Slot};
@@ -19,8 +17,10 @@ pub struct SubId(pub u64);
 #[derive(Debug)]
 pub struct BusCore {
     ring: Ring,
-    /// Next sequence number each subscriber will read.
-    cursors: HashMap<SubId, u64>,
+    /// (subscriber, next sequence number it will read), sorted by id. Ids only grow, so
+    /// subscribing appends; a binary search beats hashing for the few dozen receivers a
+    /// node has, and unsubscribing (rare) pays the shift.
+    cursors: Vec<(SubId, u64)>,
     next_id: u64,
     lagged_total: u64,
     missed_total: u64,
@@ -39,7 +39,7 @@ impl BusCore {
     pub fn new_clamped(capacity: usize) -> Self {
         Self {
             ring: Ring::new(capacity::clamp(capacity)),
-            cursors: HashMap::new(),
+            cursors: Vec::new(),
             next_id: 0,
             lagged_total: 0,
             missed_total: 0,
@@ -50,13 +50,19 @@ impl BusCore {
     pub fn subscribe(&mut self) -> SubId {
         let id = SubId(self.next_id);
         self.next_id += 1;
-        self.cursors.insert(id, self.ring.next_seq());
+        self.cursors.push((id, self.ring.next_seq()));
         id
     }
 
     /// Removes a subscriber. Returns whether it was registered.
     pub fn unsubscribe(&mut self, id: SubId) -> bool {
-        let removed = self.cursors.remove(&id).is_some();
+        let removed = match self.position(id) {
+            Some(index) => {
+                self.cursors.remove(index);
+                true
+            }
+            None => false,
+        };
         if self.cursors.is_empty() {
             // Nobody can read these any more: new subscribers start at the tail.
             self.ring.clear();
@@ -79,7 +85,8 @@ impl BusCore {
     /// # Errors
     /// [`UnknownSubscriber`] if `id` was never subscribed or has been unsubscribed.
     pub fn try_recv(&mut self, id: SubId) -> Result<Recv, UnknownSubscriber> {
-        let cursor = self.cursors.get_mut(&id).ok_or(UnknownSubscriber(id))?;
+        let index = self.position(id).ok_or(UnknownSubscriber(id))?;
+        let cursor = &mut self.cursors[index].1;
         match self.ring.get(*cursor) {
             Slot::Present(event) => {
                 *cursor += 1;
@@ -99,7 +106,7 @@ impl BusCore {
     /// Outcomes subscriber `id` can read right now without waiting (a pending lag counts
     /// as one), or `None` for an unknown id.
     pub fn pending(&self, id: SubId) -> Option<u64> {
-        let cursor = *self.cursors.get(&id)?;
+        let cursor = self.cursors[self.position(id)?].1;
         let oldest = self.ring.oldest_seq();
         let next = self.ring.next_seq();
         Some(if cursor < oldest {
@@ -107,6 +114,10 @@ impl BusCore {
         } else {
             next - cursor
         })
+    }
+
+    fn position(&self, id: SubId) -> Option<usize> {
+        self.cursors.binary_search_by_key(&id, |(sub, _)| *sub).ok()
     }
 
     /// Number of registered subscribers.
