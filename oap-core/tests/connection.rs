@@ -1,0 +1,807 @@
+//! A server or client `Connection` driven by a scripted raw peer: exact
+//! frames in, exact frames and events out. Explicit virtual time only.
+
+use std::time::{Duration, Instant};
+
+use bytes::{Bytes, BytesMut};
+use oap_core::ObjectId;
+use oap_core::connection::{
+    CommandError, Connection, ConnectionConfig, Event, Negotiated, OutgoingObject, RequestId,
+    RequestOutcome,
+};
+use oap_core::frame::{Frame, FrameDecoder, FrameEncoder, FrameType};
+use oap_core::payload::{
+    Ack, ControlPayload, DataHeader, End, ErrorCode, ErrorEnvelope, Hello, Start, data_frame,
+    decode_data_bytes,
+};
+
+/// The scripted side: encodes frames into the connection and decodes what
+/// the connection writes.
+struct Peer {
+    conn: Connection,
+    now: Instant,
+    decoder: FrameDecoder,
+    wire: BytesMut,
+}
+
+impl Peer {
+    fn server(config: ConnectionConfig) -> Self {
+        let now = Instant::now();
+        Self {
+            conn: Connection::server(config, now),
+            now,
+            decoder: FrameDecoder::with_max_frame(u32::MAX),
+            wire: BytesMut::new(),
+        }
+    }
+
+    fn client(config: ConnectionConfig) -> Self {
+        let now = Instant::now();
+        Self {
+            conn: Connection::client(config, now),
+            now,
+            decoder: FrameDecoder::with_max_frame(u32::MAX),
+            wire: BytesMut::new(),
+        }
+    }
+
+    fn send(&mut self, frame: Frame) {
+        let bytes = FrameEncoder::with_max_frame(u32::MAX)
+            .to_bytes(frame.typ, &frame.payload)
+            .expect("encode");
+        self.conn.handle_input(self.now, &bytes);
+    }
+
+    fn send_raw(&mut self, bytes: &[u8]) {
+        self.conn.handle_input(self.now, bytes);
+    }
+
+    /// Everything the connection wrote since the last call.
+    fn written(&mut self) -> Vec<Frame> {
+        let mut buf = Vec::new();
+        while let Some(t) = self.conn.poll_transmit(self.now, &mut buf) {
+            if let Some(b) = t.body {
+                buf.extend_from_slice(&b);
+            }
+        }
+        self.wire.extend_from_slice(&buf);
+        let mut out = Vec::new();
+        while let Some(f) = self
+            .decoder
+            .decode(&mut self.wire)
+            .expect("connection wrote valid frames")
+        {
+            out.push(f);
+        }
+        out
+    }
+
+    fn events(&mut self) -> Vec<Event> {
+        std::iter::from_fn(|| self.conn.poll_event()).collect()
+    }
+
+    fn advance(&mut self, d: Duration) {
+        self.now += d;
+        self.conn.handle_timeout(self.now);
+    }
+
+    /// Server: completes the HELLO exchange with `hello`, returns the answer.
+    fn handshake(&mut self, hello: Hello) -> Hello {
+        self.send(hello.to_frame());
+        let out = self.written();
+        assert_eq!(out.len(), 1, "one HELLO answer");
+        assert_eq!(out[0].typ, FrameType::Hello);
+        assert!(matches!(self.events()[..], [Event::Connected(_)]));
+        Hello::decode(&out[0].payload).expect("hello answer")
+    }
+
+    /// Server: opens request `corr` and accepts it.
+    fn open(&mut self, corr: u64) -> RequestId {
+        self.send(
+            Start {
+                corr_id: Some(corr),
+                op: Some("put".into()),
+                ..Start::default()
+            }
+            .to_frame(),
+        );
+        let id = RequestId(corr);
+        assert!(self.events().contains(&Event::RequestStarted {
+            id,
+            start: Start {
+                corr_id: Some(corr),
+                op: Some("put".into()),
+                ..Start::default()
+            }
+        }));
+        self.conn.accept(id).expect("accept");
+        id
+    }
+}
+
+fn errors_in(frames: &[Frame]) -> Vec<ErrorEnvelope> {
+    frames
+        .iter()
+        .filter(|f| f.typ == FrameType::Error)
+        .map(|f| ErrorEnvelope::decode(&f.payload).expect("error payload"))
+        .collect()
+}
+
+fn chunk_header(obj: ObjectId, corr: u64, offset: u64, total: u64) -> DataHeader {
+    DataHeader {
+        corr_id: Some(corr),
+        offset: Some(offset),
+        total_len: Some(total),
+        ..DataHeader::for_object(obj)
+    }
+}
+
+#[test]
+fn hello_negotiates_the_minimum_and_applies_it_only_after_the_exchange() {
+    let mut p = Peer::server(ConnectionConfig {
+        max_frame: 512 * 1024,
+        max_inflight: 16,
+        ..ConnectionConfig::default()
+    });
+    assert!(p.conn.negotiated().is_none());
+    let answer = p.handshake(Hello {
+        max_frame: Some(1 << 20),
+        max_inflight: Some(64),
+        credit: Some(32 * 1024),
+        app_proto_id: Some("storage/1".into()),
+        ..Hello::legacy()
+    });
+    assert_eq!(answer.max_frame, Some(512 * 1024));
+    assert_eq!(answer.max_inflight, Some(16));
+    assert_eq!(answer.credit, Some(32 * 1024));
+    assert_eq!(answer.app_proto_id.as_deref(), Some("storage/1"));
+    assert_eq!(
+        p.conn.negotiated(),
+        Some(Negotiated {
+            max_frame: 512 * 1024,
+            max_inflight: 16,
+            credit: 32 * 1024
+        })
+    );
+    // The negotiated max_frame now bounds what the server accepts.
+    p.send_raw(&[1, 2, 0, 8, 0, 1]);
+    let errs = errors_in(&p.written());
+    assert_eq!(errs[0].code, ErrorCode::TooLarge);
+    assert!(p.conn.is_closed());
+}
+
+#[test]
+fn legacy_hello_gets_the_defaults() {
+    let mut p = Peer::server(ConnectionConfig::default());
+    let answer = p.handshake(Hello::legacy());
+    assert_eq!(answer.max_frame, Some(1_048_576));
+    assert_eq!(answer.max_inflight, Some(32));
+    assert_eq!(answer.credit, Some(65_536));
+}
+
+#[test]
+fn client_applies_the_servers_answer_and_refuses_a_raised_limit() {
+    let mut c = Peer::client(ConnectionConfig {
+        max_inflight: 8,
+        ..ConnectionConfig::default()
+    });
+    let hello = c.written();
+    let sent = Hello::decode(&hello[0].payload).expect("client hello");
+    assert_eq!(sent.max_inflight, Some(8));
+    assert_eq!(
+        c.conn.start(c.now, Start::default()),
+        Err(CommandError::NotEstablished)
+    );
+    c.send(
+        Hello {
+            max_inflight: Some(4),
+            credit: Some(1000),
+            max_frame: Some(4096),
+            ..Hello::legacy()
+        }
+        .to_frame(),
+    );
+    assert_eq!(
+        c.events(),
+        [Event::Connected(Negotiated {
+            max_frame: 4096,
+            max_inflight: 4,
+            credit: 1000
+        })]
+    );
+
+    let mut c = Peer::client(ConnectionConfig {
+        max_inflight: 8,
+        ..ConnectionConfig::default()
+    });
+    c.written();
+    c.send(
+        Hello {
+            max_inflight: Some(9),
+            ..Hello::legacy()
+        }
+        .to_frame(),
+    );
+    assert_eq!(errors_in(&c.written())[0].code, ErrorCode::Proto);
+    assert!(c.conn.is_closed());
+}
+
+#[test]
+fn anything_before_hello_is_a_protocol_error() {
+    let mut p = Peer::server(ConnectionConfig::default());
+    p.send(Start::default().to_frame());
+    let out = p.written();
+    let errs = errors_in(&out);
+    assert_eq!(errs.len(), 1);
+    assert_eq!(errs[0].code, ErrorCode::Proto);
+    assert_eq!(errs[0].corr_id, None);
+    assert!(
+        p.events()
+            .iter()
+            .any(|e| matches!(e, Event::Closed { by_peer: false, .. }))
+    );
+    // Nothing after the error is processed.
+    p.send(Hello::legacy().to_frame());
+    assert!(p.written().is_empty());
+}
+
+#[test]
+fn bad_protocol_name_and_zero_limits_are_refused() {
+    for hello in [
+        Hello {
+            hello: "oap/2".into(),
+            ..Hello::legacy()
+        },
+        Hello {
+            credit: Some(0),
+            ..Hello::legacy()
+        },
+        Hello {
+            max_inflight: Some(0),
+            ..Hello::legacy()
+        },
+        Hello {
+            max_frame: Some(10),
+            ..Hello::legacy()
+        },
+    ] {
+        let mut p = Peer::server(ConnectionConfig::default());
+        p.send(hello.to_frame());
+        assert_eq!(
+            errors_in(&p.written())[0].code,
+            ErrorCode::Proto,
+            "{hello:?}"
+        );
+        assert!(p.conn.is_closed());
+    }
+}
+
+#[test]
+fn start_is_answered_with_an_ack_carrying_the_initial_credit() {
+    let mut p = Peer::server(ConnectionConfig::default());
+    p.handshake(Hello::legacy());
+    p.open(5);
+    let out = p.written();
+    assert_eq!(out.len(), 1);
+    assert_eq!(out[0].typ, FrameType::Ack);
+    assert_eq!(
+        Ack::decode(&out[0].payload).expect("ack"),
+        Ack {
+            corr_id: Some(5),
+            credit: 65_536
+        }
+    );
+}
+
+#[test]
+fn the_33rd_request_is_refused_and_the_connection_goes_on() {
+    let mut p = Peer::server(ConnectionConfig::default());
+    p.handshake(Hello::legacy());
+    for corr in 1..=32 {
+        p.open(corr);
+    }
+    p.written();
+    p.send(
+        Start {
+            corr_id: Some(33),
+            ..Start::default()
+        }
+        .to_frame(),
+    );
+    assert!(p.events().is_empty(), "no RequestStarted for the 33rd");
+    let errs = errors_in(&p.written());
+    assert_eq!(errs.len(), 1);
+    assert_eq!(errs[0].code, ErrorCode::TooManyInflight);
+    assert_eq!(errs[0].corr_id, Some(33));
+    assert!(errs[0].retryable);
+    assert_eq!(p.conn.open_requests(), 32);
+    // DATA the client had already sent for #33 is dropped quietly.
+    let body = b"late";
+    p.send(
+        data_frame(
+            &DataHeader {
+                corr_id: Some(33),
+                ..DataHeader::whole(body)
+            },
+            body,
+        )
+        .expect("data"),
+    );
+    assert!(p.written().is_empty());
+    // Ending one request frees a slot.
+    p.send(
+        End {
+            corr_id: Some(1),
+            obj: None,
+        }
+        .to_frame(),
+    );
+    p.conn.finish(RequestId(1), None).expect("finish");
+    assert!(p.events().contains(&Event::RequestEnded {
+        id: RequestId(1),
+        outcome: RequestOutcome::Completed
+    }));
+    p.open(34);
+    assert_eq!(p.conn.open_requests(), 32);
+    assert!(!p.conn.is_closed());
+}
+
+#[test]
+fn data_beyond_credit_is_refused_with_credit_exceeded() {
+    let mut p = Peer::server(ConnectionConfig {
+        credit: 1000,
+        ..ConnectionConfig::default()
+    });
+    p.handshake(Hello::legacy());
+    let id = p.open(1);
+    p.written();
+    let obj = vec![7u8; 1500];
+    let oid = ObjectId::of(&obj);
+    p.send(data_frame(&chunk_header(oid, 1, 0, 1500), &obj[..1000]).expect("data"));
+    assert!(p.written().is_empty(), "exactly the credit is fine");
+    p.send(data_frame(&chunk_header(oid, 1, 1000, 1500), &obj[1000..1001]).expect("data"));
+    let errs = errors_in(&p.written());
+    assert_eq!(errs[0].code, ErrorCode::CreditExceeded);
+    assert_eq!(errs[0].corr_id, Some(1));
+    assert!(p.events().iter().any(|e| matches!(e, Event::RequestEnded { id: i, outcome: RequestOutcome::Failed { by_peer: false, .. } } if *i == id)));
+    assert!(
+        !p.conn.is_closed(),
+        "a request error does not close the connection"
+    );
+}
+
+#[test]
+fn credit_returns_when_the_application_reads_half_a_window() {
+    let mut p = Peer::server(ConnectionConfig {
+        credit: 1000,
+        ..ConnectionConfig::default()
+    });
+    p.handshake(Hello::legacy());
+    let id = p.open(1);
+    p.written();
+    let obj = vec![1u8; 3000];
+    let oid = ObjectId::of(&obj);
+    p.send(data_frame(&chunk_header(oid, 1, 0, 3000), &obj[..1000]).expect("data"));
+    assert!(p.events().contains(&Event::Readable { id }));
+    assert!(p.written().is_empty(), "no credit on receipt");
+    let c = p.conn.read(id, 400).expect("chunk");
+    assert_eq!(c.bytes.len(), 400);
+    assert!(p.written().is_empty(), "less than half a window read");
+    let c = p.conn.read(id, 200).expect("chunk");
+    assert_eq!(c.offset, 400);
+    let acks: Vec<Ack> = p
+        .written()
+        .iter()
+        .map(|f| Ack::decode(&f.payload).expect("ack"))
+        .collect();
+    assert_eq!(
+        acks,
+        [Ack {
+            corr_id: Some(1),
+            credit: 1600
+        }]
+    );
+    assert_eq!(p.conn.buffered_input(), 400);
+}
+
+#[test]
+fn a_digest_mismatch_discards_the_object() {
+    let mut p = Peer::server(ConnectionConfig::default());
+    p.handshake(Hello::legacy());
+    p.open(1);
+    p.written();
+    let claimed = ObjectId::of(b"the real bytes");
+    p.send(
+        data_frame(
+            &DataHeader {
+                corr_id: Some(1),
+                ..DataHeader::for_object(claimed)
+            },
+            b"forged bytes!!",
+        )
+        .expect("data"),
+    );
+    let errs = errors_in(&p.written());
+    assert_eq!(errs[0].code, ErrorCode::BadDigest);
+    let evs = p.events();
+    assert!(
+        !evs.iter()
+            .any(|e| matches!(e, Event::ObjectVerified { .. } | Event::Readable { .. }))
+    );
+    assert_eq!(p.conn.stats().objects_failed, 1);
+    assert_eq!(p.conn.stats().objects_verified, 0);
+    assert_eq!(p.conn.read(RequestId(1), usize::MAX), None);
+}
+
+#[test]
+fn offsets_must_be_contiguous_and_total_len_fixed() {
+    let obj = vec![3u8; 100];
+    let oid = ObjectId::of(&obj);
+    let cases: [(&str, Vec<(u64, u64, std::ops::Range<usize>)>); 4] = [
+        ("gap", vec![(0, 100, 0..10), (20, 100, 20..30)]),
+        ("overlap", vec![(0, 100, 0..10), (5, 100, 5..30)]),
+        (
+            "total_len changed",
+            vec![(0, 100, 0..10), (10, 101, 10..20)],
+        ),
+        (
+            "beyond total_len",
+            vec![(0, 100, 0..10), (10, 100, 10..100), (100, 100, 0..1)],
+        ),
+    ];
+    for (what, frames) in cases {
+        let mut p = Peer::server(ConnectionConfig::default());
+        p.handshake(Hello::legacy());
+        p.open(1);
+        p.written();
+        for (offset, total, range) in frames {
+            let body = &obj[range];
+            let body: Vec<u8> = if offset >= 100 {
+                vec![0]
+            } else {
+                body.to_vec()
+            };
+            p.send(data_frame(&chunk_header(oid, 1, offset, total), &body).expect("data"));
+        }
+        let errs = errors_in(&p.written());
+        assert_eq!(errs.len(), 1, "{what}");
+        assert_eq!(errs[0].code, ErrorCode::Proto, "{what}");
+    }
+}
+
+#[test]
+fn e2e_bodies_are_verified_as_sent() {
+    let mut p = Peer::server(ConnectionConfig::default());
+    p.handshake(Hello::legacy());
+    let id = p.open(1);
+    let ciphertext = b"\x00\x01opaque-ciphertext\xff";
+    let header = DataHeader {
+        corr_id: Some(1),
+        e2e: true,
+        ..DataHeader::whole(ciphertext)
+    };
+    p.send(data_frame(&header, ciphertext).expect("data"));
+    let evs = p.events();
+    assert!(evs.contains(&Event::ObjectVerified {
+        id,
+        obj: header.obj,
+        len: ciphertext.len() as u64,
+        e2e: true
+    }));
+    assert_eq!(
+        &p.conn.read(id, usize::MAX).expect("chunk").bytes[..],
+        ciphertext
+    );
+}
+
+#[test]
+fn legacy_client_session_is_served_as_request_zero() {
+    let mut p = Peer::server(ConnectionConfig::default());
+    p.handshake(Hello::legacy());
+    p.send_raw(
+        &FrameEncoder::new()
+            .to_bytes(FrameType::Start, br#"{"topic":"tiles/v1"}"#)
+            .expect("start"),
+    );
+    let evs = p.events();
+    assert!(
+        matches!(&evs[..], [Event::RequestStarted { id: RequestId(0), start }] if start.topic.as_deref() == Some("tiles/v1"))
+    );
+    p.conn.accept(RequestId(0)).expect("accept");
+    let ack = p.written();
+    assert_eq!(
+        ack[0].payload,
+        Bytes::from_static(br#"{"credit":65536}"#),
+        "legacy ACK has no corr_id"
+    );
+    // Each DATA carries the obj of its own body, as the original client did.
+    let docs: [&[u8]; 2] = [b"first document", b"second document"];
+    for d in docs {
+        p.send(data_frame(&DataHeader::whole(d), d).expect("data"));
+    }
+    p.send_raw(&[1, 4, 0, 0, 0, 0]); // END with no payload
+    let evs = p.events();
+    let verified: Vec<ObjectId> = evs
+        .iter()
+        .filter_map(|e| match e {
+            Event::ObjectVerified { obj, .. } => Some(*obj),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(verified, docs.map(ObjectId::of));
+    assert!(evs.contains(&Event::Finished {
+        id: RequestId(0),
+        obj: None
+    }));
+    let mut got = Vec::new();
+    while let Some(c) = p.conn.read(RequestId(0), usize::MAX) {
+        got.extend_from_slice(&c.bytes);
+    }
+    assert_eq!(got, [docs[0], docs[1]].concat());
+    p.conn.finish(RequestId(0), None).expect("finish");
+    let end = p.written();
+    assert_eq!(end[0].typ, FrameType::End);
+    assert_eq!(&end[0].payload[..], b"{}");
+    assert!(p.events().contains(&Event::RequestEnded {
+        id: RequestId(0),
+        outcome: RequestOutcome::Completed
+    }));
+}
+
+#[test]
+fn error_with_corr_id_ends_one_request_and_without_ends_the_connection() {
+    let mut p = Peer::server(ConnectionConfig::default());
+    p.handshake(Hello::legacy());
+    p.open(1);
+    p.open(2);
+    p.written();
+    p.send(
+        ErrorEnvelope::new(ErrorCode::Internal, "client gave up")
+            .for_request(1)
+            .to_frame(),
+    );
+    let evs = p.events();
+    assert!(matches!(
+        &evs[..],
+        [Event::RequestEnded {
+            id: RequestId(1),
+            outcome: RequestOutcome::Failed { by_peer: true, .. }
+        }]
+    ));
+    assert_eq!(p.conn.open_requests(), 1);
+    p.send(ErrorEnvelope::new(ErrorCode::Busy, "bye").to_frame());
+    let evs = p.events();
+    assert!(evs.contains(&Event::RequestEnded {
+        id: RequestId(2),
+        outcome: RequestOutcome::Aborted
+    }));
+    assert!(
+        matches!(evs.last(), Some(Event::Closed { by_peer: true, error: Some(e) }) if e.code == ErrorCode::Busy)
+    );
+    assert!(p.conn.is_closed());
+}
+
+#[test]
+fn duplicate_and_late_acks_are_harmless() {
+    let mut c = Peer::client(ConnectionConfig {
+        credit: 1000,
+        ..ConnectionConfig::default()
+    });
+    c.written();
+    c.send(
+        Hello {
+            credit: Some(1000),
+            ..Hello::legacy()
+        }
+        .to_frame(),
+    );
+    c.events();
+    let id = c.conn.start(c.now, Start::default()).expect("start");
+    let obj = Bytes::from(vec![9u8; 5000]);
+    c.conn
+        .begin_object(id, OutgoingObject::of(&obj))
+        .expect("object");
+    assert_eq!(
+        c.conn.send_data(id, obj.clone()).expect("send"),
+        1000,
+        "initial credit only"
+    );
+    assert_eq!(c.conn.send_data(id, obj.slice(1000..)).expect("send"), 0);
+    for credit in [3000, 2000, 3000, 1000] {
+        c.send(
+            Ack {
+                corr_id: Some(id.0),
+                credit,
+            }
+            .to_frame(),
+        );
+    }
+    assert_eq!(
+        c.conn.send_credit(id),
+        Some(2000),
+        "the maximum counts, not the sum"
+    );
+    assert_eq!(c.conn.send_data(id, obj.slice(1000..)).expect("send"), 2000);
+    c.send(
+        Ack {
+            corr_id: Some(999),
+            credit: 1 << 40,
+        }
+        .to_frame(),
+    );
+    assert!(
+        !c.conn.is_closed(),
+        "an ACK for an unknown request is ignored"
+    );
+}
+
+#[test]
+fn oversize_frame_gets_too_large_then_close() {
+    let mut p = Peer::server(ConnectionConfig::default());
+    p.handshake(Hello::legacy());
+    p.send_raw(&[1, 3, 0, 0x10, 0, 1]); // DATA of 1 MiB + 1
+    let errs = errors_in(&p.written());
+    assert_eq!(errs[0].code, ErrorCode::TooLarge);
+    assert!(p.conn.is_closed());
+    assert!(
+        p.conn.buffered_input() < 16,
+        "nothing of the oversize frame was buffered"
+    );
+}
+
+#[test]
+fn handshake_idle_and_request_timeouts_are_driven_by_now() {
+    let config = ConnectionConfig {
+        handshake_timeout: Some(Duration::from_secs(5)),
+        idle_timeout: Some(Duration::from_secs(60)),
+        request_timeout: Some(Duration::from_secs(10)),
+        ..ConnectionConfig::default()
+    };
+    let mut p = Peer::server(config.clone());
+    assert_eq!(p.conn.poll_timeout(), Some(p.now + Duration::from_secs(5)));
+    p.advance(Duration::from_millis(4999));
+    assert!(!p.conn.is_closed());
+    p.advance(Duration::from_millis(1));
+    assert_eq!(errors_in(&p.written())[0].code, ErrorCode::Timeout);
+    assert!(p.conn.is_closed());
+
+    let mut p = Peer::server(config.clone());
+    p.handshake(Hello::legacy());
+    let id = p.open(1);
+    p.written();
+    assert_eq!(p.conn.poll_timeout(), Some(p.now + Duration::from_secs(10)));
+    p.advance(Duration::from_secs(10));
+    let errs = errors_in(&p.written());
+    assert_eq!(errs[0].code, ErrorCode::Timeout);
+    assert_eq!(errs[0].corr_id, Some(id.0));
+    assert!(!p.conn.is_closed());
+    p.advance(Duration::from_secs(50));
+    assert_eq!(
+        errors_in(&p.written())[0].code,
+        ErrorCode::Timeout,
+        "idle for 60 s"
+    );
+    assert!(p.conn.is_closed());
+}
+
+#[test]
+fn a_peer_that_never_reads_its_answers_is_cut_off() {
+    let mut p = Peer::server(ConnectionConfig {
+        max_inflight: 1,
+        max_control_backlog: 4096,
+        ..ConnectionConfig::default()
+    });
+    p.handshake(Hello::legacy());
+    p.open(1);
+    // Every further START earns an ERROR the peer never reads.
+    for corr in 2..1000 {
+        p.send(
+            Start {
+                corr_id: Some(corr),
+                ..Start::default()
+            }
+            .to_frame(),
+        );
+        if p.conn.is_closed() || !p.conn.is_established() {
+            break;
+        }
+    }
+    assert!(
+        !p.conn.is_established(),
+        "closed before answering a thousand STAREs"
+    );
+    let frames = p.written();
+    assert!(frames.len() < 100);
+    assert_eq!(
+        errors_in(&frames).last().map(|e| e.code),
+        Some(ErrorCode::Busy)
+    );
+}
+
+#[test]
+fn commands_are_refused_not_panicking_on_misuse() {
+    let mut p = Peer::server(ConnectionConfig::default());
+    assert_eq!(
+        p.conn.accept(RequestId(1)),
+        Err(CommandError::NotEstablished)
+    );
+    p.handshake(Hello::legacy());
+    assert_eq!(
+        p.conn.start(p.now, Start::default()),
+        Err(CommandError::WrongRole)
+    );
+    assert_eq!(
+        p.conn.accept(RequestId(1)),
+        Err(CommandError::UnknownRequest(RequestId(1)))
+    );
+    let id = p.open(1);
+    assert_eq!(p.conn.accept(id), Err(CommandError::AlreadyAccepted));
+    assert_eq!(
+        p.conn.send_data(id, Bytes::from_static(b"x")),
+        Err(CommandError::ObjectState)
+    );
+    p.conn
+        .begin_object(id, OutgoingObject::of(b"abc"))
+        .expect("object");
+    assert_eq!(
+        p.conn.send_data(id, Bytes::from_static(b"abcd")),
+        Err(CommandError::ObjectOverrun)
+    );
+    assert_eq!(p.conn.finish(id, None), Err(CommandError::ObjectState));
+    p.conn.close(None);
+    assert_eq!(
+        p.conn.send_data(id, Bytes::from_static(b"a")),
+        Err(CommandError::Closed)
+    );
+}
+
+#[test]
+fn large_objects_are_split_to_fit_max_frame_and_not_copied() {
+    let mut c = Peer::client(ConnectionConfig {
+        credit: 1 << 20,
+        ..ConnectionConfig::default()
+    });
+    c.written();
+    c.send(
+        Hello {
+            max_frame: Some(16_384),
+            credit: Some(1 << 20),
+            ..Hello::legacy()
+        }
+        .to_frame(),
+    );
+    c.events();
+    let id = c.conn.start(c.now, Start::default()).expect("start");
+    let obj = Bytes::from(vec![0x5a; 100_000]);
+    let range = obj.as_ptr() as usize..obj.as_ptr() as usize + obj.len();
+    c.conn
+        .begin_object(id, OutgoingObject::of(&obj))
+        .expect("object");
+    assert_eq!(c.conn.send_data(id, obj.clone()).expect("send"), 100_000);
+    let mut wire = Vec::new();
+    let mut zero_copy_bodies = 0;
+    while let Some(t) = c.conn.poll_transmit(c.now, &mut wire) {
+        if let Some(body) = t.body {
+            assert!(
+                range.contains(&(body.as_ptr() as usize)),
+                "body is a view of the object"
+            );
+            zero_copy_bodies += 1;
+            wire.extend_from_slice(&body);
+        }
+    }
+    assert!(zero_copy_bodies >= 6);
+    let mut buf = BytesMut::from(&wire[..]);
+    let mut dec = FrameDecoder::with_max_frame(16_384);
+    let mut total = 0;
+    while let Some(f) = dec.decode(&mut buf).expect("fits the negotiated max_frame") {
+        if f.typ != FrameType::Data {
+            continue;
+        }
+        let (h, body) = decode_data_bytes(&f.payload).expect("data");
+        assert_eq!(h.offset, Some(total as u64));
+        assert_eq!(h.total_len, Some(100_000));
+        total += body.len();
+    }
+    assert_eq!(total, 100_000);
+}
