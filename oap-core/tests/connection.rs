@@ -437,7 +437,9 @@ fn a_digest_mismatch_discards_the_object() {
 fn offsets_must_be_contiguous_and_total_len_fixed() {
     let obj = vec![3u8; 100];
     let oid = ObjectId::of(&obj);
-    let cases: [(&str, Vec<(u64, u64, std::ops::Range<usize>)>); 4] = [
+    /// (offset, total_len, body range) of each DATA frame.
+    type Frames = Vec<(u64, u64, std::ops::Range<usize>)>;
+    let cases: [(&str, Frames); 4] = [
         ("gap", vec![(0, 100, 0..10), (20, 100, 20..30)]),
         ("overlap", vec![(0, 100, 0..10), (5, 100, 5..30)]),
         (
