@@ -7,7 +7,7 @@
 //! The ledger reads usage through the [`UsageRead`] trait, so it does not depend on the
 //! kernel. With the `accounting-adapter` feature, kernel-core's
 //! `metrics::accounting::TenantCounters` implement it, and
-//! [`Ledger::integrate_accounting`] settles straight from them.
+//! `Ledger::integrate_accounting` settles straight from them.
 
 #[cfg(feature = "accounting-adapter")]
 pub mod accounting;

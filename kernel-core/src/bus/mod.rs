@@ -11,7 +11,7 @@
 //! `Lagged { missed }` exactly once (where `missed` is the number of overwritten events it
 //! never saw) and moves the cursor to the oldest retained event. Lag is a normal outcome.
 //!
-//! With the `model` feature, [`model`] provides a reference model of the core and a
+//! With the `model` feature, `bus::model` provides a reference model of the core and a
 //! checker that runs an operation sequence against both.
 
 pub mod capacity;
