@@ -9,12 +9,17 @@
 //! * [`payload`] — typed JSON payloads and DATA packing.
 //! * [`object_id`] — `b3:<hex>` object addressing and verification.
 //! * [`limits`] — protocol defaults and ceilings.
+//! * [`connection`] — the connection state machine (both roles).
+//! * [`gateway`] and [`client`] — the two roles with admission, quotas and
+//!   request helpers on top of a connection.
 //!
 //! The normative description of the protocol is `docs/specs/OAP-1.md` in the
 //! repository.
 
+pub mod client;
 pub mod connection;
 pub mod frame;
+pub mod gateway;
 pub mod limits;
 pub mod object_id;
 pub mod payload;

@@ -18,6 +18,7 @@ mod faults;
 mod link;
 pub mod scenarios;
 mod simulation;
+pub mod wire;
 
 pub use apps::{ClientApp, PutResult, ServerApp};
 pub use checker::Violation;

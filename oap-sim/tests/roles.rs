@@ -1,0 +1,265 @@
+//! The gateway and client roles talking to each other over a perfect wire.
+
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use oap_core::ObjectId;
+use oap_core::client::{ClientEvent, ClientSession, RequestError};
+use oap_core::connection::{ConnectionConfig, Event, OutgoingObject, RequestId};
+use oap_core::gateway::{Gateway, GatewayEvent, QuotaConfig, TenantQuotas};
+use oap_core::payload::ErrorCode;
+use oap_sim::wire::transfer;
+
+/// A tiny object store behind the gateway: serves puts and gets.
+#[derive(Default)]
+struct Store {
+    objects: std::collections::BTreeMap<ObjectId, Vec<u8>>,
+    staging: std::collections::BTreeMap<RequestId, Vec<u8>>,
+    gateway_events: Vec<GatewayEvent>,
+    serve_corrupt: bool,
+    /// Get responses still being sent: bytes, position, object.
+    sending: std::collections::BTreeMap<RequestId, (Bytes, usize, ObjectId)>,
+}
+
+impl Store {
+    fn on_event(&mut self, gw: &mut Gateway, ev: GatewayEvent) {
+        let conn = gw.connection();
+        match &ev {
+            GatewayEvent::RequestAccepted { id, start, .. }
+                if start.op.as_deref() == Some("get") =>
+            {
+                let want: ObjectId = start.addr.as_deref().expect("addr").parse().expect("id");
+                let mut bytes = self.objects.get(&want).cloned().unwrap_or_default();
+                let object = OutgoingObject {
+                    obj: want,
+                    ..OutgoingObject::of(&bytes)
+                };
+                if self.serve_corrupt {
+                    bytes[0] ^= 1;
+                }
+                conn.begin_object(*id, object).expect("begin");
+                self.sending.insert(*id, (Bytes::from(bytes), 0, want));
+                self.pump(conn, *id);
+            }
+            GatewayEvent::Connection(Event::CreditGranted { id, .. }) => self.pump(conn, *id),
+            GatewayEvent::Connection(Event::Readable { id }) => {
+                while let Some(c) = conn.read(*id, usize::MAX) {
+                    self.staging
+                        .entry(*id)
+                        .or_default()
+                        .extend_from_slice(&c.bytes);
+                }
+            }
+            GatewayEvent::Connection(Event::ObjectVerified { id, obj, .. }) => {
+                let bytes = self.staging.remove(id).unwrap_or_default();
+                self.objects.insert(*obj, bytes);
+            }
+            GatewayEvent::Connection(Event::Finished { id, obj }) if obj.is_some() => {
+                let stored = obj.filter(|o| self.objects.contains_key(o));
+                let _ = conn.finish(*id, stored);
+            }
+            _ => {}
+        }
+        self.gateway_events.push(ev);
+    }
+}
+
+impl Store {
+    /// Sends what credit allows of a get response; END once all is out.
+    fn pump(&mut self, conn: &mut oap_core::connection::Connection, id: RequestId) {
+        let Some((bytes, pos, obj)) = self.sending.get_mut(&id) else {
+            return;
+        };
+        *pos += conn.send_data(id, bytes.slice(*pos..)).expect("send");
+        if *pos == bytes.len() {
+            conn.finish(id, Some(*obj)).expect("finish");
+            self.sending.remove(&id);
+        }
+    }
+}
+
+struct Pair {
+    now: Instant,
+    client: ClientSession,
+    gateway: Gateway,
+    quotas: Option<TenantQuotas>,
+    store: Store,
+    events: Vec<ClientEvent>,
+}
+
+impl Pair {
+    fn new(quotas: Option<QuotaConfig>) -> Self {
+        let now = Instant::now();
+        let config = ConnectionConfig {
+            tenant: Some("t1".into()),
+            ..ConnectionConfig::default()
+        };
+        let mut p = Self {
+            now,
+            client: ClientSession::hello(config, "storage/1", now),
+            gateway: Gateway::new(ConnectionConfig::default(), "gateway", now),
+            quotas: quotas.map(TenantQuotas::new),
+            store: Store::default(),
+            events: Vec::new(),
+        };
+        p.settle();
+        p
+    }
+
+    /// Runs both sides until neither has anything to say.
+    fn settle(&mut self) {
+        loop {
+            let mut moved = transfer(
+                self.now,
+                self.client.connection(),
+                self.gateway.connection(),
+            );
+            moved += transfer(
+                self.now,
+                self.gateway.connection(),
+                self.client.connection(),
+            );
+            while let Some(ev) = self.gateway.poll_event(self.now, self.quotas.as_mut()) {
+                self.store.on_event(&mut self.gateway, ev);
+                moved += 1;
+            }
+            while let Some(ev) = self.client.poll_event() {
+                self.events.push(ev);
+                moved += 1;
+            }
+            if moved == 0 {
+                return;
+            }
+        }
+    }
+
+    fn take(&mut self) -> Vec<ClientEvent> {
+        std::mem::take(&mut self.events)
+    }
+}
+
+#[test]
+fn hello_emits_health_and_put_doc_is_confirmed() {
+    let mut p = Pair::new(None);
+    assert!(matches!(p.take()[..], [ClientEvent::Connected(_)]));
+    assert_eq!(
+        p.store.gateway_events[0],
+        GatewayEvent::Health {
+            service: "storage/1".into(),
+            ok: true
+        }
+    );
+    assert_eq!(p.gateway.tenant(), "t1");
+    let doc = Bytes::from(vec![42u8; 300_000]);
+    let (rid, obj) = p
+        .client
+        .put_doc(p.now, "docs", "a", doc.clone())
+        .expect("put");
+    p.settle();
+    assert_eq!(
+        p.take(),
+        [ClientEvent::PutDone {
+            id: rid,
+            result: Ok(obj)
+        }]
+    );
+    assert_eq!(p.store.objects.get(&obj).map(Vec::len), Some(300_000));
+    assert!(p.store.gateway_events.iter().any(|e| matches!(e,
+        GatewayEvent::RequestAccepted { start, tenant, .. }
+            if start.collection.as_deref() == Some("docs") && start.id.as_deref() == Some("a") && tenant == "t1")));
+}
+
+#[test]
+fn quota_exhaustion_refuses_with_a_retryable_error_and_refills_with_time() {
+    let mut p = Pair::new(Some(QuotaConfig {
+        requests_per_sec: 1,
+        burst: 2,
+    }));
+    p.take();
+    let ids: Vec<RequestId> = (0..3)
+        .map(|i| {
+            p.client
+                .put_doc(
+                    p.now,
+                    "docs",
+                    &i.to_string(),
+                    Bytes::from(vec![i as u8; 10]),
+                )
+                .expect("put")
+                .0
+        })
+        .collect();
+    p.settle();
+    let events = p.take();
+    let refused: Vec<&ClientEvent> = events
+        .iter()
+        .filter(|e| {
+            matches!(e, ClientEvent::PutDone { result: Err(RequestError::Failed(env)), .. }
+            if env.code == ErrorCode::QuotaExhausted && env.retryable)
+        })
+        .collect();
+    assert_eq!(refused.len(), 1, "{events:?}");
+    assert!(matches!(refused[0], ClientEvent::PutDone { id, .. } if *id == ids[2]));
+    assert!(p.store.gateway_events.iter().any(|e| *e
+        == GatewayEvent::RequestRefused {
+            id: ids[2],
+            code: ErrorCode::QuotaExhausted
+        }));
+
+    p.now += Duration::from_secs(1);
+    p.client
+        .put_doc(p.now, "docs", "again", Bytes::from_static(b"later"))
+        .expect("put");
+    p.settle();
+    assert!(matches!(
+        p.take()[..],
+        [ClientEvent::PutDone { result: Ok(_), .. }]
+    ));
+}
+
+#[test]
+fn get_returns_only_verified_bytes() {
+    let mut p = Pair::new(None);
+    p.take();
+    let doc = Bytes::from((0..200_000u32).map(|i| i as u8).collect::<Vec<u8>>());
+    let (_, obj) = p
+        .client
+        .put_doc(p.now, "docs", "x", doc.clone())
+        .expect("put");
+    p.settle();
+    p.take();
+    let rid = p.client.get(p.now, obj).expect("get");
+    p.settle();
+    assert_eq!(
+        p.take(),
+        [ClientEvent::GetDone {
+            id: rid,
+            result: Ok(doc)
+        }]
+    );
+
+    p.store.serve_corrupt = true;
+    let rid = p.client.get(p.now, obj).expect("get");
+    p.settle();
+    let events = p.take();
+    assert!(
+        matches!(&events[..], [ClientEvent::GetDone { id, result: Err(RequestError::Failed(env)) }]
+        if *id == rid && env.code == ErrorCode::BadDigest),
+        "{events:?}"
+    );
+}
+
+#[test]
+fn subscribe_sends_start_with_the_topic() {
+    let mut p = Pair::new(None);
+    p.take();
+    let rid = p.client.subscribe(p.now, "health").expect("subscribe");
+    p.settle();
+    assert!(p.store.gateway_events.iter().any(|e| matches!(e,
+        GatewayEvent::RequestAccepted { id, start, .. }
+            if *id == rid && start.op.as_deref() == Some("subscribe") && start.topic.as_deref() == Some("health"))));
+    assert!(
+        p.take()
+            .contains(&ClientEvent::Connection(Event::Accepted { id: rid }))
+    );
+}
