@@ -21,8 +21,8 @@
 (*   RecvError      <-> input.rs::on_error                                  *)
 (*   RequestTimeout <-> timers.rs::handle_timeout -> fail_request(timeout)  *)
 (*   Lose / Dup     <-> the fault actions of oap-sim and model-check        *)
-(* Bytes are abstracted to counts; "verified" means all ObjLen bytes        *)
-(* arrived in order and untouched (assembly.rs hashes them).                *)
+(* Bytes are abstracted to counts and offsets; "verified" means all ObjLen *)
+(* bytes arrived contiguously, in order (assembly.rs hashes them).        *)
 (***************************************************************************)
 EXTENDS Naturals, Sequences, FiniteSets
 
@@ -39,11 +39,14 @@ VARIABLES
     creq,         \* client requests: [id -> record] or absent
     sreq,         \* server requests
     done,         \* ids whose request ended at the client, with outcome
+    answered,     \* history: ids the server answered with END after verifying
     faults
 
-vars == <<established, c2s, s2c, creq, sreq, done, faults>>
+vars == <<established, c2s, s2c, creq, sreq, done, answered, faults>>
 
-Frame(t, id, n) == [typ |-> t, id |-> id, n |-> n]
+\* n: body bytes (DATA) or credit (ACK); off: offset of a DATA body.
+Frame(t, id, n) == [typ |-> t, id |-> id, n |-> n, off |-> 0]
+Data(id, off, n) == [typ |-> "DATA", id |-> id, n |-> n, off |-> off]
 None == 0
 
 Init ==
@@ -52,6 +55,7 @@ Init ==
     /\ s2c = << >>
     /\ creq = [i \in {} |-> 0] /\ sreq = [i \in {} |-> 0]
     /\ done = [i \in {} |-> ""]
+    /\ answered = {}
     /\ faults = 0
 
 Open(f) == DOMAIN f
@@ -77,19 +81,19 @@ Dup  == /\ faults < MaxFaults
            \/ /\ s2c # << >> /\ Head(s2c).typ # "HELLO"
               /\ s2c' = << Head(s2c) >> \o s2c
               /\ UNCHANGED c2s
-Faults == (Lose \/ Dup) /\ UNCHANGED <<established, creq, sreq, done>>
+Faults == (Lose \/ Dup) /\ UNCHANGED <<established, creq, sreq, done, answered>>
 
 \* --- HELLO ------------------------------------------------------------------
 ServerHello ==   \* on_hello (server): answer, then the limits apply
     /\ c2s # << >> /\ Head(c2s).typ = "HELLO" /\ ~established.s
     /\ c2s' = Tail(c2s) /\ s2c' = Append(s2c, Frame("HELLO", None, 0))
     /\ established' = [established EXCEPT !.s = TRUE]
-    /\ UNCHANGED <<creq, sreq, done, faults>>
+    /\ UNCHANGED <<creq, sreq, done, faults, answered>>
 
 ClientHello ==   \* on_hello (client): limits apply after receiving the answer
     /\ s2c # << >> /\ Head(s2c).typ = "HELLO" /\ ~established.c
     /\ s2c' = Tail(s2c) /\ established' = [established EXCEPT !.c = TRUE]
-    /\ UNCHANGED <<c2s, creq, sreq, done, faults>>
+    /\ UNCHANGED <<c2s, creq, sreq, done, faults, answered>>
 
 \* --- client -----------------------------------------------------------------
 Start(i) ==      \* start: refused locally at max_inflight (CommandError::TooManyInflight)
@@ -97,7 +101,7 @@ Start(i) ==      \* start: refused locally at max_inflight (CommandError::TooMan
     /\ Cardinality(Open(creq)) < MaxInflight
     /\ creq' = Upd(creq, i, [sent |-> 0, limit |-> Window, fin |-> FALSE, peerFin |-> FALSE])
     /\ c2s' = Append(c2s, Frame("START", i, 0))
-    /\ UNCHANGED <<established, s2c, sreq, done, faults>>
+    /\ UNCHANGED <<established, s2c, sreq, done, faults, answered>>
 
 SendData(i) ==   \* send_data: never beyond the absolute credit
     /\ i \in Open(creq)
@@ -106,14 +110,14 @@ SendData(i) ==   \* send_data: never beyond the absolute credit
            k == IF r.limit - r.sent < n THEN r.limit - r.sent ELSE n
        IN /\ k > 0
           /\ creq' = Upd(creq, i, [r EXCEPT !.sent = @ + k])
-          /\ c2s' = Append(c2s, Frame("DATA", i, k))
-    /\ UNCHANGED <<established, s2c, sreq, done, faults>>
+          /\ c2s' = Append(c2s, Data(i, r.sent, k))
+    /\ UNCHANGED <<established, s2c, sreq, done, faults, answered>>
 
 ClientEnd(i) ==
     /\ i \in Open(creq) /\ creq[i].sent = ObjLen /\ ~creq[i].fin
     /\ creq' = Upd(creq, i, [creq[i] EXCEPT !.fin = TRUE])
     /\ c2s' = Append(c2s, Frame("END", i, 0))
-    /\ UNCHANGED <<established, s2c, sreq, done, faults>>
+    /\ UNCHANGED <<established, s2c, sreq, done, faults, answered>>
 
 ClientRecv ==    \* on_ack (max), on_end (complete), on_error (fail)
     /\ established.c /\ s2c # << >> /\ Head(s2c).typ # "HELLO"
@@ -131,7 +135,7 @@ ClientRecv ==    \* on_ack (max), on_end (complete), on_error (fail)
                  /\ UNCHANGED done
        ELSE /\ f.typ = "ERROR"
             /\ creq' = Del(creq, f.id) /\ done' = Upd(done, f.id, "failed")
-    /\ UNCHANGED <<established, c2s, sreq, faults>>
+    /\ UNCHANGED <<established, c2s, sreq, faults, answered>>
 
 \* --- server -----------------------------------------------------------------
 Fail(i, code) ==   \* fail_request: ERROR for the request, state dropped
@@ -151,8 +155,9 @@ ServerRecv ==
          [] f.typ = "DATA" ->
               IF f.id \notin Open(sreq) THEN UNCHANGED <<sreq, s2c>>   \* discarded / stray
               ELSE LET r == sreq[f.id] IN
-                   IF r.recv + f.n > r.granted THEN Fail(f.id, "credit_exceeded")
-                   ELSE IF r.peerFin THEN Fail(f.id, "proto")
+                   IF r.peerFin THEN Fail(f.id, "proto")              \* DATA after END
+                   ELSE IF r.recv + f.n > r.granted THEN Fail(f.id, "credit_exceeded")
+                   ELSE IF f.off # r.recv THEN Fail(f.id, "proto")    \* gap / overlap
                    ELSE /\ sreq' = Upd(sreq, f.id, [r EXCEPT !.recv = @ + f.n,
                                               !.verified = (r.recv + f.n = ObjLen)])
                         /\ UNCHANGED s2c
@@ -162,7 +167,7 @@ ServerRecv ==
                    THEN Fail(f.id, "proto")
                    ELSE /\ sreq' = Upd(sreq, f.id, [sreq[f.id] EXCEPT !.peerFin = TRUE])
                         /\ UNCHANGED s2c
-    /\ UNCHANGED <<established, creq, done, faults>>
+    /\ UNCHANGED <<established, creq, done, faults, answered>>
 
 Read(i) ==   \* read + credit_update: ACK once half a window was consumed
     /\ i \in Open(sreq) /\ sreq[i].read < sreq[i].recv
@@ -173,11 +178,12 @@ Read(i) ==   \* read + credit_update: ACK once half a window was consumed
        THEN /\ sreq' = Upd(sreq, i, [r EXCEPT !.granted = target])
             /\ s2c' = Append(s2c, Frame("ACK", i, target))
        ELSE /\ sreq' = Upd(sreq, i, r) /\ UNCHANGED s2c
-    /\ UNCHANGED <<established, c2s, creq, done, faults>>
+    /\ UNCHANGED <<established, c2s, creq, done, faults, answered>>
 
 ServerEnd(i) ==   \* finish(obj) only once the object verified and was read
     /\ i \in Open(sreq) /\ sreq[i].peerFin /\ sreq[i].verified /\ sreq[i].read = ObjLen
     /\ sreq' = Del(sreq, i) /\ s2c' = Append(s2c, Frame("END", i, 0))
+    /\ answered' = answered \cup {i}
     /\ UNCHANGED <<established, c2s, creq, done, faults>>
 
 \* --- timeouts (timers.rs) -------------------------------------------------
@@ -186,16 +192,16 @@ ClientTimeout(i) ==
     /\ i \in Open(creq) /\ s2c = << >> /\ ~ENABLED SendData(i) /\ ~ENABLED ClientEnd(i)
     /\ creq' = Del(creq, i) /\ done' = Upd(done, i, "timeout")
     /\ c2s' = Append(c2s, Frame("ERROR", i, 0))
-    /\ UNCHANGED <<established, s2c, sreq, faults>>
+    /\ UNCHANGED <<established, s2c, sreq, faults, answered>>
 ServerTimeout(i) ==
     /\ i \in Open(sreq) /\ c2s = << >> /\ ~ENABLED Read(i) /\ ~ENABLED ServerEnd(i)
     /\ Fail(i, "timeout")
-    /\ UNCHANGED <<established, c2s, creq, done, faults>>
+    /\ UNCHANGED <<established, c2s, creq, done, faults, answered>>
 
 ServerRecvError ==  \* an ERROR from the client ends the server's request
     /\ c2s # << >> /\ Head(c2s).typ = "ERROR"
     /\ c2s' = Tail(c2s) /\ sreq' = Del(sreq, Head(c2s).id)
-    /\ UNCHANGED <<established, s2c, creq, done, faults>>
+    /\ UNCHANGED <<established, s2c, creq, done, faults, answered>>
 
 Next ==
     \/ ServerHello \/ ClientHello \/ Faults \/ ClientRecv \/ ServerRecvError
@@ -227,7 +233,7 @@ InflightBounded == Cardinality(Open(creq)) <= MaxInflight
 \* No object completed unverified: a request completes at the client only
 \* when the server's END came, which it sends only for a verified object.
 NoUnverifiedCompletion == \A i \in DOMAIN done :
-    done[i] = "completed" => (i \notin Open(sreq))
+    done[i] = "completed" => i \in answered
 
 \* Limits apply only after the exchange: no request before HELLO completed.
 NoRequestBeforeHello == Open(creq) # {} => established.c
