@@ -274,6 +274,14 @@ impl Connection {
         self.close_with(Some(ErrorEnvelope::new(code, msg)), false, true);
     }
 
+    /// The transport is gone (a read or write failed): queued output is
+    /// discarded, open requests end as aborted and [`Event::Closed`]
+    /// follows at once. Call it instead of `handle_eof` when the stream
+    /// broke rather than ended.
+    pub fn abort(&mut self) {
+        self.close_with(None, true, false);
+    }
+
     /// The peer's HELLO, once received (its tenant and application
     /// protocol, for the gateway's quotas and events).
     pub fn peer_hello(&self) -> Option<&Hello> {

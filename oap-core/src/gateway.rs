@@ -54,6 +54,7 @@ pub enum GatewayEvent {
 pub struct Gateway {
     conn: Connection,
     service: String,
+    draining: bool,
 }
 
 impl Gateway {
@@ -63,7 +64,19 @@ impl Gateway {
         Self {
             conn: Connection::server(config, now),
             service: service.into(),
+            draining: false,
         }
+    }
+
+    /// Stops admitting requests (graceful shutdown): every later START is
+    /// refused with a retryable `busy`; open requests go on.
+    pub fn drain(&mut self) {
+        self.draining = true;
+    }
+
+    /// Whether [`Gateway::drain`] was called.
+    pub fn is_draining(&self) -> bool {
+        self.draining
     }
 
     /// The underlying connection, for input, transmit, timers and commands.
@@ -109,6 +122,14 @@ impl Gateway {
         quotas: Option<&mut TenantQuotas>,
     ) -> GatewayEvent {
         let tenant = self.tenant().to_owned();
+        if self.draining {
+            let env = ErrorEnvelope::new(ErrorCode::Busy, "the server is shutting down");
+            let _ = self.conn.reject(id, env);
+            return GatewayEvent::RequestRefused {
+                id,
+                code: ErrorCode::Busy,
+            };
+        }
         if let Some(q) = quotas {
             if !q.try_acquire(&tenant, now) {
                 let wait = q.retry_after(&tenant);
