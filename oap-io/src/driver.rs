@@ -1,0 +1,333 @@
+//! The connection driver: one future per connection that reads, writes,
+//! runs the timer and lets the application react, on any runtime.
+
+use std::future::Future;
+use std::io::{self, IoSlice};
+use std::pin::Pin;
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::task::{Context, Poll, Waker};
+use std::time::Instant;
+
+use bytes::Bytes;
+use futures_io::{AsyncRead, AsyncWrite};
+use oap_core::connection::Connection;
+
+use crate::{BoxFuture, Runtime};
+
+/// Bytes read per `poll_read`: one typical storage chunk.
+const READ_BUF: usize = 64 * 1024;
+
+/// Rounds of read/react/write per poll before yielding to other tasks.
+const ROUNDS_PER_POLL: usize = 32;
+
+/// The application side of a driven connection.
+///
+/// The driver calls [`Endpoint::handle_events`] after every input, timer
+/// and write, with the lock held: drain the connection's (or its role
+/// wrapper's) events there and issue commands. Work that must wait (on the
+/// bus, on a store) happens in other tasks, which reach the endpoint through
+/// [`EndpointHandle::with`].
+pub trait Endpoint: Send + 'static {
+    /// The connection being driven.
+    fn connection(&mut self) -> &mut Connection;
+
+    /// Drains and reacts to events. Must leave no event undrained.
+    fn handle_events(&mut self, now: Instant);
+
+    /// The driver stopped: the connection closed (`None`) or the transport
+    /// failed. Called exactly once.
+    fn on_driver_exit(&mut self, error: Option<&io::Error>) {
+        let _ = error;
+    }
+}
+
+struct Shared<E> {
+    endpoint: E,
+    driver: Option<Waker>,
+    finished: bool,
+}
+
+/// Shared access to an [`Endpoint`] from the driver and application tasks.
+pub struct EndpointHandle<E> {
+    shared: Arc<Mutex<Shared<E>>>,
+}
+
+impl<E> Clone for EndpointHandle<E> {
+    fn clone(&self) -> Self {
+        Self {
+            shared: Arc::clone(&self.shared),
+        }
+    }
+}
+
+impl<E: Endpoint> EndpointHandle<E> {
+    /// Wraps `endpoint`; hand a clone to [`ConnectionDriver::new`].
+    pub fn new(endpoint: E) -> Self {
+        Self {
+            shared: Arc::new(Mutex::new(Shared {
+                endpoint,
+                driver: None,
+                finished: false,
+            })),
+        }
+    }
+
+    fn lock(&self) -> MutexGuard<'_, Shared<E>> {
+        // A panic in another holder leaves plain data behind; keep going.
+        self.shared.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Runs `f` on the endpoint, then wakes the driver so whatever `f`
+    /// queued is sent. Never hold this across an await.
+    pub fn with<R>(&self, f: impl FnOnce(&mut E) -> R) -> R {
+        let (r, waker) = {
+            let mut s = self.lock();
+            let r = f(&mut s.endpoint);
+            (r, s.driver.clone())
+        };
+        if let Some(w) = waker {
+            w.wake();
+        }
+        r
+    }
+
+    /// Runs `f` on the endpoint without waking the driver: for reads, and
+    /// for registering wakers.
+    pub fn peek<R>(&self, f: impl FnOnce(&mut E) -> R) -> R {
+        f(&mut self.lock().endpoint)
+    }
+
+    /// Whether the driver has stopped.
+    pub fn is_finished(&self) -> bool {
+        self.lock().finished
+    }
+
+    /// A handle that does not keep the endpoint alive.
+    pub fn downgrade(&self) -> WeakEndpointHandle<E> {
+        WeakEndpointHandle {
+            shared: Arc::downgrade(&self.shared),
+        }
+    }
+}
+
+/// A non-owning [`EndpointHandle`], for background tasks that should stop
+/// once the connection is gone.
+pub struct WeakEndpointHandle<E> {
+    shared: std::sync::Weak<Mutex<Shared<E>>>,
+}
+
+impl<E> Clone for WeakEndpointHandle<E> {
+    fn clone(&self) -> Self {
+        Self {
+            shared: self.shared.clone(),
+        }
+    }
+}
+
+impl<E> WeakEndpointHandle<E> {
+    /// The handle, if the endpoint still exists.
+    pub fn upgrade(&self) -> Option<EndpointHandle<E>> {
+        self.shared
+            .upgrade()
+            .map(|shared| EndpointHandle { shared })
+    }
+}
+
+/// Drives one connection over `io` until it closes.
+///
+/// It reads whenever bytes are available — also while a write is pending,
+/// so a peer blocked on its own write is never deadlocked against this
+/// side — feeds the connection, lets the endpoint react, writes what the
+/// connection produced (header and body as one vectored write, so large
+/// bodies are not copied), flushes after each batch (TLS included), and
+/// arms the runtime's timer at the connection's next deadline.
+///
+/// Resolves once the connection is closed and its last bytes are flushed,
+/// or with the transport's error.
+pub struct ConnectionDriver<E, S> {
+    handle: EndpointHandle<E>,
+    io: S,
+    runtime: Arc<dyn Runtime>,
+    read_buf: Box<[u8]>,
+    read_done: bool,
+    head: Vec<u8>,
+    head_pos: usize,
+    body: Option<Bytes>,
+    body_pos: usize,
+    needs_flush: bool,
+    timer: Option<(Instant, BoxFuture<'static, ()>)>,
+}
+
+impl<E: Endpoint, S: AsyncRead + AsyncWrite + Unpin> ConnectionDriver<E, S> {
+    /// A driver for the endpoint behind `handle`, over `io`.
+    pub fn new(runtime: Arc<dyn Runtime>, io: S, handle: EndpointHandle<E>) -> Self {
+        Self {
+            handle,
+            io,
+            runtime,
+            read_buf: vec![0; READ_BUF].into_boxed_slice(),
+            read_done: false,
+            head: Vec::with_capacity(READ_BUF),
+            head_pos: 0,
+            body: None,
+            body_pos: 0,
+            needs_flush: false,
+            timer: None,
+        }
+    }
+
+    fn write_idle(&self) -> bool {
+        self.head_pos == self.head.len() && self.body.is_none()
+    }
+
+    /// Writes what the connection has to send; `Ok(true)` if any byte went.
+    fn poll_write_out(
+        &mut self,
+        cx: &mut Context<'_>,
+        conn: &mut Connection,
+        now: Instant,
+    ) -> io::Result<bool> {
+        let mut progress = false;
+        loop {
+            if self.write_idle() {
+                self.head.clear();
+                self.head_pos = 0;
+                match conn.poll_transmit(now, &mut self.head) {
+                    Some(t) => {
+                        self.body = t.body.filter(|b| !b.is_empty());
+                        self.body_pos = 0;
+                    }
+                    None => break,
+                }
+            }
+            let head = &self.head[self.head_pos..];
+            let body = self.body.as_ref().map_or(&[][..], |b| &b[self.body_pos..]);
+            let slices = [IoSlice::new(head), IoSlice::new(body)];
+            match Pin::new(&mut self.io).poll_write_vectored(cx, &slices) {
+                Poll::Ready(Ok(0)) => return Err(io::ErrorKind::WriteZero.into()),
+                Poll::Ready(Ok(n)) => {
+                    self.advance(n);
+                    self.needs_flush = true;
+                    progress = true;
+                }
+                Poll::Ready(Err(e)) => return Err(e),
+                Poll::Pending => return Ok(progress),
+            }
+        }
+        if self.needs_flush {
+            match Pin::new(&mut self.io).poll_flush(cx) {
+                Poll::Ready(Ok(())) => self.needs_flush = false,
+                Poll::Ready(Err(e)) => return Err(e),
+                Poll::Pending => {}
+            }
+        }
+        Ok(progress)
+    }
+
+    fn advance(&mut self, n: usize) {
+        let in_head = (self.head.len() - self.head_pos).min(n);
+        self.head_pos += in_head;
+        let rest = n - in_head;
+        if let Some(body) = &self.body {
+            self.body_pos += rest;
+            if self.body_pos >= body.len() {
+                self.body = None;
+            }
+        }
+    }
+
+    /// Fires the connection's timer if due; re-arms it otherwise.
+    fn poll_timer(&mut self, cx: &mut Context<'_>, conn: &mut Connection, now: Instant) -> bool {
+        let Some(deadline) = conn.poll_timeout() else {
+            self.timer = None;
+            return false;
+        };
+        if deadline <= now {
+            conn.handle_timeout(now);
+            self.timer = None;
+            return true;
+        }
+        if self.timer.as_ref().map(|(d, _)| *d) != Some(deadline) {
+            self.timer = Some((deadline, self.runtime.sleep_until(deadline)));
+        }
+        let fired = self
+            .timer
+            .as_mut()
+            .is_some_and(|(_, t)| t.as_mut().poll(cx).is_ready());
+        if fired {
+            self.timer = None;
+            conn.handle_timeout(self.runtime.now());
+        }
+        fired
+    }
+}
+
+impl<E: Endpoint, S: AsyncRead + AsyncWrite + Unpin> Future for ConnectionDriver<E, S> {
+    type Output = io::Result<()>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let this = self.get_mut();
+        let handle = this.handle.clone();
+        let mut shared = handle.lock();
+        if !shared
+            .driver
+            .as_ref()
+            .is_some_and(|w| w.will_wake(cx.waker()))
+        {
+            shared.driver = Some(cx.waker().clone());
+        }
+        for _ in 0..ROUNDS_PER_POLL {
+            let now = this.runtime.now();
+            let ep = &mut shared.endpoint;
+            let mut progress = false;
+            if !this.read_done {
+                match Pin::new(&mut this.io).poll_read(cx, &mut this.read_buf) {
+                    Poll::Ready(Ok(0)) => {
+                        this.read_done = true;
+                        ep.connection().handle_eof(now);
+                        progress = true;
+                    }
+                    Poll::Ready(Ok(n)) => {
+                        ep.connection().handle_input(now, &this.read_buf[..n]);
+                        progress = true;
+                    }
+                    Poll::Ready(Err(e)) => return Poll::Ready(Err(fail(&mut shared, e, now))),
+                    Poll::Pending => {}
+                }
+            }
+            progress |= this.poll_timer(cx, ep.connection(), now);
+            ep.handle_events(now);
+            match this.poll_write_out(cx, ep.connection(), now) {
+                Ok(p) => progress |= p,
+                Err(e) => return Poll::Ready(Err(fail(&mut shared, e, now))),
+            }
+            // Draining the queue may have completed a close.
+            ep.handle_events(now);
+            if ep.connection().is_closed() && this.write_idle() {
+                return match Pin::new(&mut this.io).poll_close(cx) {
+                    Poll::Pending => Poll::Pending,
+                    Poll::Ready(_) => {
+                        shared.finished = true;
+                        shared.endpoint.on_driver_exit(None);
+                        Poll::Ready(Ok(()))
+                    }
+                };
+            }
+            if !progress {
+                return Poll::Pending;
+            }
+        }
+        // Plenty done this poll: let other tasks run, then continue.
+        cx.waker().wake_by_ref();
+        Poll::Pending
+    }
+}
+
+/// The transport failed: abort the connection and tell the endpoint.
+fn fail<E: Endpoint>(shared: &mut Shared<E>, e: io::Error, now: Instant) -> io::Error {
+    shared.endpoint.connection().abort();
+    shared.endpoint.handle_events(now);
+    shared.finished = true;
+    shared.endpoint.on_driver_exit(Some(&e));
+    e
+}
