@@ -1,0 +1,213 @@
+//! The client's side of the driven connection: results and messages
+//! waiting for the tasks that asked for them.
+
+use std::collections::{BTreeMap, VecDeque};
+use std::task::{Context, Poll, Waker};
+use std::time::Instant;
+
+use bytes::Bytes;
+use oap_core::ObjectId;
+use oap_core::client::{ClientEvent, ClientSession};
+use oap_core::connection::{CommandError, Connection, Event, Negotiated, RequestId};
+use oap_io::Endpoint;
+
+use super::ClientError;
+
+#[derive(Default)]
+struct Slot {
+    done: Option<ClientEvent>,
+    waker: Option<Waker>,
+}
+
+#[derive(Default)]
+struct SubSlot {
+    staging: Vec<u8>,
+    messages: VecDeque<Bytes>,
+    ended: bool,
+    waker: Option<Waker>,
+}
+
+pub(crate) struct ClientEndpoint {
+    pub session: ClientSession,
+    connected: Option<Negotiated>,
+    connect_waker: Option<Waker>,
+    slots: BTreeMap<RequestId, Slot>,
+    subs: BTreeMap<RequestId, SubSlot>,
+    closed: Option<String>,
+}
+
+impl ClientEndpoint {
+    pub fn new(session: ClientSession) -> Self {
+        Self {
+            session,
+            connected: None,
+            connect_waker: None,
+            slots: BTreeMap::new(),
+            subs: BTreeMap::new(),
+            closed: None,
+        }
+    }
+
+    pub fn poll_connected(
+        &mut self,
+        cx: &mut Context<'_>,
+    ) -> Poll<Result<Negotiated, ClientError>> {
+        if let Some(n) = self.connected {
+            return Poll::Ready(Ok(n));
+        }
+        if let Some(reason) = &self.closed {
+            return Poll::Ready(Err(ClientError::Closed(reason.clone())));
+        }
+        self.connect_waker = Some(cx.waker().clone());
+        Poll::Pending
+    }
+
+    pub fn put_doc(
+        &mut self,
+        now: Instant,
+        collection: &str,
+        id: &str,
+        bytes: Bytes,
+    ) -> Result<RequestId, CommandError> {
+        let (rid, _) = self.session.put_doc(now, collection, id, bytes)?;
+        self.slots.insert(rid, Slot::default());
+        Ok(rid)
+    }
+
+    pub fn get(&mut self, now: Instant, obj: ObjectId) -> Result<RequestId, CommandError> {
+        let rid = self.session.get(now, obj)?;
+        self.slots.insert(rid, Slot::default());
+        Ok(rid)
+    }
+
+    pub fn subscribe(&mut self, now: Instant, topic: &str) -> Result<RequestId, CommandError> {
+        let rid = self.session.subscribe(now, topic)?;
+        self.subs.insert(rid, SubSlot::default());
+        Ok(rid)
+    }
+
+    pub fn unsubscribe(&mut self, id: RequestId) {
+        if self.subs.remove(&id).is_some() {
+            let _ = self.session.connection().finish(id, None);
+        }
+    }
+
+    pub fn poll_result(
+        &mut self,
+        rid: RequestId,
+        cx: &mut Context<'_>,
+    ) -> Poll<Result<ClientEvent, ClientError>> {
+        let closed = self.closed.clone();
+        let Some(slot) = self.slots.get_mut(&rid) else {
+            return Poll::Ready(Err(ClientError::Closed("request unknown".into())));
+        };
+        if let Some(ev) = slot.done.take() {
+            self.slots.remove(&rid);
+            return Poll::Ready(Ok(ev));
+        }
+        if let Some(reason) = closed {
+            self.slots.remove(&rid);
+            return Poll::Ready(Err(ClientError::Closed(reason)));
+        }
+        slot.waker = Some(cx.waker().clone());
+        Poll::Pending
+    }
+
+    pub fn poll_message(&mut self, id: RequestId, cx: &mut Context<'_>) -> Poll<Option<Bytes>> {
+        let Some(sub) = self.subs.get_mut(&id) else {
+            return Poll::Ready(None);
+        };
+        if let Some(m) = sub.messages.pop_front() {
+            return Poll::Ready(Some(m));
+        }
+        if sub.ended || self.closed.is_some() {
+            return Poll::Ready(None);
+        }
+        sub.waker = Some(cx.waker().clone());
+        Poll::Pending
+    }
+
+    fn on_connection_event(&mut self, ev: Event) {
+        match ev {
+            Event::Readable { id } => {
+                let Some(sub) = self.subs.get_mut(&id) else {
+                    return;
+                };
+                while let Some(chunk) = self.session.connection().read(id, usize::MAX) {
+                    sub.staging.extend_from_slice(&chunk.bytes);
+                }
+            }
+            Event::ObjectVerified { id, len, .. } => {
+                let Some(sub) = self.subs.get_mut(&id) else {
+                    return;
+                };
+                while let Some(chunk) = self.session.connection().read(id, usize::MAX) {
+                    sub.staging.extend_from_slice(&chunk.bytes);
+                }
+                let len = usize::try_from(len)
+                    .unwrap_or(usize::MAX)
+                    .min(sub.staging.len());
+                let msg: Vec<u8> = sub.staging.drain(..len).collect();
+                sub.messages.push_back(Bytes::from(msg));
+                wake(&mut sub.waker);
+            }
+            Event::RequestEnded { id, .. } => {
+                if let Some(sub) = self.subs.get_mut(&id) {
+                    sub.ended = true;
+                    wake(&mut sub.waker);
+                }
+            }
+            Event::Closed { error, .. } => {
+                let reason =
+                    error.map_or_else(|| "closed".to_owned(), |e| format!("{}: {}", e.code, e.msg));
+                self.mark_closed(reason);
+            }
+            _ => {}
+        }
+    }
+
+    fn mark_closed(&mut self, reason: String) {
+        self.closed.get_or_insert(reason);
+        wake(&mut self.connect_waker);
+        for slot in self.slots.values_mut() {
+            wake(&mut slot.waker);
+        }
+        for sub in self.subs.values_mut() {
+            wake(&mut sub.waker);
+        }
+    }
+}
+
+fn wake(w: &mut Option<Waker>) {
+    if let Some(w) = w.take() {
+        w.wake();
+    }
+}
+
+impl Endpoint for ClientEndpoint {
+    fn connection(&mut self) -> &mut Connection {
+        self.session.connection()
+    }
+
+    fn handle_events(&mut self, _now: Instant) {
+        while let Some(ev) = self.session.poll_event() {
+            match ev {
+                ClientEvent::Connected(n) => {
+                    self.connected = Some(n);
+                    wake(&mut self.connect_waker);
+                }
+                ClientEvent::PutDone { id, .. } | ClientEvent::GetDone { id, .. } => {
+                    if let Some(slot) = self.slots.get_mut(&id) {
+                        slot.done = Some(ev);
+                        wake(&mut slot.waker);
+                    }
+                }
+                ClientEvent::Connection(ev) => self.on_connection_event(ev),
+            }
+        }
+    }
+
+    fn on_driver_exit(&mut self, error: Option<&std::io::Error>) {
+        self.mark_closed(error.map_or_else(|| "closed".to_owned(), |e| e.to_string()));
+    }
+}

@@ -1,0 +1,402 @@
+//! The gateway server: accepts connections, drives each through the
+//! shared driver with a [`GatewayEndpoint`](endpoint::GatewayEndpoint), and
+//! shuts down gracefully.
+
+mod bound;
+mod endpoint;
+mod subscription;
+
+pub use bound::Gateway;
+
+use std::io;
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use event_listener::Event;
+use futures_io::{AsyncRead, AsyncWrite};
+use futures_lite::future;
+use kernel_core::{Bus, HealthState, KernelEvent, Metrics};
+use oap_core::connection::ConnectionConfig;
+use oap_core::frame::FrameEncoder;
+use oap_core::gateway::{QuotaConfig, TenantQuotas};
+use oap_core::payload::{ControlPayload, ErrorCode, ErrorEnvelope};
+use oap_io::{BoxFuture, BoxStream, ConnectionDriver, EndpointHandle, Join, Listener, Runtime};
+
+/// Turns an accepted stream into the stream to serve (a TLS handshake).
+pub type Upgrade =
+    Arc<dyn Fn(BoxStream) -> BoxFuture<'static, io::Result<BoxStream>> + Send + Sync>;
+
+use crate::store::ObjectStore;
+use endpoint::GatewayEndpoint;
+
+/// The kernel services a gateway reports to.
+#[derive(Debug, Clone)]
+pub struct Services {
+    /// Where `Health` and `ServiceCrashed` are published and `Shutdown` is
+    /// heard.
+    pub bus: Bus,
+    /// Where counters and latencies go.
+    pub metrics: Metrics,
+    /// Readiness.
+    pub health: HealthState,
+}
+
+impl Services {
+    /// Fresh services with a bus of `capacity` events that counts lags in
+    /// the metrics.
+    pub fn new(capacity: usize) -> Self {
+        let metrics = Metrics::new();
+        Self {
+            bus: Bus::with_metrics(capacity, &metrics),
+            metrics,
+            health: HealthState::new(),
+        }
+    }
+}
+
+/// Gateway settings.
+#[derive(Debug, Clone)]
+pub struct GatewayConfig {
+    /// Per-connection protocol settings.
+    pub connection: ConnectionConfig,
+    /// Connections served at once; more are answered ERROR `busy`.
+    pub max_connections: usize,
+    /// Per-tenant request quota (none: unlimited).
+    pub quota: Option<QuotaConfig>,
+    /// Name used in health events when a client names no application.
+    pub service: String,
+    /// How long open requests may run after shutdown begins.
+    pub shutdown_grace: Duration,
+}
+
+impl Default for GatewayConfig {
+    fn default() -> Self {
+        Self {
+            connection: ConnectionConfig::default(),
+            max_connections: 1024,
+            quota: None,
+            service: "gateway".to_owned(),
+            shutdown_grace: Duration::from_secs(10),
+        }
+    }
+}
+
+impl GatewayConfig {
+    /// The settings a kernel [`kernel_core::Config`] describes.
+    pub fn from_kernel(config: &kernel_core::Config) -> Self {
+        Self {
+            connection: ConnectionConfig {
+                max_frame: u32::try_from(config.max_frame).unwrap_or(u32::MAX),
+                allow_large_frames: config.allow_large_frames,
+                max_inflight: config.max_inflight,
+                credit: config.initial_credit,
+                handshake_timeout: Some(config.handshake_timeout()),
+                idle_timeout: Some(config.idle_timeout()),
+                request_timeout: Some(config.request_timeout()),
+                ..ConnectionConfig::default()
+            },
+            max_connections: config.max_connections as usize,
+            quota: Some(QuotaConfig {
+                requests_per_sec: config.quota.requests_per_sec,
+                burst: config.quota.burst,
+            }),
+            ..Self::default()
+        }
+    }
+}
+
+pub(crate) struct Inner {
+    runtime: Arc<dyn Runtime>,
+    config: GatewayConfig,
+    store: Arc<dyn ObjectStore>,
+    services: Services,
+    quotas: Option<Mutex<TenantQuotas>>,
+    open: AtomicUsize,
+    draining: AtomicBool,
+    drain_event: Event,
+    /// Notified whenever a connection ends.
+    closed_event: Event,
+    listener: Mutex<Option<Box<dyn Listener>>>,
+    connections: Mutex<Vec<oap_io::WeakEndpointHandle<GatewayEndpoint>>>,
+}
+
+/// An OAP/1 gateway: serves puts, gets and subscriptions from a store.
+///
+/// Cheap to clone; every clone is the same server.
+#[derive(Clone)]
+pub struct GatewayServer {
+    inner: Arc<Inner>,
+}
+
+impl GatewayServer {
+    /// A server on `runtime` storing objects in `store`.
+    pub fn new(
+        runtime: Arc<dyn Runtime>,
+        config: GatewayConfig,
+        store: Arc<dyn ObjectStore>,
+        services: Services,
+    ) -> Self {
+        let quotas = config.quota.map(|q| Mutex::new(TenantQuotas::new(q)));
+        Self {
+            inner: Arc::new(Inner {
+                runtime,
+                config,
+                store,
+                services,
+                quotas,
+                open: AtomicUsize::new(0),
+                draining: AtomicBool::new(false),
+                drain_event: Event::new(),
+                closed_event: Event::new(),
+                listener: Mutex::new(None),
+                connections: Mutex::new(Vec::new()),
+            }),
+        }
+    }
+
+    /// The services this server reports to.
+    pub fn services(&self) -> &Services {
+        &self.inner.services
+    }
+
+    /// Connections open right now.
+    pub fn open_connections(&self) -> usize {
+        self.inner.open.load(Ordering::SeqCst)
+    }
+
+    /// Waits until at most `n` connections are open (e.g. until a test's
+    /// peer has been fully processed after it hung up).
+    pub async fn wait_for_open_connections(&self, n: usize) {
+        loop {
+            let closed = self.inner.closed_event.listen();
+            if self.open_connections() <= n {
+                return;
+            }
+            closed.await;
+        }
+    }
+
+    /// Binds `addr` over plain TCP and returns the bound address (useful
+    /// with port 0). Serve it with [`GatewayServer::serve`].
+    pub async fn bind(&self, addr: SocketAddr) -> io::Result<SocketAddr> {
+        let listener = self.inner.runtime.bind(addr).await?;
+        let local = listener.local_addr()?;
+        *self
+            .inner
+            .listener
+            .lock()
+            .unwrap_or_else(|p| p.into_inner()) = Some(listener);
+        Ok(local)
+    }
+
+    /// Serves the listener bound by [`GatewayServer::bind`] until shutdown.
+    pub async fn serve(&self) -> io::Result<()> {
+        let listener = self
+            .inner
+            .listener
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .take()
+            .ok_or_else(|| io::Error::new(io::ErrorKind::NotConnected, "bind first"))?;
+        self.serve_listener(listener, None).await
+    }
+
+    /// Accepts connections on `listener` until shutdown, each served in its
+    /// own task; `upgrade` (e.g. a TLS handshake) runs first in that task,
+    /// bounded by the handshake timeout, so a slow handshake never stalls
+    /// the accept loop. Also starts shutdown when `Shutdown` is published
+    /// on the bus. Returns once shutdown began; open connections finish
+    /// within the grace period.
+    pub async fn serve_listener(
+        &self,
+        listener: Box<dyn Listener>,
+        upgrade: Option<Upgrade>,
+    ) -> io::Result<()> {
+        self.watch_bus_for_shutdown();
+        loop {
+            if self.inner.draining.load(Ordering::SeqCst) {
+                return Ok(());
+            }
+            let drained = self.inner.drain_event.listen();
+            if self.inner.draining.load(Ordering::SeqCst) {
+                return Ok(());
+            }
+            let accepted = future::or(async { Some(listener.accept().await) }, async {
+                drained.await;
+                None
+            })
+            .await;
+            let Some(accepted) = accepted else {
+                return Ok(());
+            };
+            let (stream, _peer) = match accepted {
+                Ok(a) => a,
+                // A failed accept (out of descriptors, reset) is not fatal.
+                Err(_) => continue,
+            };
+            let server = self.clone();
+            let upgrade = upgrade.clone();
+            self.inner.runtime.spawn(Box::pin(async move {
+                let stream = match upgrade {
+                    None => stream,
+                    Some(up) => match server.upgrade(stream, up).await {
+                        Ok(s) => s,
+                        Err(_) => {
+                            server
+                                .inner
+                                .services
+                                .metrics
+                                .record_rejected("tls_handshake");
+                            return;
+                        }
+                    },
+                };
+                let _ = server.handle_stream(stream).await;
+            }));
+        }
+    }
+
+    async fn upgrade(&self, stream: BoxStream, upgrade: Upgrade) -> io::Result<BoxStream> {
+        let limit = self.inner.config.connection.handshake_timeout;
+        let deadline = limit.map(|t| self.inner.runtime.sleep_until(self.inner.runtime.now() + t));
+        let handshake = upgrade(stream);
+        match deadline {
+            None => handshake.await,
+            Some(sleep) => {
+                future::or(handshake, async {
+                    sleep.await;
+                    Err(io::Error::new(
+                        io::ErrorKind::TimedOut,
+                        "handshake timed out",
+                    ))
+                })
+                .await
+            }
+        }
+    }
+
+    fn watch_bus_for_shutdown(&self) {
+        let mut rx = self.inner.services.bus.subscribe();
+        let weak = Arc::downgrade(&self.inner);
+        self.inner.runtime.spawn(Box::pin(async move {
+            loop {
+                match rx.recv().await {
+                    Ok(KernelEvent::Shutdown) => break,
+                    Ok(_) | Err(kernel_core::bus::RecvError::Lagged { .. }) => continue,
+                    Err(kernel_core::bus::RecvError::Closed) => return,
+                }
+            }
+            if let Some(inner) = weak.upgrade() {
+                GatewayServer { inner }.shutdown();
+            }
+        }));
+    }
+
+    /// Serves one connection given as a reader and a writer (a socket's
+    /// halves, an in-memory pipe, ...). Resolves when it closes.
+    pub async fn handle_conn<R, W>(&self, reader: R, writer: W) -> io::Result<()>
+    where
+        R: AsyncRead + Unpin + Send + 'static,
+        W: AsyncWrite + Unpin + Send + 'static,
+    {
+        self.handle_stream(Join::new(reader, writer)).await
+    }
+
+    /// Serves one connection over `stream`.
+    pub async fn handle_stream<S>(&self, mut stream: S) -> io::Result<()>
+    where
+        S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+    {
+        let inner = &self.inner;
+        let admitted = inner
+            .open
+            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| {
+                (n < inner.config.max_connections).then_some(n + 1)
+            })
+            .is_ok();
+        if !admitted || inner.draining.load(Ordering::SeqCst) {
+            if admitted {
+                inner.open.fetch_sub(1, Ordering::SeqCst);
+            }
+            inner
+                .services
+                .metrics
+                .record_rejected(ErrorCode::Busy.as_str());
+            return refuse_busy(&mut stream).await;
+        }
+        inner.services.metrics.connection_opened();
+        let now = inner.runtime.now();
+        let endpoint = GatewayEndpoint::new(Arc::clone(inner), now);
+        let handle = EndpointHandle::new(endpoint);
+        let weak = handle.downgrade();
+        handle.peek(|ep| ep.set_self(weak.clone()));
+        inner.lock_connections().push(weak);
+        let result = ConnectionDriver::new(Arc::clone(&inner.runtime), stream, handle).await;
+        inner.open.fetch_sub(1, Ordering::SeqCst);
+        inner.closed_event.notify(usize::MAX);
+        inner.services.metrics.connection_closed();
+        if let Err(e) = &result {
+            inner
+                .services
+                .bus
+                .publish_lossy(KernelEvent::ServiceCrashed {
+                    service: inner.config.service.clone(),
+                    reason: format!("connection task failed: {e}"),
+                });
+        }
+        result
+    }
+
+    /// Begins a graceful shutdown: stop accepting, refuse new requests with
+    /// `busy`, close each connection once its open requests end, and force
+    /// the rest closed after the grace period.
+    pub fn shutdown(&self) {
+        let inner = &self.inner;
+        if inner.draining.swap(true, Ordering::SeqCst) {
+            return;
+        }
+        inner.drain_event.notify(usize::MAX);
+        let handles: Vec<_> = inner
+            .lock_connections()
+            .drain(..)
+            .filter_map(|w| w.upgrade())
+            .collect();
+        for h in &handles {
+            h.with(|ep| ep.drain());
+        }
+        let deadline = inner.runtime.now() + inner.config.shutdown_grace;
+        let sleep = inner.runtime.sleep_until(deadline);
+        let weak: Vec<_> = handles.iter().map(|h| h.downgrade()).collect();
+        inner.runtime.spawn(Box::pin(async move {
+            sleep.await;
+            for h in weak.iter().filter_map(|w| w.upgrade()) {
+                h.with(|ep| ep.force_close());
+            }
+        }));
+    }
+}
+
+impl Inner {
+    fn lock_connections(
+        &self,
+    ) -> std::sync::MutexGuard<'_, Vec<oap_io::WeakEndpointHandle<GatewayEndpoint>>> {
+        let mut v = self.connections.lock().unwrap_or_else(|p| p.into_inner());
+        // Forget connections that are gone, so the list stays bounded.
+        v.retain(|w| w.upgrade().is_some());
+        v
+    }
+}
+
+/// Answers a connection over the limit with ERROR `busy`, then closes it.
+async fn refuse_busy<S: AsyncWrite + Unpin>(stream: &mut S) -> io::Result<()> {
+    use futures_lite::AsyncWriteExt;
+    let env = ErrorEnvelope::new(ErrorCode::Busy, "too many connections");
+    let frame = FrameEncoder::new()
+        .to_bytes(oap_core::frame::FrameType::Error, &env.encode())
+        .map_err(io::Error::other)?;
+    stream.write_all(&frame).await?;
+    stream.flush().await?;
+    stream.close().await
+}

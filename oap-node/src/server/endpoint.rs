@@ -1,0 +1,397 @@
+//! What the gateway does with each connection's events.
+
+use std::collections::{BTreeMap, VecDeque};
+use std::sync::Arc;
+use std::time::Instant;
+
+use bytes::Bytes;
+use kernel_core::KernelEvent;
+use oap_core::ObjectId;
+use oap_core::connection::{Connection, Event, OutgoingObject, RequestId};
+use oap_core::gateway::{Gateway, GatewayEvent};
+use oap_core::payload::{ErrorCode, ErrorEnvelope, Start};
+use oap_io::{Endpoint, WeakEndpointHandle};
+
+use super::Inner;
+use super::subscription::Subscription;
+use crate::store::Staging;
+
+/// A put: stagings in arrival order (a legacy request may carry several
+/// objects), what was committed last, and the client's END once it came.
+#[derive(Default)]
+struct Put {
+    stagings: VecDeque<(ObjectId, Box<dyn Staging>)>,
+    stored: Option<ObjectId>,
+    peer_end: Option<Option<ObjectId>>,
+}
+
+/// A get: the object being sent.
+struct Get {
+    obj: ObjectId,
+    bytes: Bytes,
+    pos: usize,
+}
+
+enum Kind {
+    Put(Put),
+    Get(Get),
+    Subscribe(Subscription),
+}
+
+struct Request {
+    kind: Kind,
+    started: Instant,
+}
+
+/// Counters already reported to the metrics, to report only increments.
+#[derive(Default)]
+struct Reported {
+    rejects: BTreeMap<ErrorCode, u64>,
+    bytes_in: u64,
+    bytes_out: u64,
+}
+
+/// The gateway's side of one connection.
+pub(crate) struct GatewayEndpoint {
+    server: Arc<Inner>,
+    gateway: Gateway,
+    me: Option<WeakEndpointHandle<GatewayEndpoint>>,
+    requests: BTreeMap<RequestId, Request>,
+    reported: Reported,
+}
+
+impl GatewayEndpoint {
+    pub fn new(server: Arc<Inner>, now: Instant) -> Self {
+        let gateway = Gateway::new(
+            server.config.connection.clone(),
+            server.config.service.clone(),
+            now,
+        );
+        Self {
+            server,
+            gateway,
+            me: None,
+            requests: BTreeMap::new(),
+            reported: Reported::default(),
+        }
+    }
+
+    /// Lets subscription tasks reach this endpoint.
+    pub fn set_self(&mut self, me: WeakEndpointHandle<GatewayEndpoint>) {
+        self.me = Some(me);
+    }
+
+    /// Graceful shutdown: refuse new requests; close once none is open.
+    pub fn drain(&mut self) {
+        self.gateway.drain();
+        self.close_if_drained();
+    }
+
+    /// The grace period is over.
+    pub fn force_close(&mut self) {
+        let env = ErrorEnvelope::new(ErrorCode::Busy, "the server shut down");
+        self.gateway.connection().close(Some(env));
+    }
+
+    fn close_if_drained(&mut self) {
+        let draining = self.gateway.is_draining();
+        let conn = self.gateway.connection();
+        if draining && conn.open_requests() == 0 && !conn.is_closed() {
+            conn.close(None);
+        }
+    }
+
+    fn conn(&mut self) -> &mut Connection {
+        self.gateway.connection()
+    }
+
+    fn reject(&mut self, id: RequestId, code: ErrorCode, msg: impl Into<String>) {
+        let _ = self.conn().reject(id, ErrorEnvelope::new(code, msg));
+    }
+
+    fn on_event(&mut self, now: Instant, ev: GatewayEvent) {
+        match ev {
+            GatewayEvent::Health { service, ok } => {
+                self.server
+                    .services
+                    .bus
+                    .publish_lossy(KernelEvent::Health { service, ok });
+            }
+            GatewayEvent::RequestAccepted { id, start, .. } => self.on_accepted(now, id, start),
+            GatewayEvent::RequestRefused { .. } => {}
+            GatewayEvent::Connection(ev) => self.on_connection_event(now, ev),
+        }
+    }
+
+    fn on_accepted(&mut self, now: Instant, id: RequestId, start: Start) {
+        self.server.services.metrics.request_started();
+        let kind = match start.op.as_deref() {
+            // The original client names a topic and puts: a put.
+            Some("put") | None => Kind::Put(Put::default()),
+            Some("get") => match self.open_get(id, start.addr.as_deref()) {
+                Some(get) => Kind::Get(get),
+                None => return self.track_failed(now, id),
+            },
+            Some("subscribe") => {
+                let topic = start.topic.unwrap_or_else(|| "*".to_owned());
+                let Some(me) = self.me.clone() else { return };
+                Kind::Subscribe(Subscription::start(&self.server, me, id, topic))
+            }
+            Some(other) => {
+                self.reject(id, ErrorCode::Proto, format!("unknown op {other:?}"));
+                return self.track_failed(now, id);
+            }
+        };
+        self.requests.insert(id, Request { kind, started: now });
+        self.pump(id);
+    }
+
+    /// A request refused right after acceptance still ends through
+    /// `RequestEnded`; track it so latency and inflight stay balanced.
+    fn track_failed(&mut self, now: Instant, id: RequestId) {
+        self.requests.insert(
+            id,
+            Request {
+                kind: Kind::Put(Put::default()),
+                started: now,
+            },
+        );
+    }
+
+    fn open_get(&mut self, id: RequestId, addr: Option<&str>) -> Option<Get> {
+        let Some(Ok(obj)) = addr.map(str::parse::<ObjectId>) else {
+            self.reject(
+                id,
+                ErrorCode::Proto,
+                "get needs addr: a full b3:<hex> object id",
+            );
+            return None;
+        };
+        match self.server.store.get(&obj) {
+            Ok(Some(bytes)) => {
+                let object = OutgoingObject {
+                    obj,
+                    total_len: bytes.len() as u64,
+                    content_type: None,
+                    e2e: false,
+                };
+                if self.conn().begin_object(id, object).is_err() {
+                    return None;
+                }
+                Some(Get { obj, bytes, pos: 0 })
+            }
+            Ok(None) => {
+                self.reject(id, ErrorCode::NotFound, format!("{obj} is not stored"));
+                None
+            }
+            Err(e) => {
+                self.reject(id, ErrorCode::Internal, format!("store: {e}"));
+                None
+            }
+        }
+    }
+
+    fn on_connection_event(&mut self, now: Instant, ev: Event) {
+        match ev {
+            Event::Readable { id } => self.drain_put(id),
+            Event::ObjectVerified { id, obj, len, .. } => {
+                self.drain_put(id);
+                self.commit(id, obj, len);
+            }
+            Event::Finished { id, obj } => self.on_peer_end(id, obj),
+            Event::CreditGranted { id, .. } => self.pump(id),
+            Event::RequestEnded { id, .. } => {
+                if let Some(req) = self.requests.remove(&id) {
+                    if let Kind::Subscribe(sub) = &req.kind {
+                        sub.cancel();
+                    }
+                    let m = &self.server.services.metrics;
+                    m.request_finished();
+                    m.observe_request_latency(now.saturating_duration_since(req.started));
+                }
+            }
+            _ => {}
+        }
+    }
+
+    fn put_mut(&mut self, id: RequestId) -> Option<&mut Put> {
+        match self.requests.get_mut(&id).map(|r| &mut r.kind) {
+            Some(Kind::Put(p)) => Some(p),
+            _ => None,
+        }
+    }
+
+    /// Moves received bytes into their staging.
+    fn drain_put(&mut self, id: RequestId) {
+        let store = Arc::clone(&self.server.store);
+        while let Some(chunk) = self.conn().read(id, usize::MAX) {
+            let Some(put) = self.put_mut(id) else { return };
+            if chunk.offset == 0 {
+                match store.begin(chunk.obj, chunk.total_len) {
+                    Ok(s) => put.stagings.push_back((chunk.obj, s)),
+                    Err(e) => return self.reject(id, ErrorCode::Internal, format!("store: {e}")),
+                }
+            }
+            let written = match put.stagings.back_mut() {
+                Some((_, s)) => s.write(&chunk.bytes),
+                None => Ok(()),
+            };
+            if let Err(e) = written {
+                return self.reject(id, ErrorCode::Internal, format!("store: {e}"));
+            }
+        }
+    }
+
+    /// The connection verified `obj`: only now does it enter the store.
+    fn commit(&mut self, id: RequestId, obj: ObjectId, len: u64) {
+        let store = Arc::clone(&self.server.store);
+        let Some(put) = self.put_mut(id) else { return };
+        let staging = match put.stagings.front() {
+            Some((o, _)) if *o == obj => put.stagings.pop_front().map(|(_, s)| s),
+            // A zero-length object has no bytes, hence no staging yet.
+            _ if len == 0 => store.begin(obj, 0).ok(),
+            _ => None,
+        };
+        let result = match staging {
+            Some(s) => s.commit(),
+            None => Err(std::io::Error::other("verified object has no staging")),
+        };
+        match result {
+            Ok(()) => {
+                if let Some(put) = self.put_mut(id) {
+                    put.stored = Some(obj);
+                }
+                self.try_finish_put(id);
+            }
+            Err(e) => self.reject(id, ErrorCode::Internal, format!("store: {e}")),
+        }
+    }
+
+    fn on_peer_end(&mut self, id: RequestId, announced: Option<ObjectId>) {
+        match self.requests.get_mut(&id).map(|r| &mut r.kind) {
+            Some(Kind::Put(p)) => {
+                p.peer_end = Some(announced);
+                self.try_finish_put(id);
+            }
+            // The subscriber hung up its half: the stream ends.
+            Some(Kind::Subscribe(s)) => {
+                s.cancel();
+                let _ = self.conn().finish(id, None);
+            }
+            _ => {}
+        }
+    }
+
+    /// Answers a put once the client ended it and everything was stored.
+    fn try_finish_put(&mut self, id: RequestId) {
+        let Some(put) = self.put_mut(id) else { return };
+        let (Some(announced), true) = (put.peer_end, put.stagings.is_empty()) else {
+            return;
+        };
+        let stored = put.stored;
+        if announced.is_some() && announced != stored {
+            return self.reject(
+                id,
+                ErrorCode::Proto,
+                "END names an object that was not received whole",
+            );
+        }
+        let _ = self.conn().finish(id, stored);
+    }
+
+    /// Sends what credit allows of a get or subscription.
+    fn pump(&mut self, id: RequestId) {
+        let Some(req) = self.requests.get_mut(&id) else {
+            return;
+        };
+        let conn = self.gateway.connection();
+        match &mut req.kind {
+            Kind::Get(g) => {
+                if g.pos < g.bytes.len() {
+                    match conn.send_data(id, g.bytes.slice(g.pos..)) {
+                        Ok(n) => g.pos += n,
+                        Err(_) => return,
+                    }
+                }
+                if g.pos == g.bytes.len() {
+                    let _ = conn.finish(id, Some(g.obj));
+                }
+            }
+            Kind::Subscribe(s) => s.pump(conn, id),
+            Kind::Put(_) => {}
+        }
+    }
+
+    /// A subscription task delivers a bus outcome; `false` ends the task.
+    pub fn deliver(
+        &mut self,
+        id: RequestId,
+        outcome: Result<KernelEvent, kernel_core::bus::RecvError>,
+    ) -> bool {
+        let Some(Request {
+            kind: Kind::Subscribe(sub),
+            ..
+        }) = self.requests.get_mut(&id)
+        else {
+            return false;
+        };
+        sub.offer(outcome);
+        self.pump(id);
+        true
+    }
+
+    /// Reports what the connection counted since last time.
+    fn sync_metrics(&mut self) {
+        let tenant = self.gateway.tenant().to_owned();
+        let stats = self.gateway.connection().stats().clone();
+        let m = &self.server.services.metrics;
+        for (code, n) in &stats.rejects {
+            let seen = self.reported.rejects.entry(*code).or_default();
+            for _ in *seen..*n {
+                m.record_rejected(code.as_str());
+            }
+            *seen = *n;
+        }
+        if stats.bytes_in > self.reported.bytes_in {
+            m.record_bytes_in(&tenant, stats.bytes_in - self.reported.bytes_in);
+            self.reported.bytes_in = stats.bytes_in;
+        }
+        if stats.bytes_out > self.reported.bytes_out {
+            m.record_bytes_out(&tenant, stats.bytes_out - self.reported.bytes_out);
+            self.reported.bytes_out = stats.bytes_out;
+        }
+    }
+}
+
+impl Endpoint for GatewayEndpoint {
+    fn connection(&mut self) -> &mut Connection {
+        self.gateway.connection()
+    }
+
+    fn handle_events(&mut self, now: Instant) {
+        loop {
+            let ev = {
+                let mut quotas = self
+                    .server
+                    .quotas
+                    .as_ref()
+                    .map(|q| q.lock().unwrap_or_else(|p| p.into_inner()));
+                self.gateway.poll_event(now, quotas.as_deref_mut())
+            };
+            match ev {
+                Some(ev) => self.on_event(now, ev),
+                None => break,
+            }
+        }
+        self.sync_metrics();
+        self.close_if_drained();
+    }
+
+    fn on_driver_exit(&mut self, _error: Option<&std::io::Error>) {
+        for req in self.requests.values() {
+            if let Kind::Subscribe(s) = &req.kind {
+                s.cancel();
+            }
+        }
+    }
+}

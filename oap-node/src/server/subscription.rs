@@ -1,0 +1,135 @@
+//! Streaming bus events to a subscriber without ever blocking the bus.
+//!
+//! A task per subscription reads the bus and hands each outcome to the
+//! endpoint. Events wait in a short queue for credit; a subscriber too slow
+//! even for that loses events, and is told how many in a `{"missed": N}`
+//! message before the next one. Each message is one DATA object (JSON),
+//! verified by the client like any object.
+
+use std::collections::VecDeque;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use bytes::Bytes;
+use event_listener::Event;
+use futures_lite::future;
+use kernel_core::KernelEvent;
+use kernel_core::bus::RecvError;
+use oap_core::connection::{Connection, OutgoingObject, RequestId};
+use oap_io::WeakEndpointHandle;
+
+use super::Inner;
+use super::endpoint::GatewayEndpoint;
+use crate::topic;
+
+/// Messages waiting for credit before events start being dropped.
+const QUEUE: usize = 64;
+
+/// One subscription's state on the endpoint.
+pub(crate) struct Subscription {
+    topic: String,
+    queue: VecDeque<Bytes>,
+    missed: u64,
+    current: Option<(Bytes, usize)>,
+    cancelled: Arc<AtomicBool>,
+    cancel: Arc<Event>,
+}
+
+impl Subscription {
+    /// Starts the task feeding request `id` with events matching `topic`.
+    pub fn start(
+        server: &Arc<Inner>,
+        me: WeakEndpointHandle<GatewayEndpoint>,
+        id: RequestId,
+        topic: String,
+    ) -> Self {
+        let cancelled = Arc::new(AtomicBool::new(false));
+        let cancel = Arc::new(Event::new());
+        let mut rx = server.services.bus.subscribe();
+        let (flag, wake) = (Arc::clone(&cancelled), Arc::clone(&cancel));
+        server.runtime.spawn(Box::pin(async move {
+            loop {
+                let stop = wake.listen();
+                if flag.load(Ordering::SeqCst) {
+                    break;
+                }
+                let outcome = future::or(async { Some(rx.recv().await) }, async {
+                    stop.await;
+                    None
+                })
+                .await;
+                let Some(outcome) = outcome else { break };
+                if outcome == Err(RecvError::Closed) {
+                    break;
+                }
+                let Some(h) = me.upgrade() else { break };
+                if !h.with(|ep| ep.deliver(id, outcome)) {
+                    break;
+                }
+            }
+        }));
+        Self {
+            topic,
+            queue: VecDeque::new(),
+            missed: 0,
+            current: None,
+            cancelled,
+            cancel,
+        }
+    }
+
+    /// Stops the feeding task.
+    pub fn cancel(&self) {
+        self.cancelled.store(true, Ordering::SeqCst);
+        self.cancel.notify(usize::MAX);
+    }
+
+    /// Takes one bus outcome: queue it if it matches, count it if the
+    /// queue is full.
+    pub fn offer(&mut self, outcome: Result<KernelEvent, RecvError>) {
+        match outcome {
+            Ok(ev) if topic::matches(&self.topic, &ev) => {
+                if self.queue.len() < QUEUE {
+                    // Serialising a plain enum of strings cannot fail.
+                    let json = serde_json::to_vec(&ev).unwrap_or_default();
+                    self.queue.push_back(Bytes::from(json));
+                } else {
+                    self.missed += 1;
+                }
+            }
+            Ok(_) => {}
+            Err(RecvError::Lagged { missed }) => self.missed += missed,
+            Err(RecvError::Closed) => {}
+        }
+    }
+
+    /// Sends queued messages as far as credit allows.
+    pub fn pump(&mut self, conn: &mut Connection, id: RequestId) {
+        loop {
+            if let Some((msg, pos)) = &mut self.current {
+                match conn.send_data(id, msg.slice(*pos..)) {
+                    Ok(n) => *pos += n,
+                    Err(_) => return,
+                }
+                if *pos < msg.len() {
+                    return;
+                }
+                self.current = None;
+            }
+            let next = if self.missed > 0 {
+                let note = format!("{{\"missed\":{}}}", self.missed);
+                self.missed = 0;
+                Bytes::from(note)
+            } else {
+                match self.queue.pop_front() {
+                    Some(m) => m,
+                    None => return,
+                }
+            };
+            if conn.begin_object(id, OutgoingObject::of(&next)).is_err() {
+                return;
+            }
+            self.current = Some((next, 0));
+        }
+    }
+}

@@ -1,0 +1,77 @@
+//! The in-memory store, the default.
+
+use std::collections::BTreeMap;
+use std::io;
+use std::sync::{Arc, Mutex};
+
+use bytes::{Bytes, BytesMut};
+use oap_core::ObjectId;
+
+use super::{ObjectStore, Staging};
+
+/// Objects in a map in memory.
+#[derive(Debug, Clone, Default)]
+pub struct MemStore {
+    objects: Arc<Mutex<BTreeMap<ObjectId, Bytes>>>,
+}
+
+impl MemStore {
+    /// An empty store.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Number of objects stored.
+    pub fn len(&self) -> usize {
+        self.lock().len()
+    }
+
+    /// Whether nothing is stored.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, BTreeMap<ObjectId, Bytes>> {
+        self.objects.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
+struct MemStaging {
+    store: MemStore,
+    obj: ObjectId,
+    buf: BytesMut,
+}
+
+impl ObjectStore for MemStore {
+    fn begin(&self, obj: ObjectId, total_len: u64) -> io::Result<Box<dyn Staging>> {
+        // The length is the peer's claim: cap the reservation, grow as
+        // bytes actually arrive.
+        let reserve = usize::try_from(total_len.min(1 << 20)).unwrap_or(0);
+        Ok(Box::new(MemStaging {
+            store: self.clone(),
+            obj,
+            buf: BytesMut::with_capacity(reserve),
+        }))
+    }
+
+    fn get(&self, obj: &ObjectId) -> io::Result<Option<Bytes>> {
+        Ok(self.lock().get(obj).filter(|b| obj.verify(b)).cloned())
+    }
+
+    fn contains(&self, obj: &ObjectId) -> bool {
+        self.lock().contains_key(obj)
+    }
+}
+
+impl Staging for MemStaging {
+    fn write(&mut self, bytes: &[u8]) -> io::Result<()> {
+        self.buf.extend_from_slice(bytes);
+        Ok(())
+    }
+
+    fn commit(self: Box<Self>) -> io::Result<()> {
+        let this = *self;
+        this.store.lock().insert(this.obj, this.buf.freeze());
+        Ok(())
+    }
+}
