@@ -1,0 +1,573 @@
+//! The cases. Each sets up its own gateway on loopback (or a pipe) and
+//! asserts observable behaviour: bytes stored and returned, ERROR codes on
+//! the wire, connections closed, counters moved.
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::time::Duration;
+
+use bytes::Bytes;
+use futures_lite::future;
+use kernel_core::KernelEvent;
+use oap_core::ObjectId;
+use oap_core::client::RequestError;
+use oap_core::connection::{CommandError, ConnectionConfig};
+use oap_core::frame::FrameType;
+use oap_core::payload::{
+    Ack, ControlPayload, DataHeader, End, ErrorCode, Hello, Start, encode_data_payload,
+};
+use oap_node::{
+    Client, ClientError, DirStore, GatewayConfig, GatewayServer, MemStore, ObjectStore, Services,
+};
+
+use crate::{Harness, RawPeer, TestPki};
+
+const LOOPBACK: &str = "127.0.0.1:0";
+
+fn pattern(len: usize, salt: u8) -> Bytes {
+    Bytes::from(
+        (0..len)
+            .map(|i| (i as u8).wrapping_mul(131) ^ salt)
+            .collect::<Vec<u8>>(),
+    )
+}
+
+/// A gateway serving on loopback in the background.
+async fn gateway_with(
+    h: &Harness,
+    config: GatewayConfig,
+    store: Arc<dyn ObjectStore>,
+) -> (GatewayServer, SocketAddr) {
+    let server = GatewayServer::new(Arc::clone(&h.runtime), config, store, Services::new(64));
+    let addr = server
+        .bind(LOOPBACK.parse().expect("addr"))
+        .await
+        .expect("bind");
+    let s = server.clone();
+    h.runtime.spawn(Box::pin(async move {
+        let _ = s.serve().await;
+    }));
+    (server, addr)
+}
+
+async fn gateway(h: &Harness) -> (GatewayServer, SocketAddr, MemStore) {
+    let store = MemStore::new();
+    let (s, a) = gateway_with(h, GatewayConfig::default(), Arc::new(store.clone())).await;
+    (s, a, store)
+}
+
+async fn client(h: &Harness, addr: SocketAddr) -> Client {
+    Client::connect(Arc::clone(&h.runtime), addr, ConnectionConfig::default())
+        .await
+        .expect("connect")
+}
+
+async fn raw(h: &Harness, addr: SocketAddr, tenant: Option<&str>) -> RawPeer {
+    let mut p = RawPeer::new(h.runtime.connect(addr).await.expect("connect"));
+    let hello = Hello {
+        tenant: tenant.map(str::to_owned),
+        ..Hello::legacy()
+    };
+    p.send_control(&hello).await.expect("hello");
+    let answer = p.recv().await.expect("read").expect("HELLO answer");
+    assert_eq!(answer.typ, FrameType::Hello);
+    p
+}
+
+async fn send_data(p: &mut RawPeer, header: &DataHeader, body: &[u8]) {
+    let payload = encode_data_payload(header, body).expect("pack");
+    p.send(FrameType::Data, &payload).await.expect("send DATA");
+}
+
+/// Polls every future to completion, concurrently on this task.
+async fn join_all<T>(mut futs: Vec<Pin<Box<dyn Future<Output = T> + '_>>>) -> Vec<T> {
+    let mut out: Vec<Option<T>> = futs.iter().map(|_| None).collect();
+    future::poll_fn(|cx| {
+        let mut pending = false;
+        for (f, slot) in futs.iter_mut().zip(out.iter_mut()) {
+            if slot.is_none() {
+                match f.as_mut().poll(cx) {
+                    std::task::Poll::Ready(v) => *slot = Some(v),
+                    std::task::Poll::Pending => pending = true,
+                }
+            }
+        }
+        if pending {
+            std::task::Poll::Pending
+        } else {
+            std::task::Poll::Ready(())
+        }
+    })
+    .await;
+    out.into_iter().map(|v| v.expect("all done")).collect()
+}
+
+/// Put and get of 0 B, 1 B, 64 KiB, 1 MiB + 1 and 16 MiB objects.
+pub async fn put_get_sizes(h: Harness) {
+    let (_server, addr, store) = gateway(&h).await;
+    let c = client(&h, addr).await;
+    for (i, len) in [0, 1, 64 * 1024, 1024 * 1024 + 1, 16 * 1024 * 1024]
+        .into_iter()
+        .enumerate()
+    {
+        let doc = pattern(len, i as u8);
+        let id = c
+            .put_doc("docs", &i.to_string(), doc.clone())
+            .await
+            .expect("put");
+        assert_eq!(id, ObjectId::of(&doc), "len {len}");
+        assert!(store.contains(&id));
+        let got = c.get(id).await.expect("get");
+        assert_eq!(got.len(), len);
+        assert!(got == doc, "len {len}: bytes differ");
+    }
+    let missing = ObjectId::of(b"never stored");
+    match c.get(missing).await {
+        Err(ClientError::Request(RequestError::Failed(e))) => {
+            assert_eq!(e.code, ErrorCode::NotFound)
+        }
+        other => panic!("expected not_found, got {other:?}"),
+    }
+}
+
+/// 32 puts in flight on one connection; a 33rd is refused.
+pub async fn concurrent_requests_and_the_33rd(h: Harness) {
+    let (_server, addr, store) = gateway(&h).await;
+    let c = client(&h, addr).await;
+    let docs: Vec<Bytes> = (0..32)
+        .map(|i| pattern(100_000 + i * 1000, i as u8))
+        .collect();
+    type Put<'a> = Pin<Box<dyn Future<Output = Result<ObjectId, ClientError>> + 'a>>;
+    let names: Vec<String> = (0..docs.len()).map(|i| i.to_string()).collect();
+    let futs: Vec<Put<'_>> = docs
+        .iter()
+        .zip(&names)
+        .map(|(d, name)| Box::pin(c.put_doc("docs", name, d.clone())) as Put<'_>)
+        .collect();
+    for (r, d) in join_all(futs).await.into_iter().zip(&docs) {
+        assert_eq!(r.expect("put"), ObjectId::of(d));
+    }
+    assert_eq!(store.len(), 32);
+
+    // Against a server that never answers, 32 puts stay in flight and the
+    // client refuses a 33rd before sending anything.
+    let listener = h
+        .runtime
+        .bind(LOOPBACK.parse().expect("addr"))
+        .await
+        .expect("bind");
+    let silent_addr = listener.local_addr().expect("addr");
+    let server_side = async {
+        let (stream, _) = listener.accept().await.expect("accept");
+        let mut peer = RawPeer::new(stream);
+        let hello = peer.recv().await.expect("read").expect("HELLO");
+        assert_eq!(hello.typ, FrameType::Hello);
+        peer.send_control(&Hello::legacy()).await.expect("answer");
+        peer
+    };
+    let client_side = Client::connect(
+        Arc::clone(&h.runtime),
+        silent_addr,
+        ConnectionConfig::default(),
+    );
+    let (_silent, c2) = future::zip(server_side, client_side).await;
+    let c2 = c2.expect("connect");
+    let mut stuck: Vec<Put<'_>> = docs
+        .iter()
+        .zip(&names)
+        .map(|(d, name)| Box::pin(c2.put_doc("docs", name, d.clone())) as Put<'_>)
+        .collect();
+    for f in &mut stuck {
+        assert!(
+            future::poll_once(f.as_mut()).await.is_none(),
+            "a silent server completes nothing"
+        );
+    }
+    match c2.put_doc("docs", "33", pattern(10, 33)).await {
+        Err(ClientError::Command(CommandError::TooManyInflight)) => {}
+        other => panic!("the 33rd must be refused locally, got {other:?}"),
+    }
+    drop(stuck);
+
+    // A raw client that ignores the limit gets too_many_inflight for the
+    // 33rd START only, and its connection goes on.
+    let mut p = raw(&h, addr, None).await;
+    for corr in 1..=33u64 {
+        let start = Start {
+            corr_id: Some(corr),
+            op: Some("put".into()),
+            ..Start::default()
+        };
+        p.send_control(&start).await.expect("start");
+    }
+    let e = p.recv_error().await.expect("read").expect("an ERROR");
+    assert_eq!((e.code, e.corr_id), (ErrorCode::TooManyInflight, Some(33)));
+}
+
+/// DATA whose bytes do not hash to `obj` is refused and nothing is stored.
+pub async fn bad_digest_stores_nothing(h: Harness) {
+    let (server, addr, store) = gateway(&h).await;
+    let mut p = raw(&h, addr, None).await;
+    let start = Start {
+        corr_id: Some(1),
+        op: Some("put".into()),
+        ..Start::default()
+    };
+    p.send_control(&start).await.expect("start");
+    let header = DataHeader {
+        corr_id: Some(1),
+        ..DataHeader::for_object(ObjectId::of(b"the real document"))
+    };
+    send_data(&mut p, &header, b"a forged document").await;
+    let e = p.recv_error().await.expect("read").expect("ERROR");
+    assert_eq!((e.code, e.corr_id), (ErrorCode::BadDigest, Some(1)));
+    assert!(store.is_empty());
+    let text = server.services().metrics.encode();
+    assert!(
+        text.contains("rejected_total{reason=\"bad_digest\"} 1"),
+        "{text}"
+    );
+}
+
+/// An oversize frame closes that connection with too_large; others go on.
+pub async fn oversize_frame_closes_only_that_connection(h: Harness) {
+    let (_server, addr, _store) = gateway(&h).await;
+    let good = client(&h, addr).await;
+    let mut p = raw(&h, addr, None).await;
+    p.send_raw(&[1, FrameType::Data.as_u8(), 0, 0x10, 0, 1])
+        .await
+        .expect("header");
+    let e = p.recv_error().await.expect("read").expect("ERROR");
+    assert_eq!(e.code, ErrorCode::TooLarge);
+    assert!(
+        p.recv_until_eof().await.unwrap_or_default().is_empty(),
+        "then closed"
+    );
+    let doc = pattern(5000, 7);
+    let id = good
+        .put_doc("docs", "still", doc.clone())
+        .await
+        .expect("put");
+    assert_eq!(good.get(id).await.expect("get"), doc);
+}
+
+/// A client that stops reading costs the server at most its credit.
+pub async fn client_that_stops_reading_is_bounded(h: Harness) {
+    let (server, addr, _store) = gateway(&h).await;
+    let c = client(&h, addr).await;
+    let big = pattern(16 * 1024 * 1024, 3);
+    let id = c.put_doc("docs", "big", big).await.expect("put");
+    let mut slow = raw(&h, addr, Some("slow")).await;
+    let start = Start {
+        corr_id: Some(1),
+        op: Some("get".into()),
+        addr: Some(id.to_string()),
+        ..Start::default()
+    };
+    slow.send_control(&start).await.expect("start");
+    slow.send_control(&End {
+        corr_id: Some(1),
+        obj: None,
+    })
+    .await
+    .expect("end");
+    // Read exactly the initial credit's worth of body, then stop reading.
+    let mut body = 0usize;
+    while body < 65_536 {
+        let f = slow.recv().await.expect("read").expect("frame");
+        if f.typ == FrameType::Data {
+            let (_, b) = oap_core::payload::decode_data_payload(&f.payload).expect("data");
+            body += b.len();
+        }
+    }
+    assert_eq!(body, 65_536, "never more than the credit");
+    // The server is not stuck behind the slow reader.
+    let doc = pattern(300_000, 9);
+    let id2 = c.put_doc("docs", "other", doc.clone()).await.expect("put");
+    assert_eq!(c.get(id2).await.expect("get"), doc);
+    let sent = server.services().metrics.tenants().bytes_out("slow");
+    assert!(
+        sent < 65_536 + 4096,
+        "server sent {sent} bytes to a reader that granted 64 KiB"
+    );
+    // Granting more credit resumes the stream exactly by that much.
+    slow.send_control(&Ack {
+        corr_id: Some(1),
+        credit: 131_072,
+    })
+    .await
+    .expect("ack");
+    while body < 131_072 {
+        let f = slow.recv().await.expect("read").expect("frame");
+        if f.typ == FrameType::Data {
+            let (_, b) = oap_core::payload::decode_data_payload(&f.payload).expect("data");
+            body += b.len();
+        }
+    }
+    assert_eq!(body, 131_072);
+}
+
+/// A peer that hangs up mid-object leaves nothing in the store, not even a
+/// temporary file.
+pub async fn disconnect_mid_object_stores_nothing(h: Harness) {
+    let dir = std::env::temp_dir().join(format!(
+        "oap-suite-{}-{:?}",
+        std::process::id(),
+        h.runtime.now()
+    ));
+    let store = Arc::new(DirStore::open(&dir).expect("dir store"));
+    let (server, addr) = gateway_with(&h, GatewayConfig::default(), store.clone()).await;
+    let doc = pattern(100_000, 5);
+    let obj = ObjectId::of(&doc);
+    {
+        let mut p = raw(&h, addr, None).await;
+        let start = Start {
+            corr_id: Some(1),
+            op: Some("put".into()),
+            ..Start::default()
+        };
+        p.send_control(&start).await.expect("start");
+        let header = DataHeader {
+            corr_id: Some(1),
+            offset: Some(0),
+            total_len: Some(doc.len() as u64),
+            ..DataHeader::for_object(obj)
+        };
+        send_data(&mut p, &header, &doc[..50_000]).await;
+        // Make sure the half object arrived before hanging up.
+        let ack_or_error = p.recv().await.expect("read").expect("ACK");
+        assert_eq!(ack_or_error.typ, FrameType::Ack);
+    }
+    server.wait_for_open_connections(0).await;
+    assert!(!store.contains(&obj));
+    let left: Vec<_> = std::fs::read_dir(&dir).expect("dir").collect();
+    assert!(left.is_empty(), "files left behind: {left:?}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// A silent connection is closed with ERROR timeout.
+pub async fn idle_timeout_closes(h: Harness) {
+    let mut config = GatewayConfig::default();
+    config.connection.idle_timeout = Some(Duration::from_millis(300));
+    let (_server, addr) = gateway_with(&h, config, Arc::new(MemStore::new())).await;
+    let started = h.runtime.now();
+    let mut p = raw(&h, addr, None).await;
+    let e = p.recv_error().await.expect("read").expect("ERROR");
+    assert_eq!(e.code, ErrorCode::Timeout);
+    assert!(h.runtime.now() - started >= Duration::from_millis(300));
+    assert!(p.recv_until_eof().await.unwrap_or_default().is_empty());
+}
+
+/// Beyond max_connections a connection gets ERROR busy and is closed.
+pub async fn max_connections_busy(h: Harness) {
+    let config = GatewayConfig {
+        max_connections: 1,
+        ..GatewayConfig::default()
+    };
+    let (server, addr) = gateway_with(&h, config, Arc::new(MemStore::new())).await;
+    let first = client(&h, addr).await;
+    let mut p = RawPeer::new(h.runtime.connect(addr).await.expect("connect"));
+    let e = p.recv_error().await.expect("read").expect("ERROR");
+    assert_eq!(e.code, ErrorCode::Busy);
+    assert!(e.retryable);
+    drop(first);
+    server.wait_for_open_connections(0).await;
+    let again = client(&h, addr).await;
+    again
+        .put_doc("docs", "x", pattern(10, 1))
+        .await
+        .expect("served again");
+}
+
+async fn tls_gateway(h: &Harness, pki: &TestPki) -> (GatewayServer, SocketAddr, MemStore) {
+    let store = MemStore::new();
+    let server = GatewayServer::new(
+        Arc::clone(&h.runtime),
+        GatewayConfig::default(),
+        Arc::new(store.clone()),
+        Services::new(64),
+    );
+    let listener = h
+        .runtime
+        .bind(LOOPBACK.parse().expect("addr"))
+        .await
+        .expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    let upgrade = (h.tls_acceptor)(Arc::clone(&pki.server));
+    let s = server.clone();
+    h.runtime.spawn(Box::pin(async move {
+        let _ = s.serve_listener(listener, Some(upgrade)).await;
+    }));
+    (server, addr, store)
+}
+
+/// Put and get over TLS with a certificate made here.
+pub async fn tls_put_get(h: Harness) {
+    let pki = TestPki::new();
+    let (_server, addr, store) = tls_gateway(&h, &pki).await;
+    let c = (h.tls_connect)(addr, "localhost".into(), Arc::clone(&pki.client))
+        .await
+        .expect("TLS connect");
+    let doc = pattern(1024 * 1024 + 1, 11);
+    let id = c.put_doc("docs", "tls", doc.clone()).await.expect("put");
+    assert!(store.contains(&id));
+    assert_eq!(c.get(id).await.expect("get"), doc);
+}
+
+/// A client that does not trust the server fails the handshake; the server
+/// goes on serving others.
+pub async fn tls_handshake_failure(h: Harness) {
+    let pki = TestPki::new();
+    let (server, addr, _store) = tls_gateway(&h, &pki).await;
+    let refused =
+        (h.tls_connect)(addr, "localhost".into(), Arc::clone(&pki.untrusting_client)).await;
+    assert!(
+        matches!(refused, Err(ClientError::Io(_))),
+        "untrusted certificate must fail"
+    );
+    let c = (h.tls_connect)(addr, "localhost".into(), Arc::clone(&pki.client))
+        .await
+        .expect("TLS connect");
+    c.put_doc("docs", "after", pattern(100, 1))
+        .await
+        .expect("put");
+    let text = server.services().metrics.encode();
+    assert!(
+        text.contains("rejected_total{reason=\"tls_handshake\"} 1"),
+        "{text}"
+    );
+}
+
+/// Shutdown lets an open request finish, then closes; nothing new is
+/// accepted.
+pub async fn graceful_shutdown_with_request_in_flight(h: Harness) {
+    let (server, addr, store) = gateway(&h).await;
+    let mut p = raw(&h, addr, None).await;
+    let doc = pattern(90_000, 4);
+    let obj = ObjectId::of(&doc);
+    let start = Start {
+        corr_id: Some(1),
+        op: Some("put".into()),
+        ..Start::default()
+    };
+    p.send_control(&start).await.expect("start");
+    let header = |offset: u64| DataHeader {
+        corr_id: Some(1),
+        offset: Some(offset),
+        total_len: Some(doc.len() as u64),
+        ..DataHeader::for_object(obj)
+    };
+    send_data(&mut p, &header(0), &doc[..40_000]).await;
+    assert_eq!(
+        p.recv().await.expect("read").expect("ACK").typ,
+        FrameType::Ack
+    );
+    server.shutdown();
+    send_data(&mut p, &header(40_000), &doc[40_000..]).await;
+    p.send_control(&End {
+        corr_id: Some(1),
+        obj: Some(obj),
+    })
+    .await
+    .expect("end");
+    let frames = p.recv_until_eof().await.expect("read");
+    let end = frames
+        .iter()
+        .find(|f| f.typ == FrameType::End)
+        .expect("END answer");
+    assert_eq!(End::decode(&end.payload).expect("end").obj, Some(obj));
+    assert!(store.contains(&obj), "the in-flight put completed");
+    server.wait_for_open_connections(0).await;
+    let late = Client::connect(Arc::clone(&h.runtime), addr, ConnectionConfig::default()).await;
+    assert!(late.is_err(), "no new connection after shutdown");
+}
+
+/// The original RustyOnions client's session is served and ACKed.
+pub async fn legacy_client_is_served(h: Harness) {
+    let (_server, addr, store) = gateway(&h).await;
+    let mut p = RawPeer::new(h.runtime.connect(addr).await.expect("connect"));
+    p.send(FrameType::Hello, br#"{"hello":"oap/1"}"#)
+        .await
+        .expect("hello");
+    assert_eq!(
+        p.recv().await.expect("read").expect("HELLO").typ,
+        FrameType::Hello
+    );
+    p.send(FrameType::Start, br#"{"topic":"tiles/v1"}"#)
+        .await
+        .expect("start");
+    let ack = p.recv().await.expect("read").expect("ACK");
+    assert_eq!(ack.typ, FrameType::Ack);
+    assert_eq!(&ack.payload[..], br#"{"credit":65536}"#);
+    let docs = [pattern(1000, 1), pattern(2000, 2)];
+    for d in &docs {
+        send_data(&mut p, &DataHeader::whole(d), d).await;
+    }
+    p.send(FrameType::End, b"").await.expect("end");
+    let end = p.recv().await.expect("read").expect("END");
+    assert_eq!(end.typ, FrameType::End);
+    let end = End::decode(&end.payload).expect("end");
+    assert_eq!(end.corr_id, None);
+    assert_eq!(end.obj, Some(ObjectId::of(&docs[1])));
+    for d in &docs {
+        assert!(store.contains(&ObjectId::of(d)));
+    }
+}
+
+/// A subscriber receives the kernel events its topic matches.
+pub async fn subscribe_streams_matching_events(h: Harness) {
+    let (server, addr, _store) = gateway(&h).await;
+    let c = client(&h, addr).await;
+    let mut sub = c.subscribe("health").expect("subscribe");
+    // A round trip on the same connection orders the START before what follows.
+    c.put_doc("docs", "sync", pattern(1, 1)).await.expect("put");
+    assert!(
+        server
+            .services()
+            .bus
+            .publish(KernelEvent::ConfigUpdated { version: 9 })
+            >= 1
+    );
+    let _other = client(&h, addr).await;
+    let msg = sub.next().await.expect("a message");
+    let ev: KernelEvent = serde_json::from_slice(&msg).expect("event JSON");
+    assert!(matches!(ev, KernelEvent::Health { ok: true, .. }), "{ev:?}");
+}
+
+/// The gateway serves any stream, e.g. an in-memory pipe; HELLO publishes
+/// a health event on the bus.
+pub async fn in_memory_duplex(h: Harness) {
+    let store = MemStore::new();
+    let server = GatewayServer::new(
+        Arc::clone(&h.runtime),
+        GatewayConfig::default(),
+        Arc::new(store.clone()),
+        Services::new(64),
+    );
+    let mut events = server.services().bus.subscribe();
+    let (client_end, server_end) = (h.duplex)();
+    let s = server.clone();
+    h.runtime.spawn(Box::pin(async move {
+        let _ = s.handle_stream(server_end).await;
+    }));
+    let c = Client::over(
+        Arc::clone(&h.runtime),
+        client_end,
+        ConnectionConfig::default(),
+        "storage/1",
+    )
+    .await
+    .expect("hello over a pipe");
+    assert_eq!(
+        events.recv().await.expect("event"),
+        KernelEvent::Health {
+            service: "storage/1".into(),
+            ok: true
+        }
+    );
+    let doc = pattern(200_000, 8);
+    let id = c.put_doc("docs", "pipe", doc.clone()).await.expect("put");
+    assert_eq!(c.get(id).await.expect("get"), doc);
+}

@@ -1,0 +1,39 @@
+//! The integration suite every runtime crate runs against itself.
+//!
+//! Each case is an async function taking a [`Harness`] (the runtime's
+//! pieces and its TLS glue); [`suite!`] turns the whole list into `#[test]`
+//! functions for one runtime, so the three runtimes run the very same
+//! checks.
+
+mod cases;
+mod harness;
+mod raw;
+mod tls;
+
+pub use cases::*;
+pub use harness::{Harness, TlsConnect, futures_io_duplex, with_deadline};
+pub use raw::RawPeer;
+pub use tls::TestPki;
+
+/// Expands to one `#[test]` per suite case. `$block_on` runs a future to
+/// completion on the runtime under test; `$harness` builds the harness.
+#[macro_export]
+macro_rules! suite {
+    ($block_on:path, $harness:expr) => {
+        $crate::suite!(@cases $block_on, $harness;
+            put_get_sizes, concurrent_requests_and_the_33rd, bad_digest_stores_nothing,
+            oversize_frame_closes_only_that_connection, client_that_stops_reading_is_bounded,
+            disconnect_mid_object_stores_nothing, idle_timeout_closes, max_connections_busy,
+            tls_put_get, tls_handshake_failure, graceful_shutdown_with_request_in_flight,
+            legacy_client_is_served, subscribe_streams_matching_events, in_memory_duplex);
+    };
+    (@cases $block_on:path, $harness:expr; $($case:ident),* $(,)?) => {
+        $(
+            #[test]
+            fn $case() {
+                let harness = $harness;
+                $block_on($crate::with_deadline(harness.clone(), $crate::$case(harness)));
+            }
+        )*
+    };
+}

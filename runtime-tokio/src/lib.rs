@@ -1,0 +1,147 @@
+//! OAP/1 on tokio.
+//!
+//! This crate only supplies tokio's pieces — spawning, timers, TCP and TLS
+//! (tokio-rustls) — to the shared `oap-io` driver; the protocol lives in
+//! `oap-core` and the services in `oap-node`. tokio streams reach the
+//! `futures-io` driver through tokio-util's `compat`.
+//!
+//! ```no_run
+//! # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
+//! use runtime_tokio::{Client, Gateway, GatewayConfig};
+//! let gateway = Gateway::bind("127.0.0.1:0".parse()?, GatewayConfig::default()).await?;
+//! let addr = gateway.local_addr();
+//! let server = gateway.clone();
+//! tokio::spawn(async move { server.serve().await });
+//! let client = Client::connect(addr).await?;
+//! let id = client.put_doc("docs", "hello", bytes::Bytes::from_static(b"hi")).await?;
+//! assert_eq!(&client.get(id).await?[..], b"hi");
+//! # Ok(()) }
+//! ```
+
+pub mod tls;
+
+use std::io;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Instant;
+
+use oap_core::connection::ConnectionConfig;
+use oap_io::{BoxFuture, BoxStream, Listener, Runtime};
+use tokio_util::compat::{TokioAsyncReadCompatExt, TokioAsyncWriteCompatExt};
+
+pub use oap_node::{
+    ClientError, DirStore, GatewayConfig, GatewayServer, MemStore, ObjectStore, Services,
+    Subscription,
+};
+
+/// tokio's implementation of [`Runtime`].
+#[derive(Debug, Clone, Copy, Default)]
+pub struct TokioRuntime;
+
+/// The runtime, ready to hand to `oap-node`. Call from within a tokio
+/// runtime (spawning and timers need one).
+pub fn runtime() -> Arc<dyn Runtime> {
+    Arc::new(TokioRuntime)
+}
+
+impl Runtime for TokioRuntime {
+    fn now(&self) -> Instant {
+        Instant::now()
+    }
+
+    fn sleep_until(&self, deadline: Instant) -> BoxFuture<'static, ()> {
+        Box::pin(tokio::time::sleep_until(deadline.into()))
+    }
+
+    fn spawn(&self, future: BoxFuture<'static, ()>) {
+        tokio::spawn(future);
+    }
+
+    fn bind(&self, addr: SocketAddr) -> BoxFuture<'static, io::Result<Box<dyn Listener>>> {
+        Box::pin(async move {
+            let l = tokio::net::TcpListener::bind(addr).await?;
+            Ok(Box::new(TcpListener(l)) as Box<dyn Listener>)
+        })
+    }
+
+    fn connect(&self, addr: SocketAddr) -> BoxFuture<'static, io::Result<BoxStream>> {
+        Box::pin(async move { Ok(Box::new(connect_tcp(addr).await?.compat()) as BoxStream) })
+    }
+}
+
+/// A TCP connection with Nagle off (the driver batches frames itself).
+pub(crate) async fn connect_tcp(addr: SocketAddr) -> io::Result<tokio::net::TcpStream> {
+    let s = tokio::net::TcpStream::connect(addr).await?;
+    s.set_nodelay(true)?;
+    Ok(s)
+}
+
+struct TcpListener(tokio::net::TcpListener);
+
+impl Listener for TcpListener {
+    fn accept(&self) -> BoxFuture<'_, io::Result<(BoxStream, SocketAddr)>> {
+        Box::pin(async move {
+            let (s, peer) = self.0.accept().await?;
+            s.set_nodelay(true)?;
+            Ok((Box::new(s.compat()) as BoxStream, peer))
+        })
+    }
+
+    fn local_addr(&self) -> io::Result<SocketAddr> {
+        self.0.local_addr()
+    }
+}
+
+/// Gateway entry points on tokio.
+pub struct Gateway;
+
+impl Gateway {
+    /// Binds `addr` with an in-memory store and fresh kernel services.
+    pub async fn bind(addr: SocketAddr, config: GatewayConfig) -> io::Result<oap_node::Gateway> {
+        oap_node::Gateway::bind(runtime(), addr, config).await
+    }
+
+    /// Binds `addr` with the given store and services.
+    pub async fn bind_with(
+        addr: SocketAddr,
+        config: GatewayConfig,
+        store: Arc<dyn ObjectStore>,
+        services: Services,
+    ) -> io::Result<oap_node::Gateway> {
+        oap_node::Gateway::bind_with(runtime(), addr, config, store, services).await
+    }
+
+    /// Serves one connection given as tokio reader and writer halves (a
+    /// socket's, or an in-memory `tokio::io::duplex`).
+    pub async fn handle_conn<R, W>(server: &GatewayServer, reader: R, writer: W) -> io::Result<()>
+    where
+        R: tokio::io::AsyncRead + Unpin + Send + 'static,
+        W: tokio::io::AsyncWrite + Unpin + Send + 'static,
+    {
+        server
+            .handle_conn(reader.compat(), writer.compat_write())
+            .await
+    }
+}
+
+/// The client SDK on tokio.
+pub struct Client;
+
+impl Client {
+    /// Connects over TCP and completes HELLO with default settings.
+    #[allow(clippy::new_ret_no_self)]
+    pub async fn connect(addr: SocketAddr) -> Result<oap_node::Client, ClientError> {
+        oap_node::Client::connect(runtime(), addr, ConnectionConfig::default()).await
+    }
+
+    /// Runs a client over any tokio stream (a duplex pipe, a TLS stream).
+    pub async fn over<S>(
+        stream: S,
+        config: ConnectionConfig,
+    ) -> Result<oap_node::Client, ClientError>
+    where
+        S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
+    {
+        oap_node::Client::over(runtime(), stream.compat(), config, "oap/1").await
+    }
+}

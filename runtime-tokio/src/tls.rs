@@ -1,0 +1,60 @@
+//! TLS through tokio-rustls (rustls 0.23).
+
+use std::io;
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use oap_core::connection::ConnectionConfig;
+use oap_io::BoxStream;
+use oap_node::{ClientError, GatewayServer, Upgrade};
+use tokio_rustls::rustls::pki_types::ServerName;
+use tokio_rustls::rustls::{ClientConfig, ServerConfig};
+use tokio_rustls::{TlsAcceptor, TlsConnector};
+use tokio_util::compat::{FuturesAsyncReadCompatExt, TokioAsyncReadCompatExt};
+
+use crate::runtime;
+
+/// The upgrade that runs a TLS server handshake on each accepted stream.
+pub fn acceptor(config: Arc<ServerConfig>) -> Upgrade {
+    let acceptor = TlsAcceptor::from(config);
+    Arc::new(move |stream: BoxStream| {
+        let acceptor = acceptor.clone();
+        Box::pin(async move {
+            let tls = acceptor.accept(stream.compat()).await?;
+            Ok(Box::new(tls.compat()) as BoxStream)
+        })
+    })
+}
+
+/// Serves TLS on `addr` until shutdown (every connection's handshake runs
+/// in its own task, bounded by the handshake timeout).
+pub async fn serve(
+    server: &GatewayServer,
+    addr: SocketAddr,
+    config: Arc<ServerConfig>,
+) -> io::Result<()> {
+    let listener = oap_io::Runtime::bind(&crate::TokioRuntime, addr).await?;
+    server
+        .serve_listener(listener, Some(acceptor(config)))
+        .await
+}
+
+/// Connects over TLS, verifying the server as `server_name`, and completes
+/// HELLO.
+pub async fn connect(
+    addr: SocketAddr,
+    server_name: &str,
+    config: Arc<ClientConfig>,
+) -> Result<oap_node::Client, ClientError> {
+    let name = ServerName::try_from(server_name.to_owned())
+        .map_err(|e| ClientError::Io(io::Error::new(io::ErrorKind::InvalidInput, e)))?;
+    let tcp = crate::connect_tcp(addr).await?;
+    let tls = TlsConnector::from(config).connect(name, tcp).await?;
+    oap_node::Client::over(
+        runtime(),
+        tls.compat(),
+        ConnectionConfig::default(),
+        "oap/1",
+    )
+    .await
+}
