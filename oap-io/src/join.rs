@@ -57,3 +57,14 @@ impl<R: Unpin, W: AsyncWrite + Unpin> AsyncWrite for Join<R, W> {
         Pin::new(&mut self.writer).poll_close(cx)
     }
 }
+
+/// An in-memory full-duplex pipe: two connected `futures-io` streams, each
+/// direction buffering up to `capacity` bytes. For tests and demos.
+pub fn duplex(capacity: usize) -> (crate::BoxStream, crate::BoxStream) {
+    let (a_read, b_write) = piper::pipe(capacity);
+    let (b_read, a_write) = piper::pipe(capacity);
+    (
+        Box::new(Join::new(a_read, a_write)),
+        Box::new(Join::new(b_read, b_write)),
+    )
+}

@@ -18,5 +18,5 @@ pub mod join;
 pub mod runtime;
 
 pub use driver::{ConnectionDriver, Endpoint, EndpointHandle, WeakEndpointHandle};
-pub use join::Join;
+pub use join::{Join, duplex};
 pub use runtime::{AsyncStream, BoxFuture, BoxStream, Listener, Runtime};

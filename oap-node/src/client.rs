@@ -118,12 +118,13 @@ impl Client {
         }
     }
 
-    /// Opens request `req_id` with operation `method` (START only).
-    pub fn start(&self, req_id: u64, method: &str) -> Result<RequestId, ClientError> {
+    /// Opens request `req_id` with operation `method` and waits for the
+    /// server's ACK; resolves with the request and the credit it granted.
+    pub async fn start(&self, req_id: u64, method: &str) -> Result<(RequestId, u64), ClientError> {
         let now = self.runtime.now();
-        Ok(self
-            .handle
-            .with(|ep| ep.session.start(now, req_id, method))?)
+        let rid = self.handle.with(|ep| ep.start(now, req_id, method))?;
+        let credit = poll_fn(|cx| self.handle.peek(|ep| ep.poll_accepted(rid, cx))).await?;
+        Ok((rid, credit))
     }
 
     /// Subscribes to kernel events matching `topic` (`health`,

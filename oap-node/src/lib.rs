@@ -13,6 +13,7 @@
 //! * [`topic`] — which bus events a subscription topic matches.
 
 pub mod client;
+pub mod demo;
 pub mod server;
 pub mod store;
 pub mod topic;

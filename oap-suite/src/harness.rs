@@ -47,10 +47,5 @@ pub async fn with_deadline<F: Future<Output = ()>>(h: Harness, case: F) {
 /// An in-memory full-duplex pipe pair of `futures-io` streams (for the
 /// runtimes that use `futures-io` natively).
 pub fn futures_io_duplex() -> (BoxStream, BoxStream) {
-    let (a_read, b_write) = piper::pipe(256 * 1024);
-    let (b_read, a_write) = piper::pipe(256 * 1024);
-    (
-        Box::new(oap_io::Join::new(a_read, a_write)),
-        Box::new(oap_io::Join::new(b_read, b_write)),
-    )
+    oap_io::duplex(256 * 1024)
 }

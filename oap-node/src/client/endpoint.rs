@@ -27,8 +27,16 @@ struct SubSlot {
     waker: Option<Waker>,
 }
 
+/// A plain START waiting for the server's ACK.
+#[derive(Default)]
+struct Pending {
+    answer: Option<Result<u64, ClientError>>,
+    waker: Option<Waker>,
+}
+
 pub(crate) struct ClientEndpoint {
     pub session: ClientSession,
+    starts: BTreeMap<RequestId, Pending>,
     connected: Option<Negotiated>,
     connect_waker: Option<Waker>,
     slots: BTreeMap<RequestId, Slot>,
@@ -40,6 +48,7 @@ impl ClientEndpoint {
     pub fn new(session: ClientSession) -> Self {
         Self {
             session,
+            starts: BTreeMap::new(),
             connected: None,
             connect_waker: None,
             slots: BTreeMap::new(),
@@ -78,6 +87,38 @@ impl ClientEndpoint {
         let rid = self.session.get(now, obj)?;
         self.slots.insert(rid, Slot::default());
         Ok(rid)
+    }
+
+    pub fn start(
+        &mut self,
+        now: Instant,
+        req_id: u64,
+        method: &str,
+    ) -> Result<RequestId, CommandError> {
+        let rid = self.session.start(now, req_id, method)?;
+        self.starts.insert(rid, Pending::default());
+        Ok(rid)
+    }
+
+    /// Resolves with the credit the server's ACK granted.
+    pub fn poll_accepted(
+        &mut self,
+        rid: RequestId,
+        cx: &mut Context<'_>,
+    ) -> Poll<Result<u64, ClientError>> {
+        let closed = self.closed.clone();
+        let Some(p) = self.starts.get_mut(&rid) else {
+            return Poll::Ready(Err(ClientError::Closed("request unknown".into())));
+        };
+        if let Some(answer) = p.answer.take() {
+            self.starts.remove(&rid);
+            return Poll::Ready(answer);
+        }
+        if let Some(reason) = closed {
+            return Poll::Ready(Err(ClientError::Closed(reason)));
+        }
+        p.waker = Some(cx.waker().clone());
+        Poll::Pending
     }
 
     pub fn subscribe(&mut self, now: Instant, topic: &str) -> Result<RequestId, CommandError> {
@@ -129,6 +170,30 @@ impl ClientEndpoint {
 
     fn on_connection_event(&mut self, ev: Event) {
         match ev {
+            Event::Accepted { id } => {
+                // Gone already: the RequestEnded right behind says why.
+                let Some(credit) = self.session.connection().send_credit(id) else {
+                    return;
+                };
+                if let Some(p) = self.starts.get_mut(&id) {
+                    p.answer = Some(Ok(credit));
+                    wake(&mut p.waker);
+                }
+            }
+            Event::RequestEnded { id, outcome } if self.starts.contains_key(&id) => {
+                if let Some(p) = self.starts.get_mut(&id) {
+                    if p.answer.is_none() {
+                        let err = match outcome {
+                            oap_core::connection::RequestOutcome::Failed { error, .. } => {
+                                ClientError::Request(oap_core::client::RequestError::Failed(error))
+                            }
+                            _ => ClientError::Closed("request ended".into()),
+                        };
+                        p.answer = Some(Err(err));
+                    }
+                    wake(&mut p.waker);
+                }
+            }
             Event::Readable { id } => {
                 let Some(sub) = self.subs.get_mut(&id) else {
                     return;
@@ -171,6 +236,9 @@ impl ClientEndpoint {
         wake(&mut self.connect_waker);
         for slot in self.slots.values_mut() {
             wake(&mut slot.waker);
+        }
+        for p in self.starts.values_mut() {
+            wake(&mut p.waker);
         }
         for sub in self.subs.values_mut() {
             wake(&mut sub.waker);
