@@ -49,14 +49,19 @@ pub struct Client {
 }
 
 impl Client {
-    /// Connects over TCP to `addr` and completes HELLO.
+    /// Connects over TCP to `addr` and completes HELLO, announcing
+    /// `config.app_proto_id` (default `"oap/1"`) and `config.tenant`.
     pub async fn connect(
         runtime: Arc<dyn Runtime>,
         addr: SocketAddr,
         config: ConnectionConfig,
     ) -> Result<Self, ClientError> {
         let stream = runtime.connect(addr).await?;
-        Self::over(runtime, stream, config, "oap/1").await
+        let app = config
+            .app_proto_id
+            .clone()
+            .unwrap_or_else(|| "oap/1".to_owned());
+        Self::over(runtime, stream, config, &app).await
     }
 
     /// Runs a client over an established stream (TLS, a pipe, ...) and

@@ -5,7 +5,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 
 use futures_rustls::rustls::pki_types::ServerName;
-use futures_rustls::rustls::{ClientConfig, ServerConfig};
+pub use futures_rustls::rustls::{ClientConfig, ServerConfig};
 use futures_rustls::{TlsAcceptor, TlsConnector};
 use oap_core::connection::ConnectionConfig;
 use oap_io::BoxStream;

@@ -88,4 +88,14 @@ impl Client {
     pub async fn connect(addr: SocketAddr) -> Result<oap_node::Client, ClientError> {
         oap_node::Client::connect(runtime(), addr, ConnectionConfig::default()).await
     }
+
+    /// Connects over TLS, verifying the server as `server_name` against
+    /// `config`'s roots, and completes HELLO.
+    pub async fn connect_tls(
+        addr: SocketAddr,
+        server_name: &str,
+        config: Arc<tls::ClientConfig>,
+    ) -> Result<oap_node::Client, ClientError> {
+        tls::connect(addr, server_name, config).await
+    }
 }

@@ -134,6 +134,16 @@ impl Client {
         oap_node::Client::connect(runtime(), addr, ConnectionConfig::default()).await
     }
 
+    /// Connects over TLS, verifying the server as `server_name` against
+    /// `config`'s roots, and completes HELLO.
+    pub async fn connect_tls(
+        addr: SocketAddr,
+        server_name: &str,
+        config: Arc<tls::ClientConfig>,
+    ) -> Result<oap_node::Client, ClientError> {
+        tls::connect(addr, server_name, config).await
+    }
+
     /// Runs a client over any tokio stream (a duplex pipe, a TLS stream).
     pub async fn over<S>(
         stream: S,

@@ -8,7 +8,7 @@ use oap_core::connection::ConnectionConfig;
 use oap_io::BoxStream;
 use oap_node::{ClientError, GatewayServer, Upgrade};
 use tokio_rustls::rustls::pki_types::ServerName;
-use tokio_rustls::rustls::{ClientConfig, ServerConfig};
+pub use tokio_rustls::rustls::{ClientConfig, ServerConfig};
 use tokio_rustls::{TlsAcceptor, TlsConnector};
 use tokio_util::compat::{FuturesAsyncReadCompatExt, TokioAsyncReadCompatExt};
 
