@@ -1,0 +1,133 @@
+//! Command-line arguments (clap derive): every subcommand and flag, with
+//! the help text `--help` prints.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+use oap_core::ObjectId;
+
+/// Default OAP/1 listener (and the address `put`/`get` connect to).
+pub const DEFAULT_LISTEN: &str = "127.0.0.1:9444";
+/// Default admin HTTP listener.
+pub const DEFAULT_ADMIN: &str = "127.0.0.1:9096";
+
+/// `oap`: run an OAP/1 node, put and get content-addressed objects.
+#[derive(Debug, Parser)]
+#[command(name = "oap", version, about, propagate_version = true)]
+pub struct Cli {
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run a node: the OAP/1 gateway plus admin HTTP (/healthz, /readyz,
+    /// /metrics) until Ctrl-C.
+    Serve(ServeArgs),
+    /// Upload files; prints one `b3:<hex>` id per file on stdout.
+    Put(PutArgs),
+    /// Download an object by id, verifying its full BLAKE3 digest.
+    Get(GetArgs),
+    /// Print the object id of files without a server (same digest as b3sum).
+    Id(IdArgs),
+    /// Run a server and a client in this process on loopback and show
+    /// HELLO → START → ACK → put → get → verify with the bus events.
+    Demo,
+}
+
+/// Where objects are kept.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum StoreSpec {
+    /// In memory; gone when the process exits.
+    Mem,
+    /// In a directory, content-addressed, verified on read.
+    Dir(PathBuf),
+}
+
+impl std::str::FromStr for StoreSpec {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "mem" => Ok(Self::Mem),
+            _ => match s.strip_prefix("dir:") {
+                Some(path) if !path.is_empty() => Ok(Self::Dir(PathBuf::from(path))),
+                _ => Err("expected `mem` or `dir:PATH`".to_owned()),
+            },
+        }
+    }
+}
+
+/// `oap serve`.
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// OAP/1 listen address [default: 127.0.0.1:9444, or `listen_addr` from
+    /// --config]. Port 0 picks a free port; the bound address is printed.
+    #[arg(long, value_name = "ADDR")]
+    pub listen: Option<SocketAddr>,
+    /// Admin HTTP address [default: 127.0.0.1:9096, or `admin_addr` from
+    /// --config].
+    #[arg(long, value_name = "ADDR")]
+    pub admin: Option<SocketAddr>,
+    /// Object store: `mem` or `dir:PATH`.
+    #[arg(long, value_name = "mem|dir:PATH", default_value = "mem")]
+    pub store: StoreSpec,
+    /// PEM certificate chain; serves TLS (requires --tls-key).
+    #[arg(long, value_name = "FILE", requires = "tls_key")]
+    pub tls_cert: Option<PathBuf>,
+    /// PEM private key for --tls-cert.
+    #[arg(long, value_name = "FILE", requires = "tls_cert")]
+    pub tls_key: Option<PathBuf>,
+    /// Kernel configuration (TOML); `OAP_*` environment variables override it.
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+}
+
+/// How a client reaches the server.
+#[derive(Debug, Args)]
+pub struct ServerArgs {
+    /// Server address, `HOST:PORT`.
+    #[arg(long, value_name = "ADDR", default_value = DEFAULT_LISTEN)]
+    pub server: String,
+    /// PEM CA certificate(s) to verify the server with; connects over TLS
+    /// (the server name is the host part of --server).
+    #[arg(long, value_name = "FILE")]
+    pub tls_ca: Option<PathBuf>,
+}
+
+/// `oap put`.
+#[derive(Debug, Args)]
+pub struct PutArgs {
+    /// Files to upload.
+    #[arg(required = true, value_name = "FILE")]
+    pub files: Vec<PathBuf>,
+    /// Connection.
+    #[command(flatten)]
+    pub server: ServerArgs,
+}
+
+/// `oap get`.
+#[derive(Debug, Args)]
+pub struct GetArgs {
+    /// Object id, `b3:<64 hex digits>`.
+    #[arg(value_name = "ID")]
+    pub id: ObjectId,
+    /// Write to FILE (atomically: a temporary file in the same directory,
+    /// then rename) instead of stdout; `-` is stdout.
+    #[arg(short, long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    /// Connection.
+    #[command(flatten)]
+    pub server: ServerArgs,
+}
+
+/// `oap id`.
+#[derive(Debug, Args)]
+pub struct IdArgs {
+    /// Files to hash (`-` is stdin).
+    #[arg(required = true, value_name = "FILE")]
+    pub files: Vec<PathBuf>,
+}

@@ -1,0 +1,74 @@
+//! Client connections for `put` and `get`: address resolution, plain TCP
+//! or TLS verified against a given CA, and HELLO.
+
+use std::net::SocketAddr;
+use std::path::Path;
+use std::sync::Arc;
+
+use anyhow::{Context, Result, anyhow, bail};
+use oap_node::Client;
+use rustls::pki_types::CertificateDer;
+use rustls::pki_types::pem::PemObject;
+
+use crate::args::ServerArgs;
+
+/// Splits `HOST:PORT` and resolves it (first address wins).
+async fn resolve(server: &str) -> Result<(String, SocketAddr)> {
+    let (host, port) = server
+        .rsplit_once(':')
+        .ok_or_else(|| anyhow!("bad server address {server:?}: expected HOST:PORT"))?;
+    let port: u16 = port
+        .parse()
+        .map_err(|_| anyhow!("bad server address {server:?}: {port:?} is not a port"))?;
+    let host = host.trim_start_matches('[').trim_end_matches(']');
+    if host.is_empty() {
+        bail!("bad server address {server:?}: no host");
+    }
+    let addr = tokio::net::lookup_host((host, port))
+        .await
+        .with_context(|| format!("bad server address {server:?}: cannot resolve {host:?}"))?
+        .next()
+        .ok_or_else(|| anyhow!("bad server address {server:?}: {host:?} has no address"))?;
+    Ok((host.to_owned(), addr))
+}
+
+fn tls_config(ca: &Path) -> Result<Arc<rustls::ClientConfig>> {
+    let mut roots = rustls::RootCertStore::empty();
+    let certs: Vec<CertificateDer<'static>> = CertificateDer::pem_file_iter(ca)
+        .with_context(|| format!("cannot read CA file {}", ca.display()))?
+        .collect::<Result<_, _>>()
+        .with_context(|| format!("bad PEM in CA file {}", ca.display()))?;
+    if certs.is_empty() {
+        bail!("no certificate in CA file {}", ca.display());
+    }
+    for cert in certs {
+        roots
+            .add(cert)
+            .with_context(|| format!("bad CA certificate in {}", ca.display()))?;
+    }
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let config = rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .context("TLS setup")?
+        .with_root_certificates(roots)
+        .with_no_client_auth();
+    Ok(Arc::new(config))
+}
+
+/// A client error as one message: its `Display` already includes the cause,
+/// so the source chain would only repeat it.
+pub fn client_error(e: oap_node::ClientError) -> anyhow::Error {
+    anyhow!("{e}")
+}
+
+/// Connects to the server and completes HELLO.
+pub async fn connect(args: &ServerArgs) -> Result<Client> {
+    let (host, addr) = resolve(&args.server).await?;
+    let client = match &args.tls_ca {
+        None => runtime_tokio::Client::connect(addr).await,
+        Some(ca) => runtime_tokio::tls::connect(addr, &host, tls_config(ca)?).await,
+    };
+    client
+        .map_err(client_error)
+        .with_context(|| format!("cannot connect to {} ({addr})", args.server))
+}

@@ -1,0 +1,64 @@
+//! `oap`: run an OAP/1 node, put and get content-addressed objects, print
+//! object ids, or run the one-command demo.
+//!
+//! Exit codes: 0 success, 1 operational failure (message on stderr),
+//! 2 usage error (from clap).
+
+mod admin;
+mod args;
+mod connect;
+mod demo;
+mod get;
+mod id;
+mod put;
+mod serve;
+
+use std::process::ExitCode;
+
+use clap::Parser;
+use tracing_subscriber::EnvFilter;
+
+use args::{Cli, Command};
+
+/// Structured logs on stderr (stdout carries command output), filtered by
+/// `RUST_LOG`; warnings only by default so `put`/`get` stay quiet.
+fn init_logging() {
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("warn"));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .init();
+}
+
+fn main() -> ExitCode {
+    // clap exits with 2 on usage errors and 0 for --help/--version.
+    let cli = Cli::parse();
+    init_logging();
+    let result = match &cli.command {
+        // Hashing is synchronous file I/O: no runtime needed.
+        Command::Id(a) => id::run(a),
+        command => tokio::runtime::Builder::new_multi_thread()
+            .enable_all()
+            .build()
+            .map_err(anyhow::Error::from)
+            .and_then(|rt| {
+                rt.block_on(async {
+                    match command {
+                        Command::Serve(a) => serve::run(a).await,
+                        Command::Put(a) => put::run(a).await,
+                        Command::Get(a) => get::run(a).await,
+                        Command::Demo => demo::run().await,
+                        Command::Id(_) => unreachable!("handled above"),
+                    }
+                })
+            }),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            // `{:#}` prints the whole context chain on one line.
+            eprintln!("oap: error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}

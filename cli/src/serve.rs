@@ -1,0 +1,200 @@
+//! `oap serve`: the gateway, the kernel services and admin HTTP in one
+//! process, stopped gracefully by Ctrl-C.
+
+use std::io::Write;
+use std::net::SocketAddr;
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::{Context, Result};
+use kernel_core::{Config, KernelEvent};
+use oap_node::{DirStore, GatewayConfig, GatewayServer, MemStore, ObjectStore, Services};
+use rustls::pki_types::pem::PemObject;
+use rustls::pki_types::{CertificateDer, PrivateKeyDer};
+use tokio::sync::watch;
+
+use crate::admin::{self, AdminState};
+use crate::args::{DEFAULT_ADMIN, DEFAULT_LISTEN, ServeArgs, StoreSpec};
+
+/// Loads `--config` (with `OAP_*` overrides) or, without one, the defaults
+/// with `OAP_*` overrides; either way validated.
+fn load_config(path: Option<&Path>) -> Result<Config> {
+    match path {
+        Some(p) => Config::load(p).with_context(|| format!("cannot load config {}", p.display())),
+        None => Config::from_sources("", std::env::vars())
+            .context("invalid configuration in the OAP_* environment"),
+    }
+}
+
+fn open_store(spec: &StoreSpec) -> Result<Arc<dyn ObjectStore>> {
+    Ok(match spec {
+        StoreSpec::Mem => Arc::new(MemStore::new()),
+        StoreSpec::Dir(dir) => Arc::new(
+            DirStore::open(dir)
+                .with_context(|| format!("cannot open store directory {}", dir.display()))?,
+        ),
+    })
+}
+
+fn tls_server_config(cert: &Path, key: &Path) -> Result<Arc<rustls::ServerConfig>> {
+    let certs: Vec<CertificateDer<'static>> = CertificateDer::pem_file_iter(cert)
+        .with_context(|| format!("cannot read certificate {}", cert.display()))?
+        .collect::<Result<_, _>>()
+        .with_context(|| format!("bad PEM in certificate {}", cert.display()))?;
+    let key = PrivateKeyDer::from_pem_file(key)
+        .with_context(|| format!("cannot read private key {}", key.display()))?;
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let config = rustls::ServerConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .context("TLS setup")?
+        .with_no_client_auth()
+        .with_single_cert(certs, key)
+        .context("the TLS certificate and key do not match")?;
+    Ok(Arc::new(config))
+}
+
+/// Logs every bus event and keeps the health map current from it.
+fn watch_bus(services: &Services) {
+    let mut rx = services.bus.subscribe();
+    let health = services.health.clone();
+    tokio::spawn(async move {
+        loop {
+            match rx.recv().await {
+                Ok(ev) => {
+                    match &ev {
+                        KernelEvent::ServiceCrashed { service, reason } => {
+                            tracing::warn!(service, reason, "service crashed");
+                        }
+                        other => tracing::info!(event = ?other, "bus"),
+                    }
+                    health.apply(&ev);
+                    if ev == KernelEvent::Shutdown {
+                        return;
+                    }
+                }
+                // Lagging is a normal outcome (the metrics count it).
+                Err(kernel_core::bus::RecvError::Lagged { missed }) => {
+                    tracing::warn!(missed, "bus watcher lagged");
+                }
+                Err(kernel_core::bus::RecvError::Closed) => return,
+            }
+        }
+    });
+}
+
+/// Runs the node until Ctrl-C.
+pub async fn run(args: &ServeArgs) -> Result<()> {
+    let config = load_config(args.config.as_deref())?;
+    // Flags win over the config file; without a file the documented
+    // command-line defaults apply.
+    let from_file = args.config.is_some();
+    let listen = args.listen.unwrap_or(if from_file {
+        config.listen_addr
+    } else {
+        DEFAULT_LISTEN.parse()?
+    });
+    let admin_addr = args.admin.unwrap_or(if from_file {
+        config.admin_addr
+    } else {
+        DEFAULT_ADMIN.parse()?
+    });
+
+    let services = Services::new(config.bus_capacity);
+    services.health.set("config", true);
+    watch_bus(&services);
+
+    let store = open_store(&args.store)?;
+    services.health.set("store", true);
+
+    let tls = match (&args.tls_cert, &args.tls_key) {
+        (Some(cert), Some(key)) => Some(tls_server_config(cert, key)?),
+        _ => None,
+    };
+
+    let gateway_config = GatewayConfig::from_kernel(&config);
+    let grace = gateway_config.shutdown_grace;
+    let runtime = runtime_tokio::runtime();
+    let server = GatewayServer::new(
+        Arc::clone(&runtime),
+        gateway_config,
+        store,
+        services.clone(),
+    );
+    let listener = runtime
+        .bind(listen)
+        .await
+        .with_context(|| format!("cannot listen on {listen}"))?;
+    let oap_addr = listener.local_addr()?;
+    let admin_listener = tokio::net::TcpListener::bind(admin_addr)
+        .await
+        .with_context(|| format!("cannot listen on {admin_addr} (admin)"))?;
+    let admin_addr: SocketAddr = admin_listener.local_addr()?;
+
+    let (stop_tx, stop_rx) = watch::channel(false);
+    let admin_task = tokio::spawn(admin::serve(
+        admin_listener,
+        AdminState {
+            health: services.health.clone(),
+            metrics: services.metrics.clone(),
+        },
+        stop_rx,
+    ));
+    services.health.set("admin", true);
+
+    let upgrade = tls.map(runtime_tokio::tls::acceptor);
+    let scheme = if upgrade.is_some() { "oap+tls" } else { "oap" };
+    let gateway = server.clone();
+    let mut gateway_task =
+        tokio::spawn(async move { gateway.serve_listener(listener, upgrade).await });
+    services.health.set("listener", true);
+
+    // Tests and scripts read these two lines to find the ports.
+    {
+        let mut out = std::io::stdout().lock();
+        writeln!(out, "oap listening on {scheme}://{oap_addr}")?;
+        writeln!(out, "admin listening on http://{admin_addr}")?;
+        out.flush()?;
+    }
+    tracing::info!(%oap_addr, %admin_addr, store = ?args.store, "serving");
+
+    let ended_early = tokio::select! {
+        signal = kernel_core::wait_for_ctrl_c() => {
+            signal.context("cannot install the Ctrl-C handler")?;
+            None
+        }
+        served = &mut gateway_task => Some(served),
+    };
+    services.health.set("listener", false);
+    if let Some(served) = ended_early {
+        let _ = stop_tx.send(true);
+        served
+            .context("the gateway task panicked")?
+            .context("the gateway stopped")?;
+        anyhow::bail!("the gateway stopped unexpectedly");
+    }
+
+    eprintln!("oap: shutting down (waiting up to {grace:?} for open requests)");
+    tracing::info!("Ctrl-C: publishing Shutdown");
+    services.bus.publish_lossy(KernelEvent::Shutdown);
+    // The gateway hears Shutdown on the bus, stops accepting and drains.
+    gateway_task
+        .await
+        .context("the gateway task panicked")?
+        .context("the gateway failed while stopping")?;
+    // Open connections close when their requests end, or are forced closed
+    // after the grace period; the margin covers the forced close itself.
+    let drained = tokio::time::timeout(
+        grace + Duration::from_secs(1),
+        server.wait_for_open_connections(0),
+    )
+    .await
+    .is_ok();
+    if !drained {
+        tracing::warn!("connections still open after the grace period");
+    }
+    let _ = stop_tx.send(true);
+    let _ = admin_task.await;
+    eprintln!("oap: stopped");
+    Ok(())
+}
