@@ -131,3 +131,31 @@ pub async fn serve(listener: TcpListener, state: AdminState, mut stop: watch::Re
         });
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn readyz_is_503_with_a_reason_until_every_required_service_is_up() {
+        let health = HealthState::new();
+        let (status, body) = readiness(&health);
+        assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
+        assert!(body.contains("\"ready\":false"), "{body}");
+        assert!(body.contains("config, store, listener, admin"), "{body}");
+
+        for s in REQUIRED {
+            health.set(s, true);
+        }
+        health.set("listener", false);
+        let (status, body) = readiness(&health);
+        assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
+        assert!(body.contains("not ready: listener"), "{body}");
+
+        health.set("listener", true);
+        assert_eq!(readiness(&health).0, StatusCode::OK);
+        // A client application reported unhealthy does not gate readiness.
+        health.set("demo/1", false);
+        assert_eq!(readiness(&health).0, StatusCode::OK);
+    }
+}

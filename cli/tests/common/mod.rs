@@ -1,0 +1,185 @@
+//! Helpers for the end-to-end tests: run the built `oap`, start `oap serve`
+//! in the background and wait for the addresses it prints, tiny HTTP GETs.
+//! Every wait is on an observable event (a printed line, a process exit)
+//! and bounded by [`TIMEOUT`].
+
+#![allow(dead_code)]
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{SocketAddr, TcpStream};
+use std::path::Path;
+use std::process::{Child, Command, ExitStatus, Output, Stdio};
+use std::sync::mpsc;
+use std::thread;
+use std::time::Duration;
+
+/// Upper bound for any single wait in these tests.
+pub const TIMEOUT: Duration = Duration::from_secs(60);
+
+/// The binary under test.
+pub fn oap() -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_oap"));
+    // Keep the tests independent of the caller's environment.
+    cmd.env_remove("RUST_LOG");
+    cmd
+}
+
+/// Runs `oap args…` with `stdin` as input and waits (bounded) for it.
+pub fn run_with_input(args: &[&str], stdin: &[u8]) -> Output {
+    let mut child = oap()
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn oap");
+    let mut input = child.stdin.take().expect("stdin");
+    let data = stdin.to_vec();
+    thread::spawn(move || {
+        let _ = input.write_all(&data);
+    });
+    let (tx, rx) = mpsc::channel();
+    thread::spawn(move || {
+        let _ = tx.send(child.wait_with_output());
+    });
+    rx.recv_timeout(TIMEOUT)
+        .unwrap_or_else(|_| panic!("oap {args:?} did not finish within {TIMEOUT:?}"))
+        .expect("wait for oap")
+}
+
+/// Runs `oap args…` with empty stdin.
+pub fn run(args: &[&str]) -> Output {
+    run_with_input(args, b"")
+}
+
+/// stdout as text.
+pub fn stdout(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// stderr as text.
+pub fn stderr(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+/// A running `oap serve`; killed on drop if not stopped.
+pub struct Server {
+    child: Option<Child>,
+    /// The OAP/1 listener, as `--server` takes it.
+    pub oap: String,
+    /// The admin HTTP listener.
+    pub admin: SocketAddr,
+}
+
+impl Server {
+    /// Starts `oap serve --listen 127.0.0.1:0 --admin 127.0.0.1:0 extra…`
+    /// and waits for the two address lines.
+    pub fn start(extra: &[&str]) -> Self {
+        let mut child = oap()
+            .args(["serve", "--listen", "127.0.0.1:0", "--admin", "127.0.0.1:0"])
+            .args(extra)
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("spawn oap serve");
+        let out = child.stdout.take().expect("stdout");
+        let (tx, rx) = mpsc::channel();
+        thread::spawn(move || {
+            for line in BufReader::new(out).lines() {
+                let Ok(line) = line else { return };
+                if tx.send(line).is_err() {
+                    return;
+                }
+            }
+        });
+        let mut oap = None;
+        let mut admin = None;
+        while oap.is_none() || admin.is_none() {
+            let line = rx
+                .recv_timeout(TIMEOUT)
+                .expect("oap serve did not print its addresses");
+            if let Some(a) = line.strip_prefix("oap listening on oap://") {
+                oap = Some(a.to_owned());
+            } else if let Some(a) = line.strip_prefix("admin listening on http://") {
+                admin = Some(a.parse().expect("admin address"));
+            }
+        }
+        Self {
+            child: Some(child),
+            oap: oap.expect("oap address"),
+            admin: admin.expect("admin address"),
+        }
+    }
+
+    /// Sends SIGINT (what Ctrl-C sends) and waits for the exit.
+    pub fn stop(mut self) -> ExitStatus {
+        let child = self.child.take().expect("running");
+        let status = Command::new("kill")
+            .args(["-INT", &child.id().to_string()])
+            .status()
+            .expect("run kill");
+        assert!(status.success(), "kill -INT failed");
+        wait_bounded(child)
+    }
+}
+
+fn wait_bounded(mut child: Child) -> ExitStatus {
+    let (tx, rx) = mpsc::channel();
+    let pid = child.id();
+    thread::spawn(move || {
+        let _ = tx.send(child.wait());
+    });
+    rx.recv_timeout(TIMEOUT)
+        .unwrap_or_else(|_| {
+            let _ = Command::new("kill")
+                .args(["-KILL", &pid.to_string()])
+                .status();
+            panic!("oap serve did not stop within {TIMEOUT:?}")
+        })
+        .expect("wait for oap serve")
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+}
+
+/// `GET path` over HTTP/1.1: the status code and the body.
+pub fn http_get(addr: SocketAddr, path: &str) -> (u16, String) {
+    let mut s = TcpStream::connect(addr).expect("connect to admin");
+    s.set_read_timeout(Some(TIMEOUT)).expect("timeout");
+    write!(
+        s,
+        "GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"
+    )
+    .expect("send request");
+    let mut raw = String::new();
+    s.read_to_string(&mut raw).expect("read response");
+    let (head, body) = raw.split_once("\r\n\r\n").expect("header end");
+    let status = head
+        .split_whitespace()
+        .nth(1)
+        .and_then(|c| c.parse().ok())
+        .expect("status code");
+    (status, body.to_owned())
+}
+
+/// The value of a metric line `name value` (exact name with labels).
+pub fn metric(text: &str, name: &str) -> Option<f64> {
+    text.lines()
+        .filter(|l| !l.starts_with('#'))
+        .find_map(|l| l.strip_prefix(name)?.strip_prefix(' ')?.trim().parse().ok())
+}
+
+/// Writes `len` bytes of a deterministic, non-repeating pattern.
+pub fn write_pattern(path: &Path, len: usize) {
+    let data: Vec<u8> = (0..len as u64)
+        .map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8)
+        .collect();
+    std::fs::write(path, data).expect("write test file");
+}

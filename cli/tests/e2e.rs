@@ -1,0 +1,206 @@
+//! End-to-end tests of the built `oap` binary: a real `oap serve` in the
+//! background, real `put`/`get` processes, HTTP against the admin port.
+
+mod common;
+
+use common::{Server, http_get, metric, run, run_with_input, stderr, stdout, write_pattern};
+
+/// BLAKE3 of the empty input (the reference test vector).
+const EMPTY_ID: &str = "b3:af1349b9f5f9a1a6a0404dea36dcc9499bcb25c9adc112b7cc9a93cae41f3262";
+
+#[test]
+fn put_then_get_is_byte_identical_and_admin_endpoints_report_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start(&[]);
+
+    let (code, body) = http_get(server.admin, "/healthz");
+    assert_eq!(code, 200, "{body}");
+    let (code, body) = http_get(server.admin, "/readyz");
+    assert_eq!(code, 200, "{body}");
+    assert!(body.contains("\"ready\":true"), "{body}");
+    let (code, before) = http_get(server.admin, "/metrics");
+    assert_eq!(code, 200);
+    // `service_restarts_total{service}` and `rejected_total{reason}` are
+    // labelled families: prometheus-client prints them once a label value
+    // exists, so only the unlabelled series are checked here (and
+    // `rejected_total` after a rejection below).
+    for name in [
+        "bus_lagged_total",
+        "request_latency_seconds_count",
+        "bytes_in_total",
+        "bytes_out_total",
+    ] {
+        assert!(before.contains(name), "{name} missing from:\n{before}");
+    }
+
+    let file = dir.path().join("input.bin");
+    write_pattern(&file, 300_000);
+    let put = run(&["put", file.to_str().unwrap(), "--server", &server.oap]);
+    assert!(put.status.success(), "put failed: {}", stderr(&put));
+    let id = stdout(&put).trim().to_owned();
+    assert!(id.starts_with("b3:") && id.len() == 67, "{id:?}");
+    // The id the server confirmed is the file's own id.
+    let local = run(&["id", file.to_str().unwrap()]);
+    assert_eq!(stdout(&local).trim(), id);
+
+    let out = dir.path().join("sub").join("output.bin");
+    std::fs::create_dir(out.parent().unwrap()).unwrap();
+    let get = run(&[
+        "get",
+        &id,
+        "-o",
+        out.to_str().unwrap(),
+        "--server",
+        &server.oap,
+    ]);
+    assert!(get.status.success(), "get failed: {}", stderr(&get));
+    assert!(get.stdout.is_empty());
+    assert_eq!(std::fs::read(&out).unwrap(), std::fs::read(&file).unwrap());
+    // No temporary file left next to the output.
+    assert_eq!(std::fs::read_dir(out.parent().unwrap()).unwrap().count(), 1);
+
+    let to_stdout = run(&["get", &id, "--server", &server.oap]);
+    assert!(to_stdout.status.success(), "{}", stderr(&to_stdout));
+    assert_eq!(to_stdout.stdout, std::fs::read(&file).unwrap());
+
+    let unknown = run(&["get", EMPTY_ID, "--server", &server.oap]);
+    assert!(!unknown.status.success());
+
+    let (_, after) = http_get(server.admin, "/metrics");
+    let count = |t: &str, n: &str| metric(t, n).unwrap_or_else(|| panic!("{n} in:\n{t}"));
+    assert!(
+        count(&after, "request_latency_seconds_count") >= 3.0,
+        "{after}"
+    );
+    assert!(count(&after, "bytes_in_total") >= 300_000.0, "{after}");
+    assert!(count(&after, "bytes_out_total") >= 600_000.0, "{after}");
+    assert!(
+        count(&after, "rejected_total{reason=\"not_found\"}") >= 1.0,
+        "{after}"
+    );
+
+    let (code, _) = http_get(server.admin, "/nope");
+    assert_eq!(code, 404);
+    let status = server.stop();
+    assert!(status.success(), "serve exited with {status}");
+}
+
+#[test]
+fn get_failures_exit_non_zero_with_a_message_and_write_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("never.bin");
+    let out_s = out.to_str().unwrap();
+    let server = Server::start(&[]);
+
+    let unknown = run(&["get", EMPTY_ID, "-o", out_s, "--server", &server.oap]);
+    assert_eq!(unknown.status.code(), Some(1));
+    assert!(
+        stderr(&unknown).contains("not_found"),
+        "{}",
+        stderr(&unknown)
+    );
+    assert!(!out.exists());
+    assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
+
+    let bad_addr = run(&["get", EMPTY_ID, "-o", out_s, "--server", "no-port-here"]);
+    assert_eq!(bad_addr.status.code(), Some(1));
+    assert!(
+        stderr(&bad_addr).contains("bad server address"),
+        "{}",
+        stderr(&bad_addr)
+    );
+
+    // A port that was free a moment ago: nothing listens there.
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = closed.local_addr().unwrap().port();
+    drop(closed);
+    let refused = run(&[
+        "get",
+        EMPTY_ID,
+        "-o",
+        out_s,
+        "--server",
+        &format!("127.0.0.1:{port}"),
+    ]);
+    assert_eq!(refused.status.code(), Some(1));
+    assert!(
+        stderr(&refused).contains("cannot connect"),
+        "{}",
+        stderr(&refused)
+    );
+
+    // A malformed id is a usage error.
+    let malformed = run(&["get", "b3:1234", "--server", &server.oap]);
+    assert_eq!(malformed.status.code(), Some(2));
+    assert!(!out.exists());
+
+    let put_refused = run(&["put", "/definitely/missing", "--server", &server.oap]);
+    assert_eq!(put_refused.status.code(), Some(1));
+    assert!(stderr(&put_refused).contains("cannot open"));
+    assert!(server.stop().success());
+}
+
+#[test]
+fn dir_store_survives_a_restart() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = format!("dir:{}", dir.path().join("store").display());
+    let file = dir.path().join("doc.bin");
+    write_pattern(&file, 100_000);
+
+    let first = Server::start(&["--store", &store]);
+    let put = run(&["put", file.to_str().unwrap(), "--server", &first.oap]);
+    assert!(put.status.success(), "{}", stderr(&put));
+    let id = stdout(&put).trim().to_owned();
+    assert!(first.stop().success());
+
+    let second = Server::start(&["--store", &store]);
+    let get = run(&["get", &id, "--server", &second.oap]);
+    assert!(get.status.success(), "{}", stderr(&get));
+    assert_eq!(get.stdout, std::fs::read(&file).unwrap());
+    assert!(second.stop().success());
+}
+
+#[test]
+fn id_matches_the_blake3_vector() {
+    let dir = tempfile::tempdir().unwrap();
+    let empty = dir.path().join("empty");
+    std::fs::write(&empty, b"").unwrap();
+    let out = run(&["id", empty.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(stdout(&out), format!("{EMPTY_ID}\n"));
+
+    let stdin = run_with_input(&["id", "-"], b"");
+    assert_eq!(stdout(&stdin), format!("{EMPTY_ID}\n"));
+
+    let missing = run(&["id", "/definitely/missing"]);
+    assert_eq!(missing.status.code(), Some(1));
+}
+
+#[test]
+fn demo_exits_zero_after_verifying() {
+    let out = run(&["demo"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let text = stdout(&out);
+    for step in [
+        "HELLO",
+        "START",
+        "ACK",
+        "put",
+        "get",
+        "match = true",
+        "Shutdown",
+    ] {
+        assert!(text.contains(step), "{step:?} missing from:\n{text}");
+    }
+}
+
+#[test]
+fn help_and_usage_errors() {
+    for args in [&["--help"][..], &["serve", "--help"], &["get", "--help"]] {
+        let out = run(args);
+        assert!(out.status.success(), "{args:?}");
+        assert!(stdout(&out).contains("Usage"), "{args:?}");
+    }
+    assert_eq!(run(&[]).status.code(), Some(2));
+    assert_eq!(run(&["serve", "--store", "disk"]).status.code(), Some(2));
+}
