@@ -34,6 +34,13 @@ pub trait Endpoint: Send + 'static {
     /// Drains and reacts to events. Must leave no event undrained.
     fn handle_events(&mut self, now: Instant);
 
+    /// Whether the application wants the stream back (see
+    /// [`ConnectionDriver::on_detach`]). The driver hands it over once
+    /// nothing is left to write.
+    fn wants_detach(&self) -> bool {
+        false
+    }
+
     /// The driver stopped: the connection closed (`None`) or the transport
     /// failed. Called exactly once.
     fn on_driver_exit(&mut self, error: Option<&io::Error>) {
@@ -146,7 +153,9 @@ impl<E> WeakEndpointHandle<E> {
 /// or with the transport's error.
 pub struct ConnectionDriver<E, S> {
     handle: EndpointHandle<E>,
-    io: S,
+    /// `None` only once the stream was handed back by `on_detach`.
+    io: Option<S>,
+    on_detach: Option<Box<dyn FnOnce(S) + Send>>,
     runtime: Arc<dyn Runtime>,
     read_buf: Box<[u8]>,
     read_done: bool,
@@ -163,7 +172,8 @@ impl<E: Endpoint, S: AsyncRead + AsyncWrite + Unpin> ConnectionDriver<E, S> {
     pub fn new(runtime: Arc<dyn Runtime>, io: S, handle: EndpointHandle<E>) -> Self {
         Self {
             handle,
-            io,
+            io: Some(io),
+            on_detach: None,
             runtime,
             read_buf: vec![0; READ_BUF].into_boxed_slice(),
             read_done: false,
@@ -174,6 +184,14 @@ impl<E: Endpoint, S: AsyncRead + AsyncWrite + Unpin> ConnectionDriver<E, S> {
             needs_flush: false,
             timer: None,
         }
+    }
+
+    /// Lets the application take the stream back: when its endpoint
+    /// [`wants_detach`](Endpoint::wants_detach) and all output is written,
+    /// the driver stops and passes the stream to `f`.
+    pub fn on_detach(mut self, f: impl FnOnce(S) + Send + 'static) -> Self {
+        self.on_detach = Some(Box::new(f));
+        self
     }
 
     fn write_idle(&self) -> bool {
@@ -203,7 +221,10 @@ impl<E: Endpoint, S: AsyncRead + AsyncWrite + Unpin> ConnectionDriver<E, S> {
             let head = &self.head[self.head_pos..];
             let body = self.body.as_ref().map_or(&[][..], |b| &b[self.body_pos..]);
             let slices = [IoSlice::new(head), IoSlice::new(body)];
-            match Pin::new(&mut self.io).poll_write_vectored(cx, &slices) {
+            let Some(io) = self.io.as_mut() else {
+                return Ok(progress);
+            };
+            match Pin::new(io).poll_write_vectored(cx, &slices) {
                 Poll::Ready(Ok(0)) => return Err(io::ErrorKind::WriteZero.into()),
                 Poll::Ready(Ok(n)) => {
                     self.advance(n);
@@ -214,8 +235,8 @@ impl<E: Endpoint, S: AsyncRead + AsyncWrite + Unpin> ConnectionDriver<E, S> {
                 Poll::Pending => return Ok(progress),
             }
         }
-        if self.needs_flush {
-            match Pin::new(&mut self.io).poll_flush(cx) {
+        if let (true, Some(io)) = (self.needs_flush, self.io.as_mut()) {
+            match Pin::new(io).poll_flush(cx) {
                 Poll::Ready(Ok(())) => self.needs_flush = false,
                 Poll::Ready(Err(e)) => return Err(e),
                 Poll::Pending => {}
@@ -280,8 +301,11 @@ impl<E: Endpoint, S: AsyncRead + AsyncWrite + Unpin> Future for ConnectionDriver
             let now = this.runtime.now();
             let ep = &mut shared.endpoint;
             let mut progress = false;
+            let Some(io) = this.io.as_mut() else {
+                return Poll::Ready(Ok(()));
+            };
             if !this.read_done {
-                match Pin::new(&mut this.io).poll_read(cx, &mut this.read_buf) {
+                match Pin::new(io).poll_read(cx, &mut this.read_buf) {
                     Poll::Ready(Ok(0)) => {
                         this.read_done = true;
                         ep.connection().handle_eof(now);
@@ -303,8 +327,18 @@ impl<E: Endpoint, S: AsyncRead + AsyncWrite + Unpin> Future for ConnectionDriver
             }
             // Draining the queue may have completed a close.
             ep.handle_events(now);
+            if ep.wants_detach() && this.write_idle() && !this.needs_flush {
+                if let (Some(give), Some(io)) = (this.on_detach.take(), this.io.take()) {
+                    shared.finished = true;
+                    give(io);
+                    return Poll::Ready(Ok(()));
+                }
+            }
             if ep.connection().is_closed() && this.write_idle() {
-                return match Pin::new(&mut this.io).poll_close(cx) {
+                let Some(io) = this.io.as_mut() else {
+                    return Poll::Ready(Ok(()));
+                };
+                return match Pin::new(io).poll_close(cx) {
                     Poll::Pending => Poll::Pending,
                     Poll::Ready(_) => {
                         shared.finished = true;

@@ -9,14 +9,17 @@
 //! * [`driver`] — the driver future and the [`Endpoint`] trait through
 //!   which an application reacts to events.
 //! * [`join`] — a separate reader and writer seen as one stream.
+//! * [`framed`] — raw frames over a stream, for tools and tests.
 //! * [`async_io_rt`] — TCP and timers on `async-io`/`async-net`, shared by
 //!   the smol and async-std runtimes.
 
 pub mod async_io_rt;
 pub mod driver;
+pub mod framed;
 pub mod join;
 pub mod runtime;
 
 pub use driver::{ConnectionDriver, Endpoint, EndpointHandle, WeakEndpointHandle};
+pub use framed::FramedStream;
 pub use join::{Join, duplex};
 pub use runtime::{AsyncStream, BoxFuture, BoxStream, Listener, Runtime};

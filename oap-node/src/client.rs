@@ -14,7 +14,7 @@ use futures_lite::future::poll_fn;
 use oap_core::ObjectId;
 use oap_core::client::{ClientEvent, ClientSession, RequestError};
 use oap_core::connection::{CommandError, ConnectionConfig, Negotiated, RequestId};
-use oap_io::{ConnectionDriver, EndpointHandle, Runtime};
+use oap_io::{BoxStream, ConnectionDriver, EndpointHandle, FramedStream, Runtime};
 
 use endpoint::ClientEndpoint;
 
@@ -46,6 +46,14 @@ pub struct Client {
     handle: EndpointHandle<ClientEndpoint>,
     runtime: Arc<dyn Runtime>,
     negotiated: Negotiated,
+    detached: Arc<DetachSlot>,
+}
+
+/// Where the driver leaves the stream when [`Client::into_io`] asks for it.
+#[derive(Default)]
+struct DetachSlot {
+    stream: std::sync::Mutex<Option<BoxStream>>,
+    ready: event_listener::Event,
 }
 
 impl Client {
@@ -77,7 +85,15 @@ impl Client {
     {
         let session = ClientSession::hello(config, app_proto_id, runtime.now());
         let handle = EndpointHandle::new(ClientEndpoint::new(session));
-        let driver = ConnectionDriver::new(Arc::clone(&runtime), stream, handle.clone());
+        let detached = Arc::new(DetachSlot::default());
+        let slot = Arc::clone(&detached);
+        let stream: BoxStream = Box::new(stream);
+        let driver = ConnectionDriver::new(Arc::clone(&runtime), stream, handle.clone()).on_detach(
+            move |io| {
+                *slot.stream.lock().unwrap_or_else(|p| p.into_inner()) = Some(io);
+                slot.ready.notify(usize::MAX);
+            },
+        );
         runtime.spawn(Box::pin(async move {
             let _ = driver.await;
         }));
@@ -86,6 +102,7 @@ impl Client {
             handle,
             runtime,
             negotiated,
+            detached,
         })
     }
 
@@ -143,6 +160,32 @@ impl Client {
         })
     }
 
+    /// Stops the driver and returns the stream for raw frames (after
+    /// HELLO, e.g. to script a peer by hand). Only when no request is open;
+    /// bytes the peer sent that were not yet processed are lost.
+    pub async fn into_io(self) -> Result<FramedStream<BoxStream>, ClientError> {
+        self.handle.with(|ep| ep.request_detach())?;
+        loop {
+            let ready = self.detached.ready.listen();
+            if let Some(io) = self
+                .detached
+                .stream
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .take()
+            {
+                let max_frame = self.negotiated.max_frame;
+                return Ok(FramedStream::with_max_frame(io, max_frame));
+            }
+            if self.handle.is_finished() {
+                return Err(ClientError::Closed(
+                    "the connection ended before detaching".into(),
+                ));
+            }
+            ready.await;
+        }
+    }
+
     /// Closes the connection after flushing what is queued.
     pub fn close(&self) {
         self.handle.with(|ep| ep.session.connection().close(None));
@@ -155,7 +198,9 @@ impl Client {
 
 impl Drop for Client {
     fn drop(&mut self) {
-        self.close();
+        if !self.handle.is_finished() {
+            self.close();
+        }
     }
 }
 

@@ -571,3 +571,49 @@ pub async fn in_memory_duplex(h: Harness) {
     let id = c.put_doc("docs", "pipe", doc.clone()).await.expect("put");
     assert_eq!(c.get(id).await.expect("get"), doc);
 }
+
+/// After HELLO and a put, the client hands its stream over for raw frames.
+pub async fn client_into_io_speaks_raw_frames(h: Harness) {
+    let (_server, addr, _store) = gateway(&h).await;
+    let c = client(&h, addr).await;
+    let doc = pattern(70_000, 6);
+    let id = c.put_doc("docs", "raw", doc.clone()).await.expect("put");
+    let mut p = RawPeer::from_framed(c.into_io().await.expect("into_io"));
+    let start = Start {
+        corr_id: Some(77),
+        op: Some("get".into()),
+        addr: Some(id.to_string()),
+        ..Start::default()
+    };
+    p.send_control(&start).await.expect("start");
+    p.send_control(&End {
+        corr_id: Some(77),
+        obj: None,
+    })
+    .await
+    .expect("end");
+    let mut body = Vec::new();
+    loop {
+        let f = p.recv().await.expect("read").expect("frame");
+        match f.typ {
+            FrameType::Ack => {}
+            FrameType::Data => {
+                let (hdr, b) = oap_core::payload::decode_data_payload(&f.payload).expect("data");
+                assert_eq!((hdr.obj, hdr.corr_id), (id, Some(77)));
+                body.extend_from_slice(b);
+                if body.len() == 65_536 {
+                    // The raw side grants credit itself.
+                    p.send_control(&Ack {
+                        corr_id: Some(77),
+                        credit: 1 << 20,
+                    })
+                    .await
+                    .expect("ack");
+                }
+            }
+            FrameType::End => break,
+            other => panic!("unexpected {other}"),
+        }
+    }
+    assert!(body == doc, "the object came back whole");
+}

@@ -25,7 +25,8 @@ macro_rules! suite {
             oversize_frame_closes_only_that_connection, client_that_stops_reading_is_bounded,
             disconnect_mid_object_stores_nothing, idle_timeout_closes, max_connections_busy,
             tls_put_get, tls_handshake_failure, graceful_shutdown_with_request_in_flight,
-            legacy_client_is_served, subscribe_streams_matching_events, in_memory_duplex);
+            legacy_client_is_served, subscribe_streams_matching_events, in_memory_duplex,
+            client_into_io_speaks_raw_frames);
     };
     (@cases $block_on:path, $harness:expr; $($case:ident),* $(,)?) => {
         $(

@@ -1,64 +1,51 @@
-//! A peer that speaks raw frames, for hostile and legacy clients.
+//! A peer that speaks raw frames, for hostile and legacy clients: a thin
+//! layer of conveniences over [`oap_io::FramedStream`].
 
 use std::io;
 
-use futures_lite::{AsyncReadExt, AsyncWriteExt};
-use oap_core::frame::{Frame, FrameEncoder, FrameType, StreamDecoder};
+use oap_core::frame::{Frame, FrameType};
 use oap_core::payload::{ControlPayload, ErrorEnvelope};
-use oap_io::BoxStream;
+use oap_io::{BoxStream, FramedStream};
 
-/// Frames in and out over a stream, nothing else.
+/// Frames in and out over a stream, nothing else. No size limits either
+/// way: the peer may be hostile on purpose.
 pub struct RawPeer {
-    stream: BoxStream,
-    decoder: StreamDecoder,
-    pending: Vec<Frame>,
+    framed: FramedStream<BoxStream>,
 }
 
 impl RawPeer {
     /// Wraps a connected stream.
     pub fn new(stream: BoxStream) -> Self {
         Self {
-            stream,
-            decoder: StreamDecoder::with_max_frame(u32::MAX),
-            pending: Vec::new(),
+            framed: FramedStream::with_max_frame(stream, u32::MAX),
         }
+    }
+
+    /// Wraps frames already set up (e.g. from `Client::into_io`).
+    pub fn from_framed(framed: FramedStream<BoxStream>) -> Self {
+        Self { framed }
     }
 
     /// Sends raw bytes.
     pub async fn send_raw(&mut self, bytes: &[u8]) -> io::Result<()> {
-        self.stream.write_all(bytes).await?;
-        self.stream.flush().await
+        self.framed.send_raw(bytes).await
     }
 
-    /// Sends a frame (no size check: the peer may be hostile on purpose).
+    /// Sends a frame.
     pub async fn send(&mut self, typ: FrameType, payload: &[u8]) -> io::Result<()> {
-        let bytes = FrameEncoder::with_max_frame(u32::MAX)
-            .to_bytes(typ, payload)
-            .map_err(io::Error::other)?;
-        self.send_raw(&bytes).await
+        self.framed
+            .send(&Frame::new(typ, bytes::Bytes::copy_from_slice(payload)))
+            .await
     }
 
     /// Sends a control payload.
     pub async fn send_control<P: ControlPayload>(&mut self, p: &P) -> io::Result<()> {
-        self.send(P::FRAME_TYPE, &p.encode()).await
+        self.framed.send(&p.to_frame()).await
     }
 
     /// The next frame; `None` at end of stream.
     pub async fn recv(&mut self) -> io::Result<Option<Frame>> {
-        let mut buf = vec![0u8; 64 * 1024];
-        loop {
-            if !self.pending.is_empty() {
-                return Ok(Some(self.pending.remove(0)));
-            }
-            let n = self.stream.read(&mut buf).await?;
-            if n == 0 {
-                return Ok(None);
-            }
-            let mut input = &buf[..n];
-            while let Some(f) = self.decoder.feed(&mut input).map_err(io::Error::other)? {
-                self.pending.push(f);
-            }
-        }
+        self.framed.recv().await
     }
 
     /// Reads frames until an ERROR and returns it (`None`: stream ended).

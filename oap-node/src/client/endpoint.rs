@@ -42,6 +42,7 @@ pub(crate) struct ClientEndpoint {
     slots: BTreeMap<RequestId, Slot>,
     subs: BTreeMap<RequestId, SubSlot>,
     closed: Option<String>,
+    detach: bool,
 }
 
 impl ClientEndpoint {
@@ -54,7 +55,20 @@ impl ClientEndpoint {
             slots: BTreeMap::new(),
             subs: BTreeMap::new(),
             closed: None,
+            detach: false,
         }
+    }
+
+    /// Asks the driver to hand the stream back once idle.
+    pub fn request_detach(&mut self) -> Result<(), ClientError> {
+        if self.session.connection().open_requests() > 0 {
+            return Err(ClientError::Closed("requests are still open".into()));
+        }
+        if self.closed.is_some() {
+            return Err(ClientError::Closed("the connection is closed".into()));
+        }
+        self.detach = true;
+        Ok(())
     }
 
     pub fn poll_connected(
@@ -255,6 +269,10 @@ fn wake(w: &mut Option<Waker>) {
 impl Endpoint for ClientEndpoint {
     fn connection(&mut self) -> &mut Connection {
         self.session.connection()
+    }
+
+    fn wants_detach(&self) -> bool {
+        self.detach
     }
 
     fn handle_events(&mut self, _now: Instant) {
