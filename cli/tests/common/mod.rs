@@ -99,7 +99,10 @@ impl Server {
             let line = rx
                 .recv_timeout(TIMEOUT)
                 .expect("oap serve did not print its addresses");
-            if let Some(a) = line.strip_prefix("oap listening on oap://") {
+            let oap_line = line
+                .strip_prefix("oap listening on oap://")
+                .or_else(|| line.strip_prefix("oap listening on oap+tls://"));
+            if let Some(a) = oap_line {
                 oap = Some(a.to_owned());
             } else if let Some(a) = line.strip_prefix("admin listening on http://") {
                 admin = Some(a.parse().expect("admin address"));
