@@ -99,8 +99,8 @@ fn connection_pair_deep() {
     let report = run_pair(
         params,
         Bounds {
-            max_depth: 22,
-            max_states: 20_000_000,
+            max_depth: 18,
+            max_states: 1_000_000,
         },
     )
     .unwrap_or_else(|e| panic!("{e}"));
@@ -111,8 +111,8 @@ fn connection_pair_deep() {
 #[ignore = "deep bounds: run in release, see specs/README.md"]
 fn bus_core_deep() {
     let report = explore::<BusSystem>(Bounds {
-        max_depth: 40,
-        max_states: 20_000_000,
+        max_depth: 24,
+        max_states: 5_000_000,
     })
     .unwrap_or_else(|c| panic!("{}\npath: {:?}", c.error, c.path));
     eprintln!("bus, deep: {report:?}");
