@@ -204,3 +204,42 @@ fn help_and_usage_errors() {
     assert_eq!(run(&[]).status.code(), Some(2));
     assert_eq!(run(&["serve", "--store", "disk"]).status.code(), Some(2));
 }
+
+#[test]
+fn a_corrupted_stored_object_is_never_written_out() {
+    let dir = tempfile::tempdir().unwrap();
+    let store_dir = dir.path().join("store");
+    let file = dir.path().join("doc.bin");
+    write_pattern(&file, 70_000);
+    let server = Server::start(&["--store", &format!("dir:{}", store_dir.display())]);
+    let put = run(&["put", file.to_str().unwrap(), "--server", &server.oap]);
+    assert!(put.status.success(), "{}", stderr(&put));
+    let id = stdout(&put).trim().to_owned();
+
+    // Flip one byte of the stored object behind the server's back.
+    let stored = store_dir.join(id.trim_start_matches("b3:"));
+    let mut bytes = std::fs::read(&stored).unwrap();
+    bytes[1234] ^= 0x01;
+    std::fs::write(&stored, bytes).unwrap();
+
+    let out = dir.path().join("out.bin");
+    let get = run(&[
+        "get",
+        &id,
+        "-o",
+        out.to_str().unwrap(),
+        "--server",
+        &server.oap,
+    ]);
+    assert_eq!(get.status.code(), Some(1), "{}", stderr(&get));
+    assert!(
+        stderr(&get).contains("oap: error: get b3:"),
+        "{}",
+        stderr(&get)
+    );
+    assert!(!out.exists());
+    let to_stdout = run(&["get", &id, "--server", &server.oap]);
+    assert_eq!(to_stdout.status.code(), Some(1));
+    assert!(to_stdout.stdout.is_empty());
+    assert!(server.stop().success());
+}
