@@ -243,3 +243,33 @@ fn a_corrupted_stored_object_is_never_written_out() {
     assert!(to_stdout.stdout.is_empty());
     assert!(server.stop().success());
 }
+
+#[test]
+fn serve_loads_a_config_file_and_rejects_an_invalid_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let good = dir.path().join("good.toml");
+    std::fs::write(&good, "max_inflight = 8\nbus_capacity = 16\n").unwrap();
+    let server = Server::start(&["--config", good.to_str().unwrap()]);
+    let (code, body) = http_get(server.admin, "/readyz");
+    assert_eq!(code, 200, "{body}");
+    assert!(body.contains("\"config\":true"), "{body}");
+    assert!(server.stop().success());
+
+    let bad = dir.path().join("bad.toml");
+    std::fs::write(&bad, "no_such_setting = 1\n").unwrap();
+    let out = run(&[
+        "serve",
+        "--config",
+        bad.to_str().unwrap(),
+        "--listen",
+        "127.0.0.1:0",
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stderr(&out).contains("cannot load config"),
+        "{}",
+        stderr(&out)
+    );
+    let missing = run(&["serve", "--config", "/definitely/missing.toml"]);
+    assert_eq!(missing.status.code(), Some(1));
+}
