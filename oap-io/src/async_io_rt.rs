@@ -1,34 +1,67 @@
-//! Timers and TCP on `async-io` / `async-net`: runtime-neutral pieces that
-//! the smol and async-std adapters share (both run `futures-io` streams).
+//! A complete [`Runtime`] on `async-io` / `async-net`, parameterised only
+//! by a spawner: the smol and async-std adapters are this type with their
+//! own `spawn`, so both run the very same `futures-io` code.
 
+use std::fmt;
 use std::io;
 use std::net::SocketAddr;
 use std::time::Instant;
 
-use crate::{BoxFuture, BoxStream, Listener};
+use crate::{BoxFuture, BoxStream, Listener, Runtime};
 
-/// A future completing at `deadline`, driven by async-io's reactor.
-pub fn sleep_until(deadline: Instant) -> BoxFuture<'static, ()> {
-    Box::pin(async move {
-        async_io::Timer::at(deadline).await;
-    })
+/// How a runtime starts a detached task.
+pub type Spawn = fn(BoxFuture<'static, ()>);
+
+/// Timers from async-io's reactor, TCP from async-net, tasks from `spawn`.
+#[derive(Clone, Copy)]
+pub struct AsyncIoRuntime {
+    name: &'static str,
+    spawn: Spawn,
 }
 
-/// Binds a TCP listener.
-pub fn bind(addr: SocketAddr) -> BoxFuture<'static, io::Result<Box<dyn Listener>>> {
-    Box::pin(async move {
-        let l = async_net::TcpListener::bind(addr).await?;
-        Ok(Box::new(TcpListener(l)) as Box<dyn Listener>)
-    })
+impl AsyncIoRuntime {
+    /// A runtime named `name` (for `Debug`) that spawns with `spawn`.
+    pub const fn new(name: &'static str, spawn: Spawn) -> Self {
+        Self { name, spawn }
+    }
 }
 
-/// Connects over TCP, with Nagle off (frames are already batched).
-pub fn connect(addr: SocketAddr) -> BoxFuture<'static, io::Result<BoxStream>> {
-    Box::pin(async move {
-        let s = async_net::TcpStream::connect(addr).await?;
-        s.set_nodelay(true)?;
-        Ok(Box::new(s) as BoxStream)
-    })
+impl fmt::Debug for AsyncIoRuntime {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "AsyncIoRuntime({})", self.name)
+    }
+}
+
+impl Runtime for AsyncIoRuntime {
+    fn now(&self) -> Instant {
+        Instant::now()
+    }
+
+    fn sleep_until(&self, deadline: Instant) -> BoxFuture<'static, ()> {
+        Box::pin(async move {
+            async_io::Timer::at(deadline).await;
+        })
+    }
+
+    fn spawn(&self, future: BoxFuture<'static, ()>) {
+        (self.spawn)(future);
+    }
+
+    fn bind(&self, addr: SocketAddr) -> BoxFuture<'static, io::Result<Box<dyn Listener>>> {
+        Box::pin(async move {
+            let l = async_net::TcpListener::bind(addr).await?;
+            Ok(Box::new(TcpListener(l)) as Box<dyn Listener>)
+        })
+    }
+
+    /// Connects with Nagle off: the driver already batches frames.
+    fn connect(&self, addr: SocketAddr) -> BoxFuture<'static, io::Result<BoxStream>> {
+        Box::pin(async move {
+            let s = async_net::TcpStream::connect(addr).await?;
+            s.set_nodelay(true)?;
+            Ok(Box::new(s) as BoxStream)
+        })
+    }
 }
 
 struct TcpListener(async_net::TcpListener);

@@ -14,6 +14,8 @@
 
 pub mod client;
 pub mod demo;
+#[cfg(feature = "futures-tls")]
+pub mod futures_tls;
 pub mod server;
 pub mod store;
 pub mod topic;

@@ -19,45 +19,20 @@ pub mod tls;
 use std::io;
 use std::net::SocketAddr;
 use std::sync::Arc;
-use std::time::Instant;
 
 use oap_core::connection::ConnectionConfig;
-use oap_io::{BoxFuture, BoxStream, Listener, Runtime, async_io_rt};
+use oap_io::Runtime;
+use oap_io::async_io_rt::AsyncIoRuntime;
 
 pub use oap_node::{
     ClientError, DirStore, GatewayConfig, GatewayServer, MemStore, ObjectStore, Services,
     Subscription,
 };
 
-/// smol's implementation of [`Runtime`].
-#[derive(Debug, Clone, Copy, Default)]
-pub struct SmolRuntime;
-
-/// The runtime, ready to hand to `oap-node`.
+/// The runtime, ready to hand to `oap-node`: the shared async-io runtime
+/// with smol's spawner.
 pub fn runtime() -> Arc<dyn Runtime> {
-    Arc::new(SmolRuntime)
-}
-
-impl Runtime for SmolRuntime {
-    fn now(&self) -> Instant {
-        Instant::now()
-    }
-
-    fn sleep_until(&self, deadline: Instant) -> BoxFuture<'static, ()> {
-        async_io_rt::sleep_until(deadline)
-    }
-
-    fn spawn(&self, future: BoxFuture<'static, ()>) {
-        smol::spawn(future).detach();
-    }
-
-    fn bind(&self, addr: SocketAddr) -> BoxFuture<'static, io::Result<Box<dyn Listener>>> {
-        async_io_rt::bind(addr)
-    }
-
-    fn connect(&self, addr: SocketAddr) -> BoxFuture<'static, io::Result<BoxStream>> {
-        async_io_rt::connect(addr)
-    }
+    Arc::new(AsyncIoRuntime::new("smol", |f| smol::spawn(f).detach()))
 }
 
 /// Gateway entry points on smol.

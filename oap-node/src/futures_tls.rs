@@ -1,0 +1,39 @@
+//! TLS with futures-rustls (rustls 0.23) for the runtimes whose streams
+//! are `futures-io` natively (smol, async-std).
+
+use std::io;
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use futures_rustls::rustls::pki_types::ServerName;
+pub use futures_rustls::rustls::{ClientConfig, ServerConfig};
+use futures_rustls::{TlsAcceptor, TlsConnector};
+use oap_core::connection::ConnectionConfig;
+use oap_io::{BoxStream, Runtime};
+
+use crate::{Client, ClientError, Upgrade};
+
+/// The upgrade that runs a TLS server handshake on each accepted stream;
+/// pass it to [`crate::GatewayServer::serve_listener`].
+pub fn acceptor(config: Arc<ServerConfig>) -> Upgrade {
+    let acceptor = TlsAcceptor::from(config);
+    Arc::new(move |stream: BoxStream| {
+        let acceptor = acceptor.clone();
+        Box::pin(async move { Ok(Box::new(acceptor.accept(stream).await?) as BoxStream) })
+    })
+}
+
+/// Connects over TLS on `runtime`, verifying the server as `server_name`,
+/// and completes HELLO.
+pub async fn connect(
+    runtime: Arc<dyn Runtime>,
+    addr: SocketAddr,
+    server_name: &str,
+    config: Arc<ClientConfig>,
+) -> Result<Client, ClientError> {
+    let name = ServerName::try_from(server_name.to_owned())
+        .map_err(|e| ClientError::Io(io::Error::new(io::ErrorKind::InvalidInput, e)))?;
+    let tcp = runtime.connect(addr).await?;
+    let tls = TlsConnector::from(config).connect(name, tcp).await?;
+    Client::over(runtime, tls, ConnectionConfig::default(), "oap/1").await
+}
