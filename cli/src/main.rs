@@ -21,9 +21,14 @@ use tracing_subscriber::EnvFilter;
 use args::{Cli, Command};
 
 /// Structured logs on stderr (stdout carries command output), filtered by
-/// `RUST_LOG`; warnings only by default so `put`/`get` stay quiet.
-fn init_logging() {
-    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("warn"));
+/// `RUST_LOG`. Without it a server logs at `info` (bus events, start and
+/// stop) and the one-shot commands only warn, so `put`/`get` stay quiet.
+fn init_logging(command: &Command) {
+    let default = match command {
+        Command::Serve(_) => "info",
+        _ => "warn",
+    };
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default));
     tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
@@ -33,7 +38,7 @@ fn init_logging() {
 fn main() -> ExitCode {
     // clap exits with 2 on usage errors and 0 for --help/--version.
     let cli = Cli::parse();
-    init_logging();
+    init_logging(&cli.command);
     let result = match &cli.command {
         // Hashing is synchronous file I/O: no runtime needed.
         Command::Id(a) => id::run(a),

@@ -16,10 +16,15 @@ use crate::connect::{client_error, connect};
 /// smaller ones finish before a bar would be readable.
 const PROGRESS_THRESHOLD: u64 = 8 * 1024 * 1024;
 
-/// A progress bar when stderr is a terminal and the file is large, else
-/// nothing (piped output stays clean).
+/// Progress is shown only for large files and only when stderr is a
+/// terminal (piped output stays clean).
+fn wants_progress(len: u64) -> bool {
+    len >= PROGRESS_THRESHOLD && io::stderr().is_terminal()
+}
+
+/// A byte progress bar for `len` bytes, or nothing (see [`wants_progress`]).
 fn progress(len: u64, what: &str) -> Option<ProgressBar> {
-    if len < PROGRESS_THRESHOLD || !io::stderr().is_terminal() {
+    if !wants_progress(len) {
         return None;
     }
     let bar = ProgressBar::new(len);
@@ -73,7 +78,7 @@ pub async fn run(args: &PutArgs) -> Result<()> {
             .unwrap_or_default();
         // The SDK sends the object as one request with no byte callback, so
         // a spinner (not a byte bar) shows that the upload is under way.
-        let spinner = progress(data.len() as u64, "").map(|_| {
+        let spinner = wants_progress(data.len() as u64).then(|| {
             let s = ProgressBar::new_spinner();
             s.set_message(format!("uploading {}", path.display()));
             s.enable_steady_tick(Duration::from_millis(100));
