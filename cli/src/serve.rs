@@ -174,7 +174,17 @@ pub async fn run(args: &ServeArgs) -> Result<()> {
         anyhow::bail!("the gateway stopped unexpectedly");
     }
 
-    eprintln!("oap: shutting down (waiting up to {grace:?} for open requests)");
+    eprintln!(
+        "oap: shutting down (waiting up to {grace:?} for open requests; Ctrl-C again to force)"
+    );
+    // The Ctrl-C handler stays installed, so without this a second Ctrl-C
+    // would be ignored for the whole grace period.
+    tokio::spawn(async {
+        if kernel_core::wait_for_ctrl_c().await.is_ok() {
+            eprintln!("oap: forced stop");
+            std::process::exit(130);
+        }
+    });
     tracing::info!("Ctrl-C: publishing Shutdown");
     services.bus.publish_lossy(KernelEvent::Shutdown);
     // The gateway hears Shutdown on the bus, stops accepting and drains.
