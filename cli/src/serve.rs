@@ -5,9 +5,10 @@ use std::io::Write;
 use std::net::SocketAddr;
 use std::path::Path;
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result};
+use kernel_core::supervisor::{Exit, RestartPolicy, Supervisor};
 use kernel_core::{Config, KernelEvent};
 use oap_node::{DirStore, GatewayConfig, GatewayServer, MemStore, ObjectStore, Services};
 use rustls::pki_types::pem::PemObject;
@@ -16,6 +17,9 @@ use tokio::sync::watch;
 
 use crate::admin::{self, AdminState};
 use crate::args::{DEFAULT_ADMIN, DEFAULT_LISTEN, ServeArgs, StoreSpec};
+
+/// The supervised service: the gateway's accept loop.
+const GATEWAY_SERVICE: &str = "gateway";
 
 /// Loads `--config` (with `OAP_*` overrides) or, without one, the defaults
 /// with `OAP_*` overrides; either way validated.
@@ -144,10 +148,19 @@ pub async fn run(args: &ServeArgs) -> Result<()> {
 
     let upgrade = tls.map(runtime_tokio::tls::acceptor);
     let scheme = if upgrade.is_some() { "oap+tls" } else { "oap" };
-    let gateway = server.clone();
-    let mut gateway_task =
-        tokio::spawn(async move { gateway.serve_listener(listener, upgrade).await });
+    let serve = |listener: Box<dyn oap_io::Listener>| {
+        let gateway = server.clone();
+        let upgrade = upgrade.clone();
+        tokio::spawn(async move { gateway.serve_listener(listener, upgrade).await })
+    };
+    let mut gateway_task = serve(listener);
     services.health.set("listener", true);
+    // The accept loop is the supervised service: if it ever ends on its
+    // own, it is rebound and restarted with backoff, and given up on (exit
+    // 1) when it crash-loops.
+    let mut supervisor =
+        Supervisor::with_metrics(u64::from(std::process::id()), services.metrics.clone());
+    supervisor.add_service(GATEWAY_SERVICE, RestartPolicy::from(&config.supervisor));
 
     // Tests and scripts read these two lines to find the ports.
     {
@@ -158,21 +171,47 @@ pub async fn run(args: &ServeArgs) -> Result<()> {
     }
     tracing::info!(%oap_addr, %admin_addr, store = ?args.store, "serving");
 
-    let ended_early = tokio::select! {
-        signal = kernel_core::wait_for_ctrl_c() => {
-            signal.context("cannot install the Ctrl-C handler")?;
-            None
+    loop {
+        let served = tokio::select! {
+            signal = kernel_core::wait_for_ctrl_c() => {
+                signal.context("cannot install the Ctrl-C handler")?;
+                break;
+            }
+            served = &mut gateway_task => served,
+        };
+        services.health.set("listener", false);
+        let reason = match served {
+            Ok(Ok(())) => "the accept loop ended".to_owned(),
+            Ok(Err(e)) => e.to_string(),
+            Err(e) => format!("the accept loop panicked: {e}"),
+        };
+        tracing::error!(%reason, "gateway stopped");
+        supervisor.on_exit(GATEWAY_SERVICE, Exit::Crashed(reason), Instant::now())?;
+        while let Some(ev) = supervisor.poll_event() {
+            services.bus.publish_lossy(ev);
         }
-        served = &mut gateway_task => Some(served),
-    };
-    services.health.set("listener", false);
-    if let Some(served) = ended_early {
-        let _ = stop_tx.send(true);
-        served
-            .context("the gateway task panicked")?
-            .context("the gateway stopped")?;
-        anyhow::bail!("the gateway stopped unexpectedly");
+        let Some(at) = supervisor.poll_timeout() else {
+            let _ = stop_tx.send(true);
+            anyhow::bail!("the gateway keeps failing; giving up");
+        };
+        tokio::select! {
+            signal = kernel_core::wait_for_ctrl_c() => {
+                signal.context("cannot install the Ctrl-C handler")?;
+                break;
+            }
+            () = tokio::time::sleep_until(at.into()) => {}
+        }
+        if supervisor.poll_restart(Instant::now()).is_some() {
+            let listener = runtime
+                .bind(oap_addr)
+                .await
+                .with_context(|| format!("cannot listen on {oap_addr} again"))?;
+            gateway_task = serve(listener);
+            services.health.set("listener", true);
+        }
     }
+    services.health.set("listener", false);
+    supervisor.shutdown();
 
     eprintln!(
         "oap: shutting down (waiting up to {grace:?} for open requests; Ctrl-C again to force)"

@@ -20,10 +20,13 @@ fn put_then_get_is_byte_identical_and_admin_endpoints_report_it() {
     assert!(body.contains("\"ready\":true"), "{body}");
     let (code, before) = http_get(server.admin, "/metrics");
     assert_eq!(code, 200);
-    // `service_restarts_total{service}` and `rejected_total{reason}` are
-    // labelled families: prometheus-client prints them once a label value
-    // exists, so only the unlabelled series are checked here (and
-    // `rejected_total` after a rejection below).
+    // The supervised accept loop shows up at zero restarts; the labelled
+    // `rejected_total{reason}` appears with its first rejection (below).
+    assert_eq!(
+        metric(&before, "service_restarts_total{service=\"gateway\"}"),
+        Some(0.0),
+        "{before}"
+    );
     for name in [
         "bus_lagged_total",
         "request_latency_seconds_count",

@@ -250,3 +250,17 @@ fn shutdown_cancels_pending_restarts_and_duplicate_exits_are_ignored() {
         Err(UnknownService("nope".into()))
     );
 }
+
+#[test]
+fn a_supervised_service_is_exposed_at_zero_restarts() {
+    let metrics = kernel_core::Metrics::new();
+    let mut sup = kernel_core::supervisor::Supervisor::with_metrics(1, metrics.clone());
+    assert!(!metrics.encode().contains("service=\"gateway\""));
+    sup.add_service("gateway", kernel_core::supervisor::RestartPolicy::default());
+    let text = metrics.encode();
+    assert!(
+        text.lines()
+            .any(|l| l == "service_restarts_total{service=\"gateway\"} 0"),
+        "{text}"
+    );
+}

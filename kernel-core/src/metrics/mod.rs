@@ -149,6 +149,15 @@ impl Metrics {
         self.inner.bus_lagged.get()
     }
 
+    /// Makes `service_restarts_total{service}` exist at 0, so a supervised
+    /// service shows in the exposition before its first restart.
+    pub fn register_service(&self, service: &str) {
+        let _ = self
+            .inner
+            .service_restarts
+            .get_or_create(&[("service", service.to_owned())]);
+    }
+
     /// Counts one restart of `service`. The supervisor calls this when it hands out a
     /// restart (see [`crate::supervisor::Supervisor::with_metrics`]).
     pub fn record_service_restart(&self, service: &str) {

@@ -76,6 +76,9 @@ impl Supervisor {
     /// Registers a service that the caller has just started (status `Running`). Adding
     /// an existing name replaces its policy and resets its history.
     pub fn add_service(&mut self, name: &str, policy: RestartPolicy) {
+        if let Some(metrics) = &self.metrics {
+            metrics.register_service(name);
+        }
         self.services.insert(name.to_owned(), Service::new(policy));
     }
 
