@@ -14,6 +14,7 @@
 
 pub mod client;
 pub mod demo;
+mod entry;
 #[cfg(feature = "futures-tls")]
 pub mod futures_tls;
 pub mod server;

@@ -16,11 +16,8 @@
 
 pub mod tls;
 
-use std::io;
-use std::net::SocketAddr;
 use std::sync::Arc;
 
-use oap_core::connection::ConnectionConfig;
 use oap_io::Runtime;
 use oap_io::async_io_rt::AsyncIoRuntime;
 
@@ -35,42 +32,4 @@ pub fn runtime() -> Arc<dyn Runtime> {
     Arc::new(AsyncIoRuntime::new("smol", |f| smol::spawn(f).detach()))
 }
 
-/// Gateway entry points on smol.
-pub struct Gateway;
-
-impl Gateway {
-    /// Binds `addr` with an in-memory store and fresh kernel services.
-    pub async fn bind(addr: SocketAddr, config: GatewayConfig) -> io::Result<oap_node::Gateway> {
-        oap_node::Gateway::bind(runtime(), addr, config).await
-    }
-
-    /// Binds `addr` with the given store and services.
-    pub async fn bind_with(
-        addr: SocketAddr,
-        config: GatewayConfig,
-        store: Arc<dyn ObjectStore>,
-        services: Services,
-    ) -> io::Result<oap_node::Gateway> {
-        oap_node::Gateway::bind_with(runtime(), addr, config, store, services).await
-    }
-}
-
-/// The client SDK on smol.
-pub struct Client;
-
-impl Client {
-    /// Connects over TCP and completes HELLO with default settings.
-    pub async fn connect(addr: SocketAddr) -> Result<oap_node::Client, ClientError> {
-        oap_node::Client::connect(runtime(), addr, ConnectionConfig::default()).await
-    }
-
-    /// Connects over TLS, verifying the server as `server_name` against
-    /// `config`'s roots, and completes HELLO.
-    pub async fn connect_tls(
-        addr: SocketAddr,
-        server_name: &str,
-        config: Arc<tls::ClientConfig>,
-    ) -> Result<oap_node::Client, ClientError> {
-        tls::connect(addr, server_name, config).await
-    }
-}
+oap_node::runtime_entry_points!("smol");

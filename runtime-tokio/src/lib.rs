@@ -92,25 +92,9 @@ impl Listener for TcpListener {
     }
 }
 
-/// Gateway entry points on tokio.
-pub struct Gateway;
+oap_node::runtime_entry_points!("tokio");
 
 impl Gateway {
-    /// Binds `addr` with an in-memory store and fresh kernel services.
-    pub async fn bind(addr: SocketAddr, config: GatewayConfig) -> io::Result<oap_node::Gateway> {
-        oap_node::Gateway::bind(runtime(), addr, config).await
-    }
-
-    /// Binds `addr` with the given store and services.
-    pub async fn bind_with(
-        addr: SocketAddr,
-        config: GatewayConfig,
-        store: Arc<dyn ObjectStore>,
-        services: Services,
-    ) -> io::Result<oap_node::Gateway> {
-        oap_node::Gateway::bind_with(runtime(), addr, config, store, services).await
-    }
-
     /// Serves one connection given as tokio reader and writer halves (a
     /// socket's, or an in-memory `tokio::io::duplex`).
     pub async fn handle_conn<R, W>(server: &GatewayServer, reader: R, writer: W) -> io::Result<()>
@@ -124,26 +108,7 @@ impl Gateway {
     }
 }
 
-/// The client SDK on tokio.
-pub struct Client;
-
 impl Client {
-    /// Connects over TCP and completes HELLO with default settings.
-    #[allow(clippy::new_ret_no_self)]
-    pub async fn connect(addr: SocketAddr) -> Result<oap_node::Client, ClientError> {
-        oap_node::Client::connect(runtime(), addr, ConnectionConfig::default()).await
-    }
-
-    /// Connects over TLS, verifying the server as `server_name` against
-    /// `config`'s roots, and completes HELLO.
-    pub async fn connect_tls(
-        addr: SocketAddr,
-        server_name: &str,
-        config: Arc<tls::ClientConfig>,
-    ) -> Result<oap_node::Client, ClientError> {
-        tls::connect(addr, server_name, config).await
-    }
-
     /// Runs a client over any tokio stream (a duplex pipe, a TLS stream).
     pub async fn over<S>(
         stream: S,
