@@ -9,6 +9,7 @@
 //! All JSON goes through a bounded parser: size and nesting are checked
 //! before serde sees a byte.
 
+mod ack_fast;
 mod control;
 mod data;
 mod error;
