@@ -1,17 +1,95 @@
 //! Codec throughput: 64 KiB DATA frames and small ACK frames, each measured
 //! next to a plain memcpy of the same bytes so the ratio holds on a noisy
-//! machine.
+//! machine, and next to tokio-util's `LengthDelimitedCodec` framing the very
+//! same wire bytes (the baseline issue #9 asks for).
+//!
+//! The ACK group also keeps the generic serde path (`*_serde` cases) that
+//! `Ack` used before its hand-rolled fast path, so before and after are
+//! measured in the same run.
 
 use std::hint::black_box;
 
-use bytes::{Bytes, BytesMut};
+use bytes::{BufMut, Bytes, BytesMut};
 use criterion::{BatchSize, Criterion, Throughput, criterion_group, criterion_main};
 use oap_core::frame::{FrameDecoder, FrameEncoder, FrameType};
+use oap_core::limits::{DEFAULT_MAX_FRAME, HEADER_LEN, OAP_VERSION};
 use oap_core::payload::{
     Ack, ControlPayload, DataHeader, data_frame_parts, decode_data_bytes, encode_data_payload,
 };
+use serde::{Deserialize, Serialize};
+use tokio_util::codec::{Decoder, Encoder, LengthDelimitedCodec};
 
 const BODY: usize = 64 * 1024;
+
+/// A decoder for OAP's `ver:u8 | typ:u8 | len:u32 BE` header: the length
+/// sits after two bytes and counts the payload only, so the header's six
+/// bytes are added back to take whole frames (nothing skipped). It checks
+/// neither version nor type, which makes it a lower bound on framing work.
+fn length_delimited_decoder() -> LengthDelimitedCodec {
+    LengthDelimitedCodec::builder()
+        .length_field_offset(2)
+        .length_field_length(4)
+        .length_adjustment(HEADER_LEN as isize)
+        .num_skip(0)
+        .max_frame_length(DEFAULT_MAX_FRAME as usize)
+        .new_codec()
+}
+
+/// The encoding side: `LengthDelimitedCodec` writes only the length field
+/// and the data (it ignores `length_field_offset` when encoding), so the
+/// bench puts the version and type bytes in front itself.
+fn length_delimited_encoder() -> LengthDelimitedCodec {
+    LengthDelimitedCodec::builder()
+        .length_field_length(4)
+        .max_frame_length(DEFAULT_MAX_FRAME as usize)
+        .new_codec()
+}
+
+/// Frames `payload` as OAP wire bytes through `LengthDelimitedCodec`.
+fn length_delimited_encode(
+    codec: &mut LengthDelimitedCodec,
+    typ: FrameType,
+    payload: &[u8],
+    dst: &mut BytesMut,
+) {
+    dst.put_u8(OAP_VERSION);
+    dst.put_u8(typ.as_u8());
+    Encoder::<&[u8]>::encode(codec, payload, dst).expect("fits");
+}
+
+/// One-time check, before timing, that `LengthDelimitedCodec` cuts `wire`
+/// into exactly the frames OAP's decoder does, and writes them back
+/// byte-for-byte: otherwise the comparison would be meaningless.
+fn check_length_delimited_matches(wire: &[u8]) {
+    let mut oap = Vec::new();
+    let mut dec = FrameDecoder::new();
+    let mut rest = wire;
+    while !rest.is_empty() {
+        let (n, f) = dec.decode_slice(rest);
+        oap.push(f.expect("valid").expect("whole"));
+        rest = &rest[n..];
+    }
+
+    let mut codec = length_delimited_decoder();
+    let mut src = BytesMut::from(wire);
+    let mut ldc = Vec::new();
+    while let Some(frame) = codec.decode(&mut src).expect("valid") {
+        ldc.push(frame);
+    }
+    assert!(src.is_empty(), "LengthDelimitedCodec left bytes over");
+    assert_eq!(ldc.len(), oap.len(), "frame count");
+    for (l, o) in ldc.iter().zip(&oap) {
+        assert_eq!(l.len(), HEADER_LEN + o.payload.len(), "frame length");
+        assert_eq!(&l[HEADER_LEN..], o.payload, "frame payload");
+    }
+
+    let mut enc = length_delimited_encoder();
+    let mut out = BytesMut::new();
+    for f in &oap {
+        length_delimited_encode(&mut enc, f.typ, f.payload, &mut out);
+    }
+    assert_eq!(&out[..], wire, "LengthDelimitedCodec encoding");
+}
 
 fn data_frame_bytes() -> (Vec<u8>, Vec<u8>) {
     let body: Vec<u8> = (0..BODY).map(|i| (i * 31 % 251) as u8).collect();
@@ -25,6 +103,7 @@ fn data_frame_bytes() -> (Vec<u8>, Vec<u8>) {
 
 fn data(c: &mut Criterion) {
     let (body, wire) = data_frame_bytes();
+    check_length_delimited_matches(&wire);
     let mut g = c.benchmark_group("data_64k");
     g.throughput(Throughput::Bytes(wire.len() as u64));
 
@@ -38,6 +117,29 @@ fn data(c: &mut Criterion) {
 
     // The receive buffer is filled by the socket in real use; building it is
     // setup, outside the measurement, so only decoding is timed.
+    g.bench_function("length_delimited_decode", |b| {
+        let mut codec = length_delimited_decoder();
+        b.iter_batched(
+            || BytesMut::from(&wire[..]),
+            |mut src| {
+                let frame = codec.decode(&mut src).expect("valid").expect("whole");
+                // Returned, so freeing the buffer is not timed either.
+                (src, frame)
+            },
+            BatchSize::SmallInput,
+        )
+    });
+    g.bench_function("frame_decode", |b| {
+        let mut dec = FrameDecoder::new();
+        b.iter_batched(
+            || BytesMut::from(&wire[..]),
+            |mut src| {
+                let frame = dec.decode(&mut src).expect("valid").expect("whole");
+                (src, frame)
+            },
+            BatchSize::SmallInput,
+        )
+    });
     g.bench_function("decode_and_unpack", |b| {
         let mut dec = FrameDecoder::new();
         b.iter_batched(
@@ -45,7 +147,6 @@ fn data(c: &mut Criterion) {
             |mut src| {
                 let frame = dec.decode(&mut src).expect("valid").expect("whole");
                 let (hdr, body) = decode_data_bytes(&frame.payload).expect("unpack");
-                // Returned, so freeing the buffer is not timed either.
                 (src, frame, hdr, body)
             },
             BatchSize::SmallInput,
@@ -58,9 +159,18 @@ fn data(c: &mut Criterion) {
     g.bench_function("encode_vectored_parts", |b| {
         b.iter(|| black_box(data_frame_parts(&enc, &header, body.clone()).expect("fits")))
     });
+    let payload = encode_data_payload(&header, &body).expect("pack");
+    g.bench_function("length_delimited_encode", |b| {
+        let mut codec = length_delimited_encoder();
+        let mut dst = BytesMut::with_capacity(wire.len());
+        b.iter(|| {
+            dst.clear();
+            length_delimited_encode(&mut codec, FrameType::Data, black_box(&payload), &mut dst);
+            black_box(&dst);
+        })
+    });
     g.bench_function("encode_contiguous", |b| {
         let mut dst = BytesMut::with_capacity(wire.len());
-        let payload = encode_data_payload(&header, &body).expect("pack");
         b.iter(|| {
             dst.clear();
             enc.encode(FrameType::Data, black_box(&payload), &mut dst)
@@ -71,19 +181,38 @@ fn data(c: &mut Criterion) {
     g.finish();
 }
 
+/// An ACK taking the generic path every control payload had before ACK got
+/// its hand-rolled one: the trait's default `decode`/`encode`, i.e. bounded
+/// serde_json. `transparent` makes its JSON exactly `Ack`'s.
+#[derive(Serialize, Deserialize)]
+#[serde(transparent)]
+struct SerdeAck(Ack);
+
+impl ControlPayload for SerdeAck {
+    const FRAME_TYPE: FrameType = FrameType::Ack;
+}
+
 fn ack(c: &mut Criterion) {
     const N: usize = 1024;
     let enc = FrameEncoder::new();
-    let mut wire = BytesMut::new();
-    for i in 0..N as u64 {
-        let ack = Ack {
+    let acks: Vec<Ack> = (0..N as u64)
+        .map(|i| Ack {
             corr_id: Some(i),
             credit: 65_536 * (i + 1),
-        };
-        enc.encode(FrameType::Ack, &ack.encode(), &mut wire)
-            .expect("fits");
+        })
+        .collect();
+    let payloads: Vec<Bytes> = acks.iter().map(Ack::encode).collect();
+    let mut wire = BytesMut::new();
+    for p in &payloads {
+        enc.encode(FrameType::Ack, p, &mut wire).expect("fits");
     }
     let wire = wire.freeze();
+    check_length_delimited_matches(&wire);
+    for (ack, p) in acks.iter().zip(&payloads) {
+        assert_eq!(SerdeAck::decode(p).expect("serde").0, *ack);
+        assert_eq!(SerdeAck(*ack).encode(), *p);
+    }
+
     let mut g = c.benchmark_group("ack_x1024");
     g.throughput(Throughput::Elements(N as u64));
 
@@ -93,6 +222,35 @@ fn ack(c: &mut Criterion) {
             dst.copy_from_slice(black_box(&wire));
             black_box(&dst);
         })
+    });
+    // `LengthDelimitedCodec` only works on a `BytesMut`; OAP's decoder is
+    // timed on one too (`frame_decode_bytesmut`) next to its borrowed-slice
+    // API (`frame_decode`), which has no buffer bookkeeping at all.
+    g.bench_function("length_delimited_decode", |b| {
+        let mut codec = length_delimited_decoder();
+        b.iter_batched(
+            || BytesMut::from(&wire[..]),
+            |mut src| {
+                while let Some(frame) = codec.decode(&mut src).expect("valid") {
+                    black_box(frame);
+                }
+                src
+            },
+            BatchSize::SmallInput,
+        )
+    });
+    g.bench_function("frame_decode_bytesmut", |b| {
+        let mut dec = FrameDecoder::new();
+        b.iter_batched(
+            || BytesMut::from(&wire[..]),
+            |mut src| {
+                while let Some(frame) = dec.decode(&mut src).expect("valid") {
+                    black_box(frame);
+                }
+                src
+            },
+            BatchSize::SmallInput,
+        )
     });
     g.bench_function("frame_decode", |b| {
         let mut dec = FrameDecoder::new();
@@ -117,16 +275,64 @@ fn ack(c: &mut Criterion) {
             }
         })
     });
+    g.bench_function("frame_decode_and_parse_json_serde", |b| {
+        let mut dec = FrameDecoder::new();
+        b.iter(|| {
+            let mut rest: &[u8] = &wire;
+            while !rest.is_empty() {
+                let (n, f) = dec.decode_slice(rest);
+                let f = f.expect("valid").expect("whole");
+                black_box(SerdeAck::decode(f.payload).expect("ack"));
+                rest = &rest[n..];
+            }
+        })
+    });
+
+    // Framing alone, of the payloads already in JSON.
+    g.bench_function("length_delimited_encode", |b| {
+        let mut codec = length_delimited_encoder();
+        let mut dst = BytesMut::with_capacity(wire.len());
+        b.iter(|| {
+            dst.clear();
+            for p in black_box(&payloads) {
+                length_delimited_encode(&mut codec, FrameType::Ack, p, &mut dst);
+            }
+            black_box(&dst);
+        })
+    });
+    g.bench_function("frame_encode", |b| {
+        let mut dst = BytesMut::with_capacity(wire.len());
+        b.iter(|| {
+            dst.clear();
+            for p in black_box(&payloads) {
+                enc.encode(FrameType::Ack, p, &mut dst).expect("fits");
+            }
+            black_box(&dst);
+        })
+    });
+
+    // JSON plus framing, as the connection sends an ACK.
+    let ack = Ack {
+        corr_id: Some(7),
+        credit: 131_072,
+    };
     g.bench_function("encode", |b| {
         let mut dst = BytesMut::with_capacity(wire.len());
-        let ack = Ack {
-            corr_id: Some(7),
-            credit: 131_072,
-        };
         b.iter(|| {
             dst.clear();
             for _ in 0..N {
                 enc.encode(FrameType::Ack, &black_box(ack).encode(), &mut dst)
+                    .expect("fits");
+            }
+            black_box(&dst);
+        })
+    });
+    g.bench_function("encode_serde", |b| {
+        let mut dst = BytesMut::with_capacity(wire.len());
+        b.iter(|| {
+            dst.clear();
+            for _ in 0..N {
+                enc.encode(FrameType::Ack, &SerdeAck(black_box(ack)).encode(), &mut dst)
                     .expect("fits");
             }
             black_box(&dst);
