@@ -211,6 +211,39 @@ fn resubscribe_starts_at_the_next_event() {
 }
 
 #[test]
+fn receivers_keep_their_own_position_when_earlier_receivers_leave() {
+    // Each receiver caches where its cursor sits in the core; dropping receivers that
+    // subscribed earlier shifts the cursors, and no receiver may then read another's.
+    let bus = Bus::new(16);
+    let mut rxs: Vec<_> = (0..6).map(|_| (bus.subscribe(), Vec::new())).collect();
+    let mut published = Vec::new();
+    for round in 0..4u64 {
+        for version in [round, round + 100] {
+            let event = KernelEvent::ConfigUpdated { version };
+            bus.publish_lossy(event.clone());
+            published.push(event);
+        }
+        // Only every other receiver reads each round, so their cursors differ.
+        for (i, (rx, seen)) in rxs.iter_mut().enumerate() {
+            if (i as u64 + round) % 2 == 0 {
+                while let Ok(event) = rx.try_recv() {
+                    seen.push(event);
+                }
+            }
+        }
+        if round < 2 {
+            rxs.remove(0);
+        }
+    }
+    for (rx, seen) in &mut rxs {
+        while let Ok(event) = rx.try_recv() {
+            seen.push(event);
+        }
+        assert_eq!(*seen, published);
+    }
+}
+
+#[test]
 fn stats_describe_the_bus() {
     let bus = Bus::new(8);
     let _rx = bus.subscribe();

@@ -86,20 +86,44 @@ impl BusCore {
     /// [`UnknownSubscriber`] if `id` was never subscribed or has been unsubscribed.
     pub fn try_recv(&mut self, id: SubId) -> Result<Recv, UnknownSubscriber> {
         let index = self.position(id).ok_or(UnknownSubscriber(id))?;
+        Ok(self.recv_at(index))
+    }
+
+    /// [`Self::try_recv`] for a caller that remembers where its cursor was last found.
+    ///
+    /// The binary search in `position` was a third of a receive's instructions with 64
+    /// subscribers (callgrind). `hint` is checked against `id` before use, so a stale hint
+    /// (an earlier subscriber left and the cursors shifted) only costs the search, after
+    /// which `hint` is refreshed. Outcomes are exactly those of `try_recv`.
+    pub(crate) fn try_recv_hinted(
+        &mut self,
+        id: SubId,
+        hint: &mut usize,
+    ) -> Result<Recv, UnknownSubscriber> {
+        let index = match self.cursors.get(*hint) {
+            Some((sub, _)) if *sub == id => *hint,
+            _ => self.position(id).ok_or(UnknownSubscriber(id))?,
+        };
+        *hint = index;
+        Ok(self.recv_at(index))
+    }
+
+    /// The receive itself, for the subscriber at `index` in `cursors`.
+    fn recv_at(&mut self, index: usize) -> Recv {
         let cursor = &mut self.cursors[index].1;
         match self.ring.get(*cursor) {
             Slot::Present(event) => {
                 *cursor += 1;
-                Ok(Recv::Event(event.clone()))
+                Recv::Event(event.clone())
             }
             Slot::Overwritten { oldest } => {
                 let missed = oldest - *cursor;
                 *cursor = oldest;
                 self.lagged_total += 1;
                 self.missed_total += missed;
-                Ok(Recv::Lagged { missed })
+                Recv::Lagged { missed }
             }
-            Slot::NotYet => Ok(Recv::Empty),
+            Slot::NotYet => Recv::Empty,
         }
     }
 

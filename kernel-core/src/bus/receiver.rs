@@ -15,11 +15,17 @@ use crate::KernelEvent;
 pub struct Receiver {
     shared: Arc<Shared>,
     id: SubId,
+    /// Where this receiver's cursor sat in the core last time; see `try_recv_hinted`.
+    hint: usize,
 }
 
 impl Receiver {
     pub(crate) fn new(shared: Arc<Shared>, id: SubId) -> Self {
-        Self { shared, id }
+        Self {
+            shared,
+            id,
+            hint: 0,
+        }
     }
 
     /// Waits for the next event.
@@ -36,7 +42,7 @@ impl Receiver {
     /// (replacing this receiver's previous one) when it returns `Pending`.
     pub fn poll_recv(&mut self, cx: &mut Context<'_>) -> Poll<Result<KernelEvent, RecvError>> {
         let mut state = self.shared.lock();
-        match state.core.try_recv(self.id) {
+        match state.core.try_recv_hinted(self.id, &mut self.hint) {
             Ok(Recv::Event(event)) => Poll::Ready(Ok(event)),
             Ok(Recv::Lagged { missed }) => {
                 drop(state);
@@ -66,7 +72,7 @@ impl Receiver {
     /// when the bus is gone and drained.
     pub fn try_recv(&mut self) -> Result<KernelEvent, TryRecvError> {
         let mut state = self.shared.lock();
-        match state.core.try_recv(self.id) {
+        match state.core.try_recv_hinted(self.id, &mut self.hint) {
             Ok(Recv::Event(event)) => Ok(event),
             Ok(Recv::Lagged { missed }) => {
                 drop(state);
