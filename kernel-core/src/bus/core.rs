@@ -1,7 +1,7 @@
 //! The sans-IO bus core: one ring, one cursor per subscriber, lag accounting.
 
 use super::capacity::{self, CapacityError};
-use super::outcome::{Recv, UnknownSubscriber};
+use super::outcome::{Recv, RecvRef, UnknownSubscriber};
 use super::ring::{Ring, Slot};
 use crate::KernelEvent;
 
@@ -86,7 +86,7 @@ impl BusCore {
     /// [`UnknownSubscriber`] if `id` was never subscribed or has been unsubscribed.
     pub fn try_recv(&mut self, id: SubId) -> Result<Recv, UnknownSubscriber> {
         let index = self.position(id).ok_or(UnknownSubscriber(id))?;
-        Ok(self.recv_at(index))
+        Ok(self.recv_at(index).to_owned())
     }
 
     /// [`Self::try_recv`] for a caller that remembers where its cursor was last found.
@@ -99,7 +99,7 @@ impl BusCore {
         &mut self,
         id: SubId,
         hint: &mut usize,
-    ) -> Result<Recv, UnknownSubscriber> {
+    ) -> Result<RecvRef<'_>, UnknownSubscriber> {
         let index = match self.cursors.get(*hint) {
             Some((sub, _)) if *sub == id => *hint,
             _ => self.position(id).ok_or(UnknownSubscriber(id))?,
@@ -109,21 +109,21 @@ impl BusCore {
     }
 
     /// The receive itself, for the subscriber at `index` in `cursors`.
-    fn recv_at(&mut self, index: usize) -> Recv {
+    fn recv_at(&mut self, index: usize) -> RecvRef<'_> {
         let cursor = &mut self.cursors[index].1;
         match self.ring.get(*cursor) {
             Slot::Present(event) => {
                 *cursor += 1;
-                Recv::Event(event.clone())
+                RecvRef::Event(event)
             }
             Slot::Overwritten { oldest } => {
                 let missed = oldest - *cursor;
                 *cursor = oldest;
                 self.lagged_total += 1;
                 self.missed_total += missed;
-                Recv::Lagged { missed }
+                RecvRef::Lagged { missed }
             }
-            Slot::NotYet => Recv::Empty,
+            Slot::NotYet => RecvRef::Empty,
         }
     }
 

@@ -19,6 +19,26 @@ pub enum Recv {
     Empty,
 }
 
+/// [`Recv`] borrowing the event from the ring, so that the async receiver clones it
+/// straight into its own return value instead of moving an owned `Recv` through two
+/// result types (each move copies the whole event enum).
+#[derive(Debug)]
+pub(crate) enum RecvRef<'a> {
+    Event(&'a KernelEvent),
+    Lagged { missed: u64 },
+    Empty,
+}
+
+impl RecvRef<'_> {
+    pub(crate) fn to_owned(&self) -> Recv {
+        match *self {
+            Self::Event(event) => Recv::Event(event.clone()),
+            Self::Lagged { missed } => Recv::Lagged { missed },
+            Self::Empty => Recv::Empty,
+        }
+    }
+}
+
 /// The subscriber id is not (or no longer) registered with this core.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Error)]
 #[error("unknown subscriber {0:?}")]

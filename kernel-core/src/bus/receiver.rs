@@ -6,7 +6,7 @@ use std::task::{Context, Poll};
 
 use super::core::SubId;
 use super::error::{RecvError, TryRecvError};
-use super::outcome::Recv;
+use super::outcome::RecvRef;
 use super::shared::Shared;
 use crate::KernelEvent;
 
@@ -41,16 +41,19 @@ impl Receiver {
     /// Poll form of [`Receiver::recv`], for hand-written futures. Registers `cx`'s waker
     /// (replacing this receiver's previous one) when it returns `Pending`.
     pub fn poll_recv(&mut self, cx: &mut Context<'_>) -> Poll<Result<KernelEvent, RecvError>> {
-        let mut state = self.shared.lock();
+        let mut guard = self.shared.lock();
+        // Reborrow once so the borrowed outcome (from `core`) and `senders`/`wakers` are
+        // disjoint fields rather than two borrows of the guard.
+        let state = &mut *guard;
         match state.core.try_recv_hinted(self.id, &mut self.hint) {
-            Ok(Recv::Event(event)) => Poll::Ready(Ok(event)),
-            Ok(Recv::Lagged { missed }) => {
-                drop(state);
+            Ok(RecvRef::Event(event)) => Poll::Ready(Ok(event.clone())),
+            Ok(RecvRef::Lagged { missed }) => {
+                drop(guard);
                 self.shared.count_lag(missed);
                 Poll::Ready(Err(RecvError::Lagged { missed }))
             }
-            Ok(Recv::Empty) if state.senders == 0 => Poll::Ready(Err(RecvError::Closed)),
-            Ok(Recv::Empty) => {
+            Ok(RecvRef::Empty) if state.senders == 0 => Poll::Ready(Err(RecvError::Closed)),
+            Ok(RecvRef::Empty) => {
                 match state.wakers.get_mut(&self.id) {
                     Some(waker) if waker.will_wake(cx.waker()) => {}
                     Some(waker) => waker.clone_from(cx.waker()),
@@ -71,16 +74,17 @@ impl Receiver {
     /// [`TryRecvError::Empty`] when nothing is ready, `Lagged` once per gap, `Closed`
     /// when the bus is gone and drained.
     pub fn try_recv(&mut self) -> Result<KernelEvent, TryRecvError> {
-        let mut state = self.shared.lock();
+        let mut guard = self.shared.lock();
+        let state = &mut *guard;
         match state.core.try_recv_hinted(self.id, &mut self.hint) {
-            Ok(Recv::Event(event)) => Ok(event),
-            Ok(Recv::Lagged { missed }) => {
-                drop(state);
+            Ok(RecvRef::Event(event)) => Ok(event.clone()),
+            Ok(RecvRef::Lagged { missed }) => {
+                drop(guard);
                 self.shared.count_lag(missed);
                 Err(TryRecvError::Lagged { missed })
             }
-            Ok(Recv::Empty) if state.senders > 0 => Err(TryRecvError::Empty),
-            Ok(Recv::Empty) | Err(_) => Err(TryRecvError::Closed),
+            Ok(RecvRef::Empty) if state.senders > 0 => Err(TryRecvError::Empty),
+            Ok(RecvRef::Empty) | Err(_) => Err(TryRecvError::Closed),
         }
     }
 
