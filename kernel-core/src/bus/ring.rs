@@ -1,7 +1,5 @@
 //! Bounded, sequence-numbered event ring: publishing overwrites the oldest event.
 
-use std::collections::VecDeque;
-
 use crate::KernelEvent;
 
 /// Where a sequence number stands relative to the retained window.
@@ -19,9 +17,18 @@ pub enum Slot<'a> {
 }
 
 /// A ring of at most `capacity` events, each with a sequence number one above the last.
+///
+/// A `Vec` that fills up to `capacity` and is then overwritten in place at `head`, rather
+/// than a `VecDeque`: a full ring's push is one assignment (dropping the old event where
+/// it lies) instead of moving the oldest event out and the new one in.
 #[derive(Debug)]
 pub struct Ring {
-    events: VecDeque<KernelEvent>,
+    /// Retained events, oldest at `head`. Shorter than `capacity` only before the ring
+    /// first fills (or after `clear`), and then `head` is 0, so `events.len()` is always
+    /// the number retained.
+    events: Vec<KernelEvent>,
+    /// Index of the oldest retained event.
+    head: usize,
     capacity: usize,
     /// Sequence number the next pushed event will get.
     next_seq: u64,
@@ -31,7 +38,8 @@ impl Ring {
     /// An empty ring; `capacity` must already be validated (see [`super::capacity`]).
     pub fn new(capacity: usize) -> Self {
         Self {
-            events: VecDeque::with_capacity(capacity),
+            events: Vec::with_capacity(capacity),
+            head: 0,
             capacity,
             next_seq: 0,
         }
@@ -39,10 +47,16 @@ impl Ring {
 
     /// Appends `event`, dropping the oldest one if the ring is full. Returns its sequence.
     pub fn push(&mut self, event: KernelEvent) -> u64 {
-        if self.events.len() == self.capacity {
-            self.events.pop_front();
+        if self.events.len() < self.capacity {
+            self.events.push(event);
+        } else {
+            self.events[self.head] = event;
+            self.head = if self.head + 1 == self.capacity {
+                0
+            } else {
+                self.head + 1
+            };
         }
-        self.events.push_back(event);
         let seq = self.next_seq;
         self.next_seq += 1;
         seq
@@ -57,7 +71,14 @@ impl Ring {
             Slot::NotYet
         } else {
             // In range, and the window is at most `capacity` (a usize) long.
-            let index = usize::try_from(seq - oldest).unwrap_or(usize::MAX);
+            let offset = usize::try_from(seq - oldest).unwrap_or(usize::MAX);
+            // Wrap with a compare, not `%`: a division costs more than the whole lookup.
+            let index = self.head.saturating_add(offset);
+            let index = if index < self.events.len() {
+                index
+            } else {
+                index - self.events.len()
+            };
             self.events.get(index).map_or(Slot::NotYet, Slot::Present)
         }
     }
@@ -65,6 +86,7 @@ impl Ring {
     /// Drops every retained event; sequence numbers keep counting.
     pub fn clear(&mut self) {
         self.events.clear();
+        self.head = 0;
     }
 
     /// Sequence number of the oldest retained event (equals [`Self::next_seq`] when empty).
