@@ -97,7 +97,9 @@ pub struct Connection {
     encoder: FrameEncoder,
     out: OutQueue,
     events: VecDeque<Event>,
-    requests: BTreeMap<RequestId, Request>,
+    /// Boxed: a request holds a BLAKE3 hasher (about 2 KiB), and B-tree
+    /// inserts and removals shift values within a node.
+    requests: BTreeMap<RequestId, Box<Request>>,
     /// Ids this side ended early; the peer's late frames for them are dropped.
     discarded: VecDeque<RequestId>,
     next_corr_id: u64,
@@ -187,10 +189,17 @@ impl Connection {
 
     /// Bytes held because of the peer's input: the partial frame in the
     /// decoder plus unread received bodies. Bounded by `max_frame + 6 +
-    /// credit × max_inflight`, whatever the peer does.
+    /// credit × max_inflight + window_growth`, whatever the peer does.
     pub fn buffered_input(&self) -> u64 {
         let bodies: u64 = self.requests.values().map(|r| r.recv.buffered).sum();
         self.decoder.buffered() as u64 + bodies
+    }
+
+    /// What is left of [`ConnectionConfig::window_growth`] for growing one
+    /// more request's receive window.
+    fn window_growth_spare(&self) -> u64 {
+        let used: u64 = self.requests.values().map(|r| r.recv.growth()).sum();
+        self.config.window_growth.saturating_sub(used)
     }
 
     /// The bound [`Connection::buffered_input`] never exceeds.
@@ -201,7 +210,9 @@ impl Connection {
             credit: self.config.credit,
         });
         let frame = u64::from(self.config.effective_max_frame().max(limits.max_frame));
-        frame + HEADER_LEN as u64 + limits.credit.saturating_mul(u64::from(limits.max_inflight))
+        (frame + HEADER_LEN as u64)
+            .saturating_add(limits.credit.saturating_mul(u64::from(limits.max_inflight)))
+            .saturating_add(self.config.window_growth)
     }
 
     /// Bytes of credit the peer has granted and this side has not used, for

@@ -22,6 +22,12 @@ pub const STORAGE_CHUNK: usize = 64 * 1024;
 /// Initial per-request credit in DATA body bytes granted by the first ACK.
 pub const DEFAULT_CREDIT: u64 = 64 * 1024;
 
+/// Default receive-window growth budget per connection (see
+/// `ConnectionConfig::window_growth`): enough for a request to keep a
+/// loopback or LAN link busy, where the 64 KiB initial credit allows one
+/// 64 KiB burst per round trip.
+pub const DEFAULT_WINDOW_GROWTH: u64 = 4 * 1024 * 1024;
+
 /// Default cap on concurrently open requests per connection.
 pub const DEFAULT_MAX_INFLIGHT: u32 = 32;
 

@@ -374,6 +374,8 @@ fn data_beyond_credit_is_refused_with_credit_exceeded() {
 fn credit_returns_when_the_application_reads_half_a_window() {
     let mut p = Peer::server(ConnectionConfig {
         credit: 1000,
+        // The window stays put; growth has its own test.
+        window_growth: 0,
         ..ConnectionConfig::default()
     });
     p.handshake(Hello::legacy());
@@ -402,6 +404,53 @@ fn credit_returns_when_the_application_reads_half_a_window() {
         }]
     );
     assert_eq!(p.conn.buffered_input(), 400);
+}
+
+/// Sends `sent` of a 3000-byte object on request `corr`, reads `read` of
+/// it, and returns the credit the ACKs announced.
+fn credit_after(p: &mut Peer, corr: u64, sent: usize, read: usize) -> Vec<u64> {
+    let id = p.open(corr);
+    p.written();
+    let obj = vec![corr as u8; 3000];
+    let oid = ObjectId::of(&obj);
+    p.send(data_frame(&chunk_header(oid, corr, 0, 3000), &obj[..sent]).expect("data"));
+    p.events();
+    let c = p.conn.read(id, read).expect("chunk");
+    assert_eq!(c.bytes.len(), read);
+    p.written()
+        .iter()
+        .map(|f| Ack::decode(&f.payload).expect("ack").credit)
+        .collect()
+}
+
+#[test]
+fn the_window_grows_only_for_a_sender_held_back_by_credit_within_the_budget() {
+    let mut p = Peer::server(ConnectionConfig {
+        credit: 1000,
+        window_growth: 1500,
+        ..ConnectionConfig::default()
+    });
+    p.handshake(Hello::legacy());
+    assert_eq!(
+        p.conn.buffered_input_bound(),
+        1024 * 1024 + 6 + 32 * 1000 + 1500
+    );
+    // 700 of 1000 sent: the sender was not waiting for credit.
+    assert_eq!(credit_after(&mut p, 1, 700, 700), [700 + 1000]);
+    // All 1000 sent: the window doubles.
+    assert_eq!(credit_after(&mut p, 2, 1000, 600), [600 + 2000]);
+    // Again, but only 500 of the budget is left.
+    assert_eq!(credit_after(&mut p, 3, 1000, 600), [600 + 1500]);
+    // Budget spent: the window stays at the initial credit.
+    assert_eq!(credit_after(&mut p, 4, 1000, 600), [600 + 1000]);
+    // Request 2 ends: its growth returns to the budget.
+    p.send(
+        ErrorEnvelope::new(ErrorCode::Internal, "client gave up")
+            .for_request(2)
+            .to_frame(),
+    );
+    assert_eq!(credit_after(&mut p, 5, 1000, 600), [600 + 2000]);
+    assert!(p.conn.buffered_input() <= p.conn.buffered_input_bound());
 }
 
 #[test]

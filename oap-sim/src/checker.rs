@@ -29,6 +29,8 @@ impl fmt::Display for Violation {
 pub(crate) struct CreditChecker {
     name: &'static str,
     initial: Option<u64>,
+    /// How far the endpoint may grow a window beyond the initial credit.
+    window_growth: u64,
     granted: BTreeMap<u64, u64>,
     sent: BTreeMap<u64, u64>,
     delivered: BytesMut,
@@ -37,10 +39,11 @@ pub(crate) struct CreditChecker {
 }
 
 impl CreditChecker {
-    pub fn new(name: &'static str) -> Self {
+    pub fn new(name: &'static str, window_growth: u64) -> Self {
         Self {
             name,
             initial: None,
+            window_growth,
             granted: BTreeMap::new(),
             sent: BTreeMap::new(),
             delivered: BytesMut::new(),
@@ -81,8 +84,9 @@ impl CreditChecker {
     }
 
     /// Frames the endpoint wrote. `consumed` is what its application has
-    /// read per request: credit may only run one window ahead of it, which
-    /// is what makes credit follow consumption rather than receipt.
+    /// read per request: credit may only run one window (the initial credit
+    /// plus at most the growth budget) ahead of it, which is what makes
+    /// credit follow consumption rather than receipt.
     pub fn sent(
         &mut self,
         frames: &[Frame],
@@ -94,7 +98,7 @@ impl CreditChecker {
             };
             let corr = ack.corr_id.unwrap_or(0);
             let read = consumed.get(&corr).copied().unwrap_or(0);
-            let window = self.initial.unwrap_or(0);
+            let window = self.initial.unwrap_or(0) + self.window_growth;
             if ack.credit > read + window {
                 return Err(Violation(format!(
                     "{}: granted credit {} on request {corr} having read only {read} (window {window})",

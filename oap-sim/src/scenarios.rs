@@ -32,6 +32,8 @@ pub fn tight_config() -> ConnectionConfig {
         max_frame: 1024,
         max_inflight: 2,
         credit: 2048,
+        // Small enough that windows grow and hit the budget within a run.
+        window_growth: 3072,
         data_chunk: 512,
         handshake_timeout: Some(Duration::from_secs(5)),
         idle_timeout: Some(Duration::from_secs(30)),

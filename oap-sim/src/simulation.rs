@@ -104,20 +104,22 @@ impl Simulation {
     ) -> Self {
         let clock = Clock::new(Instant::now());
         let now = clock.now();
-        let side = |conn, name, plan: &FaultPlan| Side {
+        let side = |config: &ConnectionConfig, conn, name, plan: &FaultPlan| Side {
             conn,
-            checker: CreditChecker::new(name),
+            checker: CreditChecker::new(name, config.window_growth),
             link: Link::new(plan.clone()),
             link_closed: false,
         };
         Self {
             seed,
             client: side(
+                &scenario.client,
                 Connection::client(scenario.client.clone(), now),
                 "client",
                 &scenario.uplink,
             ),
             server: side(
+                &scenario.server,
                 Connection::server(scenario.server.clone(), now),
                 "server",
                 &scenario.downlink,

@@ -50,13 +50,12 @@ fn one_byte_64k_1mib_plus_one_and_16mib_objects() {
     );
     assert_stored(&r);
     assert_eq!(r.server_stats.objects_verified, 4);
-    // 16 MiB through a 64 KiB window: credit was returned many times.
-    assert!(
-        r.server_stats.frames_out > 250,
-        "{} frames",
-        r.server_stats.frames_out
-    );
-    assert!(r.peak_buffered <= 1_048_576 + 6 + 65_536 * 32);
+    // 16 MiB through a window that starts at 64 KiB and grows while the
+    // sender waits for credit: credit was returned many times, yet far
+    // fewer than the 512 ACKs a fixed 64 KiB window would need.
+    let acks = r.server_stats.frames_out;
+    assert!((10..250).contains(&acks), "{acks} frames");
+    assert!(r.peak_buffered <= 1_048_576 + 6 + 65_536 * 32 + (4 << 20));
 }
 
 #[test]

@@ -10,7 +10,7 @@ use crate::frame::FrameType;
 use crate::limits::HEADER_LEN;
 use crate::object_id::ObjectId;
 use crate::payload::{
-    Ack, ControlPayload, DataHeader, End, ErrorEnvelope, Start, data_frame_parts,
+    Ack, ControlPayload, DataHeader, End, ErrorEnvelope, Start, data_frame_parts_json,
 };
 
 /// An object this side is about to send on a request.
@@ -51,6 +51,7 @@ impl Connection {
         self.check_open()?;
         self.requests
             .get_mut(&id)
+            .map(|r| &mut **r)
             .ok_or(CommandError::UnknownRequest(id))
     }
 
@@ -79,7 +80,7 @@ impl Connection {
         self.queue_control(&start);
         let deadline = self.config.request_timeout.map(|t| now + t);
         self.requests
-            .insert(id, Request::new(false, limits.credit, deadline));
+            .insert(id, Box::new(Request::new(false, limits.credit, deadline)));
         self.stats.requests_started += 1;
         Ok(id)
     }
@@ -187,10 +188,11 @@ impl Connection {
                 content_type: object.content_type.clone(),
                 e2e: object.e2e,
             };
-            let overhead = HEADER_LEN + 2 + serde_json::to_vec(&header).map_or(0, |v| v.len());
+            let json = header.json();
+            let overhead = HEADER_LEN + 2 + json.len();
             let room = max_frame.saturating_sub(overhead).min(data_chunk).max(1);
             let n = room.min(take - pos);
-            frames.push((header, data.slice(pos..pos + n)));
+            frames.push((json, data.slice(pos..pos + n)));
             object.next_offset += n as u64;
             pos += n;
         }
@@ -199,8 +201,8 @@ impl Connection {
         }
         req.send.sent += take as u64;
         self.stats.data_bytes_out += take as u64;
-        for (header, body) in frames {
-            match data_frame_parts(&self.encoder, &header, body) {
+        for (json, body) in frames {
+            match data_frame_parts_json(&self.encoder, &json, body) {
                 Ok(parts) => self.queue_data(parts.head, parts.body),
                 Err(e) => debug_assert!(false, "DATA frame sized to fit: {e}"),
             }
@@ -234,6 +236,7 @@ impl Connection {
     /// been read, an ACK raising the credit is queued. The bytes are
     /// provisional until [`super::Event::ObjectVerified`] (see [`Chunk`]).
     pub fn read(&mut self, id: RequestId, max: usize) -> Option<Chunk> {
+        let spare = self.window_growth_spare();
         let req = self.requests.get_mut(&id)?;
         let mut chunk = req.recv.chunks.pop_front()?;
         if chunk.bytes.len() > max.max(1) {
@@ -247,7 +250,7 @@ impl Connection {
         let n = chunk.bytes.len() as u64;
         req.recv.buffered -= n;
         req.recv.consumed += n;
-        if let Some(credit) = req.recv.credit_update() {
+        if let Some(credit) = req.recv.credit_update(spare) {
             let ack = Ack {
                 corr_id: req.wire_id(id),
                 credit,

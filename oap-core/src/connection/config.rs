@@ -2,7 +2,9 @@
 
 use std::time::Duration;
 
-use crate::limits::{DEFAULT_CREDIT, DEFAULT_MAX_FRAME, DEFAULT_MAX_INFLIGHT, STORAGE_CHUNK};
+use crate::limits::{
+    DEFAULT_CREDIT, DEFAULT_MAX_FRAME, DEFAULT_MAX_INFLIGHT, DEFAULT_WINDOW_GROWTH, STORAGE_CHUNK,
+};
 
 /// Smallest `max_frame` either side may negotiate: below it a DATA header
 /// with a full object id no longer fits in a frame.
@@ -32,6 +34,14 @@ pub struct ConnectionConfig {
     pub max_inflight: u32,
     /// Per-request receive window in DATA body bytes (the initial credit).
     pub credit: u64,
+    /// Receive window, beyond the initial credit, this side may add across
+    /// all open requests. A request whose sender used up all its credit
+    /// (so the window, not the sender, limits the transfer) gets its window
+    /// doubled from this budget at each credit update; the budget returns
+    /// when the request ends. 0 keeps every window at the initial credit.
+    /// It adds to the receive memory bound, see
+    /// [`super::Connection::buffered_input_bound`].
+    pub window_growth: u64,
     /// Largest DATA body this side puts in one frame when sending.
     pub data_chunk: usize,
     /// Time allowed from creation until the HELLO exchange completes.
@@ -57,6 +67,7 @@ impl Default for ConnectionConfig {
             allow_large_frames: false,
             max_inflight: DEFAULT_MAX_INFLIGHT,
             credit: DEFAULT_CREDIT,
+            window_growth: DEFAULT_WINDOW_GROWTH,
             data_chunk: STORAGE_CHUNK,
             handshake_timeout: Some(Duration::from_secs(10)),
             idle_timeout: Some(Duration::from_secs(60)),

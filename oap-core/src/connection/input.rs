@@ -15,6 +15,10 @@ use crate::payload::{
     Ack, ControlPayload, DataHeader, End, ErrorCode, ErrorEnvelope, Hello, Start, decode_data_bytes,
 };
 
+/// Room the frame decoder may keep between frames; more is freed, so idle
+/// connections stay small (see `StreamDecoder::release_if_idle`).
+const IDLE_DECODER_ROOM: usize = 4 * 1024;
+
 impl Connection {
     /// Feeds bytes read from the transport. Every byte is taken; frames are
     /// processed as they complete, a partial frame is kept (bounded by
@@ -49,6 +53,7 @@ impl Connection {
                 Err(e) => self.protocol_error(e.error_code(), &e.to_string()),
             }
         }
+        self.decoder.release_if_idle(IDLE_DECODER_ROOM);
     }
 
     /// The peer closed its sending half: nothing more will arrive. Open
@@ -180,7 +185,7 @@ impl Connection {
         }
         let deadline = self.config.request_timeout.map(|t| now + t);
         self.requests
-            .insert(id, Request::new(legacy, limits.credit, deadline));
+            .insert(id, Box::new(Request::new(legacy, limits.credit, deadline)));
         self.stats.requests_started += 1;
         self.push_event(Event::RequestStarted { id, start });
     }
@@ -393,7 +398,7 @@ impl Connection {
 
     /// Retires request `id` if both halves are done and all was read.
     pub(super) fn maybe_complete(&mut self, id: RequestId) {
-        if self.requests.get(&id).is_some_and(Request::is_complete) {
+        if self.requests.get(&id).is_some_and(|r| r.is_complete()) {
             self.requests.remove(&id);
             self.push_event(Event::RequestEnded {
                 id,

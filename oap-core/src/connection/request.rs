@@ -44,6 +44,7 @@ impl Request {
                 object: None,
             },
             recv: RecvHalf {
+                base_window: credit,
                 window: credit,
                 granted: credit,
                 received: 0,
@@ -100,6 +101,8 @@ pub(super) struct OutObject {
 /// What this side receives.
 #[derive(Debug)]
 pub(super) struct RecvHalf {
+    /// The window the request started with (the negotiated credit).
+    pub base_window: u64,
     /// The credit window: how far `granted` runs ahead of `consumed`.
     pub window: u64,
     /// Absolute credit granted to the peer.
@@ -122,12 +125,25 @@ impl RecvHalf {
     /// The new absolute credit to announce, if the application has consumed
     /// at least half a window since the last grant. Granting on consumption
     /// (not receipt) is what bounds the receive buffer by the window.
-    pub fn credit_update(&mut self) -> Option<u64> {
+    ///
+    /// If the peer had used all its credit, the window, not the peer, was
+    /// what limited the transfer: the window then grows by up to its own
+    /// size, taking at most `spare` bytes (the connection's growth budget
+    /// left), so one window round trip carries more next time.
+    pub fn credit_update(&mut self, spare: u64) -> Option<u64> {
         let target = self.consumed.saturating_add(self.window);
         if self.finished || target.saturating_sub(self.granted) < self.window.div_ceil(2) {
             return None;
         }
-        self.granted = target;
-        Some(target)
+        if self.received >= self.granted {
+            self.window += self.window.min(spare);
+        }
+        self.granted = self.consumed.saturating_add(self.window);
+        Some(self.granted)
+    }
+
+    /// How far the window has grown beyond where it started.
+    pub fn growth(&self) -> u64 {
+        self.window - self.base_window
     }
 }

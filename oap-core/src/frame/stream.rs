@@ -87,6 +87,16 @@ impl StreamDecoder {
         }
     }
 
+    /// Frees the buffer if no partial frame is in it and it holds more than
+    /// `keep` bytes of room: after a large frame, an idle connection should
+    /// not keep a frame-sized buffer. (Frames already handed out keep their
+    /// own bytes alive; only the spare room is given up.)
+    pub fn release_if_idle(&mut self, keep: usize) {
+        if self.buf.is_empty() && self.buf.capacity() > keep {
+            self.buf = BytesMut::new();
+        }
+    }
+
     /// Declares end of stream: an error if a frame was left incomplete.
     pub fn finish(&mut self) -> Result<(), DecodeError> {
         if let Some(e) = self.decoder.error() {
