@@ -102,15 +102,42 @@ impl FromStr for ObjectId {
     }
 }
 
+/// Serialised from a stack buffer: ids go into every DATA header, and
+/// formatting through `Display` costs an allocation and a per-digit write.
 impl serde::Serialize for ObjectId {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.collect_str(self)
+        const DIGITS: &[u8; 16] = b"0123456789abcdef";
+        let mut text = [0u8; SCHEME.len() + HEX_LEN];
+        let (scheme, hex) = text.split_at_mut(SCHEME.len());
+        scheme.copy_from_slice(SCHEME.as_bytes());
+        for (pair, byte) in hex.chunks_exact_mut(2).zip(self.as_bytes()) {
+            pair[0] = DIGITS[usize::from(byte >> 4)];
+            pair[1] = DIGITS[usize::from(byte & 0xf)];
+        }
+        match std::str::from_utf8(&text) {
+            Ok(text) => s.serialize_str(text),
+            // Unreachable (the buffer is ASCII); the slow path is correct too.
+            Err(_) => s.collect_str(self),
+        }
     }
 }
 
+/// Parsed from the borrowed string where the format allows, without an
+/// intermediate `String`.
 impl<'de> serde::Deserialize<'de> for ObjectId {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let s = <std::borrow::Cow<'de, str>>::deserialize(d)?;
-        s.parse().map_err(serde::de::Error::custom)
+        struct Visitor;
+        impl serde::de::Visitor<'_> for Visitor {
+            type Value = ObjectId;
+
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("an object id \"b3:<64 lowercase hex>\"")
+            }
+
+            fn visit_str<E: serde::de::Error>(self, s: &str) -> Result<ObjectId, E> {
+                s.parse().map_err(E::custom)
+            }
+        }
+        d.deserialize_str(Visitor)
     }
 }

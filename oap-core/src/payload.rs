@@ -19,8 +19,9 @@ mod messages;
 
 pub use control::ControlPayload;
 pub use data::{
-    DataFrameError, DataFrameParts, DataHeader, data_frame, data_frame_parts, decode_data_bytes,
-    decode_data_payload, encode_data_payload, pack_data_raw, unpack_data_raw,
+    DataFrameError, DataFrameParts, DataHeader, data_frame, data_frame_parts,
+    data_frame_parts_json, decode_data_bytes, decode_data_payload, encode_data_payload,
+    pack_data_raw, unpack_data_raw,
 };
 pub use error::PayloadError;
 pub use error_code::ErrorCode;
