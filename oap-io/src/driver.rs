@@ -1,6 +1,7 @@
 //! The connection driver: one future per connection that reads, writes,
 //! runs the timer and lets the application react, on any runtime.
 
+use std::cell::RefCell;
 use std::future::Future;
 use std::io::{self, IoSlice};
 use std::pin::Pin;
@@ -14,8 +15,41 @@ use oap_core::connection::Connection;
 
 use crate::{BoxFuture, Runtime};
 
-/// Bytes read per `poll_read`: one typical storage chunk.
-const READ_BUF: usize = 64 * 1024;
+/// Bytes read per `poll_read` at most: large reads mean fewer wake-ups
+/// and system calls per byte, and the buffer is per thread, not per
+/// connection.
+const READ_BUF: usize = 256 * 1024;
+
+/// The write buffer's room kept while nothing is queued; more is freed.
+const IDLE_WRITE_ROOM: usize = 4 * 1024;
+
+thread_local! {
+    /// The read buffer, one per thread rather than per connection: the
+    /// connection copies what it needs out of it before the read returns,
+    /// so an idle connection costs no read buffer at all.
+    static READ_SCRATCH: RefCell<Box<[u8]>> = RefCell::new(vec![0; READ_BUF].into_boxed_slice());
+}
+
+/// Reads once from `io` into the thread's scratch buffer and hands the
+/// bytes to `f` (`Ok(0)`: end of stream).
+fn read_with<S: AsyncRead + Unpin>(
+    io: &mut S,
+    cx: &mut Context<'_>,
+    f: impl FnOnce(&[u8]),
+) -> Poll<io::Result<usize>> {
+    let read = |buf: &mut [u8]| match Pin::new(&mut *io).poll_read(cx, buf) {
+        Poll::Ready(Ok(n)) => {
+            f(&buf[..n]);
+            Poll::Ready(Ok(n))
+        }
+        other => other,
+    };
+    READ_SCRATCH.with(|cell| match cell.try_borrow_mut() {
+        Ok(mut buf) => read(&mut buf),
+        // Only if a stream's poll_read drove another driver on this thread.
+        Err(_) => read(&mut vec![0; READ_BUF]),
+    })
+}
 
 /// Rounds of read/react/write per poll before yielding to other tasks.
 const ROUNDS_PER_POLL: usize = 32;
@@ -157,7 +191,6 @@ pub struct ConnectionDriver<E, S> {
     io: Option<S>,
     on_detach: Option<Box<dyn FnOnce(S) + Send>>,
     runtime: Arc<dyn Runtime>,
-    read_buf: Box<[u8]>,
     read_done: bool,
     head: Vec<u8>,
     head_pos: usize,
@@ -175,9 +208,8 @@ impl<E: Endpoint, S: AsyncRead + AsyncWrite + Unpin> ConnectionDriver<E, S> {
             io: Some(io),
             on_detach: None,
             runtime,
-            read_buf: vec![0; READ_BUF].into_boxed_slice(),
             read_done: false,
-            head: Vec::with_capacity(READ_BUF),
+            head: Vec::new(),
             head_pos: 0,
             body: None,
             body_pos: 0,
@@ -210,6 +242,9 @@ impl<E: Endpoint, S: AsyncRead + AsyncWrite + Unpin> ConnectionDriver<E, S> {
             if self.write_idle() {
                 self.head.clear();
                 self.head_pos = 0;
+                if self.head.capacity() > IDLE_WRITE_ROOM {
+                    self.head = Vec::new();
+                }
                 match conn.poll_transmit(now, &mut self.head) {
                     Some(t) => {
                         self.body = t.body.filter(|b| !b.is_empty());
@@ -258,6 +293,13 @@ impl<E: Endpoint, S: AsyncRead + AsyncWrite + Unpin> ConnectionDriver<E, S> {
     }
 
     /// Fires the connection's timer if due; re-arms it otherwise.
+    ///
+    /// The idle deadline moves later with every input, so the armed timer
+    /// is replaced only by an *earlier* deadline; one that now fires too
+    /// early just finds nothing due and is re-armed for the real deadline.
+    /// Creating a timer costs a registration with the runtime's timer
+    /// (a lock and a reactor wake-up on async-io), which would otherwise
+    /// be paid per frame.
     fn poll_timer(&mut self, cx: &mut Context<'_>, conn: &mut Connection, now: Instant) -> bool {
         let Some(deadline) = conn.poll_timeout() else {
             self.timer = None;
@@ -268,7 +310,11 @@ impl<E: Endpoint, S: AsyncRead + AsyncWrite + Unpin> ConnectionDriver<E, S> {
             self.timer = None;
             return true;
         }
-        if self.timer.as_ref().map(|(d, _)| *d) != Some(deadline) {
+        if self
+            .timer
+            .as_ref()
+            .is_none_or(|(armed, _)| *armed > deadline)
+        {
             self.timer = Some((deadline, self.runtime.sleep_until(deadline)));
         }
         let fired = self
@@ -277,7 +323,10 @@ impl<E: Endpoint, S: AsyncRead + AsyncWrite + Unpin> ConnectionDriver<E, S> {
             .is_some_and(|(_, t)| t.as_mut().poll(cx).is_ready());
         if fired {
             self.timer = None;
-            conn.handle_timeout(self.runtime.now());
+            let now = self.runtime.now();
+            if conn.poll_timeout().is_some_and(|d| d <= now) {
+                conn.handle_timeout(now);
+            }
         }
         fired
     }
@@ -305,16 +354,18 @@ impl<E: Endpoint, S: AsyncRead + AsyncWrite + Unpin> Future for ConnectionDriver
                 return Poll::Ready(Ok(()));
             };
             if !this.read_done {
-                match Pin::new(io).poll_read(cx, &mut this.read_buf) {
+                let read = read_with(io, cx, |bytes| {
+                    if !bytes.is_empty() {
+                        ep.connection().handle_input(now, bytes);
+                    }
+                });
+                match read {
                     Poll::Ready(Ok(0)) => {
                         this.read_done = true;
                         ep.connection().handle_eof(now);
                         progress = true;
                     }
-                    Poll::Ready(Ok(n)) => {
-                        ep.connection().handle_input(now, &this.read_buf[..n]);
-                        progress = true;
-                    }
+                    Poll::Ready(Ok(_)) => progress = true,
                     Poll::Ready(Err(e)) => return Poll::Ready(Err(fail(&mut shared, e, now))),
                     Poll::Pending => {}
                 }
