@@ -21,8 +21,9 @@ pub trait ObjectStore: Send + Sync + 'static {
     /// Starts receiving object `obj` of `total_len` bytes.
     fn begin(&self, obj: ObjectId, total_len: u64) -> io::Result<Box<dyn Staging>>;
 
-    /// The object's bytes, verified against `obj` again on the way out
-    /// (`None`: not stored, or the stored bytes no longer match).
+    /// The object's bytes (`None`: not stored, or the stored bytes no
+    /// longer match `obj`). A store whose bytes can change after
+    /// [`Staging::commit`] (files on disk) must verify them again here.
     fn get(&self, obj: &ObjectId) -> io::Result<Option<Bytes>>;
 
     /// Whether `obj` is stored.
