@@ -1,5 +1,7 @@
 //! Bounded, sequence-numbered event ring: publishing overwrites the oldest event.
 
+use std::fmt;
+
 use crate::KernelEvent;
 
 /// Where a sequence number stands relative to the retained window.
@@ -21,7 +23,6 @@ pub enum Slot<'a> {
 /// A `Vec` that fills up to `capacity` and is then overwritten in place at `head`, rather
 /// than a `VecDeque`: a full ring's push is one assignment (dropping the old event where
 /// it lies) instead of moving the oldest event out and the new one in.
-#[derive(Debug)]
 pub struct Ring {
     /// Retained events, oldest at `head`. Shorter than `capacity` only before the ring
     /// first fills (or after `clear`), and then `head` is 0, so `events.len()` is always
@@ -112,5 +113,30 @@ impl Ring {
     /// Maximum number of retained events.
     pub fn capacity(&self) -> usize {
         self.capacity
+    }
+
+    /// Retained events, oldest first.
+    fn iter(&self) -> impl Iterator<Item = &KernelEvent> {
+        let (newer, older) = self.events.split_at(self.head);
+        older.iter().chain(newer)
+    }
+}
+
+/// Logical contents only (oldest first, no `head`): the model checker fingerprints states
+/// by their `Debug` text, and two rings holding the same events are the same state
+/// wherever their oldest slot happens to sit.
+impl fmt::Debug for Ring {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        struct Events<'a>(&'a Ring);
+        impl fmt::Debug for Events<'_> {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.debug_list().entries(self.0.iter()).finish()
+            }
+        }
+        f.debug_struct("Ring")
+            .field("events", &Events(self))
+            .field("capacity", &self.capacity)
+            .field("next_seq", &self.next_seq)
+            .finish()
     }
 }
