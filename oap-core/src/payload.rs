@@ -10,10 +10,14 @@
 //! before serde sees a byte.
 
 mod ack_fast;
+mod canonical;
 mod control;
 mod data;
+mod data_fast;
 mod error;
 mod error_code;
+#[cfg(test)]
+mod fast_test_support;
 mod json;
 mod messages;
 

@@ -3,7 +3,7 @@
 use bytes::{BufMut, Bytes, BytesMut};
 use serde::{Deserialize, Serialize};
 
-use super::{PayloadError, json};
+use super::{PayloadError, data_fast, json};
 use crate::frame::{EncodeError, Frame, FrameEncoder, FrameType};
 use crate::object_id::ObjectId;
 
@@ -54,15 +54,37 @@ impl DataHeader {
         self.offset.unwrap_or(0)
     }
 
-    /// The header's JSON, as it goes on the wire.
+    /// The header's JSON, as it goes on the wire: the same bytes as
+    /// serde_json writes, built by hand (one allocation, no serde) unless
+    /// `content_type` needs escaping.
     pub fn json(&self) -> Vec<u8> {
+        data_fast::encode(self).unwrap_or_else(|| self.json_serde())
+    }
+
+    /// [`DataHeader::json`] through serde_json: the fallback, and what the
+    /// fast path is tested against.
+    pub(super) fn json_serde(&self) -> Vec<u8> {
         // Plain fields only: serialisation cannot fail.
         serde_json::to_vec(self).unwrap_or_default()
     }
 
     /// Parses a header, telling a missing `obj` and a malformed one apart
     /// from other JSON errors.
-    fn from_json(bytes: &[u8]) -> Result<Self, PayloadError> {
+    ///
+    /// The shape [`DataHeader::json`] writes is read by hand, because
+    /// serde_json was a large share of the cost of every DATA frame; any
+    /// other input takes the serde path, so results and errors are the
+    /// same as serde's.
+    pub(super) fn from_json(bytes: &[u8]) -> Result<Self, PayloadError> {
+        match data_fast::decode(bytes) {
+            Some(header) => Ok(header),
+            None => Self::from_json_serde(bytes),
+        }
+    }
+
+    /// [`DataHeader::from_json`] without the fast path: the fallback, and
+    /// what the fast path is tested against.
+    pub(super) fn from_json_serde(bytes: &[u8]) -> Result<Self, PayloadError> {
         // Every DATA frame carries a header: parse it straight into the
         // struct. Only a header that fails goes through a `Value`, to
         // name what is wrong with `obj`; a direct parse that succeeds is

@@ -1,0 +1,175 @@
+//! The JSON values the DATA and END fast paths share: a `u64` and an
+//! [`ObjectId`] string, written exactly as serde_json writes them and read
+//! back only in that one spelling.
+//!
+//! Readers answer `None` for anything else, leaving the decision (and the
+//! error) to the serde path; see [`data_fast`](super::data_fast) and
+//! [`end_fast`](super::end_fast).
+
+use crate::object_id::{HEX_LEN, ObjectId, SCHEME};
+
+/// Decimal digits of `u64::MAX`.
+pub(super) const U64_MAX_DIGITS: usize = 20;
+
+/// Length of an object id as a JSON string: quotes, `b3:`, 64 hex digits.
+pub(super) const OBJECT_ID_JSON_LEN: usize = 1 + SCHEME.len() + HEX_LEN + 1;
+
+/// The opening of an object id string: `"b3:`.
+const OPEN_OBJECT_ID: &[u8] = br#""b3:"#;
+
+/// Lowercase hex digits, the only spelling an [`ObjectId`] has.
+const HEX_DIGITS: &[u8; 16] = b"0123456789abcdef";
+
+/// Splits a leading decimal number off `bytes`, if it is written the way
+/// serde_json writes a `u64` and fits one.
+///
+/// A leading zero before another digit is refused rather than parsed:
+/// JSON forbids it, so serde must be the one to reject it. A sign,
+/// fraction or exponent leaves a non-digit after the number, which the
+/// caller's next expected byte refuses.
+pub(super) fn read_u64(bytes: &[u8]) -> Option<(u64, &[u8])> {
+    let len = bytes.iter().take_while(|b| b.is_ascii_digit()).count();
+    let (digits, rest) = bytes.split_at(len);
+    match digits {
+        [] | [b'0', _, ..] => None,
+        _ => digits
+            .iter()
+            .try_fold(0u64, |n, &d| {
+                n.checked_mul(10)?.checked_add(u64::from(d - b'0'))
+            })
+            .map(|n| (n, rest)),
+    }
+}
+
+/// Splits a leading `"b3:<64 lowercase hex>"` off `bytes`.
+///
+/// Everything else is refused, including ids `ObjectId::from_str` would
+/// reject: those must fail on the serde path, which names the exact
+/// [`ObjectIdError`](crate::object_id::ObjectIdError). An escape anywhere
+/// in the string makes a non-hex byte here, so it is refused too.
+pub(super) fn read_object_id(bytes: &[u8]) -> Option<(ObjectId, &[u8])> {
+    let rest = bytes.strip_prefix(OPEN_OBJECT_ID)?;
+    let (hex, rest) = rest.split_first_chunk::<HEX_LEN>()?;
+    let rest = rest.strip_prefix(b"\"")?;
+    let mut digest = [0u8; HEX_LEN / 2];
+    for (byte, pair) in digest.iter_mut().zip(hex.chunks_exact(2)) {
+        *byte = hex_value(pair[0])? << 4 | hex_value(pair[1])?;
+    }
+    Some((ObjectId::from_bytes(digest), rest))
+}
+
+/// The value of one lowercase hex digit.
+fn hex_value(digit: u8) -> Option<u8> {
+    match digit {
+        b'0'..=b'9' => Some(digit - b'0'),
+        b'a'..=b'f' => Some(digit - b'a' + 10),
+        _ => None,
+    }
+}
+
+/// Number of decimal digits serde_json writes for `n`, so callers can
+/// size their buffer exactly before writing.
+pub(super) fn u64_len(n: u64) -> usize {
+    // `checked_ilog10` is `None` only for 0, which is one digit; a u64 has
+    // at most 20 digits, so the widening cast is exact.
+    n.checked_ilog10().map_or(1, |log| log as usize + 1)
+}
+
+/// Appends `n` in decimal, digits produced last-first into a scratch
+/// array and copied in order.
+pub(super) fn put_u64(out: &mut Vec<u8>, mut n: u64) {
+    let mut digits = [0u8; U64_MAX_DIGITS];
+    let mut start = U64_MAX_DIGITS;
+    loop {
+        start -= 1;
+        // `n % 10` is below 10, so the narrowing is exact.
+        digits[start] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    out.extend_from_slice(&digits[start..]);
+}
+
+/// Appends `id` as the JSON string serde_json writes for it
+/// (`"b3:<64 lowercase hex>"`, [`OBJECT_ID_JSON_LEN`] bytes).
+pub(super) fn put_object_id(out: &mut Vec<u8>, id: &ObjectId) {
+    let mut text = [0u8; OBJECT_ID_JSON_LEN];
+    let (open, rest) = text.split_at_mut(OPEN_OBJECT_ID.len());
+    open.copy_from_slice(OPEN_OBJECT_ID);
+    let (hex, close) = rest.split_at_mut(HEX_LEN);
+    for (pair, byte) in hex.chunks_exact_mut(2).zip(id.as_bytes()) {
+        pair[0] = HEX_DIGITS[usize::from(byte >> 4)];
+        pair[1] = HEX_DIGITS[usize::from(byte & 0xf)];
+    }
+    close[0] = b'"';
+    out.extend_from_slice(&text);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn numbers_are_read_only_in_serde_json_spelling() {
+        assert_eq!(read_u64(b"0}"), Some((0, &b"}"[..])));
+        assert_eq!(read_u64(b"10,"), Some((10, &b","[..])));
+        assert_eq!(
+            read_u64(b"18446744073709551615"),
+            Some((u64::MAX, &b""[..]))
+        );
+        for refused in [
+            &b""[..],
+            b"}",
+            b"-1",
+            b"+1",
+            b"01",
+            b"00",
+            b"18446744073709551616",
+            b"99999999999999999999",
+        ] {
+            assert_eq!(read_u64(refused), None, "{refused:?}");
+        }
+        // Fractions and exponents are left for the caller to refuse.
+        assert_eq!(read_u64(b"1.5"), Some((1, &b".5"[..])));
+    }
+
+    #[test]
+    fn written_numbers_have_the_length_u64_len_says() {
+        for n in [0, 1, 9, 10, 99, 100, 12_345, u64::MAX / 10, u64::MAX] {
+            let mut out = Vec::new();
+            put_u64(&mut out, n);
+            assert_eq!(out, n.to_string().as_bytes());
+            assert_eq!(u64_len(n), out.len());
+        }
+    }
+
+    #[test]
+    fn object_ids_round_trip_and_match_serde() {
+        let id = ObjectId::of(b"hello");
+        let mut out = Vec::new();
+        put_object_id(&mut out, &id);
+        assert_eq!(out, serde_json::to_vec(&id).expect("serialise"));
+        assert_eq!(out.len(), OBJECT_ID_JSON_LEN);
+        out.push(b'}');
+        assert_eq!(read_object_id(&out), Some((id, &b"}"[..])));
+    }
+
+    #[test]
+    fn object_ids_in_any_other_spelling_are_refused() {
+        let hex = ObjectId::of(b"hello").to_hex();
+        for refused in [
+            format!("\"b3:{}\"", hex.to_uppercase()),
+            format!("\"b3:{}\"", &hex[1..]),
+            format!("\"b3:{hex}0\""),
+            format!("\"b3:{hex}"),
+            format!("\"sha256:{hex}\""),
+            format!("\"B3:{hex}\""),
+            format!("\"\\u0062\\u0033:{hex}\""),
+            format!("\"b3:{}g\"", &hex[1..]),
+        ] {
+            assert_eq!(read_object_id(refused.as_bytes()), None, "{refused}");
+        }
+    }
+}
