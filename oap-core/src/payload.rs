@@ -14,6 +14,7 @@ mod canonical;
 mod control;
 mod data;
 mod data_fast;
+mod end_fast;
 mod error;
 mod error_code;
 #[cfg(test)]
