@@ -97,8 +97,8 @@ pub struct Connection {
     encoder: FrameEncoder,
     out: OutQueue,
     events: VecDeque<Event>,
-    /// Boxed: a request holds a BLAKE3 hasher (about 2 KiB), and B-tree
-    /// inserts and removals shift values within a node.
+    /// Boxed: B-tree inserts and removals shift values within a node, and
+    /// an emptied node is kept; small boxes keep both cheap.
     requests: BTreeMap<RequestId, Box<Request>>,
     /// Ids this side ended early; the peer's late frames for them are dropped.
     discarded: VecDeque<RequestId>,

@@ -231,7 +231,7 @@ impl Connection {
         }
         let mut asm = match recv.assembly.take() {
             Some(a) => a,
-            None => Assembly::begin(header, len).map_err(|m| proto(m.0))?,
+            None => Box::new(Assembly::begin(header, len).map_err(|m| proto(m.0))?),
         };
         let offset = asm.next_offset();
         let progress = asm.push(header, &body).map_err(|m| proto(m.0))?;

@@ -118,7 +118,9 @@ pub(super) struct RecvHalf {
     /// Sum of the unread chunks' lengths.
     pub buffered: u64,
     /// The object being received.
-    pub assembly: Option<Assembly>,
+    /// Boxed: it holds a BLAKE3 hasher (about 2 KiB), needed only while an
+    /// object arrives, not for every open request.
+    pub assembly: Option<Box<Assembly>>,
 }
 
 impl RecvHalf {
