@@ -36,6 +36,35 @@ pub enum Command {
     /// Run a server and a client in this process on loopback and show
     /// HELLO → START → ACK → put → get → verify with the bus events.
     Demo,
+    /// Benchmark put/get end to end on every runtime against a hashed TCP
+    /// copy, small objects with 32 in flight, and 1,000 connections; prints
+    /// a Markdown table (build with --release for meaningful figures).
+    Bench(BenchArgs),
+    /// (Internal) the server process `oap bench` starts.
+    #[command(hide = true)]
+    BenchServer(BenchServerArgs),
+}
+
+/// `oap bench`.
+#[derive(Debug, Args)]
+pub struct BenchArgs {
+    /// Smoke-sized run (1 MiB objects, 500 small objects, 50 connections):
+    /// checks every case works; its figures mean little.
+    #[arg(long)]
+    pub quick: bool,
+    /// Only this runtime (repeatable): tokio, smol, async-std.
+    #[arg(long = "runtime", value_name = "NAME")]
+    pub runtimes: Vec<oap_bench::RuntimeKind>,
+    /// Only this case (repeatable): large, small, scale.
+    #[arg(long = "case", value_name = "NAME")]
+    pub cases: Vec<oap_bench::Case>,
+}
+
+/// `oap bench-server`.
+#[derive(Debug, Args)]
+pub struct BenchServerArgs {
+    /// The runtime to serve on.
+    pub runtime: oap_bench::RuntimeKind,
 }
 
 /// Where objects are kept.

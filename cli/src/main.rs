@@ -6,6 +6,7 @@
 
 mod admin;
 mod args;
+mod bench;
 mod connect;
 mod demo;
 mod get;
@@ -42,6 +43,9 @@ fn main() -> ExitCode {
     let result = match &cli.command {
         // Hashing is synchronous file I/O: no runtime needed.
         Command::Id(a) => id::run(a),
+        // The benchmarks start their own runtimes, one per case.
+        Command::Bench(a) => bench::run(a),
+        Command::BenchServer(a) => bench::serve(a),
         command => tokio::runtime::Builder::new_multi_thread()
             .enable_all()
             .build()
@@ -53,7 +57,9 @@ fn main() -> ExitCode {
                         Command::Put(a) => put::run(a).await,
                         Command::Get(a) => get::run(a).await,
                         Command::Demo => demo::run().await,
-                        Command::Id(_) => unreachable!("handled above"),
+                        Command::Id(_) | Command::Bench(_) | Command::BenchServer(_) => {
+                            unreachable!("handled above")
+                        }
                     }
                 })
             }),

@@ -1,0 +1,79 @@
+//! CPU time and memory of a process, read from Linux's `/proc`.
+//!
+//! `None` wherever `/proc` is missing or unreadable, so the benchmarks
+//! still run (without these columns) on other systems.
+
+use std::time::Duration;
+
+/// Linux reports `utime`/`stime` in USER_HZ ticks, fixed at 100 by the ABI.
+const TICKS_PER_SEC: u64 = 100;
+
+/// Which process to read.
+#[derive(Debug, Clone, Copy)]
+pub enum Pid {
+    /// This process.
+    Current,
+    /// Another process (a child server).
+    Other(u32),
+}
+
+impl Pid {
+    fn path(self, file: &str) -> String {
+        match self {
+            Pid::Current => format!("/proc/self/{file}"),
+            Pid::Other(pid) => format!("/proc/{pid}/{file}"),
+        }
+    }
+}
+
+/// User plus system CPU time of all the process's threads so far.
+pub fn cpu_time(pid: Pid) -> Option<Duration> {
+    let stat = std::fs::read_to_string(pid.path("stat")).ok()?;
+    // The command name (field 2) may hold spaces and parentheses; the
+    // numeric fields start after its last ')'. utime and stime are fields
+    // 14 and 15, i.e. the 12th and 13th after the name.
+    let rest = &stat[stat.rfind(')')? + 1..];
+    let mut fields = rest.split_whitespace().skip(11);
+    let utime: u64 = fields.next()?.parse().ok()?;
+    let stime: u64 = fields.next()?.parse().ok()?;
+    Some(Duration::from_millis(
+        (utime + stime) * 1000 / TICKS_PER_SEC,
+    ))
+}
+
+/// Resident memory of a process, in bytes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Memory {
+    /// Resident now (`VmRSS`).
+    pub rss: u64,
+    /// The highest resident size since start or the last
+    /// [`reset_peak`] (`VmHWM`).
+    pub peak: u64,
+}
+
+/// The process's resident and peak memory.
+pub fn memory(pid: Pid) -> Option<Memory> {
+    let status = std::fs::read_to_string(pid.path("status")).ok()?;
+    let field = |name: &str| -> Option<u64> {
+        let line = status.lines().find(|l| l.starts_with(name))?;
+        let kib: u64 = line[name.len()..]
+            .trim()
+            .trim_end_matches("kB")
+            .trim()
+            .parse()
+            .ok()?;
+        Some(kib * 1024)
+    };
+    Some(Memory {
+        rss: field("VmRSS:")?,
+        peak: field("VmHWM:")?,
+    })
+}
+
+/// Resets the process's peak resident size to its current size, so the next
+/// [`memory`] reports the peak of what follows. `false` if the kernel
+/// refused (the peak then covers the process's whole life).
+pub fn reset_peak(pid: Pid) -> bool {
+    // "5" is the kernel's documented value for resetting VmHWM.
+    std::fs::write(pid.path("clear_refs"), "5").is_ok()
+}

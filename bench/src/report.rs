@@ -1,0 +1,292 @@
+//! Result rows and the Markdown table they print as.
+
+use std::fmt::Write as _;
+use std::time::{Duration, Instant};
+
+use crate::proc_stats::{self, Pid};
+use crate::server::ServerProcess;
+
+/// Wall and CPU time of one measured phase.
+#[derive(Debug, Clone, Copy)]
+pub struct Measure {
+    /// Elapsed time.
+    pub wall: Duration,
+    /// CPU time of the client and the server together (`None` without
+    /// `/proc`).
+    pub cpu: Option<Duration>,
+}
+
+impl Measure {
+    /// Starts timing, counting this process's CPU and `server`'s.
+    pub fn start(server: Option<&ServerProcess>) -> Stopwatch<'_> {
+        Stopwatch {
+            server,
+            cpu0: Stopwatch::cpu(server),
+            t0: Instant::now(),
+        }
+    }
+
+    /// Times `f` (see [`Measure::start`]).
+    pub fn of<T>(server: Option<&ServerProcess>, f: impl FnOnce() -> T) -> (T, Measure) {
+        let watch = Measure::start(server);
+        let out = f();
+        (out, watch.stop())
+    }
+}
+
+/// A phase being timed; [`Stopwatch::stop`] ends it.
+pub struct Stopwatch<'a> {
+    server: Option<&'a ServerProcess>,
+    cpu0: Option<Duration>,
+    t0: Instant,
+}
+
+impl Stopwatch<'_> {
+    fn cpu(server: Option<&ServerProcess>) -> Option<Duration> {
+        let own = proc_stats::cpu_time(Pid::Current)?;
+        match server {
+            Some(s) => Some(own + s.cpu_time()?),
+            None => Some(own),
+        }
+    }
+
+    /// The time since [`Measure::start`].
+    pub fn stop(self) -> Measure {
+        let wall = self.t0.elapsed();
+        let cpu = Self::cpu(self.server)
+            .zip(self.cpu0)
+            .map(|(b, a)| b.saturating_sub(a));
+        Measure { wall, cpu }
+    }
+}
+
+/// One large-object case: a baseline copy, a put or a get.
+#[derive(Debug, Clone)]
+pub struct LargeRow {
+    /// `baseline` or the runtime's name.
+    pub runtime: &'static str,
+    /// `tcp copy + b3`, `put` or `get`.
+    pub op: &'static str,
+    /// Object size in bytes.
+    pub size: usize,
+    /// Objects moved.
+    pub iterations: u32,
+    /// Time taken for all of them.
+    pub measure: Measure,
+    /// The server's peak resident memory during the case.
+    pub server_peak: Option<u64>,
+    /// The baseline copy of the same bytes, measured right before.
+    pub baseline: Option<Measure>,
+}
+
+impl LargeRow {
+    fn bytes(&self) -> f64 {
+        self.size as f64 * f64::from(self.iterations)
+    }
+
+    /// Throughput in GB/s (10^9 bytes).
+    pub fn gbps(&self) -> f64 {
+        self.gbps_of(&self.measure)
+    }
+
+    /// CPU seconds per GB moved.
+    pub fn cpu_per_gb(&self) -> Option<f64> {
+        self.cpu_per_gb_of(&self.measure)
+    }
+
+    /// Throughput relative to the adjacent baseline.
+    pub fn ratio(&self) -> Option<f64> {
+        Some(self.gbps() / self.gbps_of(self.baseline.as_ref()?))
+    }
+
+    fn gbps_of(&self, m: &Measure) -> f64 {
+        self.bytes() / m.wall.as_secs_f64() / 1e9
+    }
+
+    fn cpu_per_gb_of(&self, m: &Measure) -> Option<f64> {
+        Some(m.cpu?.as_secs_f64() / (self.bytes() / 1e9))
+    }
+
+    /// One line for progress output.
+    pub fn line(&self) -> String {
+        format!(
+            "{:<9} {:<14} {:>5} x{:<2} {:>6.2} GB/s{}",
+            self.runtime,
+            self.op,
+            size_label(self.size),
+            self.iterations,
+            self.gbps(),
+            self.ratio()
+                .map_or(String::new(), |r| format!(" ({r:.2}x the baseline)"))
+        )
+    }
+}
+
+/// Small objects on one connection with many requests in flight.
+#[derive(Debug, Clone)]
+pub struct SmallRow {
+    /// The runtime's name.
+    pub runtime: &'static str,
+    /// `put` or `get`.
+    pub op: &'static str,
+    /// Object size in bytes.
+    pub size: usize,
+    /// Requests in flight.
+    pub inflight: usize,
+    /// Objects moved.
+    pub objects: usize,
+    /// Time taken.
+    pub measure: Measure,
+}
+
+impl SmallRow {
+    /// Objects per second.
+    pub fn rate(&self) -> f64 {
+        self.objects as f64 / self.measure.wall.as_secs_f64()
+    }
+
+    /// One line for progress output.
+    pub fn line(&self) -> String {
+        format!(
+            "{:<9} {:<14} {:>5} x{} in flight: {:>8.0} objects/s",
+            self.runtime,
+            self.op,
+            size_label(self.size),
+            self.inflight,
+            self.rate()
+        )
+    }
+}
+
+/// Many connections to one server.
+#[derive(Debug, Clone)]
+pub struct ScaleRow {
+    /// The runtime's name.
+    pub runtime: &'static str,
+    /// Connections open at once.
+    pub connections: usize,
+    /// Server memory per connection right after HELLO, in bytes.
+    pub fresh_per_connection: Option<i64>,
+    /// Server memory per idle connection that has done a put, in bytes:
+    /// what a connection keeps once its buffers have been used.
+    pub idle_per_connection: Option<i64>,
+    /// Server memory per open put request (START accepted, part of the
+    /// object sent), in bytes.
+    pub per_open_request: Option<i64>,
+    /// Small puts completed, one per connection, all at once.
+    pub puts: usize,
+    /// Time taken by those puts.
+    pub measure: Measure,
+}
+
+impl ScaleRow {
+    /// One line for progress output.
+    pub fn line(&self) -> String {
+        format!(
+            "{:<9} {} connections: {} per idle connection, {} per open request, {:.0} puts/s",
+            self.runtime,
+            self.connections,
+            opt_bytes(self.idle_per_connection),
+            opt_bytes(self.per_open_request),
+            self.puts as f64 / self.measure.wall.as_secs_f64()
+        )
+    }
+}
+
+/// Everything one run measured.
+#[derive(Debug, Clone, Default)]
+pub struct Report {
+    /// Large objects, baselines first.
+    pub large: Vec<LargeRow>,
+    /// Small objects.
+    pub small: Vec<SmallRow>,
+    /// Scale.
+    pub scale: Vec<ScaleRow>,
+}
+
+impl Report {
+    /// The results as Markdown tables; large-object ratios are against the
+    /// baseline measured right before each case.
+    pub fn table(&self) -> String {
+        let mut s = String::new();
+        let _ = writeln!(
+            s,
+            "| runtime | case | size × n | GB/s | baseline GB/s | vs. baseline | CPU s/GB | baseline CPU s/GB | server peak |\n|---|---|---|---|---|---|---|---|---|"
+        );
+        let na = || "n/a".to_owned();
+        for r in &self.large {
+            let _ = writeln!(
+                s,
+                "| {} | {} | {} × {} | {:.2} | {} | {} | {} | {} | {} |",
+                r.runtime,
+                r.op,
+                size_label(r.size),
+                r.iterations,
+                r.gbps(),
+                r.baseline
+                    .map_or_else(na, |b| format!("{:.2}", r.gbps_of(&b))),
+                r.ratio().map_or_else(na, |x| format!("**{x:.2}×**")),
+                r.cpu_per_gb().map_or_else(na, |c| format!("{c:.2}")),
+                r.baseline
+                    .and_then(|b| r.cpu_per_gb_of(&b))
+                    .map_or_else(na, |c| format!("{c:.2}")),
+                r.server_peak.map_or_else(na, mib),
+            );
+        }
+        let _ = writeln!(
+            s,
+            "\n| runtime | case | objects | in flight | objects/s | CPU µs/object |\n|---|---|---|---|---|---|"
+        );
+        for r in &self.small {
+            let _ = writeln!(
+                s,
+                "| {} | {} {} | {} | {} | {:.0} | {} |",
+                r.runtime,
+                r.op,
+                size_label(r.size),
+                r.objects,
+                r.inflight,
+                r.rate(),
+                r.measure.cpu.map_or("n/a".to_owned(), |c| format!(
+                    "{:.1}",
+                    c.as_secs_f64() * 1e6 / r.objects as f64
+                )),
+            );
+        }
+        let _ = writeln!(
+            s,
+            "\n| runtime | connections | server memory per fresh connection | per idle connection after a put | per open request | 1 KiB puts/s, one per connection |\n|---|---|---|---|---|---|"
+        );
+        for r in &self.scale {
+            let _ = writeln!(
+                s,
+                "| {} | {} | {} | {} | {} | {:.0} |",
+                r.runtime,
+                r.connections,
+                opt_bytes(r.fresh_per_connection),
+                opt_bytes(r.idle_per_connection),
+                opt_bytes(r.per_open_request),
+                r.puts as f64 / r.measure.wall.as_secs_f64(),
+            );
+        }
+        s
+    }
+}
+
+fn size_label(size: usize) -> String {
+    match size {
+        s if s >= 1 << 20 && s % (1 << 20) == 0 => format!("{} MiB", s >> 20),
+        s if s >= 1 << 10 && s % (1 << 10) == 0 => format!("{} KiB", s >> 10),
+        s => format!("{s} B"),
+    }
+}
+
+fn mib(bytes: u64) -> String {
+    format!("{:.0} MiB", bytes as f64 / f64::from(1 << 20))
+}
+
+fn opt_bytes(bytes: Option<i64>) -> String {
+    bytes.map_or("n/a".to_owned(), |b| {
+        format!("{:.1} KiB", b as f64 / 1024.0)
+    })
+}

@@ -1,0 +1,146 @@
+//! The gateway under test runs in a child process, so that its CPU time and
+//! peak memory are measured apart from the client's.
+//!
+//! The parent starts `<program> <args...> <runtime>` (see [`Launcher`]);
+//! that program must call [`serve_child`]. The child prints
+//! `listening <addr>` on stdout and serves until its stdin closes.
+
+use std::ffi::OsString;
+use std::io::{self, BufRead, BufReader, Read};
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::{Child, ChildStdin, Command, Stdio};
+use std::time::Duration;
+
+use oap_node::{Gateway, GatewayConfig};
+
+use crate::proc_stats::{self, Memory, Pid};
+use crate::rt::RuntimeKind;
+
+/// How to start a child server: a program and the arguments that make it
+/// call [`serve_child`] with the runtime named after them.
+#[derive(Debug, Clone)]
+pub struct Launcher {
+    program: PathBuf,
+    args: Vec<OsString>,
+}
+
+impl Launcher {
+    /// `program args... <runtime-name>` will serve.
+    pub fn new(
+        program: impl Into<PathBuf>,
+        args: impl IntoIterator<Item = impl Into<OsString>>,
+    ) -> Self {
+        Self {
+            program: program.into(),
+            args: args.into_iter().map(Into::into).collect(),
+        }
+    }
+
+    /// This executable again, with `args` before the runtime name.
+    pub fn current_exe(args: impl IntoIterator<Item = impl Into<OsString>>) -> io::Result<Self> {
+        Ok(Self::new(std::env::current_exe()?, args))
+    }
+
+    /// Starts a server on `kind` and waits until it listens.
+    pub fn start(&self, kind: RuntimeKind) -> io::Result<ServerProcess> {
+        let mut child = Command::new(&self.program)
+            .args(&self.args)
+            .arg(kind.name())
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()?;
+        let stdin = child.stdin.take();
+        let stdout = child
+            .stdout
+            .take()
+            .ok_or_else(|| io::Error::other("no stdout"))?;
+        let mut line = String::new();
+        // One line only: the child writes nothing else.
+        BufReader::new(stdout.take(256)).read_line(&mut line)?;
+        let addr = line
+            .trim()
+            .strip_prefix("listening ")
+            .and_then(|a| a.parse::<SocketAddr>().ok());
+        let Some(addr) = addr else {
+            let _ = child.kill();
+            let _ = child.wait();
+            return Err(io::Error::other(format!(
+                "the bench server did not start (it printed {line:?})"
+            )));
+        };
+        Ok(ServerProcess { child, stdin, addr })
+    }
+}
+
+/// A running child server. Dropping it stops the child.
+pub struct ServerProcess {
+    child: Child,
+    stdin: Option<ChildStdin>,
+    addr: SocketAddr,
+}
+
+impl ServerProcess {
+    /// Where it listens.
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// Its CPU time so far (`None` without `/proc`).
+    pub fn cpu_time(&self) -> Option<Duration> {
+        proc_stats::cpu_time(self.pid())
+    }
+
+    /// Its resident and peak memory.
+    pub fn memory(&self) -> Option<Memory> {
+        proc_stats::memory(self.pid())
+    }
+
+    /// Starts a new peak-memory window.
+    pub fn reset_peak(&self) -> bool {
+        proc_stats::reset_peak(self.pid())
+    }
+
+    fn pid(&self) -> Pid {
+        Pid::Other(self.child.id())
+    }
+}
+
+impl Drop for ServerProcess {
+    fn drop(&mut self) {
+        // Closing stdin asks the child to exit; kill in case it is stuck.
+        drop(self.stdin.take());
+        for _ in 0..200 {
+            if let Ok(Some(_)) = self.child.try_wait() {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// The child side: serves a gateway with an in-memory store on `kind` on a
+/// free loopback port, prints `listening <addr>`, and exits when stdin
+/// closes. Never returns on success.
+pub fn serve_child(kind: RuntimeKind) -> io::Result<()> {
+    std::thread::spawn(|| {
+        // EOF (or any error) on stdin: the parent is done or gone.
+        let _ = io::copy(&mut io::stdin(), &mut io::sink());
+        std::process::exit(0);
+    });
+    let config = GatewayConfig {
+        // The scale case opens more connections than the default allows.
+        max_connections: 1 << 16,
+        ..GatewayConfig::default()
+    };
+    kind.block_on(async move {
+        let runtime = kind.runtime();
+        let gateway =
+            Gateway::bind(runtime, "127.0.0.1:0".parse().expect("literal"), config).await?;
+        println!("listening {}", gateway.local_addr());
+        gateway.serve().await
+    })?
+}

@@ -1,0 +1,96 @@
+//! Many small objects on one connection with 32 requests in flight (the
+//! protocol's `max_inflight`).
+
+use std::future::Future;
+
+use bytes::Bytes;
+use oap_core::ObjectId;
+use oap_core::connection::ConnectionConfig;
+use oap_node::{Client, ClientError};
+
+use crate::join::{LocalBoxFuture, join_all};
+use crate::report::{Measure, SmallRow};
+use crate::rt::RuntimeKind;
+use crate::server::Launcher;
+
+/// Object size.
+pub const SIZE: usize = 1024;
+/// Requests in flight.
+pub const INFLIGHT: usize = 32;
+
+/// Puts `count` distinct 1 KiB objects, then gets them all back, each time
+/// with [`INFLIGHT`] requests open at once on one connection.
+pub fn run(
+    kind: RuntimeKind,
+    launcher: &Launcher,
+    count: usize,
+) -> Result<Vec<SmallRow>, crate::Error> {
+    let server = launcher.start(kind)?;
+    let objects: Vec<Bytes> = (0..count as u64)
+        .map(|i| Bytes::from(crate::large::object(SIZE, i + 1)))
+        .collect();
+    kind.block_on(async {
+        let client =
+            Client::connect(kind.runtime(), server.addr(), ConnectionConfig::default()).await?;
+        let row = |op, measure| SmallRow {
+            runtime: kind.name(),
+            op,
+            size: SIZE,
+            inflight: INFLIGHT,
+            objects: count,
+            measure,
+        };
+
+        let watch = Measure::start(Some(&server));
+        let ids = put_all(&client, &objects).await?;
+        let put = row("put", watch.stop());
+
+        let watch = Measure::start(Some(&server));
+        let got = get_all(&client, &ids).await?;
+        let get = row("get", watch.stop());
+
+        if got != objects {
+            return Err("a get returned other bytes than were put".into());
+        }
+        Ok(vec![put, get])
+    })?
+}
+
+type Work<'a, T> = LocalBoxFuture<'a, Result<Vec<(usize, T)>, ClientError>>;
+
+/// Worker `w` takes items `w`, `w + INFLIGHT`, ...; results come back in
+/// item order.
+async fn in_flight<'a, I: 'a, T: 'a, F, Fut>(items: &'a [I], op: F) -> Result<Vec<T>, ClientError>
+where
+    F: Fn(&'a I) -> Fut + Copy + 'a,
+    Fut: Future<Output = Result<T, ClientError>> + 'a,
+{
+    let workers: Vec<Work<'a, T>> = (0..INFLIGHT)
+        .map(|w| {
+            Box::pin(async move {
+                let mut done = Vec::new();
+                for i in (w..items.len()).step_by(INFLIGHT) {
+                    done.push((i, op(&items[i]).await?));
+                }
+                Ok(done)
+            }) as Work<'a, T>
+        })
+        .collect();
+    let mut all = Vec::with_capacity(items.len());
+    for r in join_all(workers).await {
+        all.extend(r?);
+    }
+    all.sort_by_key(|(i, _)| *i);
+    Ok(all.into_iter().map(|(_, t)| t).collect())
+}
+
+async fn put_all(client: &Client, objects: &[Bytes]) -> Result<Vec<ObjectId>, ClientError> {
+    in_flight(objects, |o: &Bytes| {
+        client.put_doc("bench", "small", o.clone())
+    })
+    .await
+}
+
+async fn get_all(client: &Client, ids: &[ObjectId]) -> Result<Vec<Bytes>, ClientError> {
+    in_flight(ids, |id: &ObjectId| client.get(*id)).await
+}

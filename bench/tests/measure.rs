@@ -1,0 +1,77 @@
+//! The measuring tools the benchmarks rest on: process figures from /proc
+//! and the ratios the table prints.
+
+use std::time::Duration;
+
+use oap_bench::proc_stats::{self, Pid};
+use oap_bench::report::{LargeRow, Measure, Report};
+
+#[cfg(target_os = "linux")]
+#[test]
+fn cpu_time_grows_with_work_and_memory_with_touched_pages() {
+    let cpu0 = proc_stats::cpu_time(Pid::Current).expect("cpu time");
+    let mut x = 0u64;
+    let start = std::time::Instant::now();
+    // Busy for at least 100 ms of wall time: at least a few 10 ms ticks
+    // of CPU, however loaded the machine.
+    while start.elapsed() < Duration::from_millis(100) {
+        for i in 0..100_000u64 {
+            x = x.wrapping_mul(31).wrapping_add(i);
+        }
+    }
+    std::hint::black_box(x);
+    assert!(proc_stats::cpu_time(Pid::Current).expect("cpu time") > cpu0);
+
+    let before = proc_stats::memory(Pid::Current).expect("memory");
+    assert!(before.rss > 0 && before.peak >= before.rss);
+    let touched = vec![1u8; 64 << 20];
+    let after = proc_stats::memory(Pid::Current).expect("memory");
+    assert!(
+        after.rss >= before.rss + (32 << 20),
+        "{before:?} -> {after:?}"
+    );
+    assert!(after.peak >= after.rss);
+    drop(std::hint::black_box(touched));
+}
+
+fn row(op: &'static str, wall_ms: u64, baseline_ms: Option<u64>) -> LargeRow {
+    let measure = |ms| Measure {
+        wall: Duration::from_millis(ms),
+        cpu: Some(Duration::from_millis(ms / 2)),
+    };
+    LargeRow {
+        runtime: "tokio",
+        op,
+        size: 1 << 30,
+        iterations: 2,
+        measure: measure(wall_ms),
+        server_peak: Some(3 << 20),
+        baseline: baseline_ms.map(measure),
+    }
+}
+
+#[test]
+fn rows_report_rates_and_ratios_against_their_own_baseline() {
+    // 2 GiB in 1 s against the baseline's 0.5 s: half its rate.
+    let r = row("put", 1000, Some(500));
+    assert!((r.gbps() - 2.147_483_648).abs() < 1e-9);
+    assert!((r.ratio().expect("ratio") - 0.5).abs() < 1e-9);
+    assert!((r.cpu_per_gb().expect("cpu") - 0.5 / 2.147_483_648).abs() < 1e-9);
+    assert_eq!(row("get", 1000, None).ratio(), None);
+
+    let report = Report {
+        large: vec![row("put", 1000, Some(500)), row("get", 400, Some(500))],
+        ..Report::default()
+    };
+    let table = report.table();
+    assert!(
+        table.contains(
+            "| tokio | put | 1024 MiB × 2 | 2.15 | 4.29 | **0.50×** | 0.23 | 0.12 | 3 MiB |"
+        ),
+        "{table}"
+    );
+    assert!(
+        table.contains("| tokio | get | 1024 MiB × 2 | 5.37 | 4.29 | **1.25×** |"),
+        "{table}"
+    );
+}
