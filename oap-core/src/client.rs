@@ -131,6 +131,22 @@ impl ClientSession {
         id: &str,
         bytes: Bytes,
     ) -> Result<(RequestId, ObjectId), CommandError> {
+        let obj = ObjectId::of(&bytes);
+        self.put_object(now, collection, id, obj, bytes)
+    }
+
+    /// [`ClientSession::put_doc`] with the object's id already computed
+    /// (hashing a large object may belong on another thread; see
+    /// `oap-node`'s client). An `obj` that is not the BLAKE3 of `bytes`
+    /// makes the server refuse the put with `bad_digest`.
+    pub fn put_object(
+        &mut self,
+        now: Instant,
+        collection: &str,
+        id: &str,
+        obj: ObjectId,
+        bytes: Bytes,
+    ) -> Result<(RequestId, ObjectId), CommandError> {
         let start = Start {
             op: Some("put".into()),
             collection: Some(collection.to_owned()),
@@ -138,8 +154,12 @@ impl ClientSession {
             ..Start::default()
         };
         let rid = self.conn.start(now, start)?;
-        let object = OutgoingObject::of(&bytes);
-        let obj = object.obj;
+        let object = OutgoingObject {
+            obj,
+            total_len: bytes.len() as u64,
+            content_type: None,
+            e2e: false,
+        };
         self.conn.begin_object(rid, object)?;
         self.puts.insert(
             rid,

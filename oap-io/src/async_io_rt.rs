@@ -12,17 +12,33 @@ use crate::{BoxFuture, BoxStream, Listener, Runtime};
 /// How a runtime starts a detached task.
 pub type Spawn = fn(BoxFuture<'static, ()>);
 
+/// How a runtime runs blocking work off its executor (see
+/// [`Runtime::spawn_blocking`]).
+pub type SpawnBlocking = fn(Box<dyn FnOnce() + Send>) -> BoxFuture<'static, ()>;
+
 /// Timers from async-io's reactor, TCP from async-net, tasks from `spawn`.
 #[derive(Clone, Copy)]
 pub struct AsyncIoRuntime {
     name: &'static str,
     spawn: Spawn,
+    spawn_blocking: Option<SpawnBlocking>,
 }
 
 impl AsyncIoRuntime {
     /// A runtime named `name` (for `Debug`) that spawns with `spawn`.
     pub const fn new(name: &'static str, spawn: Spawn) -> Self {
-        Self { name, spawn }
+        Self {
+            name,
+            spawn,
+            spawn_blocking: None,
+        }
+    }
+
+    /// The same runtime, running blocking work with `spawn_blocking`
+    /// (without it, such work runs on the calling task's thread).
+    pub const fn with_blocking(mut self, spawn_blocking: SpawnBlocking) -> Self {
+        self.spawn_blocking = Some(spawn_blocking);
+        self
     }
 }
 
@@ -45,6 +61,16 @@ impl Runtime for AsyncIoRuntime {
 
     fn spawn(&self, future: BoxFuture<'static, ()>) {
         (self.spawn)(future);
+    }
+
+    fn spawn_blocking(&self, work: Box<dyn FnOnce() + Send>) -> BoxFuture<'static, ()> {
+        match self.spawn_blocking {
+            Some(spawn_blocking) => spawn_blocking(work),
+            None => {
+                work();
+                Box::pin(std::future::ready(()))
+            }
+        }
     }
 
     fn bind(&self, addr: SocketAddr) -> BoxFuture<'static, io::Result<Box<dyn Listener>>> {

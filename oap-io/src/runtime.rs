@@ -32,6 +32,15 @@ pub trait Runtime: Send + Sync + fmt::Debug + 'static {
     /// Runs `future` in the background.
     fn spawn(&self, future: BoxFuture<'static, ()>);
 
+    /// Runs CPU-bound `work` (hashing a large object) where it does not hold
+    /// up other tasks, e.g. the runtime's blocking pool; the future
+    /// completes once `work` has run. The default runs it at once, on the
+    /// caller's thread.
+    fn spawn_blocking(&self, work: Box<dyn FnOnce() + Send>) -> BoxFuture<'static, ()> {
+        work();
+        Box::pin(std::future::ready(()))
+    }
+
     /// Listens for TCP connections on `addr`.
     fn bind(&self, addr: SocketAddr) -> BoxFuture<'static, io::Result<Box<dyn Listener>>>;
 

@@ -1,6 +1,7 @@
 //! The async client SDK: one connection, many concurrent requests.
 
 mod endpoint;
+mod object_id;
 
 use std::future::Future;
 use std::io;
@@ -112,17 +113,22 @@ impl Client {
     }
 
     /// Puts `bytes` as document `id` of `collection`; resolves with the id
-    /// the server confirmed having stored.
+    /// the server confirmed having stored. Objects of 1 MiB or more are
+    /// hashed on the runtime's blocking pool, on all cores
+    /// ([`Runtime::spawn_blocking`]).
     pub async fn put_doc(
         &self,
         collection: &str,
         id: &str,
         bytes: Bytes,
     ) -> Result<ObjectId, ClientError> {
+        // Hashed before taking the connection's lock: the driver and other
+        // requests go on meanwhile.
+        let obj = object_id::object_id(&*self.runtime, &bytes).await;
         let now = self.runtime.now();
         let rid = self
             .handle
-            .with(|ep| ep.put_doc(now, collection, id, bytes))?;
+            .with(|ep| ep.put_doc(now, collection, id, obj, bytes))?;
         match self.wait(rid).await? {
             ClientEvent::PutDone { result, .. } => Ok(result?),
             other => Err(ClientError::Closed(format!("unexpected {other:?}"))),

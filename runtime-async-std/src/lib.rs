@@ -35,9 +35,12 @@ pub use oap_node::{
 /// The runtime, ready to hand to `oap-node`: the shared async-io runtime
 /// with async-std's spawner.
 pub fn runtime() -> Arc<dyn Runtime> {
-    Arc::new(AsyncIoRuntime::new("async-std", |f| {
-        async_std::task::spawn(f);
-    }))
+    Arc::new(
+        AsyncIoRuntime::new("async-std", |f| {
+            async_std::task::spawn(f);
+        })
+        .with_blocking(|work| Box::pin(async_std::task::spawn_blocking(work))),
+    )
 }
 
 oap_node::runtime_entry_points!("async-std");

@@ -29,7 +29,10 @@ pub use oap_node::{
 /// The runtime, ready to hand to `oap-node`: the shared async-io runtime
 /// with smol's spawner.
 pub fn runtime() -> Arc<dyn Runtime> {
-    Arc::new(AsyncIoRuntime::new("smol", |f| smol::spawn(f).detach()))
+    Arc::new(
+        AsyncIoRuntime::new("smol", |f| smol::spawn(f).detach())
+            .with_blocking(|work| Box::pin(smol::unblock(work))),
+    )
 }
 
 oap_node::runtime_entry_points!("smol");

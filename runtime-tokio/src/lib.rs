@@ -57,6 +57,15 @@ impl Runtime for TokioRuntime {
         tokio::spawn(future);
     }
 
+    fn spawn_blocking(&self, work: Box<dyn FnOnce() + Send>) -> BoxFuture<'static, ()> {
+        let task = tokio::task::spawn_blocking(work);
+        // A panic in `work` shows as a JoinError; the caller notices the
+        // missing result.
+        Box::pin(async move {
+            let _ = task.await;
+        })
+    }
+
     fn bind(&self, addr: SocketAddr) -> BoxFuture<'static, io::Result<Box<dyn Listener>>> {
         Box::pin(async move {
             let l = tokio::net::TcpListener::bind(addr).await?;

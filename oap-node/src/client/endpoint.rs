@@ -90,9 +90,10 @@ impl ClientEndpoint {
         now: Instant,
         collection: &str,
         id: &str,
+        obj: ObjectId,
         bytes: Bytes,
     ) -> Result<RequestId, CommandError> {
-        let (rid, _) = self.session.put_doc(now, collection, id, bytes)?;
+        let (rid, _) = self.session.put_object(now, collection, id, obj, bytes)?;
         self.slots.insert(rid, Slot::default());
         Ok(rid)
     }
