@@ -51,21 +51,37 @@ pub(super) fn read_object_id(bytes: &[u8]) -> Option<(ObjectId, &[u8])> {
     let rest = bytes.strip_prefix(OPEN_OBJECT_ID)?;
     let (hex, rest) = rest.split_first_chunk::<HEX_LEN>()?;
     let rest = rest.strip_prefix(b"\"")?;
+    // Digits of a hash are random, so testing each for digit-or-letter
+    // mispredicts about every other branch: that was most of the time this
+    // function took. A table lookup has no branch; a bad digit only sets
+    // a flag bit, checked once at the end.
     let mut digest = [0u8; HEX_LEN / 2];
+    let mut flags = 0u8;
     for (byte, pair) in digest.iter_mut().zip(hex.chunks_exact(2)) {
-        *byte = hex_value(pair[0])? << 4 | hex_value(pair[1])?;
+        let high = HEX_VALUE[usize::from(pair[0])];
+        let low = HEX_VALUE[usize::from(pair[1])];
+        flags |= high | low;
+        // Meaningless if either digit is bad; the digest is then dropped.
+        *byte = high << 4 | low;
     }
-    Some((ObjectId::from_bytes(digest), rest))
+    (flags & NOT_HEX == 0).then(|| (ObjectId::from_bytes(digest), rest))
 }
 
-/// The value of one lowercase hex digit.
-fn hex_value(digit: u8) -> Option<u8> {
-    match digit {
-        b'0'..=b'9' => Some(digit - b'0'),
-        b'a'..=b'f' => Some(digit - b'a' + 10),
-        _ => None,
+/// Marks a byte that is not a lowercase hex digit in [`HEX_VALUE`]: a bit
+/// no digit's value (0 to 15) has.
+const NOT_HEX: u8 = 0x10;
+
+/// The value of every byte as a lowercase hex digit, or [`NOT_HEX`].
+const HEX_VALUE: [u8; 256] = {
+    let mut table = [NOT_HEX; 256];
+    let mut i = 0;
+    while i < HEX_DIGITS.len() {
+        // `i` is below 16, so the narrowing is exact.
+        table[HEX_DIGITS[i] as usize] = i as u8;
+        i += 1;
     }
-}
+    table
+};
 
 /// Number of decimal digits serde_json writes for `n`, so callers can
 /// size their buffer exactly before writing.
@@ -154,6 +170,31 @@ mod tests {
         assert_eq!(out.len(), OBJECT_ID_JSON_LEN);
         out.push(b'}');
         assert_eq!(read_object_id(&out), Some((id, &b"}"[..])));
+    }
+
+    /// Every byte value in every digit position, high and low nibbles
+    /// alike: accepted exactly when `ObjectId::from_str` accepts it, with
+    /// the same id.
+    #[test]
+    fn every_byte_in_every_digit_is_read_as_from_str_reads_it() {
+        let hex = ObjectId::of(b"hello").to_hex().into_bytes();
+        for pos in 0..HEX_LEN {
+            for b in 0..=u8::MAX {
+                let mut digits = hex.clone();
+                digits[pos] = b;
+                let mut json = br#""b3:"#.to_vec();
+                json.extend_from_slice(&digits);
+                json.push(b'"');
+                let expected = std::str::from_utf8(&digits)
+                    .ok()
+                    .and_then(|d| format!("b3:{d}").parse::<ObjectId>().ok());
+                let read = read_object_id(&json).map(|(id, rest)| {
+                    assert!(rest.is_empty());
+                    id
+                });
+                assert_eq!(read, expected, "byte {b:#04x} at {pos}");
+            }
+        }
     }
 
     #[test]
