@@ -5,16 +5,20 @@
 //!
 //! The ACK group also keeps the generic serde path (`*_serde` cases) that
 //! `Ack` used before its hand-rolled fast path, so before and after are
-//! measured in the same run.
+//! measured in the same run. The small-DATA group (1 KiB bodies, as in the
+//! small-object benchmark) and the END group do the same for the DATA
+//! header's and END's fast paths.
 
 use std::hint::black_box;
 
 use bytes::{BufMut, Bytes, BytesMut};
 use criterion::{BatchSize, Criterion, Throughput, criterion_group, criterion_main};
+use oap_core::ObjectId;
 use oap_core::frame::{FrameDecoder, FrameEncoder, FrameType};
 use oap_core::limits::{DEFAULT_MAX_FRAME, HEADER_LEN, OAP_VERSION};
 use oap_core::payload::{
-    Ack, ControlPayload, DataHeader, data_frame_parts, decode_data_bytes, encode_data_payload,
+    Ack, ControlPayload, DataHeader, End, data_frame_parts, data_frame_parts_json,
+    decode_data_bytes, decode_data_payload, encode_data_payload, unpack_data_raw,
 };
 use serde::{Deserialize, Serialize};
 use tokio_util::codec::{Decoder, Encoder, LengthDelimitedCodec};
@@ -341,5 +345,238 @@ fn ack(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, data, ack);
+/// A DATA header parsed the way every header was before its hand-rolled
+/// fast path: the trait's default `decode` is the bounded serde path
+/// (`from_slice_bounded`), the very call `DataHeader`'s parser made first,
+/// and all it did for a well-formed header. `transparent` makes its JSON
+/// exactly `DataHeader`'s. The frame type is unused: only `decode` is.
+#[derive(Serialize, Deserialize)]
+#[serde(transparent)]
+struct SerdeDataHeader(DataHeader);
+
+impl ControlPayload for SerdeDataHeader {
+    const FRAME_TYPE: FrameType = FrameType::Data;
+}
+
+/// The header a sender puts on frame `i` of a 1 KiB put: what the
+/// connection writes for a whole small object on request `i`.
+fn small_data_header(i: u64, body: &[u8]) -> DataHeader {
+    DataHeader {
+        offset: Some(0),
+        total_len: Some(body.len() as u64),
+        corr_id: Some(i),
+        ..DataHeader::whole(body)
+    }
+}
+
+/// 1,024 DATA frames with 1 KiB bodies: the per-frame cost the small-object
+/// benchmark pays, dominated by the header once the body is small.
+fn data_small(c: &mut Criterion) {
+    const N: usize = 1024;
+    const SMALL_BODY: usize = 1024;
+    let enc = FrameEncoder::new();
+    let bodies: Vec<Bytes> = (0..N)
+        .map(|i| {
+            (0..SMALL_BODY)
+                .map(|j| ((i * 7 + j * 31) % 251) as u8)
+                .collect()
+        })
+        .collect();
+    let headers: Vec<DataHeader> = bodies
+        .iter()
+        .zip(0..)
+        .map(|(body, i)| small_data_header(i, body))
+        .collect();
+    let mut wire = BytesMut::new();
+    for (h, body) in headers.iter().zip(&bodies) {
+        let payload = encode_data_payload(h, body).expect("pack");
+        enc.encode(FrameType::Data, &payload, &mut wire)
+            .expect("fits");
+    }
+    let wire = wire.freeze();
+    check_length_delimited_matches(&wire);
+    // Before and after must agree, or the comparison means nothing.
+    for h in &headers {
+        let json = h.json();
+        assert_eq!(json, serde_json::to_vec(h).expect("serialise"));
+        assert_eq!(SerdeDataHeader::decode(&json).expect("serde").0, *h);
+    }
+
+    let mut g = c.benchmark_group("data_1k_x1024");
+    g.throughput(Throughput::Elements(N as u64));
+
+    g.bench_function("frame_decode", |b| {
+        let mut dec = FrameDecoder::new();
+        b.iter(|| {
+            let mut rest: &[u8] = &wire;
+            while !rest.is_empty() {
+                let (n, f) = dec.decode_slice(rest);
+                black_box(f.expect("valid"));
+                rest = &rest[n..];
+            }
+        })
+    });
+    g.bench_function("frame_decode_unpack_parse", |b| {
+        let mut dec = FrameDecoder::new();
+        b.iter(|| {
+            let mut rest: &[u8] = &wire;
+            while !rest.is_empty() {
+                let (n, f) = dec.decode_slice(rest);
+                let f = f.expect("valid").expect("whole");
+                black_box(decode_data_payload(f.payload).expect("unpack"));
+                rest = &rest[n..];
+            }
+        })
+    });
+    g.bench_function("frame_decode_unpack_parse_serde", |b| {
+        let mut dec = FrameDecoder::new();
+        b.iter(|| {
+            let mut rest: &[u8] = &wire;
+            while !rest.is_empty() {
+                let (n, f) = dec.decode_slice(rest);
+                let f = f.expect("valid").expect("whole");
+                let (json, body) = unpack_data_raw(f.payload).expect("unpack");
+                black_box((SerdeDataHeader::decode(json).expect("header").0, body));
+                rest = &rest[n..];
+            }
+        })
+    });
+
+    // The header JSON alone, then (below) with the frame built around it.
+    g.bench_function("header_json", |b| {
+        b.iter(|| {
+            for h in black_box(&headers) {
+                black_box(h.json());
+            }
+        })
+    });
+    g.bench_function("header_json_serde", |b| {
+        b.iter(|| {
+            for h in black_box(&headers) {
+                black_box(serde_json::to_vec(h).unwrap_or_default());
+            }
+        })
+    });
+
+    // As the connection sends: each header's JSON, then the frame head
+    // (frame header, header_len, JSON) next to the shared body. The headers
+    // are built beforehand: building one hashes its body, which would
+    // swamp the JSON being measured.
+    g.bench_function("encode_parts", |b| {
+        b.iter(|| {
+            for (h, body) in headers.iter().zip(&bodies) {
+                let json = black_box(h).json();
+                black_box(data_frame_parts_json(&enc, &json, body.clone()).expect("fits"));
+            }
+        })
+    });
+    g.bench_function("encode_parts_serde", |b| {
+        b.iter(|| {
+            for (h, body) in headers.iter().zip(&bodies) {
+                // `DataHeader::json` before its fast path, exactly.
+                let json = serde_json::to_vec(black_box(h)).unwrap_or_default();
+                black_box(data_frame_parts_json(&enc, &json, body.clone()).expect("fits"));
+            }
+        })
+    });
+    g.finish();
+}
+
+/// An END taking the trait's default `decode`/`encode` (bounded serde),
+/// as END did before its hand-rolled path; JSON exactly `End`'s.
+#[derive(Serialize, Deserialize)]
+#[serde(transparent)]
+struct SerdeEnd(End);
+
+impl ControlPayload for SerdeEnd {
+    const FRAME_TYPE: FrameType = FrameType::End;
+    const EMPTY_IS_DEFAULT: bool = true;
+}
+
+/// 1,024 ENDs as a put's answer carries them (`corr_id` and `obj`).
+fn end(c: &mut Criterion) {
+    const N: usize = 1024;
+    let enc = FrameEncoder::new();
+    let ends: Vec<End> = (0..N as u64)
+        .map(|i| End {
+            corr_id: Some(i),
+            obj: Some(ObjectId::of(&i.to_le_bytes())),
+        })
+        .collect();
+    let mut wire = BytesMut::new();
+    for e in &ends {
+        enc.encode(FrameType::End, &e.encode(), &mut wire)
+            .expect("fits");
+    }
+    let wire = wire.freeze();
+    check_length_delimited_matches(&wire);
+    for e in &ends {
+        let p = e.encode();
+        assert_eq!(SerdeEnd::decode(&p).expect("serde").0, *e);
+        assert_eq!(SerdeEnd(*e).encode(), p);
+    }
+
+    let mut g = c.benchmark_group("end_x1024");
+    g.throughput(Throughput::Elements(N as u64));
+    g.bench_function("frame_decode", |b| {
+        let mut dec = FrameDecoder::new();
+        b.iter(|| {
+            let mut rest: &[u8] = &wire;
+            while !rest.is_empty() {
+                let (n, f) = dec.decode_slice(rest);
+                black_box(f.expect("valid"));
+                rest = &rest[n..];
+            }
+        })
+    });
+    g.bench_function("frame_decode_and_parse_json", |b| {
+        let mut dec = FrameDecoder::new();
+        b.iter(|| {
+            let mut rest: &[u8] = &wire;
+            while !rest.is_empty() {
+                let (n, f) = dec.decode_slice(rest);
+                let f = f.expect("valid").expect("whole");
+                black_box(End::decode(f.payload).expect("end"));
+                rest = &rest[n..];
+            }
+        })
+    });
+    g.bench_function("frame_decode_and_parse_json_serde", |b| {
+        let mut dec = FrameDecoder::new();
+        b.iter(|| {
+            let mut rest: &[u8] = &wire;
+            while !rest.is_empty() {
+                let (n, f) = dec.decode_slice(rest);
+                let f = f.expect("valid").expect("whole");
+                black_box(SerdeEnd::decode(f.payload).expect("end"));
+                rest = &rest[n..];
+            }
+        })
+    });
+    g.bench_function("encode", |b| {
+        let mut dst = BytesMut::with_capacity(wire.len());
+        b.iter(|| {
+            dst.clear();
+            for e in black_box(&ends) {
+                enc.encode(FrameType::End, &e.encode(), &mut dst)
+                    .expect("fits");
+            }
+            black_box(&dst);
+        })
+    });
+    g.bench_function("encode_serde", |b| {
+        let mut dst = BytesMut::with_capacity(wire.len());
+        b.iter(|| {
+            dst.clear();
+            for e in black_box(&ends) {
+                enc.encode(FrameType::End, &SerdeEnd(*e).encode(), &mut dst)
+                    .expect("fits");
+            }
+            black_box(&dst);
+        })
+    });
+    g.finish();
+}
+
+criterion_group!(benches, data, ack, data_small, end);
 criterion_main!(benches);
