@@ -1,10 +1,10 @@
-//! The JSON values the DATA and END fast paths share: a `u64` and an
+//! The JSON values the ACK, DATA and END fast paths share: a `u64` and an
 //! [`ObjectId`] string, written exactly as serde_json writes them and read
 //! back only in that one spelling.
 //!
 //! Readers answer `None` for anything else, leaving the decision (and the
-//! error) to the serde path; see [`data_fast`](super::data_fast) and
-//! [`end_fast`](super::end_fast).
+//! error) to the serde path; see [`ack_fast`](super::ack_fast),
+//! [`data_fast`](super::data_fast) and [`end_fast`](super::end_fast).
 
 use crate::object_id::{HEX_LEN, ObjectId, SCHEME};
 
@@ -91,21 +91,29 @@ pub(super) fn u64_len(n: u64) -> usize {
     n.checked_ilog10().map_or(1, |log| log as usize + 1)
 }
 
-/// Appends `n` in decimal, digits produced last-first into a scratch
-/// array and copied in order.
-pub(super) fn put_u64(out: &mut Vec<u8>, mut n: u64) {
-    let mut digits = [0u8; U64_MAX_DIGITS];
+/// Appends `n` in decimal.
+pub(super) fn put_u64(out: &mut Vec<u8>, n: u64) {
+    out.extend_from_slice(u64_digits(n, &mut [0; U64_MAX_DIGITS]));
+}
+
+/// `n` in decimal, as serde_json writes it: the digits are produced
+/// last-first into the end of `scratch`, and that tail is returned.
+///
+/// For writers that do not append to a `Vec` (ACK assembles its JSON on
+/// the stack); the others use [`put_u64`].
+#[inline]
+pub(super) fn u64_digits(mut n: u64, scratch: &mut [u8; U64_MAX_DIGITS]) -> &[u8] {
     let mut start = U64_MAX_DIGITS;
     loop {
         start -= 1;
         // `n % 10` is below 10, so the narrowing is exact.
-        digits[start] = b'0' + (n % 10) as u8;
+        scratch[start] = b'0' + (n % 10) as u8;
         n /= 10;
         if n == 0 {
             break;
         }
     }
-    out.extend_from_slice(&digits[start..]);
+    &scratch[start..]
 }
 
 /// Appends `id` as the JSON string serde_json writes for it

@@ -1,5 +1,6 @@
-//! Strategies shared by the fast-path proptests (DATA header, END): numbers
-//! with their edges over-represented, and small byte edits of an encoding.
+//! Strategies shared by the fast-path proptests (ACK, DATA header, END):
+//! numbers with their edges over-represented, and small byte edits of an
+//! encoding.
 
 use std::fmt::Debug;
 
