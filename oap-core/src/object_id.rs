@@ -10,6 +10,7 @@ mod prefix;
 
 pub use hasher::ObjectHasher;
 pub use parse::ObjectIdError;
+pub(crate) use parse::{HEX_DIGITS, HEX_VALUE, NOT_HEX};
 pub use prefix::ObjectIdPrefix;
 
 use std::fmt;
@@ -106,13 +107,12 @@ impl FromStr for ObjectId {
 /// formatting through `Display` costs an allocation and a per-digit write.
 impl serde::Serialize for ObjectId {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        const DIGITS: &[u8; 16] = b"0123456789abcdef";
         let mut text = [0u8; SCHEME.len() + HEX_LEN];
         let (scheme, hex) = text.split_at_mut(SCHEME.len());
         scheme.copy_from_slice(SCHEME.as_bytes());
         for (pair, byte) in hex.chunks_exact_mut(2).zip(self.as_bytes()) {
-            pair[0] = DIGITS[usize::from(byte >> 4)];
-            pair[1] = DIGITS[usize::from(byte & 0xf)];
+            pair[0] = HEX_DIGITS[usize::from(byte >> 4)];
+            pair[1] = HEX_DIGITS[usize::from(byte & 0xf)];
         }
         match std::str::from_utf8(&text) {
             Ok(text) => s.serialize_str(text),

@@ -6,7 +6,7 @@
 //! error) to the serde path; see [`ack_fast`](super::ack_fast),
 //! [`data_fast`](super::data_fast) and [`end_fast`](super::end_fast).
 
-use crate::object_id::{HEX_LEN, ObjectId, SCHEME};
+use crate::object_id::{HEX_DIGITS, HEX_LEN, HEX_VALUE, NOT_HEX, ObjectId, SCHEME};
 
 /// Decimal digits of `u64::MAX`.
 pub(super) const U64_MAX_DIGITS: usize = 20;
@@ -16,9 +16,6 @@ pub(super) const OBJECT_ID_JSON_LEN: usize = 1 + SCHEME.len() + HEX_LEN + 1;
 
 /// The opening of an object id string: `"b3:`.
 const OPEN_OBJECT_ID: &[u8] = br#""b3:"#;
-
-/// Lowercase hex digits, the only spelling an [`ObjectId`] has.
-const HEX_DIGITS: &[u8; 16] = b"0123456789abcdef";
 
 /// Splits a leading decimal number off `bytes`, if it is written the way
 /// serde_json writes a `u64` and fits one.
@@ -51,10 +48,10 @@ pub(super) fn read_object_id(bytes: &[u8]) -> Option<(ObjectId, &[u8])> {
     let rest = bytes.strip_prefix(OPEN_OBJECT_ID)?;
     let (hex, rest) = rest.split_first_chunk::<HEX_LEN>()?;
     let rest = rest.strip_prefix(b"\"")?;
-    // Digits of a hash are random, so testing each for digit-or-letter
-    // mispredicts about every other branch: that was most of the time this
-    // function took. A table lookup has no branch; a bad digit only sets
-    // a flag bit, checked once at the end.
+    // Through the table `ObjectId::from_str` uses: no branch per digit
+    // (a hash's digits are random, so a digit-or-letter test mispredicted
+    // about every other time and was most of this function's time); a bad
+    // digit only sets a flag bit, checked once at the end.
     let mut digest = [0u8; HEX_LEN / 2];
     let mut flags = 0u8;
     for (byte, pair) in digest.iter_mut().zip(hex.chunks_exact(2)) {
@@ -66,22 +63,6 @@ pub(super) fn read_object_id(bytes: &[u8]) -> Option<(ObjectId, &[u8])> {
     }
     (flags & NOT_HEX == 0).then(|| (ObjectId::from_bytes(digest), rest))
 }
-
-/// Marks a byte that is not a lowercase hex digit in [`HEX_VALUE`]: a bit
-/// no digit's value (0 to 15) has.
-const NOT_HEX: u8 = 0x10;
-
-/// The value of every byte as a lowercase hex digit, or [`NOT_HEX`].
-const HEX_VALUE: [u8; 256] = {
-    let mut table = [NOT_HEX; 256];
-    let mut i = 0;
-    while i < HEX_DIGITS.len() {
-        // `i` is below 16, so the narrowing is exact.
-        table[HEX_DIGITS[i] as usize] = i as u8;
-        i += 1;
-    }
-    table
-};
 
 /// Number of decimal digits serde_json writes for `n`, so callers can
 /// size their buffer exactly before writing.
