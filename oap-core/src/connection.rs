@@ -110,6 +110,10 @@ pub struct Connection {
     /// The peer's HELLO (its tenant and application protocol).
     peer_hello: Option<Hello>,
     stats: ConnectionStats,
+    /// The largest receive window a request on this connection has needed:
+    /// a later request held back by credit grows straight to it instead of
+    /// doubling from the initial credit again.
+    learned_window: u64,
 }
 
 impl Connection {
@@ -152,6 +156,7 @@ impl Connection {
             closing: None,
             peer_hello: None,
             stats: ConnectionStats::default(),
+            learned_window: 0,
             config,
         }
     }

@@ -454,6 +454,37 @@ fn the_window_grows_only_for_a_sender_held_back_by_credit_within_the_budget() {
 }
 
 #[test]
+fn a_later_request_grows_straight_to_the_window_an_earlier_one_needed() {
+    let mut p = Peer::server(ConnectionConfig {
+        credit: 1000,
+        window_growth: 8000,
+        ..ConnectionConfig::default()
+    });
+    p.handshake(Hello::legacy());
+    // Request 1 is held back twice: 1000 -> 2000 -> 4000.
+    assert_eq!(credit_after(&mut p, 1, 1000, 600), [600 + 2000]);
+    let obj = vec![1u8; 3000];
+    let oid = ObjectId::of(&obj);
+    p.send(data_frame(&chunk_header(oid, 1, 1000, 3000), &obj[1000..2600]).expect("data"));
+    p.events();
+    let mut read = 0;
+    while let Some(c) = p.conn.read(RequestId(1), 2000 - read) {
+        read += c.bytes.len();
+        if read == 2000 {
+            break;
+        }
+    }
+    let acks: Vec<u64> = p
+        .written()
+        .iter()
+        .map(|f| Ack::decode(&f.payload).expect("ack").credit)
+        .collect();
+    assert_eq!(acks, [2600 + 4000]);
+    // Request 2, held back once, jumps to 4000 rather than doubling to 2000.
+    assert_eq!(credit_after(&mut p, 2, 1000, 600), [600 + 4000]);
+}
+
+#[test]
 fn a_digest_mismatch_discards_the_object() {
     let mut p = Peer::server(ConnectionConfig::default());
     p.handshake(Hello::legacy());

@@ -250,7 +250,8 @@ impl Connection {
         let n = chunk.bytes.len() as u64;
         req.recv.buffered -= n;
         req.recv.consumed += n;
-        if let Some(credit) = req.recv.credit_update(spare) {
+        if let Some(credit) = req.recv.credit_update(spare, self.learned_window) {
+            self.learned_window = self.learned_window.max(req.recv.window);
             let ack = Ack {
                 corr_id: req.wire_id(id),
                 credit,

@@ -129,16 +129,19 @@ impl RecvHalf {
     /// (not receipt) is what bounds the receive buffer by the window.
     ///
     /// If the peer had used all its credit, the window, not the peer, was
-    /// what limited the transfer: the window then grows by up to its own
-    /// size, taking at most `spare` bytes (the connection's growth budget
-    /// left), so one window round trip carries more next time.
-    pub fn credit_update(&mut self, spare: u64) -> Option<u64> {
+    /// what limited the transfer: the window then grows to twice its size,
+    /// or at once to `learned` (the largest window an earlier request on
+    /// the connection needed) if that is larger, taking at most `spare`
+    /// bytes (the connection's growth budget left), so one window round
+    /// trip carries more next time.
+    pub fn credit_update(&mut self, spare: u64, learned: u64) -> Option<u64> {
         let target = self.consumed.saturating_add(self.window);
         if self.finished || target.saturating_sub(self.granted) < self.window.div_ceil(2) {
             return None;
         }
         if self.received >= self.granted {
-            self.window += self.window.min(spare);
+            let want = self.window.saturating_mul(2).max(learned);
+            self.window += (want - self.window).min(spare);
         }
         self.granted = self.consumed.saturating_add(self.window);
         Some(self.granted)
