@@ -21,6 +21,7 @@ mod error_code;
 mod fast_test_support;
 mod json;
 mod messages;
+mod start_fast;
 
 pub use control::ControlPayload;
 pub use data::{

@@ -3,7 +3,7 @@
 use bytes::Bytes;
 use serde::{Deserialize, Serialize};
 
-use super::{ControlPayload, ErrorCode, PayloadError, ack_fast, end_fast, json};
+use super::{ControlPayload, ErrorCode, PayloadError, ack_fast, end_fast, json, start_fast};
 use crate::frame::FrameType;
 use crate::object_id::ObjectId;
 
@@ -80,6 +80,24 @@ pub struct Start {
 
 impl ControlPayload for Start {
     const FRAME_TYPE: FrameType = FrameType::Start;
+
+    /// Parses a START. The shapes [`Start::encode`](ControlPayload::encode)
+    /// writes are read by hand when their strings are plain ASCII, because
+    /// every request opens with one; any other input goes through the
+    /// bounded serde path, so results and errors are the same as serde's.
+    fn decode(payload: &[u8]) -> Result<Self, PayloadError> {
+        match start_fast::decode(payload) {
+            Some(start) => Ok(start),
+            None => json::from_slice_bounded(payload),
+        }
+    }
+
+    /// Serialises to the same bytes as serde_json: without going through
+    /// it (one allocation instead of two) unless a string needs escaping.
+    fn encode(&self) -> Bytes {
+        start_fast::encode(self)
+            .unwrap_or_else(|| Bytes::from(serde_json::to_vec(self).unwrap_or_default()))
+    }
 }
 
 /// ACK: grants credit.

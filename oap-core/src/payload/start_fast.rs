@@ -1,0 +1,674 @@
+//! A hand-rolled reader and writer for the JSON shapes START takes on the
+//! wire.
+//!
+//! Every request opens with a START, so on small objects its serde_json
+//! parse was the last control payload the server still ran through serde
+//! (issue #9). serde_json writes the fields in declaration order, without
+//! whitespace, skipping absent ones:
+//!
+//! ```text
+//! {["corr_id":N][,"op":"…"][,"topic":"…"][,"addr":"…"][,"collection":"…"][,"id":"…"]}
+//! ```
+//!
+//! (the first field present has no comma before it, down to `{}`), and
+//! those exact shapes are read here directly: the client's
+//! `{"op":"put","collection":"…","id":"…"}` and `{"op":"get","addr":"b3:…"}`
+//! among them.
+//!
+//! The reader answers `None` for anything it is not certain about
+//! (whitespace, other key order, unknown or repeated fields, `null`,
+//! leading zeros, signs, fractions, exponents, numbers past `u64::MAX`,
+//! input past the control-JSON bound, and any string holding a quote, a
+//! backslash, a control character or a byte outside ASCII). The caller then
+//! takes the bounded serde path, which decides and reports errors exactly
+//! as it did before this fast path existed. Whatever the reader does
+//! accept, that path parses to the same [`Start`].
+
+use bytes::Bytes;
+
+use super::Start;
+use super::canonical::{put_u64, read_u64, u64_len};
+use crate::limits::MAX_CONTROL_JSON;
+
+/// Start of every START.
+const OPEN: &[u8] = b"{";
+/// Keys, each with the comma that precedes it unless it is the first field
+/// written (then the comma is dropped: see [`key`]).
+const CORR_ID: &[u8] = br#","corr_id":"#;
+const OP: &[u8] = br#","op":"#;
+const TOPIC: &[u8] = br#","topic":"#;
+const ADDR: &[u8] = br#","addr":"#;
+const COLLECTION: &[u8] = br#","collection":"#;
+const ID: &[u8] = br#","id":"#;
+/// End of every START.
+const CLOSE: &[u8] = b"}";
+
+/// `key` as written: without its leading comma when it is the first field.
+fn key(key: &[u8], first: bool) -> &[u8] {
+    if first { &key[1..] } else { key }
+}
+
+/// Reads a START in exactly one of the encoder's shapes, or `None` if
+/// `bytes` is anything else (the caller then falls back to serde).
+pub(super) fn decode(bytes: &[u8]) -> Option<Start> {
+    // The serde path refuses oversized input before parsing; only long
+    // strings can get here, and they must get the same error.
+    if bytes.len() > MAX_CONTROL_JSON {
+        return None;
+    }
+    let mut reader = Reader {
+        rest: bytes.strip_prefix(OPEN)?,
+        first: true,
+    };
+    let corr_id = if reader.key(CORR_ID) {
+        let (n, after) = read_u64(reader.rest)?;
+        reader.rest = after;
+        Some(n)
+    } else {
+        None
+    };
+    let op = reader.string(OP)?;
+    let topic = reader.string(TOPIC)?;
+    let addr = reader.string(ADDR)?;
+    let collection = reader.string(COLLECTION)?;
+    let id = reader.string(ID)?;
+    (reader.rest == CLOSE).then_some(Start {
+        corr_id,
+        op,
+        topic,
+        addr,
+        collection,
+        id,
+    })
+}
+
+/// What is left of the object, and whether no field has been read yet.
+struct Reader<'a> {
+    rest: &'a [u8],
+    first: bool,
+}
+
+impl Reader<'_> {
+    /// Steps past `key` (comma included unless first) if it comes next.
+    fn key(&mut self, key_with_comma: &[u8]) -> bool {
+        match self.rest.strip_prefix(key(key_with_comma, self.first)) {
+            Some(after) => {
+                self.rest = after;
+                self.first = false;
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// Reads `key` and its string if they come next. `Some(None)`: the
+    /// field is absent; `None`: present but not a plain string, so the
+    /// whole START goes to serde.
+    fn string(&mut self, key_with_comma: &[u8]) -> Option<Option<String>> {
+        if !self.key(key_with_comma) {
+            return Some(None);
+        }
+        let (text, after) = plain_string(self.rest)?;
+        self.rest = after;
+        Some(Some(text.to_owned()))
+    }
+}
+
+/// Splits a leading JSON string off `bytes` if every byte of its contents
+/// is printable ASCII other than the quote and the backslash: then the
+/// contents are the string's value, exactly as serde reads it.
+fn plain_string(bytes: &[u8]) -> Option<(&str, &[u8])> {
+    let rest = bytes.strip_prefix(b"\"")?;
+    let end = rest.iter().position(|&b| !is_plain(b))?;
+    let (contents, rest) = rest.split_at(end);
+    // The first byte that is not plain must be the closing quote; a
+    // backslash, control character or non-ASCII byte leaves it to serde.
+    let rest = rest.strip_prefix(b"\"")?;
+    // All ASCII, so this cannot fail; no `unsafe` for it.
+    let text = std::str::from_utf8(contents).ok()?;
+    Some((text, rest))
+}
+
+/// Whether the reader takes `b` inside a string as itself: printable
+/// ASCII (space to `~`) but for the quote and the backslash.
+fn is_plain(b: u8) -> bool {
+    matches!(b, b' '..=b'~') && b != b'"' && b != b'\\'
+}
+
+/// Whether serde_json escapes `b` inside a string: the quote, the
+/// backslash and the control characters below U+0020, nothing else (not
+/// DEL, not non-ASCII, which the writer copies as serde_json does).
+fn needs_escape(b: u8) -> bool {
+    b == b'"' || b == b'\\' || b < 0x20
+}
+
+/// The string fields in declaration order, with their keys.
+fn strings(start: &Start) -> [(&'static [u8], Option<&str>); 5] {
+    [
+        (OP, start.op.as_deref()),
+        (TOPIC, start.topic.as_deref()),
+        (ADDR, start.addr.as_deref()),
+        (COLLECTION, start.collection.as_deref()),
+        (ID, start.id.as_deref()),
+    ]
+}
+
+/// Writes `start` byte-for-byte as serde_json would, with one exactly
+/// sized allocation, or `None` if one of its strings needs escaping (rare
+/// enough that the caller just uses serde_json for the whole START).
+///
+/// The buffer is sized exactly, so turning it into `Bytes` takes it over
+/// without a second allocation.
+pub(super) fn encode(start: &Start) -> Option<Bytes> {
+    let strings = strings(start);
+    if strings
+        .iter()
+        .any(|(_, text)| text.is_some_and(|t| t.bytes().any(needs_escape)))
+    {
+        return None;
+    }
+    let len = encoded_len(start.corr_id, &strings);
+    let mut out = Vec::with_capacity(len);
+    out.extend_from_slice(OPEN);
+    let mut first = true;
+    if let Some(n) = start.corr_id {
+        out.extend_from_slice(key(CORR_ID, first));
+        put_u64(&mut out, n);
+        first = false;
+    }
+    for (k, text) in strings {
+        if let Some(text) = text {
+            out.extend_from_slice(key(k, first));
+            out.push(b'"');
+            out.extend_from_slice(text.as_bytes());
+            out.push(b'"');
+            first = false;
+        }
+    }
+    out.extend_from_slice(CLOSE);
+    // A wrong sum would only cost a reallocation, but it would be a bug.
+    debug_assert_eq!(out.len(), len, "encoded_len disagrees with encode");
+    Some(Bytes::from(out))
+}
+
+/// The length [`encode`] writes for these fields (no string needing
+/// escapes).
+fn encoded_len(corr_id: Option<u64>, strings: &[(&[u8], Option<&str>); 5]) -> usize {
+    let mut fields = 0;
+    let mut len = corr_id.map_or(0, |n| {
+        fields += 1;
+        CORR_ID.len() + u64_len(n)
+    });
+    for (k, text) in strings {
+        if let Some(text) = text {
+            fields += 1;
+            len += k.len() + 2 + text.len();
+        }
+    }
+    // The first field written has no comma.
+    OPEN.len() + len - usize::from(fields > 0) + CLOSE.len()
+}
+
+#[cfg(test)]
+mod tests {
+    use proptest::prelude::*;
+
+    use super::*;
+    use crate::object_id::ObjectId;
+    use crate::payload::fast_test_support::{
+        apply, assert_same_result, edits, nearby_byte, number, object_id,
+    };
+    use crate::payload::json::from_slice_bounded;
+    use crate::payload::{ControlPayload, PayloadError};
+
+    /// Bytes that matter to this parser: structure, the keys' letters,
+    /// escapes, and the edges of the plain-string range.
+    const PARSER_BYTES: &[u8] =
+        b"0123456789abcdef{}\":,-+.eE \t\n\\/~bnullcorid_ptgsaklun\x00\x1f\x7f\x80\xc3\xa9";
+
+    /// What the trait's default `decode` (bounded serde) alone makes of
+    /// `bytes`: START's decode before the fast path.
+    fn serde_only(bytes: &[u8]) -> Result<Start, PayloadError> {
+        from_slice_bounded(bytes)
+    }
+
+    /// serde_json's bytes for `start`: START's encode before the fast path.
+    fn serde_bytes(start: &Start) -> Vec<u8> {
+        serde_json::to_vec(start).expect("serialise")
+    }
+
+    /// `Start::decode` (fast path, then fallback) and serde alone agree on
+    /// `bytes`; and whatever the fast path accepts on its own, serde
+    /// accepts with the same value.
+    fn assert_same_as_serde(bytes: &[u8]) -> Result<(), TestCaseError> {
+        let serde = serde_only(bytes);
+        assert_same_result(bytes, &Start::decode(bytes), &serde)?;
+        if let Some(fast) = decode(bytes) {
+            prop_assert_eq!(serde.ok(), Some(fast));
+        }
+        Ok(())
+    }
+
+    /// Whether any string of `start` needs escaping (so neither the writer
+    /// nor the reader takes it).
+    fn escapes(start: &Start) -> bool {
+        strings(start)
+            .iter()
+            .any(|(_, text)| text.is_some_and(|t| t.bytes().any(needs_escape)))
+    }
+
+    /// Whether the reader takes every string of `start` as written.
+    fn all_plain(start: &Start) -> bool {
+        strings(start)
+            .iter()
+            .all(|(_, text)| text.is_none_or(|t| t.bytes().all(is_plain)))
+    }
+
+    fn addr() -> String {
+        ObjectId::of(b"start").to_string()
+    }
+
+    /// The client's STARTs.
+    fn client_starts() -> Vec<Start> {
+        vec![
+            Start {
+                corr_id: Some(7),
+                op: Some("put".into()),
+                collection: Some("docs".into()),
+                id: Some("doc-000042".into()),
+                ..Start::default()
+            },
+            Start {
+                corr_id: Some(8),
+                op: Some("get".into()),
+                addr: Some(addr()),
+                ..Start::default()
+            },
+            Start {
+                op: Some("put".into()),
+                collection: Some("docs".into()),
+                id: Some("doc-000042".into()),
+                ..Start::default()
+            },
+            Start {
+                op: Some("get".into()),
+                addr: Some(addr()),
+                ..Start::default()
+            },
+            Start {
+                op: Some("subscribe".into()),
+                topic: Some("news/world".into()),
+                ..Start::default()
+            },
+            Start {
+                topic: Some("legacy".into()),
+                ..Start::default()
+            },
+        ]
+    }
+
+    /// Every subset of the six fields, with values of several lengths.
+    fn every_shape() -> Vec<Start> {
+        let mut starts = Vec::new();
+        for mask in 0u32..64 {
+            for (n, text) in [
+                (0, ""),
+                (9, "x"),
+                (u64::MAX, "~ printable !#$%&'()*+,-./:;<=>?@[]^_`{|}"),
+            ] {
+                let text = |bit: u32| (mask & (1 << bit) != 0).then(|| text.to_owned());
+                starts.push(Start {
+                    corr_id: (mask & 1 != 0).then_some(n),
+                    op: text(1),
+                    topic: text(2),
+                    addr: text(3),
+                    collection: text(4),
+                    id: text(5),
+                });
+            }
+        }
+        starts
+    }
+
+    #[test]
+    fn canonical_shapes_take_the_fast_path() {
+        for start in client_starts().into_iter().chain(every_shape()) {
+            let bytes = start.encode();
+            assert_eq!(bytes[..], serde_bytes(&start)[..]);
+            assert_eq!(decode(&bytes).as_ref(), Some(&start), "{bytes:?}");
+            assert_same_as_serde(&bytes).expect("same as serde");
+        }
+        assert_eq!(decode(b"{}"), Some(Start::default()));
+        assert_eq!(
+            &client_starts()[0].encode()[..],
+            br#"{"corr_id":7,"op":"put","collection":"docs","id":"doc-000042"}"#
+        );
+    }
+
+    /// `{"corr_id":1,"op":"put",<tail>}`.
+    fn with_tail(tail: &str) -> Vec<u8> {
+        format!(r#"{{"corr_id":1,"op":"put"{tail}}}"#).into_bytes()
+    }
+
+    #[test]
+    fn anything_else_is_left_to_serde() {
+        let not_canonical: Vec<Vec<u8>> = vec![
+            // Valid JSON serde accepts, in shapes the encoder never writes.
+            b"{ }".to_vec(),
+            b"{} ".to_vec(),
+            br#"{"op" :"put"}"#.to_vec(),
+            br#"{"op": "put"}"#.to_vec(),
+            br#"{"op":"put" }"#.to_vec(),
+            br#"{"op":"put","corr_id":1}"#.to_vec(),
+            br#"{"id":"a","collection":"c"}"#.to_vec(),
+            br#"{"addr":"a","topic":"t"}"#.to_vec(),
+            br#"{"corr_id":null}"#.to_vec(),
+            br#"{"op":null}"#.to_vec(),
+            with_tail(r#","id":null"#),
+            br#"{"extra":1}"#.to_vec(),
+            with_tail(r#","extra":"x""#),
+            with_tail(r#","collection":"c","id":"i","extra":1"#),
+            br#"{"o\u0070":"put"}"#.to_vec(),
+            // Repeated fields: serde's error, not a silent last-one-wins.
+            br#"{"corr_id":1,"corr_id":2}"#.to_vec(),
+            with_tail(r#","op":"get""#),
+            with_tail(r#","id":"a","id":"b""#),
+            // Commas out of place.
+            br#"{,"op":"put"}"#.to_vec(),
+            br#"{"corr_id":1"op":"put"}"#.to_vec(),
+            with_tail(","),
+            // Numbers JSON or u64 refuse, or strings where numbers go.
+            br#"{"corr_id":01}"#.to_vec(),
+            br#"{"corr_id":-1}"#.to_vec(),
+            br#"{"corr_id":+1}"#.to_vec(),
+            br#"{"corr_id":1.0}"#.to_vec(),
+            br#"{"corr_id":1e3}"#.to_vec(),
+            br#"{"corr_id":18446744073709551616}"#.to_vec(),
+            br#"{"corr_id":"1"}"#.to_vec(),
+            br#"{"op":1}"#.to_vec(),
+            // Strings with escapes, raw control characters, DEL or
+            // non-ASCII (valid or not): serde reads them.
+            with_tail(r#","id":"a\"b""#),
+            with_tail(r#","id":"a\\b""#),
+            with_tail(r#","id":"a\/b""#),
+            with_tail(r#","id":"\u0041""#),
+            with_tail(",\"id\":\"a\tb\""),
+            with_tail(",\"id\":\"a\u{0}b\""),
+            with_tail(",\"id\":\"a\u{7f}b\""),
+            with_tail(",\"id\":\"é\""),
+            with_tail(",\"id\":\"\u{1f980}\""),
+            // Truncated, unterminated, trailing, or not an object.
+            b"".to_vec(),
+            b"{".to_vec(),
+            br#"{"op":"put""#.to_vec(),
+            br#"{"op":"put}"#.to_vec(),
+            br#"{"op":"put"}}"#.to_vec(),
+            b"null".to_vec(),
+            b"[]".to_vec(),
+        ];
+        for bytes in &not_canonical {
+            assert_eq!(decode(bytes), None, "{}", String::from_utf8_lossy(bytes));
+            assert_same_as_serde(bytes).expect("same as serde");
+        }
+        // Invalid UTF-8 inside a string.
+        for bad in [0xff, 0x80, 0xc3] {
+            let mut bytes = with_tail(r#","id":"ab""#);
+            let at = bytes.len() - 3;
+            bytes[at] = bad;
+            assert_eq!(decode(&bytes), None);
+            assert_same_as_serde(&bytes).expect("same as serde");
+        }
+        // The fallback still accepts what serde always accepted.
+        assert_eq!(
+            Start::decode(&not_canonical[5]).expect("reordered"),
+            Start {
+                corr_id: Some(1),
+                op: Some("put".into()),
+                ..Start::default()
+            }
+        );
+        assert_eq!(
+            Start::decode(&with_tail(",\"id\":\"é\"")).expect("non-ASCII"),
+            Start {
+                corr_id: Some(1),
+                op: Some("put".into()),
+                id: Some("é".into()),
+                ..Start::default()
+            }
+        );
+    }
+
+    #[test]
+    fn oversized_starts_get_the_size_error() {
+        let long = |len: usize| Start {
+            corr_id: Some(1),
+            id: Some("a".repeat(len)),
+            ..Start::default()
+        };
+        let fixed = long(0).encode().len();
+        // Exactly at the bound takes the fast path; one byte over does not.
+        let at_bound = long(MAX_CONTROL_JSON - fixed);
+        let bytes = at_bound.encode();
+        assert_eq!(bytes.len(), MAX_CONTROL_JSON);
+        assert_eq!(decode(&bytes), Some(at_bound));
+        assert_same_as_serde(&bytes).expect("same as serde");
+        let bytes = long(MAX_CONTROL_JSON + 1 - fixed).encode();
+        assert_eq!(
+            bytes[..],
+            serde_bytes(&long(MAX_CONTROL_JSON + 1 - fixed))[..]
+        );
+        assert_eq!(decode(&bytes), None);
+        assert!(matches!(
+            Start::decode(&bytes),
+            Err(PayloadError::JsonTooLarge { .. })
+        ));
+        assert_same_as_serde(&bytes).expect("same as serde");
+    }
+
+    #[test]
+    fn encode_writes_what_serde_writes() {
+        let texts = [
+            None,
+            Some(""),
+            Some("put"),
+            Some("say \"hi\""),
+            Some("back\\slash"),
+            Some("tab\there, nul\u{0}, unit sep\u{1f}"),
+            Some("del\u{7f}"),
+            Some("é 漢字 🦀 \u{2028}"),
+        ];
+        for text in texts {
+            for n in [None, Some(0), Some(9), Some(10), Some(u64::MAX)] {
+                for field in 0..5 {
+                    let mut start = Start {
+                        corr_id: n,
+                        ..Start::default()
+                    };
+                    let slot = match field {
+                        0 => &mut start.op,
+                        1 => &mut start.topic,
+                        2 => &mut start.addr,
+                        3 => &mut start.collection,
+                        _ => &mut start.id,
+                    };
+                    *slot = text.map(str::to_owned);
+                    let serde = serde_bytes(&start);
+                    assert_eq!(start.encode()[..], serde[..], "{start:?}");
+                    match encode(&start) {
+                        Some(fast) => assert_eq!(fast[..], serde[..], "{start:?}"),
+                        None => assert!(escapes(&start), "{start:?}"),
+                    }
+                    assert_eq!(encode(&start).is_none(), escapes(&start), "{start:?}");
+                }
+            }
+        }
+    }
+
+    /// Each character alone, in each string field, so one mis-drawn edge
+    /// of either byte set (say U+001F or `~`) cannot hide behind another
+    /// character that sends the whole string to serde anyway.
+    #[test]
+    fn every_ascii_character_is_written_and_read_as_serde_does() {
+        for c in (0..=0x7f)
+            .map(char::from)
+            .chain(['\u{80}', 'é', '\u{2028}', '🦀'])
+        {
+            let text = format!("a{c}b");
+            for field in 0..5 {
+                let mut start = client_starts()[0].clone();
+                let slot = match field {
+                    0 => &mut start.op,
+                    1 => &mut start.topic,
+                    2 => &mut start.addr,
+                    3 => &mut start.collection,
+                    _ => &mut start.id,
+                };
+                *slot = Some(text.clone());
+                let bytes = start.encode();
+                assert_eq!(bytes[..], serde_bytes(&start)[..], "{c:?}");
+                assert_eq!(
+                    encode(&start).is_none(),
+                    c.is_ascii() && needs_escape(c as u8)
+                );
+                let plain = c.is_ascii() && is_plain(c as u8);
+                assert_eq!(decode(&bytes).is_some(), plain, "{c:?}");
+                assert_same_as_serde(&bytes).expect("same as serde");
+            }
+            // The character raw, as a peer might send it.
+            let mut raw = with_tail(r#","id":"a"#);
+            raw.pop();
+            raw.extend_from_slice(c.to_string().as_bytes());
+            raw.extend_from_slice(br#"b"}"#);
+            let plain = c.is_ascii() && is_plain(c as u8);
+            assert_eq!(decode(&raw).is_some(), plain, "{c:?}");
+            assert_same_as_serde(&raw).expect("same as serde");
+        }
+    }
+
+    /// Strings as clients write them, printable ASCII (quotes and
+    /// backslashes included), and any characters at all.
+    fn text() -> impl Strategy<Value = String> {
+        prop_oneof![
+            proptest::sample::select(&["put", "get", "subscribe", "docs", ""][..])
+                .prop_map(str::to_owned),
+            object_id().prop_map(|id| id.to_string()),
+            "[ -~]{0,24}",
+            proptest::collection::vec(any::<char>(), 0..12).prop_map(String::from_iter),
+        ]
+    }
+
+    fn start() -> impl Strategy<Value = Start> {
+        (
+            proptest::option::of(number()),
+            proptest::option::of(text()),
+            proptest::option::of(text()),
+            proptest::option::of(text()),
+            proptest::option::of(text()),
+            proptest::option::of(text()),
+        )
+            .prop_map(|(corr_id, op, topic, addr, collection, id)| Start {
+                corr_id,
+                op,
+                topic,
+                addr,
+                collection,
+                id,
+            })
+    }
+
+    /// Pieces of STARTs, right and wrong, to string together: sequences of
+    /// these reach the fast path far more often than random bytes do.
+    fn token() -> impl Strategy<Value = Vec<u8>> {
+        let fixed: &[&[u8]] = &[
+            CORR_ID,
+            OP,
+            TOPIC,
+            ADDR,
+            COLLECTION,
+            ID,
+            &CORR_ID[1..],
+            &OP[1..],
+            &TOPIC[1..],
+            &ADDR[1..],
+            &COLLECTION[1..],
+            &ID[1..],
+            br#","other":"#,
+            b"0",
+            b"1",
+            b"01",
+            b"-1",
+            b"1.5",
+            b"1e3",
+            b"18446744073709551615",
+            b"18446744073709551616",
+            br#""put""#,
+            br#""get""#,
+            br#""""#,
+            br#""a\"b""#,
+            br#""a\\b""#,
+            br#""\u0041""#,
+            "\"\u{7f}\"".as_bytes(),
+            "\"é\"".as_bytes(),
+            b"\"a\tb\"",
+            b"\"",
+            b"null",
+            b"true",
+            b"}",
+            b"{",
+            b",",
+            b" ",
+        ];
+        prop_oneof![
+            4 => proptest::sample::select(fixed.to_vec()).prop_map(<[u8]>::to_vec),
+            1 => text().prop_map(|t| format!("\"{t}\"").into_bytes()),
+        ]
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(2048))]
+
+        #[test]
+        fn encoded_starts_round_trip_through_the_fast_path(start in start()) {
+            let bytes = start.encode();
+            prop_assert_eq!(&bytes[..], &serde_bytes(&start)[..]);
+            prop_assert_eq!(encode(&start).is_none(), escapes(&start));
+            // Strings that are not plain ASCII are left to serde;
+            // everything else is read back by the fast path itself.
+            prop_assert_eq!(decode(&bytes), all_plain(&start).then(|| start.clone()));
+            prop_assert_eq!(Start::decode(&bytes).ok(), Some(start));
+            assert_same_as_serde(&bytes)?;
+        }
+
+        #[test]
+        fn mutated_starts_decode_as_serde_decodes_them(
+            start in start(),
+            edits in edits(PARSER_BYTES),
+        ) {
+            assert_same_as_serde(&apply(start.encode().to_vec(), &edits))?;
+        }
+
+        #[test]
+        fn arbitrary_bytes_decode_as_serde_decodes_them(
+            bytes in proptest::collection::vec(nearby_byte(PARSER_BYTES), 0..160),
+        ) {
+            assert_same_as_serde(&bytes)?;
+        }
+
+        #[test]
+        fn strung_together_pieces_decode_as_serde_decodes_them(
+            open in proptest::bool::weighted(0.8),
+            tokens in proptest::collection::vec(token(), 0..9),
+            close in proptest::bool::weighted(0.8),
+        ) {
+            let mut bytes = Vec::new();
+            if open {
+                bytes.extend_from_slice(OPEN);
+            }
+            tokens.iter().for_each(|t| bytes.extend_from_slice(t));
+            if close {
+                bytes.extend_from_slice(CLOSE);
+            }
+            assert_same_as_serde(&bytes)?;
+        }
+    }
+}
