@@ -6,8 +6,8 @@
 //! The ACK group also keeps the generic serde path (`*_serde` cases) that
 //! `Ack` used before its hand-rolled fast path, so before and after are
 //! measured in the same run. The small-DATA group (1 KiB bodies, as in the
-//! small-object benchmark) and the END group do the same for the DATA
-//! header's and END's fast paths.
+//! small-object benchmark), the END group and the START group do the same
+//! for the DATA header's, END's and START's fast paths.
 
 use std::hint::black_box;
 
@@ -17,7 +17,7 @@ use oap_core::ObjectId;
 use oap_core::frame::{FrameDecoder, FrameEncoder, FrameType};
 use oap_core::limits::{DEFAULT_MAX_FRAME, HEADER_LEN, OAP_VERSION};
 use oap_core::payload::{
-    Ack, ControlPayload, DataHeader, End, data_frame_parts, data_frame_parts_json,
+    Ack, ControlPayload, DataHeader, End, Start, data_frame_parts, data_frame_parts_json,
     decode_data_bytes, decode_data_payload, encode_data_payload, unpack_data_raw,
 };
 use serde::{Deserialize, Serialize};
@@ -578,5 +578,118 @@ fn end(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, data, ack, data_small, end);
+/// A START taking the trait's default `decode`/`encode` (bounded serde),
+/// as START did before its hand-rolled path; JSON exactly `Start`'s.
+#[derive(Serialize, Deserialize)]
+#[serde(transparent)]
+struct SerdeStart(Start);
+
+impl ControlPayload for SerdeStart {
+    const FRAME_TYPE: FrameType = FrameType::Start;
+}
+
+/// 1,024 STARTs as the client writes them, puts and gets alternating:
+/// `{"corr_id":N,"op":"put","collection":"docs","id":"doc-N"}` and
+/// `{"corr_id":N,"op":"get","addr":"b3:<hex>"}`.
+fn start(c: &mut Criterion) {
+    const N: usize = 1024;
+    let enc = FrameEncoder::new();
+    let starts: Vec<Start> = (0..N as u64)
+        .map(|i| {
+            if i % 2 == 0 {
+                Start {
+                    corr_id: Some(i),
+                    op: Some("put".into()),
+                    collection: Some("docs".into()),
+                    id: Some(format!("doc-{i:06}")),
+                    ..Start::default()
+                }
+            } else {
+                Start {
+                    corr_id: Some(i),
+                    op: Some("get".into()),
+                    addr: Some(ObjectId::of(&i.to_le_bytes()).to_string()),
+                    ..Start::default()
+                }
+            }
+        })
+        .collect();
+    let mut wire = BytesMut::new();
+    for s in &starts {
+        enc.encode(FrameType::Start, &s.encode(), &mut wire)
+            .expect("fits");
+    }
+    let wire = wire.freeze();
+    check_length_delimited_matches(&wire);
+    for s in &starts {
+        let p = s.encode();
+        assert_eq!(SerdeStart::decode(&p).expect("serde").0, *s);
+        assert_eq!(SerdeStart(s.clone()).encode(), p);
+    }
+
+    let mut g = c.benchmark_group("start_x1024");
+    g.throughput(Throughput::Elements(N as u64));
+    g.bench_function("frame_decode", |b| {
+        let mut dec = FrameDecoder::new();
+        b.iter(|| {
+            let mut rest: &[u8] = &wire;
+            while !rest.is_empty() {
+                let (n, f) = dec.decode_slice(rest);
+                black_box(f.expect("valid"));
+                rest = &rest[n..];
+            }
+        })
+    });
+    g.bench_function("frame_decode_and_parse_json", |b| {
+        let mut dec = FrameDecoder::new();
+        b.iter(|| {
+            let mut rest: &[u8] = &wire;
+            while !rest.is_empty() {
+                let (n, f) = dec.decode_slice(rest);
+                let f = f.expect("valid").expect("whole");
+                black_box(Start::decode(f.payload).expect("start"));
+                rest = &rest[n..];
+            }
+        })
+    });
+    g.bench_function("frame_decode_and_parse_json_serde", |b| {
+        let mut dec = FrameDecoder::new();
+        b.iter(|| {
+            let mut rest: &[u8] = &wire;
+            while !rest.is_empty() {
+                let (n, f) = dec.decode_slice(rest);
+                let f = f.expect("valid").expect("whole");
+                black_box(SerdeStart::decode(f.payload).expect("start"));
+                rest = &rest[n..];
+            }
+        })
+    });
+    g.bench_function("encode", |b| {
+        let mut dst = BytesMut::with_capacity(wire.len());
+        b.iter(|| {
+            dst.clear();
+            for s in black_box(&starts) {
+                enc.encode(FrameType::Start, &s.encode(), &mut dst)
+                    .expect("fits");
+            }
+            black_box(&dst);
+        })
+    });
+    g.bench_function("encode_serde", |b| {
+        let mut dst = BytesMut::with_capacity(wire.len());
+        b.iter(|| {
+            dst.clear();
+            for s in black_box(&starts) {
+                // serde_json straight from the borrowed START, as the
+                // trait's default `encode` did (no clone into a wrapper).
+                let json = Bytes::from(serde_json::to_vec(s).unwrap_or_default());
+                enc.encode(FrameType::Start, &json, &mut dst).expect("fits");
+            }
+            black_box(&dst);
+        })
+    });
+    g.finish();
+}
+
+criterion_group!(benches, data, ack, data_small, end, start);
 criterion_main!(benches);
