@@ -25,6 +25,17 @@ use tokio_util::codec::{Decoder, Encoder, LengthDelimitedCodec};
 
 const BODY: usize = 64 * 1024;
 
+/// Decodes every frame of `wire` with the slice API and hands each payload
+/// to `f`: the loop every per-frame decode case times.
+fn for_each_frame(dec: &mut FrameDecoder, wire: &[u8], mut f: impl FnMut(&[u8])) {
+    let mut rest = wire;
+    while !rest.is_empty() {
+        let (n, frame) = dec.decode_slice(rest);
+        f(frame.expect("valid").expect("whole").payload);
+        rest = &rest[n..];
+    }
+}
+
 /// A decoder for OAP's `ver:u8 | typ:u8 | len:u32 BE` header: the length
 /// sits after two bytes and counts the payload only, so the header's six
 /// bytes are added back to take whole frames (nothing skipped). It checks
@@ -259,36 +270,25 @@ fn ack(c: &mut Criterion) {
     g.bench_function("frame_decode", |b| {
         let mut dec = FrameDecoder::new();
         b.iter(|| {
-            let mut rest: &[u8] = &wire;
-            while !rest.is_empty() {
-                let (n, f) = dec.decode_slice(rest);
-                black_box(f.expect("valid"));
-                rest = &rest[n..];
-            }
+            for_each_frame(&mut dec, &wire, |p| {
+                black_box(p);
+            });
         })
     });
     g.bench_function("frame_decode_and_parse_json", |b| {
         let mut dec = FrameDecoder::new();
         b.iter(|| {
-            let mut rest: &[u8] = &wire;
-            while !rest.is_empty() {
-                let (n, f) = dec.decode_slice(rest);
-                let f = f.expect("valid").expect("whole");
-                black_box(Ack::decode(f.payload).expect("ack"));
-                rest = &rest[n..];
-            }
+            for_each_frame(&mut dec, &wire, |p| {
+                black_box(Ack::decode(p).expect("ack"));
+            });
         })
     });
     g.bench_function("frame_decode_and_parse_json_serde", |b| {
         let mut dec = FrameDecoder::new();
         b.iter(|| {
-            let mut rest: &[u8] = &wire;
-            while !rest.is_empty() {
-                let (n, f) = dec.decode_slice(rest);
-                let f = f.expect("valid").expect("whole");
-                black_box(SerdeAck::decode(f.payload).expect("ack"));
-                rest = &rest[n..];
-            }
+            for_each_frame(&mut dec, &wire, |p| {
+                black_box(SerdeAck::decode(p).expect("ack"));
+            });
         })
     });
 
@@ -408,37 +408,26 @@ fn data_small(c: &mut Criterion) {
     g.bench_function("frame_decode", |b| {
         let mut dec = FrameDecoder::new();
         b.iter(|| {
-            let mut rest: &[u8] = &wire;
-            while !rest.is_empty() {
-                let (n, f) = dec.decode_slice(rest);
-                black_box(f.expect("valid"));
-                rest = &rest[n..];
-            }
+            for_each_frame(&mut dec, &wire, |p| {
+                black_box(p);
+            });
         })
     });
     g.bench_function("frame_decode_unpack_parse", |b| {
         let mut dec = FrameDecoder::new();
         b.iter(|| {
-            let mut rest: &[u8] = &wire;
-            while !rest.is_empty() {
-                let (n, f) = dec.decode_slice(rest);
-                let f = f.expect("valid").expect("whole");
-                black_box(decode_data_payload(f.payload).expect("unpack"));
-                rest = &rest[n..];
-            }
+            for_each_frame(&mut dec, &wire, |p| {
+                black_box(decode_data_payload(p).expect("unpack"));
+            });
         })
     });
     g.bench_function("frame_decode_unpack_parse_serde", |b| {
         let mut dec = FrameDecoder::new();
         b.iter(|| {
-            let mut rest: &[u8] = &wire;
-            while !rest.is_empty() {
-                let (n, f) = dec.decode_slice(rest);
-                let f = f.expect("valid").expect("whole");
-                let (json, body) = unpack_data_raw(f.payload).expect("unpack");
+            for_each_frame(&mut dec, &wire, |p| {
+                let (json, body) = unpack_data_raw(p).expect("unpack");
                 black_box((SerdeDataHeader::decode(json).expect("header").0, body));
-                rest = &rest[n..];
-            }
+            });
         })
     });
 
@@ -521,36 +510,25 @@ fn end(c: &mut Criterion) {
     g.bench_function("frame_decode", |b| {
         let mut dec = FrameDecoder::new();
         b.iter(|| {
-            let mut rest: &[u8] = &wire;
-            while !rest.is_empty() {
-                let (n, f) = dec.decode_slice(rest);
-                black_box(f.expect("valid"));
-                rest = &rest[n..];
-            }
+            for_each_frame(&mut dec, &wire, |p| {
+                black_box(p);
+            });
         })
     });
     g.bench_function("frame_decode_and_parse_json", |b| {
         let mut dec = FrameDecoder::new();
         b.iter(|| {
-            let mut rest: &[u8] = &wire;
-            while !rest.is_empty() {
-                let (n, f) = dec.decode_slice(rest);
-                let f = f.expect("valid").expect("whole");
-                black_box(End::decode(f.payload).expect("end"));
-                rest = &rest[n..];
-            }
+            for_each_frame(&mut dec, &wire, |p| {
+                black_box(End::decode(p).expect("end"));
+            });
         })
     });
     g.bench_function("frame_decode_and_parse_json_serde", |b| {
         let mut dec = FrameDecoder::new();
         b.iter(|| {
-            let mut rest: &[u8] = &wire;
-            while !rest.is_empty() {
-                let (n, f) = dec.decode_slice(rest);
-                let f = f.expect("valid").expect("whole");
-                black_box(SerdeEnd::decode(f.payload).expect("end"));
-                rest = &rest[n..];
-            }
+            for_each_frame(&mut dec, &wire, |p| {
+                black_box(SerdeEnd::decode(p).expect("end"));
+            });
         })
     });
     g.bench_function("encode", |b| {
@@ -632,36 +610,25 @@ fn start(c: &mut Criterion) {
     g.bench_function("frame_decode", |b| {
         let mut dec = FrameDecoder::new();
         b.iter(|| {
-            let mut rest: &[u8] = &wire;
-            while !rest.is_empty() {
-                let (n, f) = dec.decode_slice(rest);
-                black_box(f.expect("valid"));
-                rest = &rest[n..];
-            }
+            for_each_frame(&mut dec, &wire, |p| {
+                black_box(p);
+            });
         })
     });
     g.bench_function("frame_decode_and_parse_json", |b| {
         let mut dec = FrameDecoder::new();
         b.iter(|| {
-            let mut rest: &[u8] = &wire;
-            while !rest.is_empty() {
-                let (n, f) = dec.decode_slice(rest);
-                let f = f.expect("valid").expect("whole");
-                black_box(Start::decode(f.payload).expect("start"));
-                rest = &rest[n..];
-            }
+            for_each_frame(&mut dec, &wire, |p| {
+                black_box(Start::decode(p).expect("start"));
+            });
         })
     });
     g.bench_function("frame_decode_and_parse_json_serde", |b| {
         let mut dec = FrameDecoder::new();
         b.iter(|| {
-            let mut rest: &[u8] = &wire;
-            while !rest.is_empty() {
-                let (n, f) = dec.decode_slice(rest);
-                let f = f.expect("valid").expect("whole");
-                black_box(SerdeStart::decode(f.payload).expect("start"));
-                rest = &rest[n..];
-            }
+            for_each_frame(&mut dec, &wire, |p| {
+                black_box(SerdeStart::decode(p).expect("start"));
+            });
         })
     });
     g.bench_function("encode", |b| {
