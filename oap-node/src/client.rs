@@ -173,6 +173,10 @@ impl Client {
         self.handle.with(|ep| ep.request_detach())?;
         loop {
             let ready = self.detached.ready.listen();
+            // Read before looking in the slot: the driver fills the slot
+            // before it reports finished, so a finished driver with an
+            // empty slot really ended without detaching.
+            let finished = self.handle.is_finished();
             if let Some(io) = self
                 .detached
                 .stream
@@ -183,7 +187,7 @@ impl Client {
                 let max_frame = self.negotiated.max_frame;
                 return Ok(FramedStream::with_max_frame(io, max_frame));
             }
-            if self.handle.is_finished() {
+            if finished {
                 return Err(ClientError::Closed(
                     "the connection ended before detaching".into(),
                 ));
