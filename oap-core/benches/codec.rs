@@ -484,76 +484,13 @@ impl ControlPayload for SerdeEnd {
 
 /// 1,024 ENDs as a put's answer carries them (`corr_id` and `obj`).
 fn end(c: &mut Criterion) {
-    const N: usize = 1024;
-    let enc = FrameEncoder::new();
-    let ends: Vec<End> = (0..N as u64)
+    let ends: Vec<End> = (0..1024u64)
         .map(|i| End {
             corr_id: Some(i),
             obj: Some(ObjectId::of(&i.to_le_bytes())),
         })
         .collect();
-    let mut wire = BytesMut::new();
-    for e in &ends {
-        enc.encode(FrameType::End, &e.encode(), &mut wire)
-            .expect("fits");
-    }
-    let wire = wire.freeze();
-    check_length_delimited_matches(&wire);
-    for e in &ends {
-        let p = e.encode();
-        assert_eq!(SerdeEnd::decode(&p).expect("serde").0, *e);
-        assert_eq!(SerdeEnd(*e).encode(), p);
-    }
-
-    let mut g = c.benchmark_group("end_x1024");
-    g.throughput(Throughput::Elements(N as u64));
-    g.bench_function("frame_decode", |b| {
-        let mut dec = FrameDecoder::new();
-        b.iter(|| {
-            for_each_frame(&mut dec, &wire, |p| {
-                black_box(p);
-            });
-        })
-    });
-    g.bench_function("frame_decode_and_parse_json", |b| {
-        let mut dec = FrameDecoder::new();
-        b.iter(|| {
-            for_each_frame(&mut dec, &wire, |p| {
-                black_box(End::decode(p).expect("end"));
-            });
-        })
-    });
-    g.bench_function("frame_decode_and_parse_json_serde", |b| {
-        let mut dec = FrameDecoder::new();
-        b.iter(|| {
-            for_each_frame(&mut dec, &wire, |p| {
-                black_box(SerdeEnd::decode(p).expect("end"));
-            });
-        })
-    });
-    g.bench_function("encode", |b| {
-        let mut dst = BytesMut::with_capacity(wire.len());
-        b.iter(|| {
-            dst.clear();
-            for e in black_box(&ends) {
-                enc.encode(FrameType::End, &e.encode(), &mut dst)
-                    .expect("fits");
-            }
-            black_box(&dst);
-        })
-    });
-    g.bench_function("encode_serde", |b| {
-        let mut dst = BytesMut::with_capacity(wire.len());
-        b.iter(|| {
-            dst.clear();
-            for e in black_box(&ends) {
-                enc.encode(FrameType::End, &SerdeEnd(*e).encode(), &mut dst)
-                    .expect("fits");
-            }
-            black_box(&dst);
-        })
-    });
-    g.finish();
+    fast_and_serde::<End, SerdeEnd>(c, "end_x1024", &ends, |s| s.0);
 }
 
 /// A START taking the trait's default `decode`/`encode` (bounded serde),
@@ -570,9 +507,7 @@ impl ControlPayload for SerdeStart {
 /// `{"corr_id":N,"op":"put","collection":"docs","id":"doc-N"}` and
 /// `{"corr_id":N,"op":"get","addr":"b3:<hex>"}`.
 fn start(c: &mut Criterion) {
-    const N: usize = 1024;
-    let enc = FrameEncoder::new();
-    let starts: Vec<Start> = (0..N as u64)
+    let starts: Vec<Start> = (0..1024u64)
         .map(|i| {
             if i % 2 == 0 {
                 Start {
@@ -592,21 +527,36 @@ fn start(c: &mut Criterion) {
             }
         })
         .collect();
+    fast_and_serde::<Start, SerdeStart>(c, "start_x1024", &starts, |s| s.0);
+}
+
+/// Frames `items` (control payloads of type `T`), then times framing
+/// alone, parsing through `T`'s fast path and through `S` (the same JSON
+/// by the trait's default serde path, as `T` parsed before its fast path),
+/// and encoding both ways (serde_json straight from the borrowed value, as
+/// the default `encode` did). Both paths are first checked to agree.
+fn fast_and_serde<T, S>(c: &mut Criterion, group: &str, items: &[T], unwrap: fn(S) -> T)
+where
+    T: ControlPayload + PartialEq + std::fmt::Debug,
+    S: ControlPayload,
+{
+    let enc = FrameEncoder::new();
+    let serde_json_of = |x: &T| Bytes::from(serde_json::to_vec(x).unwrap_or_default());
     let mut wire = BytesMut::new();
-    for s in &starts {
-        enc.encode(FrameType::Start, &s.encode(), &mut wire)
+    for x in items {
+        enc.encode(T::FRAME_TYPE, &x.encode(), &mut wire)
             .expect("fits");
     }
     let wire = wire.freeze();
     check_length_delimited_matches(&wire);
-    for s in &starts {
-        let p = s.encode();
-        assert_eq!(SerdeStart::decode(&p).expect("serde").0, *s);
-        assert_eq!(SerdeStart(s.clone()).encode(), p);
+    for x in items {
+        let p = x.encode();
+        assert_eq!(unwrap(S::decode(&p).expect("serde")), *x);
+        assert_eq!(serde_json_of(x), p);
     }
 
-    let mut g = c.benchmark_group("start_x1024");
-    g.throughput(Throughput::Elements(N as u64));
+    let mut g = c.benchmark_group(group);
+    g.throughput(Throughput::Elements(items.len() as u64));
     g.bench_function("frame_decode", |b| {
         let mut dec = FrameDecoder::new();
         b.iter(|| {
@@ -619,7 +569,7 @@ fn start(c: &mut Criterion) {
         let mut dec = FrameDecoder::new();
         b.iter(|| {
             for_each_frame(&mut dec, &wire, |p| {
-                black_box(Start::decode(p).expect("start"));
+                black_box(T::decode(p).expect("fast path"));
             });
         })
     });
@@ -627,34 +577,22 @@ fn start(c: &mut Criterion) {
         let mut dec = FrameDecoder::new();
         b.iter(|| {
             for_each_frame(&mut dec, &wire, |p| {
-                black_box(SerdeStart::decode(p).expect("start"));
+                black_box(S::decode(p).expect("serde"));
             });
         })
     });
-    g.bench_function("encode", |b| {
+    let encode_all = |b: &mut criterion::Bencher<'_>, json: &dyn Fn(&T) -> Bytes| {
         let mut dst = BytesMut::with_capacity(wire.len());
         b.iter(|| {
             dst.clear();
-            for s in black_box(&starts) {
-                enc.encode(FrameType::Start, &s.encode(), &mut dst)
-                    .expect("fits");
+            for x in black_box(items) {
+                enc.encode(T::FRAME_TYPE, &json(x), &mut dst).expect("fits");
             }
             black_box(&dst);
         })
-    });
-    g.bench_function("encode_serde", |b| {
-        let mut dst = BytesMut::with_capacity(wire.len());
-        b.iter(|| {
-            dst.clear();
-            for s in black_box(&starts) {
-                // serde_json straight from the borrowed START, as the
-                // trait's default `encode` did (no clone into a wrapper).
-                let json = Bytes::from(serde_json::to_vec(s).unwrap_or_default());
-                enc.encode(FrameType::Start, &json, &mut dst).expect("fits");
-            }
-            black_box(&dst);
-        })
-    });
+    };
+    g.bench_function("encode", |b| encode_all(b, &|x| x.encode()));
+    g.bench_function("encode_serde", |b| encode_all(b, &serde_json_of));
     g.finish();
 }
 
