@@ -267,30 +267,7 @@ fn ack(c: &mut Criterion) {
             BatchSize::SmallInput,
         )
     });
-    g.bench_function("frame_decode", |b| {
-        let mut dec = FrameDecoder::new();
-        b.iter(|| {
-            for_each_frame(&mut dec, &wire, |p| {
-                black_box(p);
-            });
-        })
-    });
-    g.bench_function("frame_decode_and_parse_json", |b| {
-        let mut dec = FrameDecoder::new();
-        b.iter(|| {
-            for_each_frame(&mut dec, &wire, |p| {
-                black_box(Ack::decode(p).expect("ack"));
-            });
-        })
-    });
-    g.bench_function("frame_decode_and_parse_json_serde", |b| {
-        let mut dec = FrameDecoder::new();
-        b.iter(|| {
-            for_each_frame(&mut dec, &wire, |p| {
-                black_box(SerdeAck::decode(p).expect("ack"));
-            });
-        })
-    });
+    parse_cases::<Ack, SerdeAck>(&mut g, &wire);
 
     // Framing alone, of the payloads already in JSON.
     g.bench_function("length_delimited_encode", |b| {
@@ -557,30 +534,7 @@ where
 
     let mut g = c.benchmark_group(group);
     g.throughput(Throughput::Elements(items.len() as u64));
-    g.bench_function("frame_decode", |b| {
-        let mut dec = FrameDecoder::new();
-        b.iter(|| {
-            for_each_frame(&mut dec, &wire, |p| {
-                black_box(p);
-            });
-        })
-    });
-    g.bench_function("frame_decode_and_parse_json", |b| {
-        let mut dec = FrameDecoder::new();
-        b.iter(|| {
-            for_each_frame(&mut dec, &wire, |p| {
-                black_box(T::decode(p).expect("fast path"));
-            });
-        })
-    });
-    g.bench_function("frame_decode_and_parse_json_serde", |b| {
-        let mut dec = FrameDecoder::new();
-        b.iter(|| {
-            for_each_frame(&mut dec, &wire, |p| {
-                black_box(S::decode(p).expect("serde"));
-            });
-        })
-    });
+    parse_cases::<T, S>(&mut g, &wire);
     let encode_all = |b: &mut criterion::Bencher<'_>, json: &dyn Fn(&T) -> Bytes| {
         let mut dst = BytesMut::with_capacity(wire.len());
         b.iter(|| {
@@ -594,6 +548,38 @@ where
     g.bench_function("encode", |b| encode_all(b, &|x| x.encode()));
     g.bench_function("encode_serde", |b| encode_all(b, &serde_json_of));
     g.finish();
+}
+
+/// Times framing alone, then framing plus parsing through `T`'s fast path
+/// and through `S` (the same JSON by the trait's default serde path).
+fn parse_cases<T: ControlPayload, S: ControlPayload>(
+    g: &mut criterion::BenchmarkGroup<'_, criterion::measurement::WallTime>,
+    wire: &[u8],
+) {
+    g.bench_function("frame_decode", |b| {
+        let mut dec = FrameDecoder::new();
+        b.iter(|| {
+            for_each_frame(&mut dec, wire, |p| {
+                black_box(p);
+            });
+        })
+    });
+    g.bench_function("frame_decode_and_parse_json", |b| {
+        let mut dec = FrameDecoder::new();
+        b.iter(|| {
+            for_each_frame(&mut dec, wire, |p| {
+                black_box(T::decode(p).expect("fast path"));
+            });
+        })
+    });
+    g.bench_function("frame_decode_and_parse_json_serde", |b| {
+        let mut dec = FrameDecoder::new();
+        b.iter(|| {
+            for_each_frame(&mut dec, wire, |p| {
+                black_box(S::decode(p).expect("serde"));
+            });
+        })
+    });
 }
 
 criterion_group!(benches, data, ack, data_small, end, start);
