@@ -76,6 +76,23 @@ async fn raw(h: &Harness, addr: SocketAddr, tenant: Option<&str>) -> RawPeer {
     p
 }
 
+/// Opens get request `corr` for `id` on a raw peer: START, then END at once.
+async fn send_get(p: &mut RawPeer, corr: u64, id: ObjectId) {
+    let start = Start {
+        corr_id: Some(corr),
+        op: Some("get".into()),
+        addr: Some(id.to_string()),
+        ..Start::default()
+    };
+    p.send_control(&start).await.expect("start");
+    p.send_control(&End {
+        corr_id: Some(corr),
+        obj: None,
+    })
+    .await
+    .expect("end");
+}
+
 async fn send_data(p: &mut RawPeer, header: &DataHeader, body: &[u8]) {
     let payload = encode_data_payload(header, body).expect("pack");
     p.send(FrameType::Data, &payload).await.expect("send DATA");
@@ -260,19 +277,7 @@ pub async fn client_that_stops_reading_is_bounded(h: Harness) {
     let big = pattern(16 * 1024 * 1024, 3);
     let id = c.put_doc("docs", "big", big).await.expect("put");
     let mut slow = raw(&h, addr, Some("slow")).await;
-    let start = Start {
-        corr_id: Some(1),
-        op: Some("get".into()),
-        addr: Some(id.to_string()),
-        ..Start::default()
-    };
-    slow.send_control(&start).await.expect("start");
-    slow.send_control(&End {
-        corr_id: Some(1),
-        obj: None,
-    })
-    .await
-    .expect("end");
+    send_get(&mut slow, 1, id).await;
     // Read exactly the initial credit's worth of body, then stop reading.
     let mut body = 0usize;
     while body < 65_536 {
@@ -584,19 +589,7 @@ pub async fn client_into_io_speaks_raw_frames(h: Harness) {
     let doc = pattern(70_000, 6);
     let id = c.put_doc("docs", "raw", doc.clone()).await.expect("put");
     let mut p = RawPeer::from_framed(c.into_io().await.expect("into_io"));
-    let start = Start {
-        corr_id: Some(77),
-        op: Some("get".into()),
-        addr: Some(id.to_string()),
-        ..Start::default()
-    };
-    p.send_control(&start).await.expect("start");
-    p.send_control(&End {
-        corr_id: Some(77),
-        obj: None,
-    })
-    .await
-    .expect("end");
+    send_get(&mut p, 77, id).await;
     let mut body = Vec::new();
     loop {
         let f = p.recv().await.expect("read").expect("frame");
