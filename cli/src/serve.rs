@@ -5,6 +5,7 @@ use std::io::Write;
 use std::net::SocketAddr;
 use std::path::Path;
 use std::sync::Arc;
+use std::task::Poll;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result};
@@ -153,6 +154,17 @@ pub async fn run(args: &ServeArgs) -> Result<()> {
         let upgrade = upgrade.clone();
         tokio::spawn(async move { gateway.serve_listener(listener, upgrade).await })
     };
+    // Install the Ctrl-C handler (on the future's first poll) before the
+    // node can be seen ready: a SIGINT before it would kill the process
+    // instead of draining. The same future is awaited below, so a signal
+    // that arrives meanwhile is not missed.
+    let mut ctrl_c = Box::pin(kernel_core::wait_for_ctrl_c());
+    if let Poll::Ready(signal) =
+        std::future::poll_fn(|cx| Poll::Ready(ctrl_c.as_mut().poll(cx))).await
+    {
+        signal.context("cannot install the Ctrl-C handler")?;
+        anyhow::bail!("interrupted while starting");
+    }
     let mut gateway_task = serve(listener);
     services.health.set("listener", true);
     // The accept loop is the supervised service: if it ever ends on its
@@ -173,7 +185,7 @@ pub async fn run(args: &ServeArgs) -> Result<()> {
 
     loop {
         let served = tokio::select! {
-            signal = kernel_core::wait_for_ctrl_c() => {
+            signal = &mut ctrl_c => {
                 signal.context("cannot install the Ctrl-C handler")?;
                 break;
             }
@@ -195,7 +207,7 @@ pub async fn run(args: &ServeArgs) -> Result<()> {
             anyhow::bail!("the gateway keeps failing; giving up");
         };
         tokio::select! {
-            signal = kernel_core::wait_for_ctrl_c() => {
+            signal = &mut ctrl_c => {
                 signal.context("cannot install the Ctrl-C handler")?;
                 break;
             }
