@@ -19,7 +19,6 @@
 //! and `cargo bench -p oap-bench` both call it.
 
 pub mod baseline;
-pub mod join;
 pub mod large;
 pub mod proc_stats;
 pub mod report;

@@ -7,10 +7,10 @@ use oap_core::ObjectId;
 use oap_core::connection::ConnectionConfig;
 use oap_node::{Client, ClientError};
 
-use crate::join::{LocalBoxFuture, join_all};
 use crate::report::{Measure, ScaleRow};
 use crate::rt::RuntimeKind;
 use crate::server::{Launcher, ServerProcess};
+use futures_util::future::{LocalBoxFuture, join_all};
 
 /// Opens `connections` connections and measures the server's resident
 /// memory: before, with all of them fresh after HELLO, idle again after one

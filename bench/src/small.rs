@@ -8,10 +8,10 @@ use oap_core::ObjectId;
 use oap_core::connection::ConnectionConfig;
 use oap_node::{Client, ClientError};
 
-use crate::join::{LocalBoxFuture, join_all};
 use crate::report::{Measure, SmallRow};
 use crate::rt::RuntimeKind;
 use crate::server::Launcher;
+use futures_util::future::{LocalBoxFuture, join_all};
 
 /// Object size.
 pub const SIZE: usize = 1024;

@@ -10,6 +10,7 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use futures_lite::future;
+use futures_util::future::join_all;
 use kernel_core::KernelEvent;
 use oap_core::ObjectId;
 use oap_core::client::RequestError;
@@ -96,29 +97,6 @@ async fn send_get(p: &mut RawPeer, corr: u64, id: ObjectId) {
 async fn send_data(p: &mut RawPeer, header: &DataHeader, body: &[u8]) {
     let payload = encode_data_payload(header, body).expect("pack");
     p.send(FrameType::Data, &payload).await.expect("send DATA");
-}
-
-/// Polls every future to completion, concurrently on this task.
-async fn join_all<T>(mut futs: Vec<Pin<Box<dyn Future<Output = T> + '_>>>) -> Vec<T> {
-    let mut out: Vec<Option<T>> = futs.iter().map(|_| None).collect();
-    future::poll_fn(|cx| {
-        let mut pending = false;
-        for (f, slot) in futs.iter_mut().zip(out.iter_mut()) {
-            if slot.is_none() {
-                match f.as_mut().poll(cx) {
-                    std::task::Poll::Ready(v) => *slot = Some(v),
-                    std::task::Poll::Pending => pending = true,
-                }
-            }
-        }
-        if pending {
-            std::task::Poll::Pending
-        } else {
-            std::task::Poll::Ready(())
-        }
-    })
-    .await;
-    out.into_iter().map(|v| v.expect("all done")).collect()
 }
 
 /// Put and get of 0 B, 1 B, 64 KiB, 1 MiB + 1 and 16 MiB objects.
