@@ -22,4 +22,4 @@ pub mod runtime;
 pub use driver::{ConnectionDriver, Endpoint, EndpointHandle, WeakEndpointHandle};
 pub use framed::FramedStream;
 pub use join::{Join, duplex};
-pub use runtime::{AsyncStream, BoxFuture, BoxStream, Listener, Runtime};
+pub use runtime::{AsyncStream, BoxFuture, BoxStream, Listener, Runtime, run_blocking};

@@ -5,6 +5,7 @@ use std::future::Future;
 use std::io;
 use std::net::SocketAddr;
 use std::pin::Pin;
+use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
 use futures_io::{AsyncRead, AsyncWrite};
@@ -32,10 +33,10 @@ pub trait Runtime: Send + Sync + fmt::Debug + 'static {
     /// Runs `future` in the background.
     fn spawn(&self, future: BoxFuture<'static, ()>);
 
-    /// Runs CPU-bound `work` (hashing a large object) where it does not hold
-    /// up other tasks, e.g. the runtime's blocking pool; the future
-    /// completes once `work` has run. The default runs it at once, on the
-    /// caller's thread.
+    /// Runs `work` that would hold up other tasks (hashing a large object,
+    /// waiting on a disk) elsewhere, e.g. on the runtime's blocking pool;
+    /// the future completes once `work` has run. The default runs it at
+    /// once, on the caller's thread. [`run_blocking`] passes a result back.
     fn spawn_blocking(&self, work: Box<dyn FnOnce() + Send>) -> BoxFuture<'static, ()> {
         work();
         Box::pin(std::future::ready(()))
@@ -46,6 +47,26 @@ pub trait Runtime: Send + Sync + fmt::Debug + 'static {
 
     /// Opens a TCP connection to `addr`.
     fn connect(&self, addr: SocketAddr) -> BoxFuture<'static, io::Result<BoxStream>>;
+}
+
+/// Runs `work` through [`Runtime::spawn_blocking`] and resolves with its
+/// result, or `None` if it panicked there. The work starts at once; the
+/// returned future only collects the result, so it can be moved into a
+/// task.
+pub fn run_blocking<T: Send + 'static>(
+    runtime: &dyn Runtime,
+    work: impl FnOnce() -> T + Send + 'static,
+) -> impl Future<Output = Option<T>> + Send + 'static {
+    let slot = Arc::new(Mutex::new(None));
+    let out = Arc::clone(&slot);
+    let done = runtime.spawn_blocking(Box::new(move || {
+        let value = work();
+        *out.lock().unwrap_or_else(|p| p.into_inner()) = Some(value);
+    }));
+    async move {
+        done.await;
+        slot.lock().unwrap_or_else(|p| p.into_inner()).take()
+    }
 }
 
 /// A bound TCP listener.

@@ -3,11 +3,9 @@
 //! before sending anything; for a large object that is the longest step,
 //! and it must not stall the executor or the connection.
 
-use std::sync::{Arc, Mutex};
-
 use bytes::Bytes;
 use oap_core::ObjectId;
-use oap_io::Runtime;
+use oap_io::{Runtime, run_blocking};
 
 /// Objects this large or larger are hashed on the runtime's blocking pool
 /// with BLAKE3's multi-threaded mode; smaller ones are hashed inline, where
@@ -20,17 +18,13 @@ pub(crate) async fn object_id(runtime: &dyn Runtime, bytes: &Bytes) -> ObjectId 
     if bytes.len() < OFFLOAD_AT {
         return ObjectId::of(bytes);
     }
-    let slot = Arc::new(Mutex::new(None));
-    let (out, data) = (Arc::clone(&slot), bytes.clone());
-    runtime
-        .spawn_blocking(Box::new(move || {
-            let mut hasher = blake3::Hasher::new();
-            hasher.update_rayon(&data);
-            let id = ObjectId::from_bytes(*hasher.finalize().as_bytes());
-            *out.lock().unwrap_or_else(|p| p.into_inner()) = Some(id);
-        }))
-        .await;
-    let id = slot.lock().unwrap_or_else(|p| p.into_inner()).take();
+    let data = bytes.clone();
+    let id = run_blocking(runtime, move || {
+        let mut hasher = blake3::Hasher::new();
+        hasher.update_rayon(&data);
+        ObjectId::from_bytes(*hasher.finalize().as_bytes())
+    })
+    .await;
     // No id only if the work panicked on the pool: hash here instead.
     id.unwrap_or_else(|| ObjectId::of(bytes))
 }
