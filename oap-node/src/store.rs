@@ -28,6 +28,16 @@ pub trait ObjectStore: Send + Sync + 'static {
 
     /// Whether `obj` is stored.
     fn contains(&self, obj: &ObjectId) -> bool;
+
+    /// Whether [`ObjectStore::get`] and [`Staging::commit`] can wait on
+    /// something slow (a disk's read, an fsync). The gateway then runs
+    /// them on the runtime's blocking pool instead of the connection's
+    /// task, which serves every request of the connection and shares its
+    /// thread with other connections. In-memory stores say no (the
+    /// default), which spares small requests a hop to another thread.
+    fn blocks(&self) -> bool {
+        false
+    }
 }
 
 /// An object being received.

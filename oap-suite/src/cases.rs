@@ -27,7 +27,7 @@ use crate::{Harness, RawPeer, TestPki};
 
 const LOOPBACK: &str = "127.0.0.1:0";
 
-fn pattern(len: usize, salt: u8) -> Bytes {
+pub(crate) fn pattern(len: usize, salt: u8) -> Bytes {
     Bytes::from(
         (0..len)
             .map(|i| (i as u8).wrapping_mul(131) ^ salt)
@@ -36,7 +36,7 @@ fn pattern(len: usize, salt: u8) -> Bytes {
 }
 
 /// A gateway serving on loopback in the background.
-async fn gateway_with(
+pub(crate) async fn gateway_with(
     h: &Harness,
     config: GatewayConfig,
     store: Arc<dyn ObjectStore>,
@@ -59,7 +59,17 @@ async fn gateway(h: &Harness) -> (GatewayServer, SocketAddr, MemStore) {
     (s, a, store)
 }
 
-async fn client(h: &Harness, addr: SocketAddr) -> Client {
+/// A directory of its own for one case's store, under the system's
+/// temporary directory.
+pub(crate) fn temp_dir(h: &Harness, tag: &str) -> std::path::PathBuf {
+    std::env::temp_dir().join(format!(
+        "oap-suite-{tag}-{}-{:?}",
+        std::process::id(),
+        h.runtime.now()
+    ))
+}
+
+pub(crate) async fn client(h: &Harness, addr: SocketAddr) -> Client {
     Client::connect(Arc::clone(&h.runtime), addr, ConnectionConfig::default())
         .await
         .expect("connect")
@@ -295,11 +305,7 @@ pub async fn client_that_stops_reading_is_bounded(h: Harness) {
 /// A peer that hangs up mid-object leaves nothing in the store, not even a
 /// temporary file.
 pub async fn disconnect_mid_object_stores_nothing(h: Harness) {
-    let dir = std::env::temp_dir().join(format!(
-        "oap-suite-{}-{:?}",
-        std::process::id(),
-        h.runtime.now()
-    ));
+    let dir = temp_dir(&h, "disconnect");
     let store = Arc::new(DirStore::open(&dir).expect("dir store"));
     let (server, addr) = gateway_with(&h, GatewayConfig::default(), store.clone()).await;
     let doc = pattern(100_000, 5);

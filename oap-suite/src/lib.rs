@@ -5,11 +5,13 @@
 //! functions for one runtime, so the three runtimes run the very same
 //! checks.
 
+mod blocking_store;
 mod cases;
 mod harness;
 mod raw;
 mod tls;
 
+pub use blocking_store::blocking_store_keeps_connections_moving;
 pub use cases::*;
 pub use harness::{Harness, TlsConnect, futures_io_duplex, with_deadline};
 pub use raw::RawPeer;
@@ -26,7 +28,7 @@ macro_rules! suite {
             disconnect_mid_object_stores_nothing, idle_timeout_closes, max_connections_busy,
             tls_put_get, tls_handshake_failure, graceful_shutdown_with_request_in_flight,
             legacy_client_is_served, subscribe_streams_matching_events, in_memory_duplex,
-            client_into_io_speaks_raw_frames);
+            client_into_io_speaks_raw_frames, blocking_store_keeps_connections_moving);
     };
     (@cases $block_on:path, $harness:expr; $($case:ident),* $(,)?) => {
         $(

@@ -17,13 +17,20 @@ use super::subscription::Subscription;
 use crate::store::Staging;
 
 /// A put: stagings in arrival order (a legacy request may carry several
-/// objects), what was committed last, and the client's END once it came.
+/// objects), the last object verified and sent to commit, the commits
+/// still running on the blocking pool, and the client's END once it came.
 #[derive(Default)]
 struct Put {
     stagings: VecDeque<(ObjectId, Box<dyn Staging>)>,
     stored: Option<ObjectId>,
+    committing: Vec<Job>,
     peer_end: Option<Option<ObjectId>>,
 }
+
+/// Names one piece of store work sent to the blocking pool, so that its
+/// result is applied only to the request that sent it: a peer may reuse
+/// a request id once the request ended.
+type Job = u64;
 
 /// A get: the object being sent.
 struct Get {
@@ -34,6 +41,8 @@ struct Get {
 
 enum Kind {
     Put(Put),
+    /// A get waiting for a store that blocks to read the object.
+    Loading(Job),
     Get(Get),
     Subscribe(Subscription),
 }
@@ -58,6 +67,7 @@ pub(crate) struct GatewayEndpoint {
     me: Option<WeakEndpointHandle<GatewayEndpoint>>,
     requests: BTreeMap<RequestId, Request>,
     reported: Reported,
+    next_job: Job,
 }
 
 impl GatewayEndpoint {
@@ -73,6 +83,7 @@ impl GatewayEndpoint {
             me: None,
             requests: BTreeMap::new(),
             reported: Reported::default(),
+            next_job: 0,
         }
     }
 
@@ -128,9 +139,9 @@ impl GatewayEndpoint {
         let kind = match start.op.as_deref() {
             // The original client names a topic and puts: a put.
             Some("put") | None => Kind::Put(Put::default()),
-            Some("get") => match self.open_get(id, start.addr.as_deref()) {
+            Some("get") => match self.start_get(now, id, start.addr.as_deref()) {
                 Some(get) => Kind::Get(get),
-                None => return self.track_failed(now, id),
+                None => return,
             },
             Some("subscribe") => {
                 let topic = start.topic.unwrap_or_else(|| "*".to_owned());
@@ -158,16 +169,65 @@ impl GatewayEndpoint {
         );
     }
 
-    fn open_get(&mut self, id: RequestId, addr: Option<&str>) -> Option<Get> {
+    /// Reads the object at once (`Some`), or has a store that blocks read
+    /// it on the blocking pool while the request waits as
+    /// [`Kind::Loading`] (`None`, as after a refusal: the request is
+    /// tracked already).
+    fn start_get(&mut self, now: Instant, id: RequestId, addr: Option<&str>) -> Option<Get> {
         let Some(Ok(obj)) = addr.map(str::parse::<ObjectId>) else {
             self.reject(
                 id,
                 ErrorCode::Proto,
                 "get needs addr: a full b3:<hex> object id",
             );
+            self.track_failed(now, id);
             return None;
         };
-        match self.server.store.get(&obj) {
+        let store = Arc::clone(&self.server.store);
+        if !store.blocks() {
+            let get = self.open_get(id, obj, store.get(&obj));
+            if get.is_none() {
+                self.track_failed(now, id);
+            }
+            return get;
+        }
+        let job = self.new_job();
+        let kind = Kind::Loading(job);
+        self.requests.insert(id, Request { kind, started: now });
+        self.off_driver(
+            move || store.get(&obj),
+            move |ep, read| ep.on_loaded(id, job, obj, read),
+        );
+        None
+    }
+
+    fn on_loaded(
+        &mut self,
+        id: RequestId,
+        job: Job,
+        obj: ObjectId,
+        read: std::io::Result<Option<Bytes>>,
+    ) {
+        match self.requests.get(&id).map(|r| &r.kind) {
+            Some(Kind::Loading(j)) if *j == job => {}
+            _ => return,
+        }
+        // On failure the request stays `Loading` until its RequestEnded.
+        if let Some(get) = self.open_get(id, obj, read) {
+            if let Some(req) = self.requests.get_mut(&id) {
+                req.kind = Kind::Get(get);
+            }
+            self.pump(id);
+        }
+    }
+
+    fn open_get(
+        &mut self,
+        id: RequestId,
+        obj: ObjectId,
+        read: std::io::Result<Option<Bytes>>,
+    ) -> Option<Get> {
+        match read {
             Ok(Some(bytes)) => {
                 let object = OutgoingObject {
                     obj,
@@ -252,19 +312,70 @@ impl GatewayEndpoint {
             _ if len == 0 => store.begin(obj, 0).ok(),
             _ => None,
         };
-        let result = match staging {
-            Some(s) => s.commit(),
-            None => Err(std::io::Error::other("verified object has no staging")),
+        let Some(staging) = staging else {
+            return self.reject(id, ErrorCode::Internal, "verified object has no staging");
         };
+        // Recorded now, so that the END is checked against the last object
+        // verified even if commits on the pool finish out of order; a
+        // failed commit rejects the whole request anyway.
+        if let Some(put) = self.put_mut(id) {
+            put.stored = Some(obj);
+        }
+        if !store.blocks() {
+            return self.committed(id, staging.commit());
+        }
+        let job = self.new_job();
+        if let Some(put) = self.put_mut(id) {
+            put.committing.push(job);
+        }
+        self.off_driver(
+            move || staging.commit(),
+            move |ep, result| {
+                let Some(put) = ep.put_mut(id) else { return };
+                let Some(at) = put.committing.iter().position(|j| *j == job) else {
+                    return;
+                };
+                put.committing.swap_remove(at);
+                ep.committed(id, result);
+            },
+        );
+    }
+
+    fn committed(&mut self, id: RequestId, result: std::io::Result<()>) {
         match result {
-            Ok(()) => {
-                if let Some(put) = self.put_mut(id) {
-                    put.stored = Some(obj);
-                }
-                self.try_finish_put(id);
-            }
+            Ok(()) => self.try_finish_put(id),
             Err(e) => self.reject(id, ErrorCode::Internal, format!("store: {e}")),
         }
+    }
+
+    fn new_job(&mut self) -> Job {
+        self.next_job += 1;
+        self.next_job
+    }
+
+    /// Runs `work` on the blocking pool, then `then` on this endpoint if
+    /// the connection still exists (a panic in `work` becomes an error).
+    /// Record the job in the request before calling: `then` may run at
+    /// once.
+    fn off_driver<T: Send + 'static>(
+        &mut self,
+        work: impl FnOnce() -> std::io::Result<T> + Send + 'static,
+        then: impl FnOnce(&mut Self, std::io::Result<T>) + Send + 'static,
+    ) {
+        let runtime = Arc::clone(&self.server.runtime);
+        let Some(me) = self.me.clone() else {
+            // Not registered with a driver (never so in the server): inline.
+            return then(self, work());
+        };
+        let result = oap_io::run_blocking(&*runtime, work);
+        runtime.spawn(Box::pin(async move {
+            let result = result
+                .await
+                .unwrap_or_else(|| Err(std::io::Error::other("the store panicked")));
+            if let Some(handle) = me.upgrade() {
+                handle.with(|ep| then(ep, result));
+            }
+        }));
     }
 
     fn on_peer_end(&mut self, id: RequestId, announced: Option<ObjectId>) {
@@ -285,7 +396,8 @@ impl GatewayEndpoint {
     /// Answers a put once the client ended it and everything was stored.
     fn try_finish_put(&mut self, id: RequestId) {
         let Some(put) = self.put_mut(id) else { return };
-        let (Some(announced), true) = (put.peer_end, put.stagings.is_empty()) else {
+        let done = put.stagings.is_empty() && put.committing.is_empty();
+        let (Some(announced), true) = (put.peer_end, done) else {
             return;
         };
         let stored = put.stored;
@@ -318,7 +430,7 @@ impl GatewayEndpoint {
                 }
             }
             Kind::Subscribe(s) => s.pump(conn, id),
-            Kind::Put(_) => {}
+            Kind::Put(_) | Kind::Loading(_) => {}
         }
     }
 

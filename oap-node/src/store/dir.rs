@@ -87,6 +87,12 @@ impl ObjectStore for DirStore {
     fn contains(&self, obj: &ObjectId) -> bool {
         self.final_path(obj).is_file()
     }
+
+    /// Reads and fsyncs go to the blocking pool. Writes of arriving bytes
+    /// stay on the connection's task: they land in the page cache.
+    fn blocks(&self) -> bool {
+        true
+    }
 }
 
 impl Staging for DirStaging {

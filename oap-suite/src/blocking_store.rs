@@ -1,0 +1,136 @@
+//! A store whose commits wait on a disk must not stall the connection
+//! that committed, nor the others sharing its thread.
+
+use std::io;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Condvar, Mutex};
+
+use event_listener::Event;
+use futures_lite::future;
+use oap_core::ObjectId;
+use oap_node::store::Staging;
+use oap_node::{DirStore, GatewayConfig, ObjectStore};
+
+use crate::Harness;
+use crate::cases::{client, gateway_with, pattern, temp_dir};
+
+/// Holds every commit until opened, and says when one is waiting.
+#[derive(Default)]
+struct Gate {
+    open: Mutex<bool>,
+    opened: Condvar,
+    waiting: AtomicUsize,
+    arrived: Event,
+}
+
+impl Gate {
+    /// Blocks the calling (pool) thread until [`Gate::open`].
+    fn pass(&self) {
+        self.waiting.fetch_add(1, Ordering::SeqCst);
+        self.arrived.notify(usize::MAX);
+        let mut open = self.open.lock().unwrap_or_else(|p| p.into_inner());
+        while !*open {
+            open = self.opened.wait(open).unwrap_or_else(|p| p.into_inner());
+        }
+    }
+
+    fn set(&self, open: bool) {
+        *self.open.lock().unwrap_or_else(|p| p.into_inner()) = open;
+        self.opened.notify_all();
+    }
+
+    async fn someone_waiting(&self) {
+        loop {
+            let arrived = self.arrived.listen();
+            if self.waiting.load(Ordering::SeqCst) > 0 {
+                return;
+            }
+            arrived.await;
+        }
+    }
+}
+
+/// A directory store whose commits pass through a [`Gate`].
+struct GatedStore {
+    dir: DirStore,
+    gate: Arc<Gate>,
+}
+
+struct GatedStaging {
+    inner: Box<dyn Staging>,
+    gate: Arc<Gate>,
+}
+
+impl ObjectStore for GatedStore {
+    fn begin(&self, obj: ObjectId, total_len: u64) -> io::Result<Box<dyn Staging>> {
+        Ok(Box::new(GatedStaging {
+            inner: self.dir.begin(obj, total_len)?,
+            gate: Arc::clone(&self.gate),
+        }))
+    }
+
+    fn get(&self, obj: &ObjectId) -> io::Result<Option<bytes::Bytes>> {
+        self.dir.get(obj)
+    }
+
+    fn contains(&self, obj: &ObjectId) -> bool {
+        self.dir.contains(obj)
+    }
+
+    fn blocks(&self) -> bool {
+        self.dir.blocks()
+    }
+}
+
+impl Staging for GatedStaging {
+    fn write(&mut self, bytes: &[u8]) -> io::Result<()> {
+        self.inner.write(bytes)
+    }
+
+    fn commit(self: Box<Self>) -> io::Result<()> {
+        self.gate.pass();
+        self.inner.commit()
+    }
+}
+
+/// While one put's commit is stuck in the store, gets on the same
+/// connection and on another one are served; the put completes once the
+/// store lets it.
+pub async fn blocking_store_keeps_connections_moving(h: Harness) {
+    let dir = temp_dir(&h, "gated");
+    let gate = Arc::new(Gate::default());
+    gate.set(true);
+    let store = GatedStore {
+        dir: DirStore::open(&dir).expect("dir store"),
+        gate: Arc::clone(&gate),
+    };
+    let (_server, addr) = gateway_with(&h, GatewayConfig::default(), Arc::new(store)).await;
+    let (a, b) = (client(&h, addr).await, client(&h, addr).await);
+
+    let first = pattern(300_000, 1);
+    let first_id = b
+        .put_doc("docs", "first", first.clone())
+        .await
+        .expect("put");
+    assert_eq!(b.get(first_id).await.expect("get"), first);
+
+    gate.set(false);
+    let second = pattern(200_000, 2);
+    let mut put = Box::pin(a.put_doc("docs", "second", second.clone()));
+    assert!(future::poll_once(&mut put).await.is_none(), "put sent");
+    gate.someone_waiting().await;
+
+    // A driver blocked in the commit would serve neither of these.
+    assert_eq!(a.get(first_id).await.expect("get, same connection"), first);
+    assert_eq!(b.get(first_id).await.expect("get, other connection"), first);
+    assert!(
+        future::poll_once(&mut put).await.is_none(),
+        "the put answered before its commit ran"
+    );
+
+    gate.set(true);
+    let second_id = put.await.expect("put after the commit");
+    assert_eq!(second_id, ObjectId::of(&second));
+    assert_eq!(a.get(second_id).await.expect("get"), second);
+    let _ = std::fs::remove_dir_all(&dir);
+}
