@@ -69,6 +69,13 @@ pub(crate) fn temp_dir(h: &Harness, tag: &str) -> std::path::PathBuf {
     ))
 }
 
+/// The server's metrics show exactly one rejection for `reason`.
+fn assert_rejected_once(server: &GatewayServer, reason: &str) {
+    let text = server.services().metrics.encode();
+    let line = format!("rejected_total{{reason=\"{reason}\"}} 1");
+    assert!(text.contains(&line), "no `{line}` in:\n{text}");
+}
+
 pub(crate) async fn client(h: &Harness, addr: SocketAddr) -> Client {
     Client::connect(Arc::clone(&h.runtime), addr, ConnectionConfig::default())
         .await
@@ -229,11 +236,7 @@ pub async fn bad_digest_stores_nothing(h: Harness) {
     let e = p.recv_error().await.expect("read").expect("ERROR");
     assert_eq!((e.code, e.corr_id), (ErrorCode::BadDigest, Some(1)));
     assert!(store.is_empty());
-    let text = server.services().metrics.encode();
-    assert!(
-        text.contains("rejected_total{reason=\"bad_digest\"} 1"),
-        "{text}"
-    );
+    assert_rejected_once(&server, "bad_digest");
 }
 
 /// An oversize frame closes that connection with too_large; others go on.
@@ -422,11 +425,7 @@ pub async fn tls_handshake_failure(h: Harness) {
     c.put_doc("docs", "after", pattern(100, 1))
         .await
         .expect("put");
-    let text = server.services().metrics.encode();
-    assert!(
-        text.contains("rejected_total{reason=\"tls_handshake\"} 1"),
-        "{text}"
-    );
+    assert_rejected_once(&server, "tls_handshake");
 }
 
 /// Shutdown lets an open request finish, then closes; nothing new is
