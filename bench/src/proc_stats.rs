@@ -3,6 +3,7 @@
 //! `None` wherever `/proc` is missing or unreadable, so the benchmarks
 //! still run (without these columns) on other systems.
 
+use std::collections::BTreeMap;
 use std::time::Duration;
 
 /// Linux reports `utime`/`stime` in USER_HZ ticks, fixed at 100 by the ABI.
@@ -28,7 +29,43 @@ impl Pid {
 
 /// User plus system CPU time of all the process's threads so far.
 pub fn cpu_time(pid: Pid) -> Option<Duration> {
-    let stat = std::fs::read_to_string(pid.path("stat")).ok()?;
+    parse_cpu(&std::fs::read_to_string(pid.path("stat")).ok()?)
+}
+
+/// CPU time of each of the process's threads so far, by thread id. A
+/// thread that ends between listing and reading is left out.
+pub fn thread_cpu_times(pid: Pid) -> Option<BTreeMap<u32, Duration>> {
+    let mut times = BTreeMap::new();
+    for entry in std::fs::read_dir(pid.path("task")).ok()? {
+        let Ok(entry) = entry else { continue };
+        let Some(tid) = entry.file_name().to_str().and_then(|n| n.parse().ok()) else {
+            continue;
+        };
+        let Ok(stat) = std::fs::read_to_string(entry.path().join("stat")) else {
+            continue;
+        };
+        if let Some(cpu) = parse_cpu(&stat) {
+            times.insert(tid, cpu);
+        }
+    }
+    Some(times)
+}
+
+/// The most CPU any one thread used between two [`thread_cpu_times`]
+/// readings (a thread born in between counts from zero). `None` if no
+/// thread ran.
+pub fn busiest_thread(
+    before: &BTreeMap<u32, Duration>,
+    after: &BTreeMap<u32, Duration>,
+) -> Option<Duration> {
+    after
+        .iter()
+        .map(|(tid, cpu)| cpu.saturating_sub(before.get(tid).copied().unwrap_or_default()))
+        .max()
+}
+
+/// utime + stime from a `stat` file's text.
+fn parse_cpu(stat: &str) -> Option<Duration> {
     // The command name (field 2) may hold spaces and parentheses; the
     // numeric fields start after its last ')'. utime and stime are fields
     // 14 and 15, i.e. the 12th and 13th after the name.

@@ -1,5 +1,6 @@
 //! Result rows and the Markdown table they print as.
 
+use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::time::{Duration, Instant};
 
@@ -7,13 +8,18 @@ use crate::proc_stats::{self, Pid};
 use crate::server::ServerProcess;
 
 /// Wall and CPU time of one measured phase.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, Default)]
 pub struct Measure {
     /// Elapsed time.
     pub wall: Duration,
     /// CPU time of the client and the server together (`None` without
     /// `/proc`).
     pub cpu: Option<Duration>,
+    /// The CPU time of this process's busiest thread (`None` without
+    /// `/proc`): near `wall`, that one thread was the limit.
+    pub busiest_client: Option<Duration>,
+    /// The same for the server's busiest thread.
+    pub busiest_server: Option<Duration>,
 }
 
 impl Measure {
@@ -22,8 +28,16 @@ impl Measure {
         Stopwatch {
             server,
             cpu0: Stopwatch::cpu(server),
+            threads0: Threads::read(server),
             t0: Instant::now(),
         }
+    }
+
+    /// How busy the busiest thread of the client and of the server were,
+    /// as fractions of the wall time.
+    pub fn busiest_shares(&self) -> (Option<f64>, Option<f64>) {
+        let share = |d: Option<Duration>| d.map(|d| d.as_secs_f64() / self.wall.as_secs_f64());
+        (share(self.busiest_client), share(self.busiest_server))
     }
 
     /// Times `f` (see [`Measure::start`]).
@@ -38,7 +52,23 @@ impl Measure {
 pub struct Stopwatch<'a> {
     server: Option<&'a ServerProcess>,
     cpu0: Option<Duration>,
+    threads0: Threads,
     t0: Instant,
+}
+
+/// Per-thread CPU times of the client and the server.
+struct Threads {
+    client: Option<BTreeMap<u32, Duration>>,
+    server: Option<BTreeMap<u32, Duration>>,
+}
+
+impl Threads {
+    fn read(server: Option<&ServerProcess>) -> Self {
+        Self {
+            client: proc_stats::thread_cpu_times(Pid::Current),
+            server: server.and_then(ServerProcess::thread_cpu_times),
+        }
+    }
 }
 
 impl Stopwatch<'_> {
@@ -56,7 +86,16 @@ impl Stopwatch<'_> {
         let cpu = Self::cpu(self.server)
             .zip(self.cpu0)
             .map(|(b, a)| b.saturating_sub(a));
-        Measure { wall, cpu }
+        let threads = Threads::read(self.server);
+        let busiest = |before: Option<BTreeMap<u32, Duration>>, after| {
+            proc_stats::busiest_thread(&before?, &after?)
+        };
+        Measure {
+            wall,
+            cpu,
+            busiest_client: busiest(self.threads0.client, threads.client),
+            busiest_server: busiest(self.threads0.server, threads.server),
+        }
     }
 }
 
@@ -193,6 +232,16 @@ impl ScaleRow {
     }
 }
 
+/// `97% / 64%`: the busiest thread's CPU as a share of the wall time, for
+/// the client and the server (only the client's for in-process rows).
+fn busiest_label(m: &Measure) -> String {
+    let pct = |x: Option<f64>| x.map_or_else(|| "n/a".to_owned(), |x| format!("{:.0}%", x * 100.0));
+    match m.busiest_shares() {
+        (client, None) => pct(client),
+        (client, server) => format!("{} / {}", pct(client), pct(server)),
+    }
+}
+
 /// Everything one run measured.
 #[derive(Debug, Clone, Default)]
 pub struct Report {
@@ -211,13 +260,13 @@ impl Report {
         let mut s = String::new();
         let _ = writeln!(
             s,
-            "| runtime | case | size × n | GB/s | baseline GB/s | vs. baseline | CPU s/GB | baseline CPU s/GB | server peak |\n|---|---|---|---|---|---|---|---|---|"
+            "| runtime | case | size × n | GB/s | baseline GB/s | vs. baseline | CPU s/GB | baseline CPU s/GB | server peak | busiest thread, client / server |\n|---|---|---|---|---|---|---|---|---|---|"
         );
         let na = || "n/a".to_owned();
         for r in &self.large {
             let _ = writeln!(
                 s,
-                "| {} | {} | {} × {} | {:.2} | {} | {} | {} | {} | {} |",
+                "| {} | {} | {} × {} | {:.2} | {} | {} | {} | {} | {} | {} |",
                 r.runtime,
                 r.op,
                 size_label(r.size),
@@ -231,6 +280,7 @@ impl Report {
                     .and_then(|b| r.cpu_per_gb_of(&b))
                     .map_or_else(na, |c| format!("{c:.2}")),
                 r.server_peak.map_or_else(na, mib),
+                busiest_label(&r.measure),
             );
         }
         let _ = writeln!(

@@ -92,6 +92,11 @@ impl ServerProcess {
         proc_stats::cpu_time(self.pid())
     }
 
+    /// CPU time of each of the server's threads so far.
+    pub fn thread_cpu_times(&self) -> Option<std::collections::BTreeMap<u32, Duration>> {
+        proc_stats::thread_cpu_times(self.pid())
+    }
+
     /// Its resident and peak memory.
     pub fn memory(&self) -> Option<Memory> {
         proc_stats::memory(self.pid())

@@ -34,10 +34,54 @@ fn cpu_time_grows_with_work_and_memory_with_touched_pages() {
     drop(std::hint::black_box(touched));
 }
 
+#[cfg(target_os = "linux")]
+#[test]
+fn thread_cpu_times_see_a_busy_thread_by_itself() {
+    let before = proc_stats::thread_cpu_times(Pid::Current).expect("threads");
+    let (busy_done, spun) = std::sync::mpsc::channel();
+    let (may_exit, exit) = std::sync::mpsc::channel::<()>();
+    let spinner = std::thread::spawn(move || {
+        let mut x = 0u64;
+        let start = std::time::Instant::now();
+        while start.elapsed() < Duration::from_millis(100) {
+            for i in 0..100_000u64 {
+                x = x.wrapping_mul(31).wrapping_add(i);
+            }
+        }
+        std::hint::black_box(x);
+        busy_done.send(()).expect("main waits");
+        // Stay alive until read: a finished thread leaves /proc.
+        let _ = exit.recv();
+    });
+    spun.recv().expect("spinner");
+    let after = proc_stats::thread_cpu_times(Pid::Current).expect("threads");
+    drop(may_exit);
+    spinner.join().expect("spinner");
+    assert!(after.len() > before.len(), "{before:?} -> {after:?}");
+    let busiest = proc_stats::busiest_thread(&before, &after).expect("a thread ran");
+    assert!(busiest >= Duration::from_millis(10), "{busiest:?}");
+}
+
+#[test]
+fn the_busiest_thread_counts_newcomers_from_zero() {
+    let ms = Duration::from_millis;
+    let before = [(1, ms(500)), (2, ms(100)), (3, ms(900))].into();
+    // Thread 1 used 200 ms, 2 used 50, 3 ended, 4 was born and used 300.
+    let after = [(1, ms(700)), (2, ms(150)), (4, ms(300))].into();
+    assert_eq!(proc_stats::busiest_thread(&before, &after), Some(ms(300)));
+    let quiet = [(1, ms(500))].into();
+    assert_eq!(proc_stats::busiest_thread(&quiet, &quiet), Some(ms(0)));
+    assert_eq!(
+        proc_stats::busiest_thread(&quiet, &Default::default()),
+        None
+    );
+}
+
 fn row(op: &'static str, wall_ms: u64, baseline_ms: Option<u64>) -> LargeRow {
     let measure = |ms| Measure {
         wall: Duration::from_millis(ms),
         cpu: Some(Duration::from_millis(ms / 2)),
+        ..Measure::default()
     };
     LargeRow {
         runtime: "tokio",
