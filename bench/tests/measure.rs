@@ -6,20 +6,25 @@ use std::time::Duration;
 use oap_bench::proc_stats::{self, Pid};
 use oap_bench::report::{LargeRow, Measure, Report};
 
+/// Busy for at least 100 ms of wall time: at least a few 10 ms ticks of
+/// CPU, however loaded the machine.
 #[cfg(target_os = "linux")]
-#[test]
-fn cpu_time_grows_with_work_and_memory_with_touched_pages() {
-    let cpu0 = proc_stats::cpu_time(Pid::Current).expect("cpu time");
+fn spin() {
     let mut x = 0u64;
     let start = std::time::Instant::now();
-    // Busy for at least 100 ms of wall time: at least a few 10 ms ticks
-    // of CPU, however loaded the machine.
     while start.elapsed() < Duration::from_millis(100) {
         for i in 0..100_000u64 {
             x = x.wrapping_mul(31).wrapping_add(i);
         }
     }
     std::hint::black_box(x);
+}
+
+#[cfg(target_os = "linux")]
+#[test]
+fn cpu_time_grows_with_work_and_memory_with_touched_pages() {
+    let cpu0 = proc_stats::cpu_time(Pid::Current).expect("cpu time");
+    spin();
     assert!(proc_stats::cpu_time(Pid::Current).expect("cpu time") > cpu0);
 
     let before = proc_stats::memory(Pid::Current).expect("memory");
@@ -41,14 +46,7 @@ fn thread_cpu_times_see_a_busy_thread_by_itself() {
     let (busy_done, spun) = std::sync::mpsc::channel();
     let (may_exit, exit) = std::sync::mpsc::channel::<()>();
     let spinner = std::thread::spawn(move || {
-        let mut x = 0u64;
-        let start = std::time::Instant::now();
-        while start.elapsed() < Duration::from_millis(100) {
-            for i in 0..100_000u64 {
-                x = x.wrapping_mul(31).wrapping_add(i);
-            }
-        }
-        std::hint::black_box(x);
+        spin();
         busy_done.send(()).expect("main waits");
         // Stay alive until read: a finished thread leaves /proc.
         let _ = exit.recv();
