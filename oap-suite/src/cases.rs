@@ -95,6 +95,16 @@ async fn raw(h: &Harness, addr: SocketAddr, tenant: Option<&str>) -> RawPeer {
 }
 
 /// Opens get request `corr` for `id` on a raw peer: START, then END at once.
+/// Opens put `corr` by hand (START only; DATA and END are the case's).
+async fn send_put_start(p: &mut RawPeer, corr: u64) {
+    let start = Start {
+        corr_id: Some(corr),
+        op: Some("put".into()),
+        ..Start::default()
+    };
+    p.send_control(&start).await.expect("start");
+}
+
 async fn send_get(p: &mut RawPeer, corr: u64, id: ObjectId) {
     let start = Start {
         corr_id: Some(corr),
@@ -207,12 +217,7 @@ pub async fn concurrent_requests_and_the_33rd(h: Harness) {
     // 33rd START only, and its connection goes on.
     let mut p = raw(&h, addr, None).await;
     for corr in 1..=33u64 {
-        let start = Start {
-            corr_id: Some(corr),
-            op: Some("put".into()),
-            ..Start::default()
-        };
-        p.send_control(&start).await.expect("start");
+        send_put_start(&mut p, corr).await;
     }
     let e = p.recv_error().await.expect("read").expect("an ERROR");
     assert_eq!((e.code, e.corr_id), (ErrorCode::TooManyInflight, Some(33)));
@@ -222,12 +227,7 @@ pub async fn concurrent_requests_and_the_33rd(h: Harness) {
 pub async fn bad_digest_stores_nothing(h: Harness) {
     let (server, addr, store) = gateway(&h).await;
     let mut p = raw(&h, addr, None).await;
-    let start = Start {
-        corr_id: Some(1),
-        op: Some("put".into()),
-        ..Start::default()
-    };
-    p.send_control(&start).await.expect("start");
+    send_put_start(&mut p, 1).await;
     let header = DataHeader {
         corr_id: Some(1),
         ..DataHeader::for_object(ObjectId::of(b"the real document"))
@@ -315,12 +315,7 @@ pub async fn disconnect_mid_object_stores_nothing(h: Harness) {
     let obj = ObjectId::of(&doc);
     {
         let mut p = raw(&h, addr, None).await;
-        let start = Start {
-            corr_id: Some(1),
-            op: Some("put".into()),
-            ..Start::default()
-        };
-        p.send_control(&start).await.expect("start");
+        send_put_start(&mut p, 1).await;
         let header = DataHeader {
             corr_id: Some(1),
             offset: Some(0),
@@ -435,12 +430,7 @@ pub async fn graceful_shutdown_with_request_in_flight(h: Harness) {
     let mut p = raw(&h, addr, None).await;
     let doc = pattern(90_000, 4);
     let obj = ObjectId::of(&doc);
-    let start = Start {
-        corr_id: Some(1),
-        op: Some("put".into()),
-        ..Start::default()
-    };
-    p.send_control(&start).await.expect("start");
+    send_put_start(&mut p, 1).await;
     let header = |offset: u64| DataHeader {
         corr_id: Some(1),
         offset: Some(offset),
