@@ -28,6 +28,12 @@ pub const DEFAULT_CREDIT: u64 = 64 * 1024;
 /// 64 KiB burst per round trip.
 pub const DEFAULT_WINDOW_GROWTH: u64 = 4 * 1024 * 1024;
 
+/// Default largest object a receiver accepts, 64 GiB (see
+/// `ConnectionConfig::max_object_bytes`). A finite default, so that one
+/// DATA header's `total_len` cannot commit a receiver to an unbounded
+/// object.
+pub const DEFAULT_MAX_OBJECT_BYTES: u64 = 64 * 1024 * 1024 * 1024;
+
 /// Default cap on concurrently open requests per connection.
 pub const DEFAULT_MAX_INFLIGHT: u32 = 32;
 

@@ -731,6 +731,147 @@ fn oversize_frame_gets_too_large_then_close() {
     );
 }
 
+/// A server with `max_object_bytes` set to `max`, past the HELLO exchange.
+fn server_limited_to(max: u64) -> Peer {
+    let mut p = Peer::server(ConnectionConfig {
+        max_object_bytes: Some(max),
+        ..ConnectionConfig::default()
+    });
+    p.handshake(Hello::legacy());
+    p
+}
+
+/// Request `corr` was refused with `too_large` naming the object's length
+/// and the limit, and not one byte of its object was made readable.
+fn assert_refused_too_large(p: &mut Peer, corr: u64, len: u64, max: u64) {
+    let errs = errors_in(&p.written());
+    assert_eq!(errs.len(), 1, "one ERROR: {errs:?}");
+    assert_eq!(
+        (errs[0].code, errs[0].corr_id),
+        (ErrorCode::TooLarge, Some(corr))
+    );
+    assert!(!errs[0].retryable);
+    assert_eq!(
+        errs[0].msg,
+        format!("object of {len} bytes exceeds max_object_bytes {max}")
+    );
+    let id = RequestId(corr);
+    let evs = p.events();
+    assert!(
+        !evs.iter().any(|e| matches!(e,
+            Event::Readable { id: i } | Event::ObjectVerified { id: i, .. } if *i == id)),
+        "no byte of the refused object is readable: {evs:?}"
+    );
+    assert!(evs.iter().any(|e| matches!(e,
+        Event::RequestEnded { id: i, outcome: RequestOutcome::Failed { error, by_peer: false } }
+            if *i == id && error.code == ErrorCode::TooLarge)));
+    assert_eq!(p.conn.read(id, usize::MAX), None);
+    assert_eq!(p.conn.stats().rejects.get(&ErrorCode::TooLarge), Some(&1));
+    assert!(!p.conn.is_closed(), "only the request ends");
+}
+
+/// Opens put `corr`, sends `body` as DATA frames of at most `frame` body
+/// bytes (each with `total_len`, or one whole-object frame when `frame` is
+/// `None`), ENDs it, and checks that it completes with the object verified.
+fn put_completes(p: &mut Peer, corr: u64, body: &[u8], frame: Option<usize>) {
+    let id = p.open(corr);
+    let obj = ObjectId::of(body);
+    match frame {
+        None => {
+            let header = DataHeader {
+                corr_id: Some(corr),
+                ..DataHeader::whole(body)
+            };
+            p.send(data_frame(&header, body).expect("data"));
+        }
+        Some(n) => {
+            for (i, part) in body.chunks(n).enumerate() {
+                let header = chunk_header(obj, corr, (i * n) as u64, body.len() as u64);
+                p.send(data_frame(&header, part).expect("data"));
+            }
+        }
+    }
+    p.send(
+        End {
+            corr_id: Some(corr),
+            obj: None,
+        }
+        .to_frame(),
+    );
+    let evs = p.events();
+    assert!(
+        evs.contains(&Event::ObjectVerified {
+            id,
+            obj,
+            len: body.len() as u64,
+            e2e: false
+        }),
+        "{evs:?}"
+    );
+    let mut got = Vec::new();
+    while let Some(c) = p.conn.read(id, usize::MAX) {
+        got.extend_from_slice(&c.bytes);
+    }
+    assert_eq!(got, body);
+    p.conn.finish(id, Some(obj)).expect("finish");
+    assert!(errors_in(&p.written()).is_empty());
+    assert!(p.events().contains(&Event::RequestEnded {
+        id,
+        outcome: RequestOutcome::Completed
+    }));
+}
+
+#[test]
+fn an_object_over_max_object_bytes_is_refused_from_its_first_header_and_the_connection_goes_on() {
+    let mut p = server_limited_to(1000);
+    p.open(1);
+    p.written();
+    let big = vec![9u8; 1001];
+    let oid = ObjectId::of(&big);
+    p.send(data_frame(&chunk_header(oid, 1, 0, 1001), &big[..500]).expect("data"));
+    assert_refused_too_large(&mut p, 1, 1001, 1000);
+    // The rest of the object, already in flight, is dropped quietly.
+    p.send(data_frame(&chunk_header(oid, 1, 500, 1001), &big[500..]).expect("data"));
+    assert!(p.written().is_empty());
+    assert!(p.events().is_empty());
+    assert_eq!(p.conn.stats().data_bytes_in, 0, "not one byte was taken");
+    // A claim far beyond any memory is refused the same way.
+    p.open(2);
+    p.written();
+    p.send(data_frame(&chunk_header(oid, 2, 0, u64::MAX), &big[..10]).expect("data"));
+    let errs = errors_in(&p.written());
+    assert_eq!(
+        (errs[0].code, errs[0].corr_id),
+        (ErrorCode::TooLarge, Some(2))
+    );
+    // The next request on the same connection is served.
+    put_completes(&mut p, 3, b"a small document", Some(7));
+    assert!(!p.conn.is_closed());
+}
+
+#[test]
+fn a_whole_object_data_frame_whose_body_is_over_max_object_bytes_is_refused() {
+    let mut p = server_limited_to(1000);
+    p.open(1);
+    p.written();
+    let big = vec![4u8; 1001];
+    let header = DataHeader {
+        corr_id: Some(1),
+        ..DataHeader::whole(&big)
+    };
+    p.send(data_frame(&header, &big).expect("data"));
+    assert_refused_too_large(&mut p, 1, 1001, 1000);
+    put_completes(&mut p, 2, &big[..1000], None);
+}
+
+#[test]
+fn an_object_of_exactly_max_object_bytes_is_accepted_in_either_form() {
+    let mut p = server_limited_to(1000);
+    let doc: Vec<u8> = (0..1000u32).map(|i| (i * 131) as u8).collect();
+    put_completes(&mut p, 1, &doc, Some(300));
+    put_completes(&mut p, 2, &doc, None);
+}
+
 #[test]
 fn handshake_idle_and_request_timeouts_are_driven_by_now() {
     let config = ConnectionConfig {

@@ -3,7 +3,8 @@
 use std::time::Duration;
 
 use crate::limits::{
-    DEFAULT_CREDIT, DEFAULT_MAX_FRAME, DEFAULT_MAX_INFLIGHT, DEFAULT_WINDOW_GROWTH, STORAGE_CHUNK,
+    DEFAULT_CREDIT, DEFAULT_MAX_FRAME, DEFAULT_MAX_INFLIGHT, DEFAULT_MAX_OBJECT_BYTES,
+    DEFAULT_WINDOW_GROWTH, STORAGE_CHUNK,
 };
 
 /// Smallest `max_frame` either side may negotiate: below it a DATA header
@@ -42,6 +43,14 @@ pub struct ConnectionConfig {
     /// It adds to the receive memory bound, see
     /// [`super::Connection::buffered_input_bound`].
     pub window_growth: u64,
+    /// Largest object, in bytes, this side accepts from its peer (`None`:
+    /// no limit). Checked on the first DATA frame of each incoming object,
+    /// against its `total_len` (or, for a whole-object DATA frame without
+    /// one, its body length), before any byte of it becomes readable: an
+    /// object over the limit ends its request with ERROR `too_large`; the
+    /// connection goes on. Local only, never negotiated. Default
+    /// [`crate::limits::DEFAULT_MAX_OBJECT_BYTES`] (64 GiB).
+    pub max_object_bytes: Option<u64>,
     /// Largest DATA body this side puts in one frame when sending.
     pub data_chunk: usize,
     /// Time allowed from creation until the HELLO exchange completes.
@@ -68,6 +77,7 @@ impl Default for ConnectionConfig {
             max_inflight: DEFAULT_MAX_INFLIGHT,
             credit: DEFAULT_CREDIT,
             window_growth: DEFAULT_WINDOW_GROWTH,
+            max_object_bytes: Some(DEFAULT_MAX_OBJECT_BYTES),
             data_chunk: STORAGE_CHUNK,
             handshake_timeout: Some(Duration::from_secs(10)),
             idle_timeout: Some(Duration::from_secs(60)),

@@ -231,7 +231,13 @@ impl Connection {
         }
         let mut asm = match recv.assembly.take() {
             Some(a) => a,
-            None => Box::new(Assembly::begin(header, len).map_err(|m| proto(m.0))?),
+            None => {
+                // The object's first frame: its length is known (claimed)
+                // before any byte of it is taken.
+                let asm = Assembly::begin(header, len).map_err(|m| proto(m.0))?;
+                check_object_size(asm.total_len(), self.config.max_object_bytes)?;
+                Box::new(asm)
+            }
         };
         let offset = asm.next_offset();
         let progress = asm.push(header, &body).map_err(|m| proto(m.0))?;
@@ -405,5 +411,18 @@ impl Connection {
                 outcome: RequestOutcome::Completed,
             });
         }
+    }
+}
+
+/// Refuses an object whose length (claimed by its first DATA frame) is over
+/// `max_object_bytes`, so that a single header cannot make the receiver
+/// store without bound.
+fn check_object_size(total_len: u64, max_object_bytes: Option<u64>) -> Result<(), ErrorEnvelope> {
+    match max_object_bytes {
+        Some(max) if total_len > max => Err(ErrorEnvelope::new(
+            ErrorCode::TooLarge,
+            format!("object of {total_len} bytes exceeds max_object_bytes {max}"),
+        )),
+        _ => Ok(()),
     }
 }
