@@ -22,6 +22,7 @@ fn defaults_match_the_blueprint() {
     assert_eq!(c.max_frame, 1_048_576);
     assert_eq!(c.max_inflight, 32);
     assert_eq!(c.initial_credit, 65_536);
+    assert_eq!(c.max_object_bytes, 64 * 1024 * 1024 * 1024);
     assert_eq!(c.bus_capacity, 64);
     assert_eq!(c.handshake_timeout().as_millis(), 5_000);
 }
@@ -118,6 +119,49 @@ fn every_invariant_has_a_typed_error() {
     ));
     let message = invalid(Config::from_toml_str("max_frame = 2000000")).to_string();
     assert!(message.contains("allow_large_frames"), "{message}");
+}
+
+#[test]
+fn max_object_bytes_comes_from_toml_or_oap_max_object_bytes_and_must_be_positive() {
+    let c = Config::from_toml_str("max_object_bytes = 65536").unwrap();
+    assert_eq!(c.max_object_bytes, 65_536);
+    let c = Config::from_sources(
+        "max_object_bytes = 65536",
+        [("OAP_MAX_OBJECT_BYTES", "1099511627776")],
+    )
+    .unwrap();
+    assert_eq!(
+        c.max_object_bytes,
+        1 << 40,
+        "the environment beats the file"
+    );
+    let zero = invalid(Config::from_toml_str("max_object_bytes = 0"));
+    assert_eq!(
+        zero,
+        ValidationError::Zero {
+            field: "max_object_bytes"
+        }
+    );
+    assert!(zero.to_string().contains("max_object_bytes"), "{zero}");
+    assert_eq!(
+        invalid(Config::from_sources("", [("OAP_MAX_OBJECT_BYTES", "0")])),
+        ValidationError::Zero {
+            field: "max_object_bytes"
+        }
+    );
+    match Config::from_sources("", [("OAP_MAX_OBJECT_BYTES", "-1")]) {
+        Err(ConfigError::Env { var, value, .. }) => {
+            assert_eq!(
+                (var.as_str(), value.as_str()),
+                ("OAP_MAX_OBJECT_BYTES", "-1")
+            );
+        }
+        other => panic!("expected an env error, got {other:?}"),
+    }
+    assert!(matches!(
+        Config::from_toml_str("max_object_bytes = \"64GiB\""),
+        Err(ConfigError::Parse(_))
+    ));
 }
 
 #[test]

@@ -92,6 +92,7 @@ impl GatewayConfig {
                 allow_large_frames: config.allow_large_frames,
                 max_inflight: config.max_inflight,
                 credit: config.initial_credit,
+                max_object_bytes: Some(config.max_object_bytes),
                 handshake_timeout: Some(config.handshake_timeout()),
                 idle_timeout: Some(config.idle_timeout()),
                 request_timeout: Some(config.request_timeout()),
@@ -399,4 +400,25 @@ async fn refuse_busy<S: AsyncWrite + Unpin>(stream: &mut S) -> io::Result<()> {
     stream.write_all(&frame).await?;
     stream.flush().await?;
     stream.close().await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn from_kernel_carries_max_object_bytes_into_the_connection() {
+        let kernel = kernel_core::Config {
+            max_object_bytes: 65_536,
+            ..kernel_core::Config::default()
+        };
+        let config = GatewayConfig::from_kernel(&kernel);
+        assert_eq!(config.connection.max_object_bytes, Some(65_536));
+        let default = GatewayConfig::from_kernel(&kernel_core::Config::default());
+        assert_eq!(
+            default.connection.max_object_bytes,
+            Some(oap_core::limits::DEFAULT_MAX_OBJECT_BYTES),
+            "the node's default is the core's"
+        );
+    }
 }

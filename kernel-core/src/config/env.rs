@@ -23,7 +23,7 @@ fn parse_bool(value: &str) -> Result<bool, String> {
 }
 
 /// Every recognised variable and the key it overrides, in the order they are applied.
-pub const ENV_VARS: [(&str, &str, Setter); 18] = [
+pub const ENV_VARS: [(&str, &str, Setter); 19] = [
     ("OAP_LISTEN_ADDR", "listen_addr", |c, v| {
         c.listen_addr = parse(v)?;
         Ok(())
@@ -46,6 +46,10 @@ pub const ENV_VARS: [(&str, &str, Setter); 18] = [
     }),
     ("OAP_INITIAL_CREDIT", "initial_credit", |c, v| {
         c.initial_credit = parse(v)?;
+        Ok(())
+    }),
+    ("OAP_MAX_OBJECT_BYTES", "max_object_bytes", |c, v| {
+        c.max_object_bytes = parse(v)?;
         Ok(())
     }),
     ("OAP_MAX_CONNECTIONS", "max_connections", |c, v| {

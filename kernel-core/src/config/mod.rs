@@ -22,6 +22,9 @@ pub use store::ConfigStore;
 /// OAP/1 default and ceiling for `max_frame` (1 MiB) unless `allow_large_frames` is set.
 pub const DEFAULT_MAX_FRAME: u64 = 1 << 20;
 
+/// Default `max_object_bytes`: 64 GiB.
+pub const DEFAULT_MAX_OBJECT_BYTES: u64 = 64 << 30;
+
 /// Node configuration. Every field has a default (see [`Config::default`]).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -38,6 +41,10 @@ pub struct Config {
     pub max_inflight: u32,
     /// Initial per-request ACK credit in bytes. Default 65536.
     pub initial_credit: u64,
+    /// Largest object accepted from a peer, in bytes: an object whose first DATA frame
+    /// announces more is refused with ERROR `too_large` before any byte is stored. Default
+    /// 68719476736 (64 GiB).
+    pub max_object_bytes: u64,
     /// Concurrent connections. Default 1024.
     pub max_connections: u32,
     /// Time allowed for the HELLO exchange, in ms. Default 5000.
@@ -89,6 +96,7 @@ impl Default for Config {
             allow_large_frames: false,
             max_inflight: 32,
             initial_credit: 65_536,
+            max_object_bytes: DEFAULT_MAX_OBJECT_BYTES,
             max_connections: 1024,
             handshake_timeout_ms: 5_000,
             idle_timeout_ms: 60_000,

@@ -44,9 +44,10 @@ pub fn check(config: &Config) -> Result<(), ValidationError> {
     if config.listen_addr == config.admin_addr {
         return Err(ValidationError::AddrConflict(config.listen_addr));
     }
-    let positive: [(&'static str, u64); 12] = [
+    let positive: [(&'static str, u64); 13] = [
         ("max_inflight", config.max_inflight.into()),
         ("initial_credit", config.initial_credit),
+        ("max_object_bytes", config.max_object_bytes),
         ("max_connections", config.max_connections.into()),
         ("handshake_timeout_ms", config.handshake_timeout_ms),
         ("idle_timeout_ms", config.idle_timeout_ms),
