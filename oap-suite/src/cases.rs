@@ -126,6 +126,37 @@ async fn send_data(p: &mut RawPeer, header: &DataHeader, body: &[u8]) {
     p.send(FrameType::Data, &payload).await.expect("send DATA");
 }
 
+/// Puts `doc` as put `corr` on a raw peer (START, one whole-object DATA,
+/// END) and returns the id the server's END names. Any ERROR on the way,
+/// for this request or another, fails the case.
+async fn raw_put(p: &mut RawPeer, corr: u64, doc: &[u8]) -> ObjectId {
+    send_put_start(p, corr).await;
+    let header = DataHeader {
+        corr_id: Some(corr),
+        ..DataHeader::whole(doc)
+    };
+    send_data(p, &header, doc).await;
+    p.send_control(&End {
+        corr_id: Some(corr),
+        obj: None,
+    })
+    .await
+    .expect("end");
+    loop {
+        let f = p.recv().await.expect("read").expect("END answer");
+        match f.typ {
+            FrameType::Ack => {}
+            FrameType::End => {
+                let end = End::decode(&f.payload).expect("end");
+                if end.corr_id == Some(corr) {
+                    return end.obj.expect("the stored id");
+                }
+            }
+            other => panic!("unexpected {other} during put {corr}: {f:?}"),
+        }
+    }
+}
+
 /// Put and get of 0 B, 1 B, 64 KiB, 1 MiB + 1 and 16 MiB objects.
 pub async fn put_get_sizes(h: Harness) {
     let (_server, addr, store) = gateway(&h).await;
@@ -237,6 +268,43 @@ pub async fn bad_digest_stores_nothing(h: Harness) {
     assert_eq!((e.code, e.corr_id), (ErrorCode::BadDigest, Some(1)));
     assert!(store.is_empty());
     assert_rejected_once(&server, "bad_digest");
+}
+
+/// An object whose first DATA announces more than `max_object_bytes` ends
+/// its request with too_large before anything is stored; the rest of it,
+/// already sent, is dropped quietly, and the same connection then puts a
+/// small object.
+pub async fn object_over_max_object_bytes_is_refused_before_storage(h: Harness) {
+    const LIMIT: u64 = 64 * 1024;
+    let mut config = GatewayConfig::default();
+    config.connection.max_object_bytes = Some(LIMIT);
+    let store = MemStore::new();
+    let (server, addr) = gateway_with(&h, config, Arc::new(store.clone())).await;
+    let mut p = raw(&h, addr, None).await;
+    let big = pattern(LIMIT as usize + 1, 12);
+    send_put_start(&mut p, 1).await;
+    // Two frames within the initial credit: the first is refused, the
+    // second is already on its way.
+    for offset in [0, 32 * 1024] {
+        let header = DataHeader {
+            corr_id: Some(1),
+            offset: Some(offset),
+            total_len: Some(big.len() as u64),
+            ..DataHeader::for_object(ObjectId::of(&big))
+        };
+        let start = offset as usize;
+        send_data(&mut p, &header, &big[start..start + 32 * 1024]).await;
+    }
+    let e = p.recv_error().await.expect("read").expect("ERROR");
+    assert_eq!((e.code, e.corr_id), (ErrorCode::TooLarge, Some(1)));
+    assert!(e.msg.contains(&LIMIT.to_string()), "{}", e.msg);
+    assert_eq!(store.len(), 0, "nothing of the refused object is stored");
+    assert_rejected_once(&server, "too_large");
+    let doc = pattern(1000, 13);
+    let id = raw_put(&mut p, 2, &doc).await;
+    assert_eq!(id, ObjectId::of(&doc));
+    assert_eq!(store.len(), 1);
+    assert!(store.contains(&id));
 }
 
 /// An oversize frame closes that connection with too_large; others go on.
