@@ -94,7 +94,6 @@ async fn raw(h: &Harness, addr: SocketAddr, tenant: Option<&str>) -> RawPeer {
     p
 }
 
-/// Opens get request `corr` for `id` on a raw peer: START, then END at once.
 /// Opens put `corr` by hand (START only; DATA and END are the case's).
 async fn send_put_start(p: &mut RawPeer, corr: u64) {
     let start = Start {
@@ -105,6 +104,7 @@ async fn send_put_start(p: &mut RawPeer, corr: u64) {
     p.send_control(&start).await.expect("start");
 }
 
+/// Opens get request `corr` for `id` on a raw peer: START, then END at once.
 async fn send_get(p: &mut RawPeer, corr: u64, id: ObjectId) {
     let start = Start {
         corr_id: Some(corr),
