@@ -41,6 +41,7 @@ fn fresh_metrics_expose_every_series_under_its_exact_name() {
         "bytes_out_total",
         "open_connections",
         "inflight_requests",
+        "corrupt_objects_total",
     ] {
         assert!(
             names.iter().any(|n| n == name),

@@ -15,7 +15,7 @@ use std::time::{Duration, Instant};
 use bytes::{Bytes, BytesMut};
 use oap_core::ObjectId;
 use oap_core::connection::{
-    Connection, ConnectionConfig, Event, OutgoingObject, RequestId, RequestOutcome,
+    Connection, ConnectionConfig, Event, OutgoingObject, RequestId, RequestOutcome, SendStream,
 };
 use oap_core::frame::{Frame, FrameDecoder, FrameEncoder, FrameType};
 use oap_core::payload::{Ack, ControlPayload, decode_data_payload};
@@ -129,7 +129,8 @@ pub enum PairAction {
 #[derive(Debug, Default)]
 struct ClientReq {
     object: usize,
-    pos: usize,
+    /// The object going out (END is a separate action, `ClientFinish`).
+    stream: Option<SendStream<Bytes>>,
     finished: bool,
     answer: Option<ObjectId>,
     outcome: Option<RequestOutcome>,
@@ -393,12 +394,12 @@ impl PairSystem {
             if r.outcome.is_some() {
                 continue;
             }
-            let len = OBJECTS[r.object].len();
+            let unsent = r.stream.as_ref().map_or(0, SendStream::unsent);
             let credit = self.client.send_credit(RequestId(id)).unwrap_or(0);
-            if r.pos < len && credit > 0 {
+            if unsent > 0 && credit > 0 {
                 v.push(PairAction::Pump(id));
             }
-            if r.pos == len && !r.finished {
+            if unsent == 0 && !r.finished {
                 v.push(PairAction::ClientFinish(id));
             }
         }
@@ -436,12 +437,12 @@ impl PairSystem {
     }
 
     fn pump(&mut self, id: u64) {
-        let Some(r) = self.client_reqs.get_mut(&id) else {
-            return;
-        };
-        let data = Bytes::from_static(OBJECTS[r.object]).slice(r.pos..);
-        if let Ok(n) = self.client.send_data(RequestId(id), data) {
-            r.pos += n;
+        if let Some(stream) = self
+            .client_reqs
+            .get_mut(&id)
+            .and_then(|r| r.stream.as_mut())
+        {
+            let _ = stream.poll(&mut self.client);
         }
     }
 
@@ -546,13 +547,15 @@ impl System for PairSystem {
                     ..Default::default()
                 };
                 let id = self.client.start(now, start).map_err(|e| e.to_string())?;
-                self.client
-                    .begin_object(id, OutgoingObject::of(OBJECTS[object]))
-                    .map_err(|e| e.to_string())?;
+                let bytes = Bytes::from_static(OBJECTS[object]);
+                let stream =
+                    SendStream::open(&mut self.client, id, OutgoingObject::of(&bytes), bytes)
+                        .map_err(|e| e.to_string())?;
                 self.client_reqs.insert(
                     id.0,
                     ClientReq {
                         object,
+                        stream: Some(stream),
                         ..ClientReq::default()
                     },
                 );

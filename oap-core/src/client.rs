@@ -1,6 +1,8 @@
-//! The client role: HELLO, requests, `put_doc` with credit-paced DATA,
-//! `get` that returns bytes only once their digest matches, and
-//! `subscribe`. Sans-IO like the [`Connection`] it wraps.
+//! The client role: HELLO, requests, puts paced by credit (a whole
+//! object in memory, or one streamed in as the caller reads it), gets
+//! that deliver exactly one verified object (collected, or streamed out
+//! as provisional chunks with a verdict at the end), subscriptions and
+//! cancellation. Sans-IO like the [`Connection`] it wraps.
 
 use std::collections::BTreeMap;
 use std::time::Instant;
@@ -8,11 +10,11 @@ use std::time::Instant;
 use bytes::{Bytes, BytesMut};
 
 use crate::connection::{
-    CommandError, Connection, ConnectionConfig, Event, Negotiated, OutgoingObject, RequestId,
-    RequestOutcome,
+    Chunk, ChunkSource, CommandError, Connection, ConnectionConfig, Event, Negotiated,
+    OutgoingObject, RequestId, RequestOutcome, SendState, SendStream,
 };
 use crate::object_id::ObjectId;
-use crate::payload::{ErrorEnvelope, Start};
+use crate::payload::{ErrorCode, ErrorEnvelope, Start};
 
 /// How a put or get ended badly.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -30,6 +32,10 @@ pub enum RequestError {
     /// A get completed without a verified object.
     #[error("no verified object arrived")]
     NoObject,
+    /// A get's answer carried bytes of an object other than the one
+    /// requested, or more than one object; the request was refused.
+    #[error("the server answered with something other than the requested object")]
+    WrongObject,
 }
 
 /// What the client session reports.
@@ -51,31 +57,73 @@ pub enum ClientEvent {
         /// The object's bytes, verified against the requested id.
         result: Result<Bytes, RequestError>,
     },
+    /// A streamed put ([`ClientSession::put_stream`]) can take up to
+    /// `want` more bytes: hand them over with [`ClientSession::push`].
+    PutWants {
+        /// The request.
+        id: RequestId,
+        /// Bytes the server's credit would take now.
+        want: u64,
+    },
+    /// A streamed get ([`ClientSession::get_stream`]) has bytes to take
+    /// with [`ClientSession::read`].
+    GetReadable {
+        /// The request.
+        id: RequestId,
+    },
+    /// A streamed get ended: `Ok(len)` only if exactly the requested
+    /// object arrived, every byte was read and its digest matched.
+    StreamDone {
+        /// The request.
+        id: RequestId,
+        /// The verified length, or why there is no verified object.
+        result: Result<u64, RequestError>,
+    },
     /// Any other connection event, unchanged (subscriptions' data, ...).
     Connection(Event),
 }
 
 #[derive(Debug)]
 struct Put {
-    data: Bytes,
-    pos: usize,
+    stream: SendStream<ChunkSource>,
     obj: ObjectId,
-    finished: bool,
     answer: Option<ObjectId>,
+    /// Bytes the credit would take now (a streamed put's caller asks).
+    want: u64,
 }
 
 #[derive(Debug)]
 struct Get {
     want: ObjectId,
-    buf: BytesMut,
-    verified: bool,
+    /// `Some`: collect the object here; `None`: the caller reads it.
+    collect: Option<BytesMut>,
+    /// Bytes of the object read so far.
+    read: u64,
+    /// The length of the object the connection verified.
+    verified: Option<u64>,
+    /// The answer was not exactly the requested object.
+    wrong: bool,
+}
+
+impl Get {
+    /// Checks a chunk against what a get may receive: bytes of the
+    /// requested object, in order, and nothing past its verified length.
+    fn admit(&mut self, chunk: &Chunk) -> bool {
+        let end = self.read + chunk.bytes.len() as u64;
+        let fits = chunk.obj == self.want
+            && chunk.offset == self.read
+            && self.verified.is_none_or(|len| end <= len);
+        self.read = end;
+        self.wrong |= !fits;
+        fits
+    }
 }
 
 /// A client connection with request helpers.
 ///
 /// Drive IO through [`ClientSession::connection`] and take events from
-/// [`ClientSession::poll_event`], which also paces pending puts as credit
-/// arrives: call it until `None` after every input.
+/// [`ClientSession::poll_event`], which also paces puts as credit arrives:
+/// call it until `None` after every input.
 #[derive(Debug)]
 pub struct ClientSession {
     conn: Connection,
@@ -147,6 +195,26 @@ impl ClientSession {
         obj: ObjectId,
         bytes: Bytes,
     ) -> Result<(RequestId, ObjectId), CommandError> {
+        let rid = self.put_stream(now, collection, id, obj, bytes.len() as u64)?;
+        self.push(rid, bytes)?;
+        Ok((rid, obj))
+    }
+
+    /// Opens a put of object `obj`, `total_len` bytes long, whose bytes the
+    /// caller supplies as they become available: on
+    /// [`ClientEvent::PutWants`] (or while [`ClientSession::put_want`] is
+    /// above 0), [`ClientSession::push`] at most that many. The object's id
+    /// must be known before the first byte is sent; an `obj` that is not
+    /// the BLAKE3 of the bytes makes the server refuse the put with
+    /// `bad_digest`. Ends with [`ClientEvent::PutDone`].
+    pub fn put_stream(
+        &mut self,
+        now: Instant,
+        collection: &str,
+        id: &str,
+        obj: ObjectId,
+        total_len: u64,
+    ) -> Result<RequestId, CommandError> {
         let start = Start {
             op: Some("put".into()),
             collection: Some(collection.to_owned()),
@@ -156,29 +224,73 @@ impl ClientSession {
         let rid = self.conn.start(now, start)?;
         let object = OutgoingObject {
             obj,
-            total_len: bytes.len() as u64,
+            total_len,
             content_type: None,
             e2e: false,
         };
-        self.conn.begin_object(rid, object)?;
+        let opened = SendStream::open(&mut self.conn, rid, object, ChunkSource::new(total_len));
+        let stream = match opened {
+            Ok(s) => s.end_with(Some(obj)),
+            Err(e) => {
+                self.cancel(rid);
+                return Err(e);
+            }
+        };
         self.puts.insert(
             rid,
             Put {
-                data: bytes,
-                pos: 0,
+                stream,
                 obj,
-                finished: false,
                 answer: None,
+                want: 0,
             },
         );
         self.pump(rid);
-        Ok((rid, obj))
+        Ok(rid)
+    }
+
+    /// Hands the next bytes of streamed put `id` over; they are sent as
+    /// credit allows. Refused if they run past the object's length.
+    pub fn push(&mut self, id: RequestId, bytes: Bytes) -> Result<(), CommandError> {
+        let put = self
+            .puts
+            .get_mut(&id)
+            .ok_or(CommandError::UnknownRequest(id))?;
+        put.want = put.want.saturating_sub(bytes.len() as u64);
+        put.stream.source_mut().push(bytes)?;
+        self.pump(id);
+        Ok(())
+    }
+
+    /// Bytes streamed put `id` would send now if pushed (`None`: no such
+    /// put is open).
+    pub fn put_want(&self, id: RequestId) -> Option<u64> {
+        self.puts.get(&id).map(|p| p.want)
     }
 
     /// Gets object `obj`: START `{op:"get", addr}` and END at once. Ends
     /// with [`ClientEvent::GetDone`], whose bytes are only ever the verified
-    /// object.
+    /// object. The whole object is collected in memory: for objects of any
+    /// size use [`ClientSession::get_stream`].
     pub fn get(&mut self, now: Instant, obj: ObjectId) -> Result<RequestId, CommandError> {
+        self.open_get(now, obj, Some(BytesMut::new()))
+    }
+
+    /// Gets object `obj` without collecting it: on
+    /// [`ClientEvent::GetReadable`] take its bytes with
+    /// [`ClientSession::read`]. They are provisional until
+    /// [`ClientEvent::StreamDone`] reports `Ok`. Reading is what returns
+    /// credit to the server, so what waits here is bounded by the window.
+    pub fn get_stream(&mut self, now: Instant, obj: ObjectId) -> Result<RequestId, CommandError> {
+        self.open_get(now, obj, None)
+    }
+
+    fn open_get(
+        &mut self,
+        now: Instant,
+        obj: ObjectId,
+        collect: Option<BytesMut>,
+    ) -> Result<RequestId, CommandError> {
         let start = Start {
             op: Some("get".into()),
             addr: Some(obj.to_string()),
@@ -190,11 +302,37 @@ impl ClientSession {
             rid,
             Get {
                 want: obj,
-                buf: BytesMut::new(),
-                verified: false,
+                collect,
+                read: 0,
+                verified: None,
+                wrong: false,
             },
         );
         Ok(rid)
+    }
+
+    /// Takes up to `max` bytes of streamed get `id` (provisional until its
+    /// [`ClientEvent::StreamDone`]). A chunk that is not the next piece of
+    /// the requested object ends the request instead (it then ends with
+    /// [`RequestError::WrongObject`]).
+    pub fn read(&mut self, id: RequestId, max: usize) -> Option<Bytes> {
+        let get = self.gets.get_mut(&id)?;
+        if get.collect.is_some() {
+            return None;
+        }
+        let chunk = self.conn.read(id, max)?;
+        self.admit(id, chunk)
+    }
+
+    /// Checks a chunk read for get `id`; refuses the request on a wrong one.
+    fn admit(&mut self, id: RequestId, chunk: Chunk) -> Option<Bytes> {
+        let get = self.gets.get_mut(&id)?;
+        if get.admit(&chunk) {
+            return Some(chunk.bytes);
+        }
+        let env = ErrorEnvelope::new(ErrorCode::Proto, "not the requested object");
+        let _ = self.conn.reject(id, env);
+        None
     }
 
     /// Subscribes to `topic` (START only); the server streams matching
@@ -210,27 +348,44 @@ impl ClientSession {
         )
     }
 
-    fn pump(&mut self, id: RequestId) {
-        let Some(p) = self.puts.get_mut(&id) else {
-            return;
-        };
-        if p.pos < p.data.len() {
-            match self.conn.send_data(id, p.data.slice(p.pos..)) {
-                Ok(n) => p.pos += n,
-                Err(_) => return,
+    /// Gives up on request `id`: ERROR `cancelled` with its `corr_id`, so
+    /// the server stops and frees it too. No event reports the request
+    /// afterwards. Does nothing if it already ended.
+    pub fn cancel(&mut self, id: RequestId) {
+        self.puts.remove(&id);
+        self.gets.remove(&id);
+        let env = ErrorEnvelope::new(ErrorCode::Cancelled, "cancelled by the client");
+        let _ = self.conn.reject(id, env);
+    }
+
+    /// Sends what credit and the put's source allow; remembers what more
+    /// the credit would take. Returns that amount when the put waits for
+    /// its caller's bytes.
+    fn pump(&mut self, id: RequestId) -> Option<u64> {
+        let put = self.puts.get_mut(&id)?;
+        match put.stream.poll(&mut self.conn) {
+            Ok(SendState::NeedBytes { want }) => {
+                put.want = want;
+                Some(want)
             }
-        }
-        if p.pos == p.data.len() && !p.finished && self.conn.finish(id, Some(p.obj)).is_ok() {
-            p.finished = true;
+            Ok(SendState::Done | SendState::Blocked) | Err(_) => {
+                put.want = 0;
+                None
+            }
         }
     }
 
     fn drain_get(&mut self, id: RequestId) {
-        let Some(g) = self.gets.get_mut(&id) else {
-            return;
-        };
-        while let Some(chunk) = self.conn.read(id, usize::MAX) {
-            g.buf.extend_from_slice(&chunk.bytes);
+        while self.gets.get(&id).is_some_and(|g| g.collect.is_some()) {
+            let Some(chunk) = self.conn.read(id, usize::MAX) else {
+                return;
+            };
+            let Some(bytes) = self.admit(id, chunk) else {
+                return;
+            };
+            if let Some(buf) = self.gets.get_mut(&id).and_then(|g| g.collect.as_mut()) {
+                buf.extend_from_slice(&bytes);
+            }
         }
     }
 
@@ -249,8 +404,7 @@ impl ClientSession {
         match ev {
             Event::Connected(n) => Some(ClientEvent::Connected(n)),
             Event::CreditGranted { id, .. } if self.puts.contains_key(&id) => {
-                self.pump(id);
-                None
+                self.pump(id).map(|want| ClientEvent::PutWants { id, want })
             }
             Event::Finished { id, obj } if self.puts.contains_key(&id) => {
                 if let Some(p) = self.puts.get_mut(&id) {
@@ -260,12 +414,21 @@ impl ClientSession {
             }
             Event::Readable { id } if self.gets.contains_key(&id) => {
                 self.drain_get(id);
-                None
+                let streamed = self.gets.get(&id).is_some_and(|g| g.collect.is_none());
+                streamed.then_some(ClientEvent::GetReadable { id })
             }
             Event::ObjectVerified { id, obj, len, .. } if self.gets.contains_key(&id) => {
                 self.drain_get(id);
                 if let Some(g) = self.gets.get_mut(&id) {
-                    g.verified |= g.want == obj && g.buf.len() as u64 == len;
+                    // Exactly one object, the one asked for: a second one,
+                    // even a valid one, is refused with the first.
+                    let first = g.want == obj && g.verified.is_none() && !g.wrong;
+                    g.wrong |= !first;
+                    g.verified = Some(len);
+                }
+                if self.gets.get(&id).is_some_and(|g| g.wrong) {
+                    let env = ErrorEnvelope::new(ErrorCode::Proto, "not the requested object");
+                    let _ = self.conn.reject(id, env);
                 }
                 None
             }
@@ -286,11 +449,21 @@ impl ClientSession {
             Event::RequestEnded { id, outcome } if self.gets.contains_key(&id) => {
                 let g = self.gets.remove(&id)?;
                 let result = match outcome {
-                    RequestOutcome::Completed if g.verified => Ok(g.buf.freeze()),
+                    _ if g.wrong => Err(RequestError::WrongObject),
+                    RequestOutcome::Completed if g.verified == Some(g.read) => Ok(()),
                     RequestOutcome::Completed => Err(RequestError::NoObject),
                     other => Err(failure(other)),
                 };
-                Some(ClientEvent::GetDone { id, result })
+                Some(match g.collect {
+                    Some(buf) => ClientEvent::GetDone {
+                        id,
+                        result: result.map(|()| buf.freeze()),
+                    },
+                    None => ClientEvent::StreamDone {
+                        id,
+                        result: result.map(|()| g.read),
+                    },
+                })
             }
             other => Some(ClientEvent::Connection(other)),
         }

@@ -38,6 +38,7 @@ mod error;
 mod event;
 mod input;
 mod request;
+mod send_stream;
 mod stats;
 mod timers;
 mod transmit;
@@ -50,6 +51,7 @@ pub use config::{ConnectionConfig, MIN_MAX_FRAME, Negotiated, Role};
 pub use error::CommandError;
 pub use event::{Chunk, Event, RequestOutcome};
 pub use request::RequestId;
+pub use send_stream::{ChunkSource, ObjectSource, SendState, SendStream};
 pub use stats::ConnectionStats;
 pub use transmit::Transmit;
 

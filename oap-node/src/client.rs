@@ -1,11 +1,13 @@
 //! The async client SDK: one connection, many concurrent requests.
 
 mod endpoint;
+mod file;
 mod object_id;
+mod transfer;
 
-use std::future::Future;
 use std::io;
 use std::net::SocketAddr;
+use std::path::Path;
 use std::sync::Arc;
 use std::task::Poll;
 
@@ -18,23 +20,58 @@ use oap_core::connection::{CommandError, ConnectionConfig, Negotiated, RequestId
 use oap_io::{BoxStream, ConnectionDriver, EndpointHandle, FramedStream, Runtime};
 
 use endpoint::ClientEndpoint;
+use transfer::RequestGuard;
+pub use transfer::{ObjectStream, PutStream};
 
-/// Why a client call failed.
-#[derive(Debug, thiserror::Error)]
+/// Why a client call failed. Cheap to clone; match on the variant.
+#[derive(Debug, Clone, thiserror::Error)]
 pub enum ClientError {
     /// The transport failed (connect, TLS, read or write).
     #[error("transport: {0}")]
-    Io(#[from] io::Error),
+    Io(Arc<io::Error>),
+    /// Reading or writing the caller's side of a transfer failed: the file,
+    /// reader or writer an object came from or went to.
+    #[error("local: {0}")]
+    Local(Arc<io::Error>),
     /// The connection refused the command (e.g. `max_inflight` reached).
     #[error("command refused: {0}")]
     Command(#[from] CommandError),
     /// The request ended badly (an ERROR from the server, a digest
-    /// mismatch, an unconfirmed put).
+    /// mismatch, an unconfirmed put, the wrong object).
     #[error(transparent)]
     Request(#[from] RequestError),
-    /// The connection closed.
-    #[error("connection closed: {0}")]
-    Closed(String),
+    /// The connection closed: with the error that closed it, if any, and
+    /// whether the server closed it.
+    #[error("connection closed{}", match .error { Some(e) => format!(": {} ({:.120})", e.code, e.msg), None => String::new() })]
+    Closed {
+        /// The ERROR that closed it (none for an orderly close).
+        error: Option<oap_core::payload::ErrorEnvelope>,
+        /// Whether the server closed it.
+        by_peer: bool,
+    },
+    /// [`Client::into_io`] while requests are still open.
+    #[error("requests are still open")]
+    RequestsOpen,
+    /// The request is not known to this client (it already ended).
+    #[error("no such request")]
+    UnknownRequest,
+    /// The object's length does not fit this platform's memory (a get into
+    /// one `Bytes` of an object larger than `usize`).
+    #[error("the object does not fit in memory: use a streaming get")]
+    TooLargeForMemory,
+}
+
+impl From<io::Error> for ClientError {
+    fn from(e: io::Error) -> Self {
+        Self::Io(Arc::new(e))
+    }
+}
+
+impl ClientError {
+    /// A failure of the caller's own file, reader or writer.
+    pub(crate) fn local(e: io::Error) -> Self {
+        Self::Local(Arc::new(e))
+    }
 }
 
 /// An OAP/1 client connection.
@@ -112,10 +149,21 @@ impl Client {
         self.negotiated
     }
 
+    /// Requests open on the connection right now (at most the negotiated
+    /// `max_inflight`). A request whose future or stream was dropped no
+    /// longer counts.
+    pub fn open_requests(&self) -> usize {
+        self.handle
+            .peek(|ep| ep.session.connection().open_requests())
+    }
+
     /// Puts `bytes` as document `id` of `collection`; resolves with the id
     /// the server confirmed having stored. Objects of 1 MiB or more are
     /// hashed on the runtime's blocking pool, on all cores
-    /// ([`Runtime::spawn_blocking`]).
+    /// ([`Runtime::spawn_blocking`]). Dropping the future cancels the put
+    /// on the wire. For objects that should not sit in memory whole, see
+    /// [`Client::put_file`], [`Client::put_reader`] and
+    /// [`Client::put_stream`].
     pub async fn put_doc(
         &self,
         collection: &str,
@@ -129,29 +177,154 @@ impl Client {
         let rid = self
             .handle
             .with(|ep| ep.put_doc(now, collection, id, obj, bytes))?;
-        match self.wait(rid).await? {
-            ClientEvent::PutDone { result, .. } => Ok(result?),
-            other => Err(ClientError::Closed(format!("unexpected {other:?}"))),
-        }
+        RequestGuard::new(&self.handle, rid).put_result().await
     }
 
-    /// Gets object `obj`; resolves with its bytes only if their full
-    /// digest matches `obj`.
+    /// Opens a put of object `obj`, `len` bytes long, whose bytes the
+    /// caller writes into the returned [`PutStream`] (the id must be known
+    /// before the first byte goes out: the first DATA frame names it).
+    pub fn put_stream(
+        &self,
+        collection: &str,
+        id: &str,
+        obj: ObjectId,
+        len: u64,
+    ) -> Result<PutStream, ClientError> {
+        let now = self.runtime.now();
+        let rid = self
+            .handle
+            .with(|ep| ep.put_stream(now, collection, id, obj, len))?;
+        Ok(PutStream::new(RequestGuard::new(&self.handle, rid)))
+    }
+
+    /// Puts the `len` bytes `reader` yields as object `obj` (whose id the
+    /// caller already knows), reading only as much as the server's credit
+    /// takes: memory stays bounded by the window, whatever `len`.
+    pub async fn put_reader<R: AsyncRead + Unpin>(
+        &self,
+        collection: &str,
+        id: &str,
+        obj: ObjectId,
+        len: u64,
+        mut reader: R,
+    ) -> Result<ObjectId, ClientError> {
+        use futures_lite::AsyncReadExt;
+        let mut put = self.put_stream(collection, id, obj, len)?;
+        let mut left = len;
+        while left > 0 {
+            let room = put.room().await;
+            if room == 0 {
+                break;
+            }
+            let n = transfer::piece(room.min(left));
+            let mut buf = vec![0; n];
+            reader
+                .read_exact(&mut buf)
+                .await
+                .map_err(ClientError::local)?;
+            left -= n as u64;
+            put.write(Bytes::from(buf)).await?;
+        }
+        put.finish().await
+    }
+
+    /// Puts the file at `path`: one pass hashes it (with BLAKE3's
+    /// multi-threaded mode, on the blocking pool), a second streams it as
+    /// the server's credit allows. Memory stays bounded by the window,
+    /// whatever the file's size.
+    pub async fn put_file(
+        &self,
+        collection: &str,
+        id: &str,
+        path: &Path,
+    ) -> Result<ObjectId, ClientError> {
+        self.put_file_with(collection, id, path, |_| {}).await
+    }
+
+    /// [`Client::put_file`], calling `progress` with the bytes sent so far
+    /// after each piece (for a progress bar).
+    pub async fn put_file_with(
+        &self,
+        collection: &str,
+        id: &str,
+        path: &Path,
+        progress: impl FnMut(u64),
+    ) -> Result<ObjectId, ClientError> {
+        file::put_file(self, collection, id, path, progress).await
+    }
+
+    /// Gets object `obj`; resolves with its bytes only if they are exactly
+    /// that object, whole and verified. The object is collected in memory:
+    /// for objects of any size use [`Client::get_stream`],
+    /// [`Client::get_to_writer`] or [`Client::get_to_file`]. Dropping the
+    /// future cancels the get on the wire.
     pub async fn get(&self, obj: ObjectId) -> Result<Bytes, ClientError> {
         let now = self.runtime.now();
         let rid = self.handle.with(|ep| ep.get(now, obj))?;
-        match self.wait(rid).await? {
+        match RequestGuard::new(&self.handle, rid).result().await? {
             ClientEvent::GetDone { result, .. } => Ok(result?),
-            other => Err(ClientError::Closed(format!("unexpected {other:?}"))),
+            _ => Err(ClientError::UnknownRequest),
         }
+    }
+
+    /// Gets object `obj` as a stream of chunks, read only as the caller
+    /// takes them (so memory is bounded by the window). Every chunk is
+    /// provisional until [`ObjectStream::chunk`] returns `Ok(None)`, which
+    /// it does only once the whole object verified. Dropping the stream
+    /// cancels the get on the wire.
+    pub fn get_stream(&self, obj: ObjectId) -> Result<ObjectStream, ClientError> {
+        let now = self.runtime.now();
+        let rid = self.handle.with(|ep| ep.get_stream(now, obj))?;
+        Ok(ObjectStream::new(RequestGuard::new(&self.handle, rid)))
+    }
+
+    /// Gets object `obj` into `writer`; resolves with its length only if
+    /// the whole object verified. What was written before the result is
+    /// provisional: on an error the caller must discard it (see
+    /// [`Client::get_to_file`], which does).
+    pub async fn get_to_writer<W: AsyncWrite + Unpin>(
+        &self,
+        obj: ObjectId,
+        mut writer: W,
+    ) -> Result<u64, ClientError> {
+        use futures_lite::AsyncWriteExt;
+        let mut stream = self.get_stream(obj)?;
+        while let Some(chunk) = stream.chunk().await? {
+            writer.write_all(&chunk).await.map_err(ClientError::local)?;
+        }
+        writer.flush().await.map_err(ClientError::local)?;
+        stream.verified_len().ok_or(ClientError::UnknownRequest)
+    }
+
+    /// Gets object `obj` into the file at `path`: the bytes go to a
+    /// temporary file in the same directory, which is synced and renamed
+    /// to `path` only after the whole object verified. On any error
+    /// nothing is left at `path` (an existing file there is untouched).
+    pub async fn get_to_file(&self, obj: ObjectId, path: &Path) -> Result<u64, ClientError> {
+        self.get_to_file_with(obj, path, |_| {}).await
+    }
+
+    /// [`Client::get_to_file`], calling `progress` with the bytes received
+    /// so far after each piece (for a progress bar).
+    pub async fn get_to_file_with(
+        &self,
+        obj: ObjectId,
+        path: &Path,
+        progress: impl FnMut(u64),
+    ) -> Result<u64, ClientError> {
+        file::get_to_file(self, obj, path, progress).await
     }
 
     /// Opens request `req_id` with operation `method` and waits for the
     /// server's ACK; resolves with the request and the credit it granted.
+    /// Dropping the future before the ACK cancels the request on the wire.
     pub async fn start(&self, req_id: u64, method: &str) -> Result<(RequestId, u64), ClientError> {
         let now = self.runtime.now();
         let rid = self.handle.with(|ep| ep.start(now, req_id, method))?;
+        let guard = RequestGuard::new(&self.handle, rid);
         let credit = poll_fn(|cx| self.handle.peek(|ep| ep.poll_accepted(rid, cx))).await?;
+        // Accepted: from here on the caller drives the request itself.
+        guard.disarm();
         Ok((rid, credit))
     }
 
@@ -188,9 +361,10 @@ impl Client {
                 return Ok(FramedStream::with_max_frame(io, max_frame));
             }
             if finished {
-                return Err(ClientError::Closed(
-                    "the connection ended before detaching".into(),
-                ));
+                return Err(ClientError::Closed {
+                    error: None,
+                    by_peer: false,
+                });
             }
             ready.await;
         }
@@ -199,10 +373,6 @@ impl Client {
     /// Closes the connection after flushing what is queued.
     pub fn close(&self) {
         self.handle.with(|ep| ep.session.connection().close(None));
-    }
-
-    fn wait(&self, rid: RequestId) -> impl Future<Output = Result<ClientEvent, ClientError>> + '_ {
-        poll_fn(move |cx| self.handle.peek(|ep| ep.poll_result(rid, cx)))
     }
 }
 

@@ -32,7 +32,7 @@ pub async fn connect(
     config: Arc<ClientConfig>,
 ) -> Result<Client, ClientError> {
     let name = ServerName::try_from(server_name.to_owned())
-        .map_err(|e| ClientError::Io(io::Error::new(io::ErrorKind::InvalidInput, e)))?;
+        .map_err(|e| ClientError::from(io::Error::new(io::ErrorKind::InvalidInput, e)))?;
     let tcp = runtime.connect(addr).await?;
     let tls = TlsConnector::from(config).connect(name, tcp).await?;
     Client::over(runtime, tls, ConnectionConfig::default(), "oap/1").await

@@ -1,13 +1,23 @@
-//! Object stores: content-addressed, written only after verification.
+//! Object stores: content-addressed, written only after verification,
+//! read as streams.
 //!
 //! A put streams into a [`Staging`] while the object's digest is still
 //! unknown to be right; only [`Staging::commit`], called once the
 //! connection reported the object verified, makes it visible. Dropping a
 //! staging without committing leaves nothing behind.
+//!
+//! A get opens an [`ObjectReader`] and reads it piece by piece, only as
+//! far as the request's credit allows, so serving an object holds about
+//! one window of it whatever its size. A store whose bytes can rot after
+//! commit (files on disk, a network store) verifies them as they stream
+//! and fails the read that would complete a corrupted object with a
+//! [`CorruptObject`] error instead of handing out its last bytes.
 
+mod corrupt;
 mod dir;
 mod mem;
 
+pub use corrupt::CorruptObject;
 pub use dir::DirStore;
 pub use mem::MemStore;
 
@@ -21,15 +31,16 @@ pub trait ObjectStore: Send + Sync + 'static {
     /// Starts receiving object `obj` of `total_len` bytes.
     fn begin(&self, obj: ObjectId, total_len: u64) -> io::Result<Box<dyn Staging>>;
 
-    /// The object's bytes (`None`: not stored, or the stored bytes no
-    /// longer match `obj`). A store whose bytes can change after
-    /// [`Staging::commit`] (files on disk) must verify them again here.
-    fn get(&self, obj: &ObjectId) -> io::Result<Option<Bytes>>;
+    /// Opens object `obj` for reading (`None`: not stored). A store whose
+    /// bytes can change after [`Staging::commit`] (files on disk) must
+    /// verify them as they are read (see [`ObjectReader::read`]).
+    fn open(&self, obj: &ObjectId) -> io::Result<Option<Box<dyn ObjectReader>>>;
 
     /// Whether `obj` is stored.
     fn contains(&self, obj: &ObjectId) -> bool;
 
-    /// Whether [`ObjectStore::get`] and [`Staging::commit`] can wait on
+    /// Whether [`ObjectStore::open`], [`ObjectReader::read`] and
+    /// [`Staging::commit`] can wait on
     /// something slow (a disk's read, an fsync). The gateway then runs
     /// them on the runtime's blocking pool instead of the connection's
     /// task, which serves every request of the connection and shares its
@@ -48,4 +59,39 @@ pub trait Staging: Send {
     /// Makes the object visible under its id. Call only after the
     /// connection verified it.
     fn commit(self: Box<Self>) -> io::Result<()>;
+}
+
+/// A stored object being read, front to back.
+pub trait ObjectReader: Send {
+    /// The object's length in bytes.
+    fn len(&self) -> u64;
+
+    /// Bytes not read yet.
+    fn remaining(&self) -> u64;
+
+    /// Whether the object is empty.
+    fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The next bytes: at least one and at most `max` while any remain,
+    /// none at the end. The read that would reach the end of an object
+    /// whose bytes do not match its id fails instead with an
+    /// [`io::Error`] of kind [`io::ErrorKind::InvalidData`] carrying a
+    /// [`CorruptObject`], so the last bytes of a corrupted object are
+    /// never handed out.
+    fn read(&mut self, max: usize) -> io::Result<Bytes>;
+}
+
+/// Reads the whole object `obj` into memory (`None`: not stored). For
+/// tests and small objects: the gateway streams instead.
+pub fn read_all(store: &dyn ObjectStore, obj: &ObjectId) -> io::Result<Option<Bytes>> {
+    let Some(mut reader) = store.open(obj)? else {
+        return Ok(None);
+    };
+    let mut out = bytes::BytesMut::new();
+    while reader.remaining() > 0 {
+        out.extend_from_slice(&reader.read(1 << 20)?);
+    }
+    Ok(Some(out.freeze()))
 }

@@ -6,7 +6,7 @@ use std::time::Instant;
 use bytes::Bytes;
 use oap_core::ObjectId;
 use oap_core::connection::{
-    CommandError, Connection, Event, OutgoingObject, RequestId, RequestOutcome,
+    CommandError, Connection, Event, OutgoingObject, RequestId, RequestOutcome, SendStream,
 };
 use oap_core::payload::{ErrorCode, ErrorEnvelope, Start};
 
@@ -74,24 +74,10 @@ fn read_into(
     }
 }
 
-/// Sends as much of `data[*pos..]` as credit allows.
-fn pump(
-    conn: &mut Connection,
-    id: RequestId,
-    data: &Bytes,
-    pos: &mut usize,
-) -> Result<(), CommandError> {
-    if *pos < data.len() {
-        *pos += conn.send_data(id, data.slice(*pos..))?;
-    }
-    Ok(())
-}
-
 #[derive(Debug)]
 struct Put {
     index: usize,
-    pos: usize,
-    finished: bool,
+    stream: SendStream<Bytes>,
     answer: Option<ObjectId>,
 }
 
@@ -189,16 +175,8 @@ impl ClientApp {
     }
 
     fn advance(&mut self, conn: &mut Connection, id: RequestId) {
-        let Some(p) = self.puts.get_mut(&id) else {
-            return;
-        };
-        let data = &self.objects[p.index];
-        if pump(conn, id, data, &mut p.pos).is_err() {
-            return;
-        }
-        // END names the object, so a server that lost it can tell.
-        if p.pos == data.len() && !p.finished && conn.finish(id, Some(ObjectId::of(data))).is_ok() {
-            p.finished = true;
+        if let Some(p) = self.puts.get_mut(&id) {
+            let _ = p.stream.poll(conn);
         }
     }
 
@@ -223,14 +201,15 @@ impl ClientApp {
             };
             self.started += 1;
             let data = &self.objects[self.next];
-            conn.begin_object(id, OutgoingObject::of(data))
-                .map_err(|e| Violation(format!("client: begin_object: {e}")))?;
+            // END names the object, so a server that lost it can tell.
+            let stream = SendStream::open(conn, id, OutgoingObject::of(data), data.clone())
+                .map_err(|e| Violation(format!("client: begin_object: {e}")))?
+                .end_with(Some(ObjectId::of(data)));
             self.puts.insert(
                 id,
                 Put {
                     index: self.next,
-                    pos: 0,
-                    finished: false,
+                    stream,
                     answer: None,
                 },
             );
@@ -261,7 +240,7 @@ pub struct ServerApp {
     respond_with: Option<Bytes>,
     reject_with: Option<ErrorCode>,
     staging: BTreeMap<RequestId, Staging>,
-    responses: BTreeMap<RequestId, usize>,
+    responses: BTreeMap<RequestId, SendStream<Bytes>>,
     open: BTreeSet<RequestId>,
     peer_done: BTreeSet<RequestId>,
     last_stored: BTreeMap<RequestId, ObjectId>,
@@ -314,9 +293,9 @@ impl ServerApp {
                 }
                 self.open.insert(*id);
                 if let Some(obj) = &self.respond_with {
-                    conn.begin_object(*id, OutgoingObject::of(obj))
+                    let stream = SendStream::open(conn, *id, OutgoingObject::of(obj), obj.clone())
                         .map_err(|e| Violation(format!("server: begin_object: {e}")))?;
-                    self.responses.insert(*id, 0);
+                    self.responses.insert(*id, stream);
                     self.respond(conn, *id);
                 }
             }
@@ -345,8 +324,8 @@ impl ServerApp {
     }
 
     fn respond(&mut self, conn: &mut Connection, id: RequestId) {
-        if let (Some(obj), Some(pos)) = (&self.respond_with, self.responses.get_mut(&id)) {
-            let _ = pump(conn, id, obj, pos);
+        if let Some(stream) = self.responses.get_mut(&id) {
+            let _ = stream.poll(conn);
         }
     }
 
@@ -366,10 +345,7 @@ impl ServerApp {
         // Answer a finished request once everything was read and this
         // side's own response went out.
         for id in self.peer_done.clone() {
-            let response_sent = match (&self.respond_with, self.responses.get(&id)) {
-                (Some(o), Some(pos)) => *pos == o.len(),
-                _ => true,
-            };
+            let response_sent = self.responses.get(&id).is_none_or(|s| s.unsent() == 0);
             let drained = self
                 .staging
                 .get(&id)

@@ -5,7 +5,9 @@ use std::time::{Duration, Instant};
 use bytes::Bytes;
 use oap_core::ObjectId;
 use oap_core::client::{ClientEvent, ClientSession, RequestError};
-use oap_core::connection::{ConnectionConfig, Event, OutgoingObject, RequestId};
+use oap_core::connection::{
+    ConnectionConfig, Event, OutgoingObject, RequestId, SendState, SendStream,
+};
 use oap_core::gateway::{Gateway, GatewayEvent, QuotaConfig, TenantQuotas};
 use oap_core::payload::ErrorCode;
 use oap_sim::wire::transfer;
@@ -17,8 +19,8 @@ struct Store {
     staging: std::collections::BTreeMap<RequestId, Vec<u8>>,
     gateway_events: Vec<GatewayEvent>,
     serve_corrupt: bool,
-    /// Get responses still being sent: bytes, position, object.
-    sending: std::collections::BTreeMap<RequestId, (Bytes, usize, ObjectId)>,
+    /// Get responses still being sent.
+    sending: std::collections::BTreeMap<RequestId, SendStream<Bytes>>,
 }
 
 impl Store {
@@ -37,8 +39,10 @@ impl Store {
                 if self.serve_corrupt {
                     bytes[0] ^= 1;
                 }
-                conn.begin_object(*id, object).expect("begin");
-                self.sending.insert(*id, (Bytes::from(bytes), 0, want));
+                let stream = SendStream::open(conn, *id, object, Bytes::from(bytes))
+                    .expect("begin")
+                    .end_with(Some(want));
+                self.sending.insert(*id, stream);
                 self.pump(conn, *id);
             }
             GatewayEvent::Connection(Event::CreditGranted { id, .. }) => self.pump(conn, *id),
@@ -67,12 +71,10 @@ impl Store {
 impl Store {
     /// Sends what credit allows of a get response; END once all is out.
     fn pump(&mut self, conn: &mut oap_core::connection::Connection, id: RequestId) {
-        let Some((bytes, pos, obj)) = self.sending.get_mut(&id) else {
+        let Some(stream) = self.sending.get_mut(&id) else {
             return;
         };
-        *pos += conn.send_data(id, bytes.slice(*pos..)).expect("send");
-        if *pos == bytes.len() {
-            conn.finish(id, Some(*obj)).expect("finish");
+        if stream.poll(conn).expect("send") == SendState::Done {
             self.sending.remove(&id);
         }
     }

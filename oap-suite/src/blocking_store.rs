@@ -69,8 +69,8 @@ impl ObjectStore for GatedStore {
         }))
     }
 
-    fn get(&self, obj: &ObjectId) -> io::Result<Option<bytes::Bytes>> {
-        self.dir.get(obj)
+    fn open(&self, obj: &ObjectId) -> io::Result<Option<Box<dyn oap_node::store::ObjectReader>>> {
+        self.dir.open(obj)
     }
 
     fn contains(&self, obj: &ObjectId) -> bool {

@@ -47,7 +47,7 @@ pub async fn connect(
     config: Arc<ClientConfig>,
 ) -> Result<oap_node::Client, ClientError> {
     let name = ServerName::try_from(server_name.to_owned())
-        .map_err(|e| ClientError::Io(io::Error::new(io::ErrorKind::InvalidInput, e)))?;
+        .map_err(|e| ClientError::from(io::Error::new(io::ErrorKind::InvalidInput, e)))?;
     let tcp = crate::connect_tcp(addr).await?;
     let tls = TlsConnector::from(config).connect(name, tcp).await?;
     oap_node::Client::over(

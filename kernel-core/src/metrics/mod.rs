@@ -12,6 +12,7 @@
 //! | `tenant_bytes_in_total{tenant}`, `tenant_bytes_out_total{tenant}` | counter | same calls, per tenant ([`accounting::TenantCounters`]) |
 //! | `open_connections` | gauge | [`Metrics::connection_opened`] / `_closed` |
 //! | `inflight_requests` | gauge | [`Metrics::request_started`] / `_finished` |
+//! | `corrupt_objects_total` | counter | [`Metrics::record_corrupt_object`]: stored copies found not to match their id |
 
 pub mod accounting;
 
@@ -48,6 +49,7 @@ struct Inner {
     tenants: TenantCounters,
     open_connections: Gauge,
     inflight_requests: Gauge,
+    corrupt_objects: Counter,
 }
 
 impl Default for Metrics {
@@ -72,6 +74,7 @@ impl Metrics {
         let (tenant_in, tenant_out) = tenants.families();
         let open_connections = Gauge::default();
         let inflight_requests = Gauge::default();
+        let corrupt_objects = Counter::default();
 
         // The text encoder appends `_total` to counter names, so counters are registered
         // without it; tests/metrics.rs checks the exposed names.
@@ -114,6 +117,11 @@ impl Metrics {
             "Requests started and not yet finished",
             inflight_requests.clone(),
         );
+        registry.register(
+            "corrupt_objects",
+            "Stored objects found not to match their id when read, and quarantined",
+            corrupt_objects.clone(),
+        );
 
         Self {
             inner: Arc::new(Inner {
@@ -128,6 +136,7 @@ impl Metrics {
                 tenants,
                 open_connections,
                 inflight_requests,
+                corrupt_objects,
             }),
         }
     }
@@ -224,5 +233,16 @@ impl Metrics {
     /// A request counted by [`Metrics::request_started`] finished (in any way).
     pub fn request_finished(&self) {
         self.inner.inflight_requests.dec();
+    }
+
+    /// A stored object was found not to match its id while being read (and
+    /// was moved aside by its store).
+    pub fn record_corrupt_object(&self) {
+        self.inner.corrupt_objects.inc();
+    }
+
+    /// Current `corrupt_objects_total`.
+    pub fn corrupt_objects_total(&self) -> u64 {
+        self.inner.corrupt_objects.get()
     }
 }

@@ -43,7 +43,7 @@ pub enum Event {
         e2e: bool,
     },
     /// The peer granted more credit: [`super::Connection::send_data`] may
-    /// accept more bytes.
+    /// accept more bytes (poll the request's [`super::SendStream`]).
     CreditGranted {
         /// The request.
         id: RequestId,

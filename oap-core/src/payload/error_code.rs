@@ -38,6 +38,12 @@ pub enum ErrorCode {
     Internal,
     /// The requested object does not exist.
     NotFound,
+    /// The receiver's store has no room for the object (a full disk); the
+    /// same put may succeed once room is made.
+    StoreFull,
+    /// The sender gave up on the request (its caller dropped it); nothing
+    /// was wrong with the peer.
+    Cancelled,
     /// A code this implementation does not know.
     #[serde(other)]
     Unknown,
@@ -45,7 +51,7 @@ pub enum ErrorCode {
 
 impl ErrorCode {
     /// Every code this side may send.
-    pub const ALL: [ErrorCode; 14] = [
+    pub const ALL: [ErrorCode; 16] = [
         Self::BadFrame,
         Self::BadVersion,
         Self::UnknownType,
@@ -60,6 +66,8 @@ impl ErrorCode {
         Self::Proto,
         Self::Internal,
         Self::NotFound,
+        Self::StoreFull,
+        Self::Cancelled,
     ];
 
     /// Whether the same request may succeed if sent again later unchanged.
@@ -74,6 +82,7 @@ impl ErrorCode {
                 | Self::TooManyInflight
                 | Self::Timeout
                 | Self::Internal
+                | Self::StoreFull
         )
     }
 
@@ -95,6 +104,8 @@ impl ErrorCode {
             Self::Proto => "proto",
             Self::Internal => "internal",
             Self::NotFound => "not_found",
+            Self::StoreFull => "store_full",
+            Self::Cancelled => "cancelled",
             Self::Unknown => "unknown",
         }
     }

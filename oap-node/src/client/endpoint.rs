@@ -1,4 +1,4 @@
-//! The client's side of the driven connection: results and messages
+//! The client's side of the driven connection: results, bytes and room
 //! waiting for the tasks that asked for them.
 
 use std::collections::{BTreeMap, VecDeque};
@@ -7,12 +7,17 @@ use std::time::Instant;
 
 use bytes::Bytes;
 use oap_core::ObjectId;
-use oap_core::client::{ClientEvent, ClientSession};
-use oap_core::connection::{CommandError, Connection, Event, Negotiated, RequestId};
+use oap_core::client::{ClientEvent, ClientSession, RequestError};
+use oap_core::connection::{
+    CommandError, Connection, Event, Negotiated, RequestId, RequestOutcome,
+};
 use oap_io::Endpoint;
 
 use super::ClientError;
 
+/// One request a task waits on: its final event once it ended, and the
+/// task to wake when anything about it changed (a result, room to send,
+/// bytes to read).
 #[derive(Default)]
 struct Slot {
     done: Option<ClientEvent>,
@@ -41,7 +46,7 @@ pub(crate) struct ClientEndpoint {
     connect_waker: Option<Waker>,
     slots: BTreeMap<RequestId, Slot>,
     subs: BTreeMap<RequestId, SubSlot>,
-    closed: Option<String>,
+    closed: Option<ClientError>,
     detach: bool,
 }
 
@@ -62,10 +67,10 @@ impl ClientEndpoint {
     /// Asks the driver to hand the stream back once idle.
     pub fn request_detach(&mut self) -> Result<(), ClientError> {
         if self.session.connection().open_requests() > 0 {
-            return Err(ClientError::Closed("requests are still open".into()));
+            return Err(ClientError::RequestsOpen);
         }
-        if self.closed.is_some() {
-            return Err(ClientError::Closed("the connection is closed".into()));
+        if let Some(e) = &self.closed {
+            return Err(e.clone());
         }
         self.detach = true;
         Ok(())
@@ -78,11 +83,18 @@ impl ClientEndpoint {
         if let Some(n) = self.connected {
             return Poll::Ready(Ok(n));
         }
-        if let Some(reason) = &self.closed {
-            return Poll::Ready(Err(ClientError::Closed(reason.clone())));
+        if let Some(e) = &self.closed {
+            return Poll::Ready(Err(e.clone()));
         }
         self.connect_waker = Some(cx.waker().clone());
         Poll::Pending
+    }
+
+    /// Registers a request that a task will wait on.
+    fn track(&mut self, rid: Result<RequestId, CommandError>) -> Result<RequestId, ClientError> {
+        let rid = rid?;
+        self.slots.insert(rid, Slot::default());
+        Ok(rid)
     }
 
     pub fn put_doc(
@@ -92,16 +104,34 @@ impl ClientEndpoint {
         id: &str,
         obj: ObjectId,
         bytes: Bytes,
-    ) -> Result<RequestId, CommandError> {
-        let (rid, _) = self.session.put_object(now, collection, id, obj, bytes)?;
-        self.slots.insert(rid, Slot::default());
-        Ok(rid)
+    ) -> Result<RequestId, ClientError> {
+        let rid = self
+            .session
+            .put_object(now, collection, id, obj, bytes)
+            .map(|(rid, _)| rid);
+        self.track(rid)
     }
 
-    pub fn get(&mut self, now: Instant, obj: ObjectId) -> Result<RequestId, CommandError> {
-        let rid = self.session.get(now, obj)?;
-        self.slots.insert(rid, Slot::default());
-        Ok(rid)
+    pub fn put_stream(
+        &mut self,
+        now: Instant,
+        collection: &str,
+        id: &str,
+        obj: ObjectId,
+        len: u64,
+    ) -> Result<RequestId, ClientError> {
+        let rid = self.session.put_stream(now, collection, id, obj, len);
+        self.track(rid)
+    }
+
+    pub fn get(&mut self, now: Instant, obj: ObjectId) -> Result<RequestId, ClientError> {
+        let rid = self.session.get(now, obj);
+        self.track(rid)
+    }
+
+    pub fn get_stream(&mut self, now: Instant, obj: ObjectId) -> Result<RequestId, ClientError> {
+        let rid = self.session.get_stream(now, obj);
+        self.track(rid)
     }
 
     pub fn start(
@@ -115,22 +145,32 @@ impl ClientEndpoint {
         Ok(rid)
     }
 
+    /// The task waiting on `rid` stopped waiting (its future or stream was
+    /// dropped): if the request is still open, cancel it on the wire and
+    /// forget it, so nothing of it stays behind.
+    pub fn abandon(&mut self, rid: RequestId) {
+        let open = self.slots.remove(&rid).is_some_and(|s| s.done.is_none());
+        let start_open = self.starts.remove(&rid).is_some_and(|p| p.answer.is_none());
+        if open || start_open {
+            self.session.cancel(rid);
+        }
+    }
+
     /// Resolves with the credit the server's ACK granted.
     pub fn poll_accepted(
         &mut self,
         rid: RequestId,
         cx: &mut Context<'_>,
     ) -> Poll<Result<u64, ClientError>> {
-        let closed = self.closed.clone();
         let Some(p) = self.starts.get_mut(&rid) else {
-            return Poll::Ready(Err(ClientError::Closed("request unknown".into())));
+            return Poll::Ready(Err(ClientError::UnknownRequest));
         };
         if let Some(answer) = p.answer.take() {
             self.starts.remove(&rid);
             return Poll::Ready(answer);
         }
-        if let Some(reason) = closed {
-            return Poll::Ready(Err(ClientError::Closed(reason)));
+        if let Some(e) = &self.closed {
+            return Poll::Ready(Err(e.clone()));
         }
         p.waker = Some(cx.waker().clone());
         Poll::Pending
@@ -148,22 +188,62 @@ impl ClientEndpoint {
         }
     }
 
+    /// Resolves with the request's final event (and forgets the request).
     pub fn poll_result(
         &mut self,
         rid: RequestId,
         cx: &mut Context<'_>,
     ) -> Poll<Result<ClientEvent, ClientError>> {
-        let closed = self.closed.clone();
         let Some(slot) = self.slots.get_mut(&rid) else {
-            return Poll::Ready(Err(ClientError::Closed("request unknown".into())));
+            return Poll::Ready(Err(ClientError::UnknownRequest));
         };
         if let Some(ev) = slot.done.take() {
             self.slots.remove(&rid);
             return Poll::Ready(Ok(ev));
         }
-        if let Some(reason) = closed {
+        if let Some(e) = &self.closed {
             self.slots.remove(&rid);
-            return Poll::Ready(Err(ClientError::Closed(reason)));
+            return Poll::Ready(Err(e.clone()));
+        }
+        slot.waker = Some(cx.waker().clone());
+        Poll::Pending
+    }
+
+    /// Resolves with how many more bytes streamed put `rid` takes now;
+    /// 0 once it ended (its result says how).
+    pub fn poll_room(&mut self, rid: RequestId, cx: &mut Context<'_>) -> Poll<u64> {
+        let want = self.session.put_want(rid).unwrap_or(0);
+        let Some(slot) = self.slots.get_mut(&rid) else {
+            return Poll::Ready(0);
+        };
+        if want > 0 || slot.done.is_some() || self.closed.is_some() {
+            return Poll::Ready(want);
+        }
+        slot.waker = Some(cx.waker().clone());
+        Poll::Pending
+    }
+
+    /// Hands the next bytes of streamed put `rid` over.
+    pub fn push(&mut self, rid: RequestId, bytes: Bytes) -> Result<(), ClientError> {
+        Ok(self.session.push(rid, bytes)?)
+    }
+
+    /// Resolves with the next bytes of streamed get `rid` (at most `max`),
+    /// or `None` once no more will come (its result says why).
+    pub fn poll_chunk(
+        &mut self,
+        rid: RequestId,
+        max: usize,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Bytes>> {
+        if let Some(bytes) = self.session.read(rid, max) {
+            return Poll::Ready(Some(bytes));
+        }
+        let Some(slot) = self.slots.get_mut(&rid) else {
+            return Poll::Ready(None);
+        };
+        if slot.done.is_some() || self.closed.is_some() {
+            return Poll::Ready(None);
         }
         slot.waker = Some(cx.waker().clone());
         Poll::Pending
@@ -183,6 +263,12 @@ impl ClientEndpoint {
         Poll::Pending
     }
 
+    fn wake_slot(&mut self, id: RequestId) {
+        if let Some(slot) = self.slots.get_mut(&id) {
+            wake(&mut slot.waker);
+        }
+    }
+
     fn on_connection_event(&mut self, ev: Event) {
         match ev {
             Event::Accepted { id } => {
@@ -199,10 +285,10 @@ impl ClientEndpoint {
                 if let Some(p) = self.starts.get_mut(&id) {
                     if p.answer.is_none() {
                         let err = match outcome {
-                            oap_core::connection::RequestOutcome::Failed { error, .. } => {
-                                ClientError::Request(oap_core::client::RequestError::Failed(error))
+                            RequestOutcome::Failed { error, .. } => {
+                                ClientError::Request(RequestError::Failed(error))
                             }
-                            _ => ClientError::Closed("request ended".into()),
+                            _ => ClientError::Request(RequestError::Aborted),
                         };
                         p.answer = Some(Err(err));
                     }
@@ -237,16 +323,14 @@ impl ClientEndpoint {
                     wake(&mut sub.waker);
                 }
             }
-            Event::Closed { error, .. } => {
-                let reason =
-                    error.map_or_else(|| "closed".to_owned(), |e| format!("{}: {}", e.code, e.msg));
-                self.mark_closed(reason);
+            Event::Closed { error, by_peer } => {
+                self.mark_closed(ClientError::Closed { error, by_peer });
             }
             _ => {}
         }
     }
 
-    fn mark_closed(&mut self, reason: String) {
+    fn mark_closed(&mut self, reason: ClientError) {
         self.closed.get_or_insert(reason);
         wake(&mut self.connect_waker);
         for slot in self.slots.values_mut() {
@@ -283,11 +367,16 @@ impl Endpoint for ClientEndpoint {
                     self.connected = Some(n);
                     wake(&mut self.connect_waker);
                 }
-                ClientEvent::PutDone { id, .. } | ClientEvent::GetDone { id, .. } => {
+                ClientEvent::PutDone { id, .. }
+                | ClientEvent::GetDone { id, .. }
+                | ClientEvent::StreamDone { id, .. } => {
                     if let Some(slot) = self.slots.get_mut(&id) {
                         slot.done = Some(ev);
                         wake(&mut slot.waker);
                     }
+                }
+                ClientEvent::PutWants { id, .. } | ClientEvent::GetReadable { id } => {
+                    self.wake_slot(id);
                 }
                 ClientEvent::Connection(ev) => self.on_connection_event(ev),
             }
@@ -295,6 +384,16 @@ impl Endpoint for ClientEndpoint {
     }
 
     fn on_driver_exit(&mut self, error: Option<&std::io::Error>) {
-        self.mark_closed(error.map_or_else(|| "closed".to_owned(), |e| e.to_string()));
+        let reason = match error {
+            Some(e) => ClientError::Io(std::sync::Arc::new(std::io::Error::new(
+                e.kind(),
+                e.to_string(),
+            ))),
+            None => ClientError::Closed {
+                error: None,
+                by_peer: false,
+            },
+        };
+        self.mark_closed(reason);
     }
 }

@@ -4,17 +4,25 @@ use std::collections::{BTreeMap, VecDeque};
 use std::sync::Arc;
 use std::time::Instant;
 
+use std::io;
+
 use bytes::Bytes;
 use kernel_core::KernelEvent;
 use oap_core::ObjectId;
-use oap_core::connection::{Connection, Event, OutgoingObject, RequestId};
+use oap_core::connection::{
+    ChunkSource, Connection, Event, OutgoingObject, RequestId, SendState, SendStream,
+};
 use oap_core::gateway::{Gateway, GatewayEvent};
 use oap_core::payload::{ErrorCode, ErrorEnvelope, Start};
 use oap_io::{Endpoint, WeakEndpointHandle};
 
 use super::Inner;
 use super::subscription::Subscription;
-use crate::store::Staging;
+use crate::store::{CorruptObject, ObjectReader, Staging};
+
+/// The most one read from the store fetches for a get, however much
+/// credit the client granted: a get holds at most this plus its credit.
+const FETCH_MAX: usize = 1 << 20;
 
 /// A put: stagings in arrival order (a legacy request may carry several
 /// objects), the last object verified and sent to commit, the commits
@@ -32,19 +40,24 @@ struct Put {
 /// a request id once the request ended.
 type Job = u64;
 
-/// A get: the object being sent.
+/// A get: the object going out under credit, read from the store only as
+/// far as the credit reaches.
 struct Get {
-    obj: ObjectId,
-    bytes: Bytes,
-    pos: usize,
+    stream: SendStream<ChunkSource>,
+    /// Away on the blocking pool while `reading`.
+    reader: Option<Box<dyn ObjectReader>>,
+    /// The read running on the blocking pool.
+    reading: Option<Job>,
 }
 
 enum Kind {
     Put(Put),
-    /// A get waiting for a store that blocks to read the object.
-    Loading(Job),
+    /// A get waiting for a store that blocks to open the object.
+    Opening(Job),
     Get(Get),
     Subscribe(Subscription),
+    /// Refused right after acceptance; only its end is left to count.
+    Refused,
 }
 
 struct Request {
@@ -139,116 +152,107 @@ impl GatewayEndpoint {
         let kind = match start.op.as_deref() {
             // The original client names a topic and puts: a put.
             Some("put") | None => Kind::Put(Put::default()),
-            Some("get") => match self.start_get(now, id, start.addr.as_deref()) {
-                Some(get) => Kind::Get(get),
-                None => return,
-            },
+            Some("get") => self.start_get(id, start.addr.as_deref()),
             Some("subscribe") => {
                 let topic = start.topic.unwrap_or_else(|| "*".to_owned());
-                let Some(me) = self.me.clone() else { return };
-                Kind::Subscribe(Subscription::start(&self.server, me, id, topic))
+                match self.me.clone() {
+                    Some(me) => Kind::Subscribe(Subscription::start(&self.server, me, id, topic)),
+                    None => Kind::Refused,
+                }
             }
             Some(other) => {
-                self.reject(id, ErrorCode::Proto, format!("unknown op {other:?}"));
-                return self.track_failed(now, id);
+                self.reject(id, ErrorCode::Proto, format!("unknown op {other:.32?}"));
+                Kind::Refused
             }
         };
+        // Tracked even when refused: the request still ends through
+        // `RequestEnded`, which balances latency and inflight.
         self.requests.insert(id, Request { kind, started: now });
         self.pump(id);
     }
 
-    /// A request refused right after acceptance still ends through
-    /// `RequestEnded`; track it so latency and inflight stay balanced.
-    fn track_failed(&mut self, now: Instant, id: RequestId) {
-        self.requests.insert(
-            id,
-            Request {
-                kind: Kind::Put(Put::default()),
-                started: now,
-            },
-        );
-    }
-
-    /// Reads the object at once (`Some`), or has a store that blocks read
-    /// it on the blocking pool while the request waits as
-    /// [`Kind::Loading`] (`None`, as after a refusal: the request is
-    /// tracked already).
-    fn start_get(&mut self, now: Instant, id: RequestId, addr: Option<&str>) -> Option<Get> {
+    /// Opens the object: at once for a store that does not block, else on
+    /// the blocking pool while the request waits as [`Kind::Opening`].
+    fn start_get(&mut self, id: RequestId, addr: Option<&str>) -> Kind {
         let Some(Ok(obj)) = addr.map(str::parse::<ObjectId>) else {
             self.reject(
                 id,
                 ErrorCode::Proto,
                 "get needs addr: a full b3:<hex> object id",
             );
-            self.track_failed(now, id);
-            return None;
+            return Kind::Refused;
         };
         let store = Arc::clone(&self.server.store);
         if !store.blocks() {
-            let get = self.open_get(id, obj, store.get(&obj));
-            if get.is_none() {
-                self.track_failed(now, id);
-            }
-            return get;
+            return self.open_get(id, obj, store.open(&obj));
         }
         let job = self.new_job();
-        let kind = Kind::Loading(job);
-        self.requests.insert(id, Request { kind, started: now });
         self.off_driver(
-            move || store.get(&obj),
-            move |ep, read| ep.on_loaded(id, job, obj, read),
+            move || store.open(&obj),
+            move |ep, opened| {
+                match ep.requests.get(&id).map(|r| &r.kind) {
+                    Some(Kind::Opening(j)) if *j == job => {}
+                    _ => return,
+                }
+                let kind = ep.open_get(id, obj, opened);
+                if let Some(req) = ep.requests.get_mut(&id) {
+                    req.kind = kind;
+                }
+                ep.pump(id);
+            },
         );
-        None
-    }
-
-    fn on_loaded(
-        &mut self,
-        id: RequestId,
-        job: Job,
-        obj: ObjectId,
-        read: std::io::Result<Option<Bytes>>,
-    ) {
-        match self.requests.get(&id).map(|r| &r.kind) {
-            Some(Kind::Loading(j)) if *j == job => {}
-            _ => return,
-        }
-        // On failure the request stays `Loading` until its RequestEnded.
-        if let Some(get) = self.open_get(id, obj, read) {
-            if let Some(req) = self.requests.get_mut(&id) {
-                req.kind = Kind::Get(get);
-            }
-            self.pump(id);
-        }
+        Kind::Opening(job)
     }
 
     fn open_get(
         &mut self,
         id: RequestId,
         obj: ObjectId,
-        read: std::io::Result<Option<Bytes>>,
-    ) -> Option<Get> {
-        match read {
-            Ok(Some(bytes)) => {
-                let object = OutgoingObject {
-                    obj,
-                    total_len: bytes.len() as u64,
-                    content_type: None,
-                    e2e: false,
-                };
-                if self.conn().begin_object(id, object).is_err() {
-                    return None;
-                }
-                Some(Get { obj, bytes, pos: 0 })
-            }
+        opened: io::Result<Option<Box<dyn ObjectReader>>>,
+    ) -> Kind {
+        let reader = match opened {
+            Ok(Some(reader)) => reader,
             Ok(None) => {
                 self.reject(id, ErrorCode::NotFound, format!("{obj} is not stored"));
-                None
+                return Kind::Refused;
             }
             Err(e) => {
-                self.reject(id, ErrorCode::Internal, format!("store: {e}"));
-                None
+                self.store_failed(id, &e);
+                return Kind::Refused;
             }
+        };
+        let len = reader.len();
+        let object = OutgoingObject {
+            obj,
+            total_len: len,
+            content_type: None,
+            e2e: false,
+        };
+        match SendStream::open(self.conn(), id, object, ChunkSource::new(len)) {
+            Ok(stream) => Kind::Get(Get {
+                stream: stream.end_with(Some(obj)),
+                reader: Some(reader),
+                reading: None,
+            }),
+            Err(_) => Kind::Refused,
         }
+    }
+
+    /// Ends request `id` for a store error, with the code that says what
+    /// happened (a full disk, a corrupted copy) and a short message. A
+    /// corrupted copy has been moved aside by its store: it is counted
+    /// and logged.
+    fn store_failed(&mut self, id: RequestId, e: &io::Error) {
+        let (code, msg) = if let Some(c) = CorruptObject::find(e) {
+            self.server.services.metrics.record_corrupt_object();
+            tracing::warn!(obj = %c.obj, "stored copy does not match its id; quarantined");
+            (ErrorCode::Internal, "the stored copy is corrupt".to_owned())
+        } else if e.kind() == io::ErrorKind::StorageFull {
+            (ErrorCode::StoreFull, "the store is full".to_owned())
+        } else {
+            (ErrorCode::Internal, format!("store: {e:.120}"))
+        };
+        self.reject(id, code, msg);
     }
 
     fn on_connection_event(&mut self, now: Instant, ev: Event) {
@@ -289,7 +293,7 @@ impl GatewayEndpoint {
             if chunk.offset == 0 {
                 match store.begin(chunk.obj, chunk.total_len) {
                     Ok(s) => put.stagings.push_back((chunk.obj, s)),
-                    Err(e) => return self.reject(id, ErrorCode::Internal, format!("store: {e}")),
+                    Err(e) => return self.store_failed(id, &e),
                 }
             }
             let written = match put.stagings.back_mut() {
@@ -297,7 +301,7 @@ impl GatewayEndpoint {
                 None => Ok(()),
             };
             if let Err(e) = written {
-                return self.reject(id, ErrorCode::Internal, format!("store: {e}"));
+                return self.store_failed(id, &e);
             }
         }
     }
@@ -341,10 +345,10 @@ impl GatewayEndpoint {
         );
     }
 
-    fn committed(&mut self, id: RequestId, result: std::io::Result<()>) {
+    fn committed(&mut self, id: RequestId, result: io::Result<()>) {
         match result {
             Ok(()) => self.try_finish_put(id),
-            Err(e) => self.reject(id, ErrorCode::Internal, format!("store: {e}")),
+            Err(e) => self.store_failed(id, &e),
         }
     }
 
@@ -359,8 +363,8 @@ impl GatewayEndpoint {
     /// once.
     fn off_driver<T: Send + 'static>(
         &mut self,
-        work: impl FnOnce() -> std::io::Result<T> + Send + 'static,
-        then: impl FnOnce(&mut Self, std::io::Result<T>) + Send + 'static,
+        work: impl FnOnce() -> io::Result<T> + Send + 'static,
+        then: impl FnOnce(&mut Self, io::Result<T>) + Send + 'static,
     ) {
         let runtime = Arc::clone(&self.server.runtime);
         let Some(me) = self.me.clone() else {
@@ -371,7 +375,7 @@ impl GatewayEndpoint {
         runtime.spawn(Box::pin(async move {
             let result = result
                 .await
-                .unwrap_or_else(|| Err(std::io::Error::other("the store panicked")));
+                .unwrap_or_else(|| Err(io::Error::other("the store panicked")));
             if let Some(handle) = me.upgrade() {
                 handle.with(|ep| then(ep, result));
             }
@@ -411,27 +415,97 @@ impl GatewayEndpoint {
         let _ = self.conn().finish(id, stored);
     }
 
-    /// Sends what credit allows of a get or subscription.
+    /// Sends what credit allows of a get or subscription. A get short of
+    /// bytes reads the next piece from its store, no more than the credit
+    /// takes: inline for a store that does not block, else on the
+    /// blocking pool (and `pump` runs again when the piece arrives).
     fn pump(&mut self, id: RequestId) {
-        let Some(req) = self.requests.get_mut(&id) else {
-            return;
-        };
-        let conn = self.gateway.connection();
-        match &mut req.kind {
-            Kind::Get(g) => {
-                if g.pos < g.bytes.len() {
-                    match conn.send_data(id, g.bytes.slice(g.pos..)) {
-                        Ok(n) => g.pos += n,
-                        Err(_) => return,
-                    }
+        loop {
+            let Some(req) = self.requests.get_mut(&id) else {
+                return;
+            };
+            let conn = self.gateway.connection();
+            let g = match &mut req.kind {
+                Kind::Get(g) => g,
+                Kind::Subscribe(s) => return s.pump(conn, id),
+                Kind::Put(_) | Kind::Opening(_) | Kind::Refused => return,
+            };
+            let want = match g.stream.poll(conn) {
+                Ok(SendState::NeedBytes { want }) if g.reading.is_none() => want,
+                _ => return,
+            };
+            let Some(mut reader) = g.reader.take() else {
+                return;
+            };
+            let max = usize::try_from(want).unwrap_or(usize::MAX).min(FETCH_MAX);
+            if !self.server.store.blocks() {
+                let read = reader.read(max);
+                if !self.fetched(id, reader, read) {
+                    return;
                 }
-                if g.pos == g.bytes.len() {
-                    let _ = conn.finish(id, Some(g.obj));
-                }
+                continue;
             }
-            Kind::Subscribe(s) => s.pump(conn, id),
-            Kind::Put(_) | Kind::Loading(_) => {}
+            // Not `new_job`: `g` still borrows the requests.
+            self.next_job += 1;
+            let job = self.next_job;
+            g.reading = Some(job);
+            self.off_driver(
+                move || {
+                    let read = reader.read(max);
+                    Ok((reader, read))
+                },
+                move |ep, result| {
+                    let Some(Kind::Get(g)) = ep.requests.get_mut(&id).map(|r| &mut r.kind) else {
+                        return;
+                    };
+                    if g.reading != Some(job) {
+                        return;
+                    }
+                    g.reading = None;
+                    let fed = match result {
+                        Ok((reader, read)) => ep.fetched(id, reader, read),
+                        Err(e) => {
+                            ep.store_failed(id, &e);
+                            false
+                        }
+                    };
+                    if fed {
+                        ep.pump(id);
+                    }
+                },
+            );
+            return;
         }
+    }
+
+    /// Hands a piece read from the store to get `id`'s stream; `false`
+    /// when the request was ended instead.
+    fn fetched(
+        &mut self,
+        id: RequestId,
+        reader: Box<dyn ObjectReader>,
+        read: io::Result<Bytes>,
+    ) -> bool {
+        let bytes = match read {
+            Ok(b) if !b.is_empty() => b,
+            Ok(_) => {
+                self.reject(id, ErrorCode::Internal, "the store ended the object early");
+                return false;
+            }
+            Err(e) => {
+                self.store_failed(id, &e);
+                return false;
+            }
+        };
+        let Some(Kind::Get(g)) = self.requests.get_mut(&id).map(|r| &mut r.kind) else {
+            return false;
+        };
+        g.reader = Some(reader);
+        if g.stream.source_mut().push(bytes).is_err() {
+            self.reject(id, ErrorCode::Internal, "the store returned too many bytes");
+            return false;
+        }
+        true
     }
 
     /// A subscription task delivers a bus outcome; `false` ends the task.

@@ -15,7 +15,7 @@ use event_listener::Event;
 use futures_lite::future;
 use kernel_core::KernelEvent;
 use kernel_core::bus::RecvError;
-use oap_core::connection::{Connection, OutgoingObject, RequestId};
+use oap_core::connection::{Connection, OutgoingObject, RequestId, SendState, SendStream};
 use oap_io::WeakEndpointHandle;
 
 use super::Inner;
@@ -30,7 +30,7 @@ pub(crate) struct Subscription {
     topic: String,
     queue: VecDeque<Bytes>,
     missed: u64,
-    current: Option<(Bytes, usize)>,
+    current: Option<SendStream<Bytes>>,
     cancelled: Arc<AtomicBool>,
     cancel: Arc<Event>,
 }
@@ -106,15 +106,11 @@ impl Subscription {
     /// Sends queued messages as far as credit allows.
     pub fn pump(&mut self, conn: &mut Connection, id: RequestId) {
         loop {
-            if let Some((msg, pos)) = &mut self.current {
-                match conn.send_data(id, msg.slice(*pos..)) {
-                    Ok(n) => *pos += n,
-                    Err(_) => return,
+            if let Some(msg) = &mut self.current {
+                match msg.poll(conn) {
+                    Ok(SendState::Done) => self.current = None,
+                    _ => return,
                 }
-                if *pos < msg.len() {
-                    return;
-                }
-                self.current = None;
             }
             let next = if self.missed > 0 {
                 let note = format!("{{\"missed\":{}}}", self.missed);
@@ -126,10 +122,10 @@ impl Subscription {
                     None => return,
                 }
             };
-            if conn.begin_object(id, OutgoingObject::of(&next)).is_err() {
-                return;
+            match SendStream::open(conn, id, OutgoingObject::of(&next), next) {
+                Ok(msg) => self.current = Some(msg),
+                Err(_) => return,
             }
-            self.current = Some((next, 0));
         }
     }
 }

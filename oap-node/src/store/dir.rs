@@ -1,14 +1,16 @@
 //! A directory of content-addressed files.
 
 use std::fs::{self, File};
-use std::io::{self, Write};
+use std::io::{self, Read, Write};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use bytes::Bytes;
+use bytes::{Bytes, BytesMut};
 use oap_core::ObjectId;
+use oap_core::object_id::ObjectHasher;
 
-use super::{ObjectStore, Staging};
+use super::{CorruptObject, ObjectReader, ObjectStore, Staging};
 
 /// Objects as files named by their hex digest in one directory.
 ///
@@ -16,13 +18,24 @@ use super::{ObjectStore, Staging};
 /// and renamed to its final name only on commit, so a reader never sees a
 /// partial object and a failed upload leaves nothing behind (temporary
 /// files are removed on drop, and stale ones when the store opens).
+///
+/// Reads re-hash the file as it streams: a file whose bytes no longer
+/// match its name is moved aside into `.quarantine/`, never served again,
+/// and the read that would have completed it fails with
+/// [`CorruptObject`].
 #[derive(Debug)]
 pub struct DirStore {
     dir: PathBuf,
-    counter: AtomicU64,
+    counter: Arc<AtomicU64>,
 }
 
 const TMP_PREFIX: &str = ".partial-";
+
+/// Where corrupted files are moved, inside the store's directory.
+pub const QUARANTINE_DIR: &str = ".quarantine";
+
+/// The most a single read takes from the file, whatever the caller asks.
+const READ_MAX: usize = 1 << 20;
 
 impl DirStore {
     /// Opens (creating if needed) the store in `dir`, removing temporary
@@ -38,7 +51,7 @@ impl DirStore {
         }
         Ok(Self {
             dir,
-            counter: AtomicU64::new(0),
+            counter: Arc::new(AtomicU64::new(0)),
         })
     }
 
@@ -49,6 +62,15 @@ impl DirStore {
 
     fn final_path(&self, obj: &ObjectId) -> PathBuf {
         self.dir.join(obj.to_hex())
+    }
+
+    /// Where a corrupted copy of `obj` goes: unique, so two corruptions
+    /// of one object never collide.
+    fn quarantine_path(&self, obj: &ObjectId) -> PathBuf {
+        let n = self.counter.fetch_add(1, Ordering::Relaxed);
+        self.dir
+            .join(QUARANTINE_DIR)
+            .join(format!("{}-{}-{n}", obj.to_hex(), std::process::id()))
     }
 }
 
@@ -74,21 +96,30 @@ impl ObjectStore for DirStore {
         }))
     }
 
-    fn get(&self, obj: &ObjectId) -> io::Result<Option<Bytes>> {
-        match fs::read(self.final_path(obj)) {
-            // Disks rot: the digest is checked again on every read.
-            Ok(bytes) if obj.verify(&bytes) => Ok(Some(Bytes::from(bytes))),
-            Ok(_) => Ok(None),
-            Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(None),
-            Err(e) => Err(e),
-        }
+    fn open(&self, obj: &ObjectId) -> io::Result<Option<Box<dyn ObjectReader>>> {
+        let path = self.final_path(obj);
+        let file = match File::open(&path) {
+            Ok(f) => f,
+            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
+            Err(e) => return Err(e),
+        };
+        let len = file.metadata()?.len();
+        Ok(Some(Box::new(DirReader {
+            file,
+            obj: *obj,
+            len,
+            remaining: len,
+            hasher: ObjectHasher::new(),
+            path,
+            quarantine: self.quarantine_path(obj),
+        })))
     }
 
     fn contains(&self, obj: &ObjectId) -> bool {
         self.final_path(obj).is_file()
     }
 
-    /// Reads and fsyncs go to the blocking pool. Writes of arriving bytes
+    /// Opens, reads and fsyncs go to the blocking pool. Writes of arriving bytes
     /// stay on the connection's task: they land in the page cache.
     fn blocks(&self) -> bool {
         true
@@ -122,5 +153,69 @@ impl Drop for DirStaging {
         if self.tmp.exists() {
             let _ = fs::remove_file(&self.tmp);
         }
+    }
+}
+
+/// A stored file being read and re-hashed: disks rot, and files can be
+/// changed behind the store's back.
+struct DirReader {
+    file: File,
+    obj: ObjectId,
+    len: u64,
+    remaining: u64,
+    hasher: ObjectHasher,
+    path: PathBuf,
+    quarantine: PathBuf,
+}
+
+impl DirReader {
+    /// Moves the corrupted file aside so it is never served again, and
+    /// says so.
+    fn corrupt(&mut self) -> io::Error {
+        self.remaining = 0;
+        if let Some(dir) = self.quarantine.parent() {
+            let _ = fs::create_dir_all(dir);
+        }
+        // If the move fails (another reader moved it first), the file is
+        // gone from its name anyway or will be caught by the next read.
+        let _ = fs::rename(&self.path, &self.quarantine);
+        CorruptObject { obj: self.obj }.into_io()
+    }
+}
+
+impl ObjectReader for DirReader {
+    fn len(&self) -> u64 {
+        self.len
+    }
+
+    fn remaining(&self) -> u64 {
+        self.remaining
+    }
+
+    fn read(&mut self, max: usize) -> io::Result<Bytes> {
+        let want = usize::try_from(self.remaining)
+            .unwrap_or(usize::MAX)
+            .min(max)
+            .min(READ_MAX);
+        if want == 0 {
+            return Ok(Bytes::new());
+        }
+        let mut buf = BytesMut::zeroed(want);
+        let mut filled = 0;
+        while filled < want {
+            match self.file.read(&mut buf[filled..]) {
+                // Shorter than when it was opened: truncated under us.
+                Ok(0) => return Err(self.corrupt()),
+                Ok(n) => filled += n,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(e),
+            }
+        }
+        self.hasher.update(&buf);
+        self.remaining -= want as u64;
+        if self.remaining == 0 && !self.hasher.finalize().matches(&self.obj) {
+            return Err(self.corrupt());
+        }
+        Ok(buf.freeze())
     }
 }

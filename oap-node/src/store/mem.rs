@@ -7,7 +7,7 @@ use std::sync::{Arc, Mutex};
 use bytes::{Bytes, BytesMut};
 use oap_core::ObjectId;
 
-use super::{ObjectStore, Staging};
+use super::{ObjectReader, ObjectStore, Staging};
 
 /// Objects in a map in memory.
 #[derive(Debug, Clone, Default)]
@@ -54,11 +54,17 @@ impl ObjectStore for MemStore {
         }))
     }
 
-    fn get(&self, obj: &ObjectId) -> io::Result<Option<Bytes>> {
+    fn open(&self, obj: &ObjectId) -> io::Result<Option<Box<dyn ObjectReader>>> {
         // No second hash here: the bytes were verified before `commit`,
         // and `Bytes` cannot change afterwards. (The directory store, whose
-        // files can, re-verifies.)
-        Ok(self.lock().get(obj).cloned())
+        // files can, re-verifies.) Reading slices the shared buffer.
+        let bytes = self.lock().get(obj).cloned();
+        Ok(bytes.map(|b| {
+            Box::new(MemReader {
+                len: b.len() as u64,
+                rest: b,
+            }) as _
+        }))
     }
 
     fn contains(&self, obj: &ObjectId) -> bool {
@@ -76,5 +82,25 @@ impl Staging for MemStaging {
         let this = *self;
         this.store.lock().insert(this.obj, this.buf.freeze());
         Ok(())
+    }
+}
+
+/// A stored object's shared bytes, handed out in slices.
+struct MemReader {
+    len: u64,
+    rest: Bytes,
+}
+
+impl ObjectReader for MemReader {
+    fn len(&self) -> u64 {
+        self.len
+    }
+
+    fn remaining(&self) -> u64 {
+        self.rest.len() as u64
+    }
+
+    fn read(&mut self, max: usize) -> io::Result<Bytes> {
+        Ok(self.rest.split_to(max.min(self.rest.len())))
     }
 }

@@ -1,0 +1,175 @@
+//! Handles on requests in flight: the guard that cancels a request whose
+//! caller stopped waiting, and the two streaming transfers built on it.
+
+use bytes::Bytes;
+use futures_lite::future::poll_fn;
+use oap_core::ObjectId;
+use oap_core::client::ClientEvent;
+use oap_core::connection::RequestId;
+use oap_io::EndpointHandle;
+
+use super::ClientError;
+use super::endpoint::ClientEndpoint;
+
+/// The most one piece of a streamed transfer carries, whatever the
+/// credit: what a transfer holds is at most the credit window plus this.
+pub(crate) const PIECE_MAX: u64 = 1 << 20;
+
+/// The size of the next piece when `room` bytes may go now.
+pub(crate) fn piece(room: u64) -> usize {
+    usize::try_from(room.min(PIECE_MAX)).unwrap_or(1 << 20)
+}
+
+/// A request some task waits on. Dropped before the request ended (the
+/// task's future or stream was dropped), it cancels the request on the
+/// wire with ERROR `cancelled` and frees its slot on both sides.
+pub(crate) struct RequestGuard {
+    handle: EndpointHandle<ClientEndpoint>,
+    rid: RequestId,
+    armed: bool,
+}
+
+impl RequestGuard {
+    pub(crate) fn new(handle: &EndpointHandle<ClientEndpoint>, rid: RequestId) -> Self {
+        Self {
+            handle: handle.clone(),
+            rid,
+            armed: true,
+        }
+    }
+
+    /// Leaves the request to the caller: dropping the guard no longer
+    /// cancels it.
+    pub(crate) fn disarm(mut self) {
+        self.armed = false;
+    }
+
+    /// Waits for the request's final event.
+    pub(crate) async fn result(&self) -> Result<ClientEvent, ClientError> {
+        let rid = self.rid;
+        poll_fn(|cx| self.handle.peek(|ep| ep.poll_result(rid, cx))).await
+    }
+
+    /// Waits for a put's confirmed id.
+    pub(crate) async fn put_result(&self) -> Result<ObjectId, ClientError> {
+        match self.result().await? {
+            ClientEvent::PutDone { result, .. } => Ok(result?),
+            _ => Err(ClientError::UnknownRequest),
+        }
+    }
+}
+
+impl Drop for RequestGuard {
+    fn drop(&mut self) {
+        if self.armed {
+            let rid = self.rid;
+            self.handle.with(|ep| ep.abandon(rid));
+        }
+    }
+}
+
+/// A put whose bytes the caller writes as the server's credit allows
+/// ([`super::Client::put_stream`]).
+///
+/// Call [`PutStream::room`] to learn how much the credit takes, then
+/// [`PutStream::write`]; after the last byte, [`PutStream::finish`] waits
+/// for the server's confirmation. Dropping it before that cancels the put
+/// on the wire; the server keeps nothing of it.
+pub struct PutStream {
+    guard: RequestGuard,
+}
+
+impl PutStream {
+    pub(crate) fn new(guard: RequestGuard) -> Self {
+        Self { guard }
+    }
+
+    /// Waits until the put can send more and says how many bytes the
+    /// server's credit takes now: 0 once the put ended (finished, or
+    /// refused: [`PutStream::finish`] says which).
+    pub async fn room(&self) -> u64 {
+        let rid = self.guard.rid;
+        poll_fn(|cx| self.guard.handle.peek(|ep| ep.poll_room(rid, cx))).await
+    }
+
+    /// Writes the next bytes of the object, waiting for credit as needed;
+    /// more than the object's length is refused. The connection holds the
+    /// bytes only until they are sent.
+    pub async fn write(&mut self, mut bytes: Bytes) -> Result<(), ClientError> {
+        let rid = self.guard.rid;
+        while !bytes.is_empty() {
+            let room = self.room().await;
+            if room == 0 {
+                // Ended early: the result says why.
+                return Err(self.failure().await);
+            }
+            let n = usize::try_from(room).unwrap_or(usize::MAX).min(bytes.len());
+            let piece = bytes.split_to(n);
+            self.guard.handle.with(|ep| ep.push(rid, piece))?;
+        }
+        Ok(())
+    }
+
+    /// Waits for the server to confirm the object after its last byte was
+    /// written; resolves with the id it stored.
+    pub async fn finish(self) -> Result<ObjectId, ClientError> {
+        self.guard.put_result().await
+    }
+
+    /// Why a put that ended early failed.
+    async fn failure(&self) -> ClientError {
+        match self.guard.put_result().await {
+            Err(e) => e,
+            Ok(_) => ClientError::Command(oap_core::connection::CommandError::ObjectOverrun),
+        }
+    }
+}
+
+/// An object arriving in chunks ([`super::Client::get_stream`]).
+///
+/// Chunks are **provisional**: the object is the requested one only when
+/// [`ObjectStream::chunk`] returns `Ok(None)`, after its whole digest
+/// verified. An error means what was received must be discarded. Dropping
+/// the stream early cancels the get on the wire.
+pub struct ObjectStream {
+    guard: RequestGuard,
+    verified: Option<u64>,
+}
+
+impl ObjectStream {
+    pub(crate) fn new(guard: RequestGuard) -> Self {
+        Self {
+            guard,
+            verified: None,
+        }
+    }
+
+    /// The next chunk (provisional); `Ok(None)` once the whole object
+    /// arrived and verified; an error if it did not.
+    pub async fn chunk(&mut self) -> Result<Option<Bytes>, ClientError> {
+        if self.verified.is_some() {
+            return Ok(None);
+        }
+        let rid = self.guard.rid;
+        let max = piece(PIECE_MAX);
+        // `with`, not `peek`: reading returns credit, and the driver must
+        // wake to send the ACK.
+        let next = poll_fn(|cx| self.guard.handle.with(|ep| ep.poll_chunk(rid, max, cx))).await;
+        if let Some(bytes) = next {
+            return Ok(Some(bytes));
+        }
+        match self.guard.result().await? {
+            ClientEvent::StreamDone { result, .. } => {
+                self.verified = Some(result?);
+                Ok(None)
+            }
+            _ => Err(ClientError::UnknownRequest),
+        }
+    }
+
+    /// The object's length, once [`ObjectStream::chunk`] reported it whole
+    /// and verified.
+    pub fn verified_len(&self) -> Option<u64> {
+        self.verified
+    }
+}
