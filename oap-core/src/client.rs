@@ -99,6 +99,8 @@ struct Get {
     collect: Option<BytesMut>,
     /// Bytes of the object read so far.
     read: u64,
+    /// The length the first DATA frame announced (unverified).
+    announced: Option<u64>,
     /// The length of the object the connection verified.
     verified: Option<u64>,
     /// The answer was not exactly the requested object.
@@ -109,6 +111,7 @@ impl Get {
     /// Checks a chunk against what a get may receive: bytes of the
     /// requested object, in order, and nothing past its verified length.
     fn admit(&mut self, chunk: &Chunk) -> bool {
+        self.announced.get_or_insert(chunk.total_len);
         let end = self.read + chunk.bytes.len() as u64;
         let fits = chunk.obj == self.want
             && chunk.offset == self.read
@@ -304,6 +307,7 @@ impl ClientSession {
                 want: obj,
                 collect,
                 read: 0,
+                announced: None,
                 verified: None,
                 wrong: false,
             },
@@ -322,6 +326,13 @@ impl ClientSession {
         }
         let chunk = self.conn.read(id, max)?;
         self.admit(id, chunk)
+    }
+
+    /// The length the server announced for get `id`'s object, once its
+    /// first bytes were read: for progress reports only, since it is the
+    /// server's unverified claim.
+    pub fn announced_len(&self, id: RequestId) -> Option<u64> {
+        self.gets.get(&id)?.announced
     }
 
     /// Checks a chunk read for get `id`; refuses the request on a wrong one.
@@ -349,8 +360,10 @@ impl ClientSession {
     }
 
     /// Gives up on request `id`: ERROR `cancelled` with its `corr_id`, so
-    /// the server stops and frees it too. No event reports the request
-    /// afterwards. Does nothing if it already ended.
+    /// the server stops and frees it too. Only its
+    /// [`Event::RequestEnded`] follows, passed on as
+    /// [`ClientEvent::Connection`]; no `PutDone`, `GetDone` or
+    /// `StreamDone`. Does nothing if it already ended.
     pub fn cancel(&mut self, id: RequestId) {
         self.puts.remove(&id);
         self.gets.remove(&id);

@@ -21,7 +21,7 @@ use oap_io::{BoxStream, ConnectionDriver, EndpointHandle, FramedStream, Runtime}
 
 use endpoint::ClientEndpoint;
 use transfer::RequestGuard;
-pub use transfer::{ObjectStream, PutStream};
+pub use transfer::{ObjectStream, Progress, PutStream};
 
 /// Why a client call failed. Cheap to clone; match on the variant.
 #[derive(Debug, Clone, thiserror::Error)]
@@ -241,14 +241,14 @@ impl Client {
         self.put_file_with(collection, id, path, |_| {}).await
     }
 
-    /// [`Client::put_file`], calling `progress` with the bytes sent so far
-    /// after each piece (for a progress bar).
+    /// [`Client::put_file`], calling `progress` after each piece sent (for
+    /// a progress bar).
     pub async fn put_file_with(
         &self,
         collection: &str,
         id: &str,
         path: &Path,
-        progress: impl FnMut(u64),
+        progress: impl FnMut(Progress),
     ) -> Result<ObjectId, ClientError> {
         file::put_file(self, collection, id, path, progress).await
     }
@@ -304,13 +304,13 @@ impl Client {
         self.get_to_file_with(obj, path, |_| {}).await
     }
 
-    /// [`Client::get_to_file`], calling `progress` with the bytes received
-    /// so far after each piece (for a progress bar).
+    /// [`Client::get_to_file`], calling `progress` after each piece
+    /// received (for a progress bar).
     pub async fn get_to_file_with(
         &self,
         obj: ObjectId,
         path: &Path,
-        progress: impl FnMut(u64),
+        progress: impl FnMut(Progress),
     ) -> Result<u64, ClientError> {
         file::get_to_file(self, obj, path, progress).await
     }

@@ -6,7 +6,7 @@ use bytes::Bytes;
 use oap_core::ObjectId;
 use oap_core::client::{ClientEvent, ClientSession, RequestError};
 use oap_core::connection::{
-    ConnectionConfig, Event, OutgoingObject, RequestId, SendState, SendStream,
+    ConnectionConfig, Event, OutgoingObject, RequestId, RequestOutcome, SendState, SendStream,
 };
 use oap_core::gateway::{Gateway, GatewayEvent, QuotaConfig, TenantQuotas};
 use oap_core::payload::ErrorCode;
@@ -19,6 +19,8 @@ struct Store {
     staging: std::collections::BTreeMap<RequestId, Vec<u8>>,
     gateway_events: Vec<GatewayEvent>,
     serve_corrupt: bool,
+    /// A get answers with the object and then this one too (both small).
+    append: Option<Bytes>,
     /// Get responses still being sent.
     sending: std::collections::BTreeMap<RequestId, SendStream<Bytes>>,
 }
@@ -39,10 +41,14 @@ impl Store {
                 if self.serve_corrupt {
                     bytes[0] ^= 1;
                 }
-                let stream = SendStream::open(conn, *id, object, Bytes::from(bytes))
-                    .expect("begin")
-                    .end_with(Some(want));
-                self.sending.insert(*id, stream);
+                let mut stream =
+                    SendStream::open(conn, *id, object, Bytes::from(bytes)).expect("begin");
+                if let Some(extra) = self.append.clone() {
+                    assert_eq!(stream.poll(conn), Ok(SendState::Done), "small objects");
+                    stream = SendStream::open(conn, *id, OutgoingObject::of(&extra), extra)
+                        .expect("second object");
+                }
+                self.sending.insert(*id, stream.end_with(Some(want)));
                 self.pump(conn, *id);
             }
             GatewayEvent::Connection(Event::CreditGranted { id, .. }) => self.pump(conn, *id),
@@ -264,4 +270,134 @@ fn subscribe_sends_start_with_the_topic() {
         p.take()
             .contains(&ClientEvent::Connection(Event::Accepted { id: rid }))
     );
+}
+
+#[test]
+fn a_get_answered_with_a_second_valid_object_is_refused_not_appended() {
+    let mut p = Pair::new(None);
+    p.take();
+    let doc = Bytes::from_static(b"the object asked for");
+    let (_, obj) = p.client.put_doc(p.now, "docs", "a", doc).expect("put");
+    p.settle();
+    p.take();
+    p.store.append = Some(Bytes::from_static(b"another object, valid on its own"));
+    let rid = p.client.get(p.now, obj).expect("get");
+    p.settle();
+    assert_eq!(
+        p.take(),
+        [ClientEvent::GetDone {
+            id: rid,
+            result: Err(RequestError::WrongObject)
+        }]
+    );
+    let sid = p.client.get_stream(p.now, obj).expect("get_stream");
+    p.settle();
+    while p.client.read(sid, usize::MAX).is_some() {}
+    p.settle();
+    let events = p.take();
+    assert!(
+        events.contains(&ClientEvent::StreamDone {
+            id: sid,
+            result: Err(RequestError::WrongObject)
+        }),
+        "{events:?}"
+    );
+}
+
+#[test]
+fn a_streamed_put_is_asked_for_no_more_than_the_credit_takes() {
+    let mut p = Pair::new(None);
+    p.take();
+    let doc: Bytes = (0..1_500_000u32).map(|i| (i % 253) as u8).collect();
+    let obj = ObjectId::of(&doc);
+    let rid = p
+        .client
+        .put_stream(p.now, "docs", "s", obj, doc.len() as u64)
+        .expect("put");
+    let mut sent = 0;
+    let mut asks = 0;
+    loop {
+        // The session asks right away (initial credit), then per ACK.
+        let want = p.client.put_want(rid).unwrap_or(0);
+        if want > 0 {
+            asks += 1;
+            let credit = p.client.connection().send_credit(rid).expect("open");
+            assert!(want <= credit, "asked for {want} with {credit} credit");
+            let n = (want as usize).min(doc.len() - sent);
+            p.client.push(rid, doc.slice(sent..sent + n)).expect("push");
+            sent += n;
+        }
+        p.settle();
+        let events = p.take();
+        if let Some(ClientEvent::PutDone { result, .. }) = events.last() {
+            assert_eq!(result, &Ok(obj));
+            break;
+        }
+    }
+    assert_eq!(sent, doc.len());
+    assert!(
+        asks > 3,
+        "one window at a time, not all at once ({asks} asks)"
+    );
+    assert_eq!(p.store.objects.get(&obj).map(Vec::len), Some(doc.len()));
+}
+
+#[test]
+fn a_streamed_get_hands_out_chunks_as_read_and_verifies_at_the_end() {
+    let mut p = Pair::new(None);
+    p.take();
+    let doc: Bytes = (0..700_000u32).map(|i| (i % 241) as u8).collect();
+    let (_, obj) = p
+        .client
+        .put_doc(p.now, "docs", "g", doc.clone())
+        .expect("put");
+    p.settle();
+    p.take();
+    let rid = p.client.get_stream(p.now, obj).expect("get");
+    let mut got = Vec::new();
+    let result = loop {
+        p.settle();
+        // Unread bytes are never more than the window the client granted.
+        let held = p.client.connection().buffered_input();
+        assert!(held <= p.client.connection().buffered_input_bound());
+        while let Some(b) = p.client.read(rid, 10_000) {
+            got.extend_from_slice(&b);
+        }
+        p.settle();
+        if let Some(ClientEvent::StreamDone { result, .. }) = p
+            .take()
+            .into_iter()
+            .find(|e| matches!(e, ClientEvent::StreamDone { .. }))
+        {
+            break result;
+        }
+    };
+    assert_eq!(result, Ok(doc.len() as u64));
+    assert!(got == doc);
+}
+
+#[test]
+fn cancel_ends_the_request_on_both_sides_with_cancelled() {
+    let mut p = Pair::new(None);
+    p.take();
+    let doc = Bytes::from(vec![5u8; 400_000]);
+    let (_, obj) = p.client.put_doc(p.now, "docs", "c", doc).expect("put");
+    p.settle();
+    p.take();
+    let rid = p.client.get_stream(p.now, obj).expect("get");
+    p.settle();
+    p.take();
+    p.client.cancel(rid);
+    assert_eq!(p.client.connection().open_requests(), 0);
+    p.settle();
+    let events = p.take();
+    assert!(
+        matches!(&events[..], [ClientEvent::Connection(Event::RequestEnded { id, outcome: RequestOutcome::Failed { error, by_peer: false } })]
+            if *id == rid && error.code == ErrorCode::Cancelled),
+        "a cancelled request reports only its end: {events:?}"
+    );
+    assert_eq!(p.gateway.connection().open_requests(), 0);
+    assert!(p.store.gateway_events.iter().any(|e| matches!(e,
+        GatewayEvent::Connection(Event::RequestEnded { id, outcome: RequestOutcome::Failed { error, by_peer: true } })
+            if *id == rid && error.code == ErrorCode::Cancelled)));
 }

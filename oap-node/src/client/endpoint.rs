@@ -223,6 +223,11 @@ impl ClientEndpoint {
         Poll::Pending
     }
 
+    /// The object length streamed get `rid` announced (unverified).
+    pub fn announced_len(&self, rid: RequestId) -> Option<u64> {
+        self.session.announced_len(rid)
+    }
+
     /// Hands the next bytes of streamed put `rid` over.
     pub fn push(&mut self, rid: RequestId, bytes: Bytes) -> Result<(), ClientError> {
         Ok(self.session.push(rid, bytes)?)

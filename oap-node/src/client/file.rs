@@ -10,7 +10,7 @@ use bytes::Bytes;
 use oap_core::ObjectId;
 use oap_io::{Runtime, run_blocking};
 
-use super::transfer::piece;
+use super::transfer::{Progress, piece};
 use super::{Client, ClientError};
 
 /// Runs `work` on `value` on the blocking pool and hands `value` back with
@@ -52,7 +52,7 @@ pub(super) async fn put_file(
     collection: &str,
     id: &str,
     path: &Path,
-    mut progress: impl FnMut(u64),
+    mut progress: impl FnMut(Progress),
 ) -> Result<ObjectId, ClientError> {
     let runtime = &*client.runtime;
     let (obj, len) = hash_file(runtime, path).await?;
@@ -74,7 +74,10 @@ pub(super) async fn put_file(
         .await?;
         sent += n as u64;
         put.write(Bytes::from(buf)).await?;
-        progress(sent);
+        progress(Progress {
+            bytes: sent,
+            total: len,
+        });
     }
     put.finish().await
 }
@@ -83,7 +86,7 @@ pub(super) async fn get_to_file(
     client: &Client,
     obj: ObjectId,
     path: &Path,
-    mut progress: impl FnMut(u64),
+    mut progress: impl FnMut(Progress),
 ) -> Result<u64, ClientError> {
     let runtime = &*client.runtime;
     let dir = match path.parent() {
@@ -101,7 +104,11 @@ pub(super) async fn get_to_file(
     while let Some(chunk) = stream.chunk().await? {
         received += chunk.len() as u64;
         (tmp, ()) = on_pool(runtime, tmp, move |t| t.write_all(&chunk)).await?;
-        progress(received);
+        let total = stream.announced_len().unwrap_or(received);
+        progress(Progress {
+            bytes: received,
+            total,
+        });
     }
     let len = stream.verified_len().ok_or(ClientError::UnknownRequest)?;
     let target = path.to_path_buf();

@@ -167,9 +167,26 @@ impl ObjectStream {
         }
     }
 
+    /// The length the server announced with the first chunk: for progress
+    /// reports, since it is verified only with the object.
+    pub fn announced_len(&self) -> Option<u64> {
+        let rid = self.guard.rid;
+        self.guard.handle.peek(|ep| ep.announced_len(rid))
+    }
+
     /// The object's length, once [`ObjectStream::chunk`] reported it whole
     /// and verified.
     pub fn verified_len(&self) -> Option<u64> {
         self.verified
     }
+}
+
+/// How far a file transfer is, for a progress bar.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Progress {
+    /// Bytes sent or received so far.
+    pub bytes: u64,
+    /// The object's length: the file's for a put; for a get, what the
+    /// server announced (unverified until the transfer ends).
+    pub total: u64,
 }
