@@ -16,7 +16,7 @@ use crate::cases::{client, gateway_with, pattern, temp_dir};
 
 /// Holds every commit until opened, and says when one is waiting.
 #[derive(Default)]
-struct Gate {
+pub(crate) struct Gate {
     open: Mutex<bool>,
     opened: Condvar,
     waiting: AtomicUsize,
@@ -25,7 +25,7 @@ struct Gate {
 
 impl Gate {
     /// Blocks the calling (pool) thread until [`Gate::open`].
-    fn pass(&self) {
+    pub(crate) fn pass(&self) {
         self.waiting.fetch_add(1, Ordering::SeqCst);
         self.arrived.notify(usize::MAX);
         let mut open = self.open.lock().unwrap_or_else(|p| p.into_inner());
@@ -34,15 +34,25 @@ impl Gate {
         }
     }
 
-    fn set(&self, open: bool) {
+    pub(crate) fn set(&self, open: bool) {
         *self.open.lock().unwrap_or_else(|p| p.into_inner()) = open;
         self.opened.notify_all();
     }
 
-    async fn someone_waiting(&self) {
+    pub(crate) async fn someone_waiting(&self) {
+        self.arrivals(1).await;
+    }
+
+    /// How many calls have reached the gate so far.
+    pub(crate) fn arrived(&self) -> usize {
+        self.waiting.load(Ordering::SeqCst)
+    }
+
+    /// Waits until `n` calls in all have reached the gate.
+    pub(crate) async fn arrivals(&self, n: usize) {
         loop {
             let arrived = self.arrived.listen();
-            if self.waiting.load(Ordering::SeqCst) > 0 {
+            if self.waiting.load(Ordering::SeqCst) >= n {
                 return;
             }
             arrived.await;
@@ -50,10 +60,12 @@ impl Gate {
     }
 }
 
-/// A directory store whose commits pass through a [`Gate`].
-struct GatedStore {
-    dir: DirStore,
-    gate: Arc<Gate>,
+/// A directory store whose commits (and, if asked, opens) pass through
+/// a [`Gate`].
+pub(crate) struct GatedStore {
+    pub(crate) dir: DirStore,
+    pub(crate) gate: Arc<Gate>,
+    pub(crate) gate_opens: bool,
 }
 
 struct GatedStaging {
@@ -70,6 +82,9 @@ impl ObjectStore for GatedStore {
     }
 
     fn open(&self, obj: &ObjectId) -> io::Result<Option<Box<dyn oap_node::store::ObjectReader>>> {
+        if self.gate_opens {
+            self.gate.pass();
+        }
         self.dir.open(obj)
     }
 
@@ -103,6 +118,7 @@ pub async fn blocking_store_keeps_connections_moving(h: Harness) {
     let store = GatedStore {
         dir: DirStore::open(&dir).expect("dir store"),
         gate: Arc::clone(&gate),
+        gate_opens: false,
     };
     let (_server, addr) = gateway_with(&h, GatewayConfig::default(), Arc::new(store)).await;
     let (a, b) = (client(&h, addr).await, client(&h, addr).await);

@@ -8,14 +8,21 @@
 mod blocking_store;
 mod cases;
 mod harness;
+mod pattern_store;
 mod raw;
+mod streaming;
 mod tls;
 
 pub use blocking_store::blocking_store_keeps_connections_moving;
 pub use cases::*;
 pub use harness::{Harness, TlsConnect, futures_io_duplex, with_deadline};
+pub use pattern_store::{PatternReader, PatternStore, pattern_id};
 pub use raw::RawPeer;
+pub use streaming::*;
 pub use tls::TestPki;
+
+/// The counting allocator [`memory_bound_test!`] installs.
+pub use cap;
 
 /// Expands to one `#[test]` per suite case. `$block_on` runs a future to
 /// completion on the runtime under test; `$harness` builds the harness.
@@ -29,7 +36,11 @@ macro_rules! suite {
             disconnect_mid_object_stores_nothing, idle_timeout_closes, max_connections_busy,
             tls_put_get, tls_handshake_failure, graceful_shutdown_with_request_in_flight,
             legacy_client_is_served, subscribe_streams_matching_events, in_memory_duplex,
-            client_into_io_speaks_raw_frames, blocking_store_keeps_connections_moving);
+            client_into_io_speaks_raw_frames, blocking_store_keeps_connections_moving,
+            large_objects_stream_through_the_directory_store,
+            corrupted_file_is_quarantined_and_never_served,
+            dropped_transfers_free_their_requests_on_both_sides,
+            full_store_refuses_the_put_and_keeps_serving);
     };
     (@cases $block_on:path, $harness:expr; $($case:ident),* $(,)?) => {
         $(
@@ -39,5 +50,29 @@ macro_rules! suite {
                 $block_on($crate::with_deadline(harness.clone(), $crate::$case(harness)));
             }
         )*
+    };
+}
+
+/// Expands to the memory-bound test: a counting global allocator for the
+/// whole test binary and one `#[test]` running
+/// [`transfer_memory_is_bounded_by_the_window`] against it. Use it in a
+/// test file of its own, so no other test allocates meanwhile.
+#[macro_export]
+macro_rules! memory_bound_test {
+    ($block_on:path, $harness:expr) => {
+        #[global_allocator]
+        static ALLOC: $crate::cap::Cap<::std::alloc::System> =
+            $crate::cap::Cap::new(::std::alloc::System, usize::MAX);
+
+        #[test]
+        fn transfer_memory_is_bounded_by_the_window() {
+            let harness = $harness;
+            $block_on($crate::with_deadline(
+                harness.clone(),
+                $crate::transfer_memory_is_bounded_by_the_window(harness, || {
+                    (ALLOC.allocated(), ALLOC.max_allocated())
+                }),
+            ));
+        }
     };
 }

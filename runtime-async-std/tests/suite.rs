@@ -1,23 +1,5 @@
 //! The shared integration suite on async-std.
 
-use std::future::Future;
-use std::sync::Arc;
+mod common;
 
-use oap_suite::Harness;
-
-fn block_on<F: Future<Output = ()>>(f: F) {
-    async_std::task::block_on(f)
-}
-
-fn harness() -> Harness {
-    Harness {
-        runtime: runtime_async_std::runtime(),
-        tls_acceptor: Arc::new(runtime_async_std::tls::acceptor),
-        tls_connect: Arc::new(|addr, name, config| {
-            Box::pin(async move { runtime_async_std::tls::connect(addr, &name, config).await })
-        }),
-        duplex: Arc::new(oap_suite::futures_io_duplex),
-    }
-}
-
-oap_suite::suite!(block_on, harness());
+oap_suite::suite!(common::block_on, common::harness());

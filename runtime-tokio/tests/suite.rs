@@ -1,36 +1,5 @@
 //! The shared integration suite on tokio.
 
-use std::future::Future;
-use std::sync::Arc;
+mod common;
 
-use oap_io::BoxStream;
-use oap_suite::Harness;
-use tokio_util::compat::TokioAsyncReadCompatExt;
-
-fn block_on<F: Future<Output = ()>>(f: F) {
-    tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .expect("tokio runtime")
-        .block_on(f);
-}
-
-fn harness() -> Harness {
-    Harness {
-        runtime: runtime_tokio::runtime(),
-        tls_acceptor: Arc::new(runtime_tokio::tls::acceptor),
-        tls_connect: Arc::new(|addr, name, config| {
-            Box::pin(async move { runtime_tokio::tls::connect(addr, &name, config).await })
-        }),
-        duplex: Arc::new(|| {
-            let (a, b) = tokio::io::duplex(256 * 1024);
-            (
-                Box::new(a.compat()) as BoxStream,
-                Box::new(b.compat()) as BoxStream,
-            )
-        }),
-    }
-}
-
-oap_suite::suite!(block_on, harness());
+oap_suite::suite!(common::block_on, common::harness());
