@@ -1,56 +1,51 @@
-//! `oap get`: downloads one object and writes it only after its full
-//! digest has been verified.
+//! `oap get`: streams one object into a file, or to standard output, and
+//! lets nothing out before its full digest verified.
 
 use std::io::{self, Write};
 use std::path::Path;
 
-use anyhow::{Context, Result, bail};
+use anyhow::{Context, Result};
+use oap_node::ClientError;
 
 use crate::args::GetArgs;
 use crate::connect::{client_error, connect};
+use crate::progress::TransferBar;
 
-/// Writes `data` to `path` atomically: readers never see a partial file,
-/// and a failure leaves whatever was at `path` untouched.
-fn write_atomically(path: &Path, data: &[u8]) -> Result<()> {
-    let dir = match path.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p,
-        _ => Path::new("."),
-    };
-    let mut tmp = tempfile::Builder::new()
-        .prefix(".oap-get-")
-        .tempfile_in(dir)
-        .with_context(|| format!("cannot create a temporary file in {}", dir.display()))?;
-    tmp.write_all(data)
-        .and_then(|()| tmp.as_file().sync_all())
-        .with_context(|| format!("cannot write {}", tmp.path().display()))?;
-    tmp.persist(path)
-        .map_err(|e| e.error)
-        .with_context(|| format!("cannot rename into {}", path.display()))?;
-    Ok(())
+/// A get failure, worded for where the object was going.
+fn get_error(e: ClientError, id: &oap_core::ObjectId, dest: &str) -> anyhow::Error {
+    match e {
+        ClientError::Local(io) => anyhow::anyhow!("cannot write {dest}: {io}"),
+        other => client_error(other).context(format!("get {id} failed")),
+    }
 }
 
-/// Fetches `args.id` and writes it to `-o` or stdout.
+/// Fetches `args.id` into `-o FILE` (a temporary file beside it, renamed
+/// after verification) or to stdout (through a private temporary file,
+/// copied out only after verification: stdout cannot take bytes back).
 pub async fn run(args: &GetArgs) -> Result<()> {
     let client = connect(&args.server).await?;
-    let data = client
-        .get(args.id)
-        .await
-        .map_err(client_error)
-        .with_context(|| format!("get {} failed", args.id))?;
-    client.close();
-    // The SDK already refuses bytes whose digest differs; checking again
-    // here costs one hash and keeps this command correct on its own.
-    if !args.id.verify(&data) {
-        bail!("digest mismatch: the bytes received are not {}", args.id);
-    }
-    match &args.output {
-        Some(path) if path != Path::new("-") => write_atomically(path, &data)?,
-        _ => {
-            let mut out = io::stdout().lock();
-            out.write_all(&data).context("cannot write to stdout")?;
-            out.flush().context("cannot write to stdout")?;
+    let to_file = args.output.as_deref().filter(|p| *p != Path::new("-"));
+    let spool;
+    let (target, dest) = match to_file {
+        Some(path) => (path.to_path_buf(), path.display().to_string()),
+        None => {
+            spool = tempfile::tempdir().context("cannot create a temporary directory")?;
+            (spool.path().join("object"), "a temporary file".to_owned())
         }
+    };
+    let mut bar = TransferBar::new(format!("get {}", args.id));
+    let len = client
+        .get_to_file_with(args.id, &target, |p| bar.update(p))
+        .await
+        .map_err(|e| get_error(e, &args.id, &dest))?;
+    drop(bar);
+    client.close();
+    if to_file.is_none() {
+        let mut file = std::fs::File::open(&target).context("cannot reopen the object")?;
+        let mut out = io::stdout().lock();
+        io::copy(&mut file, &mut out).context("cannot write to stdout")?;
+        out.flush().context("cannot write to stdout")?;
     }
-    tracing::info!(id = %args.id, bytes = data.len(), "fetched");
+    tracing::info!(id = %args.id, bytes = len, "fetched");
     Ok(())
 }

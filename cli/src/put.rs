@@ -1,104 +1,75 @@
-//! `oap put`: uploads files and prints the id the server confirmed.
+//! `oap put`: streams files (or standard input) to the server and prints
+//! the id it confirmed for each.
 
-use std::io::{self, IsTerminal, Read, Write};
-use std::path::Path;
-use std::time::Duration;
+use std::io::{self, Write};
+use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, bail};
-use bytes::Bytes;
-use indicatif::{ProgressBar, ProgressStyle};
-use oap_core::ObjectId;
+use oap_node::ClientError;
 
 use crate::args::PutArgs;
 use crate::connect::{client_error, connect};
+use crate::progress::TransferBar;
 
-/// Files at least this large get a progress bar (on a terminal only):
-/// smaller ones finish before a bar would be readable.
-const PROGRESS_THRESHOLD: u64 = 8 * 1024 * 1024;
-
-/// Progress is shown only for large files and only when stderr is a
-/// terminal (piped output stays clean).
-fn wants_progress(len: u64) -> bool {
-    len >= PROGRESS_THRESHOLD && io::stderr().is_terminal()
+/// Copies standard input into a temporary file: an object's id must be
+/// known before its first DATA frame, so the input is hashed whole before
+/// it is sent, and standard input can be read only once.
+async fn spool_stdin() -> Result<tempfile::TempPath> {
+    tokio::task::spawn_blocking(|| -> Result<tempfile::TempPath> {
+        let mut tmp = tempfile::Builder::new()
+            .prefix("oap-put-stdin-")
+            .tempfile()
+            .context("cannot create a temporary file for standard input")?;
+        io::copy(&mut io::stdin().lock(), &mut tmp).context("cannot read standard input")?;
+        tmp.as_file().sync_data().ok();
+        Ok(tmp.into_temp_path())
+    })
+    .await
+    .context("reading standard input")?
 }
 
-/// A byte progress bar for `len` bytes, or nothing (see [`wants_progress`]).
-fn progress(len: u64, what: &str) -> Option<ProgressBar> {
-    if !wants_progress(len) {
-        return None;
+/// A put failure, worded for the file it was about.
+fn put_error(e: ClientError, shown: &str) -> anyhow::Error {
+    match e {
+        ClientError::Local(io) => anyhow::anyhow!("cannot read {shown}: {io}"),
+        other => client_error(other).context(format!("put {shown} failed")),
     }
-    let bar = ProgressBar::new(len);
-    let style = ProgressStyle::with_template(
-        "{msg} [{bar:30}] {bytes}/{total_bytes} {bytes_per_sec} {elapsed}",
-    )
-    .unwrap_or_else(|_| ProgressStyle::default_bar())
-    .progress_chars("=> ");
-    bar.set_style(style);
-    bar.set_message(what.to_owned());
-    Some(bar)
 }
 
-/// Reads the whole file (the client SDK sends an object from memory,
-/// because its id must be known before the first frame goes out).
-fn read_file(path: &Path) -> Result<Bytes> {
-    let mut file =
-        std::fs::File::open(path).with_context(|| format!("cannot open {}", path.display()))?;
-    let len = file.metadata().map(|m| m.len()).unwrap_or(0);
-    let bar = progress(len, &format!("reading {}", path.display()));
-    let mut data = Vec::with_capacity(usize::try_from(len).unwrap_or(0));
-    let mut buf = vec![0u8; 1024 * 1024];
-    loop {
-        let n = match file.read(&mut buf) {
-            Ok(0) => break,
-            Ok(n) => n,
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-            Err(e) => return Err(e).with_context(|| format!("cannot read {}", path.display())),
-        };
-        data.extend_from_slice(&buf[..n]);
-        if let Some(bar) = &bar {
-            bar.inc(n as u64);
-        }
-    }
-    if let Some(bar) = bar {
-        bar.finish_and_clear();
-    }
-    Ok(Bytes::from(data))
-}
-
-/// Uploads every file in order; stops at the first failure.
+/// Uploads every file in order (`-` is standard input); stops at the
+/// first failure.
 pub async fn run(args: &PutArgs) -> Result<()> {
     let client = connect(&args.server).await?;
     let mut out = io::stdout().lock();
     for path in &args.files {
-        let data = read_file(path)?;
-        let local = ObjectId::of(&data);
-        let name = path
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_default();
-        // The SDK sends the object as one request with no byte callback, so
-        // a spinner (not a byte bar) shows that the upload is under way.
-        let spinner = wants_progress(data.len() as u64).then(|| {
-            let s = ProgressBar::new_spinner();
-            s.set_message(format!("uploading {}", path.display()));
-            s.enable_steady_tick(Duration::from_millis(100));
-            s
-        });
-        let len = data.len();
-        let result = client.put_doc("files", &name, data).await;
-        if let Some(s) = spinner {
-            s.finish_and_clear();
-        }
-        let id = result
-            .map_err(client_error)
-            .with_context(|| format!("put {} failed", path.display()))?;
-        if id != local {
-            bail!(
-                "put {}: the server confirmed {id}, but the file's id is {local}",
-                path.display()
-            );
-        }
-        tracing::info!(file = %path.display(), bytes = len, %id, "stored");
+        let stdin = path == Path::new("-");
+        let spooled = if stdin {
+            Some(spool_stdin().await?)
+        } else {
+            None
+        };
+        let (file, name, shown): (PathBuf, String, String) = match &spooled {
+            Some(tmp) => (tmp.to_path_buf(), "stdin".into(), "standard input".into()),
+            None => {
+                match std::fs::metadata(path) {
+                    Err(e) => bail!("cannot open {}: {e}", path.display()),
+                    Ok(m) if !m.is_file() => bail!("cannot open {}: not a file", path.display()),
+                    Ok(_) => {}
+                }
+                let name = path
+                    .file_name()
+                    .map(|n| n.to_string_lossy().into_owned())
+                    .unwrap_or_default();
+                (path.clone(), name, path.display().to_string())
+            }
+        };
+        let mut bar = TransferBar::new(format!("put {shown}"));
+        let id = client
+            .put_file_with("files", &name, &file, |p| bar.update(p))
+            .await
+            .map_err(|e| put_error(e, &shown))?;
+        drop(bar);
+        tracing::info!(file = %shown, %id, "stored");
         writeln!(out, "{id}")?;
         out.flush()?;
     }

@@ -164,6 +164,66 @@ fn dir_store_survives_a_restart() {
 }
 
 #[test]
+fn large_files_and_stdin_stream_through_a_dir_store_and_rot_never_reaches_stdout() {
+    let dir = tempfile::tempdir().unwrap();
+    let store_dir = dir.path().join("store");
+    let store = format!("dir:{}", store_dir.display());
+    let server = Server::start(&["--store", &store]);
+
+    // Larger than any window or read piece: streamed in both directions.
+    let file = dir.path().join("large.bin");
+    write_pattern(&file, 40 * 1024 * 1024 + 7);
+    let put = run(&["put", file.to_str().unwrap(), "--server", &server.oap]);
+    assert!(put.status.success(), "{}", stderr(&put));
+    let id = stdout(&put).trim().to_owned();
+    assert_eq!(stdout(&run(&["id", file.to_str().unwrap()])).trim(), id);
+
+    let out = dir.path().join("copy.bin");
+    let get = run(&[
+        "get",
+        &id,
+        "-o",
+        out.to_str().unwrap(),
+        "--server",
+        &server.oap,
+    ]);
+    assert!(get.status.success(), "{}", stderr(&get));
+    assert!(std::fs::read(&out).unwrap() == std::fs::read(&file).unwrap());
+    let to_stdout = run(&["get", &id, "--server", &server.oap]);
+    assert!(to_stdout.status.success(), "{}", stderr(&to_stdout));
+    assert!(to_stdout.stdout == std::fs::read(&file).unwrap());
+
+    // `put -` spools standard input and names it by its own id.
+    let input: Vec<u8> = (0..3_000_000u32).map(|i| (i % 251) as u8).collect();
+    let piped = run_with_input(&["put", "-", "--server", &server.oap], &input);
+    assert!(piped.status.success(), "{}", stderr(&piped));
+    let piped_id = stdout(&piped).trim().to_owned();
+    assert_eq!(
+        stdout(&run_with_input(&["id", "-"], &input)).trim(),
+        piped_id
+    );
+    let back = run(&["get", &piped_id, "--server", &server.oap]);
+    assert_eq!(back.stdout, input);
+
+    // A stored file that rotted: nothing reaches stdout, the exit says so.
+    let stored = store_dir.join(piped_id.trim_start_matches("b3:"));
+    let mut bytes = std::fs::read(&stored).unwrap();
+    bytes[12_345] ^= 1;
+    std::fs::write(&stored, &bytes).unwrap();
+    let rotten = run(&["get", &piped_id, "--server", &server.oap]);
+    assert_eq!(rotten.status.code(), Some(1), "{}", stderr(&rotten));
+    assert!(rotten.stdout.is_empty(), "unverified bytes reached stdout");
+    assert!(stderr(&rotten).contains("corrupt"), "{}", stderr(&rotten));
+    let (_, metrics) = http_get(server.admin, "/metrics");
+    assert_eq!(
+        metric(&metrics, "corrupt_objects_total"),
+        Some(1.0),
+        "{metrics}"
+    );
+    assert!(server.stop().success());
+}
+
+#[test]
 fn id_matches_the_blake3_vector() {
     let dir = tempfile::tempdir().unwrap();
     let empty = dir.path().join("empty");
