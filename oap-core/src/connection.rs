@@ -19,6 +19,11 @@
 //! }
 //! ```
 //!
+//! To send an object, open a [`SendStream`] on its request and poll it
+//! after opening, on every [`Event::CreditGranted`] for that request and
+//! whenever its source got bytes: it is the one place that writes an
+//! object under credit (`send_data` is the primitive beneath it).
+//!
 //! Keep reading while a write is pending: the peer may be blocked on its own
 //! write until this side reads (both sides sending large objects), and
 //! `handle_input` never blocks on the transmit queue. Stop once

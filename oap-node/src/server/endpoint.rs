@@ -157,7 +157,12 @@ impl GatewayEndpoint {
                 let topic = start.topic.unwrap_or_else(|| "*".to_owned());
                 match self.me.clone() {
                     Some(me) => Kind::Subscribe(Subscription::start(&self.server, me, id, topic)),
-                    None => Kind::Refused,
+                    // Only an endpoint no driver runs (never so in the
+                    // server) has no handle for the feeding task.
+                    None => {
+                        self.reject(id, ErrorCode::Internal, "subscriptions are unavailable");
+                        Kind::Refused
+                    }
                 }
             }
             Some(other) => {
@@ -234,7 +239,11 @@ impl GatewayEndpoint {
                 reader: Some(reader),
                 reading: None,
             }),
-            Err(_) => Kind::Refused,
+            // The request ended meanwhile (then this does nothing), or a bug.
+            Err(e) => {
+                self.reject(id, ErrorCode::Internal, format!("cannot send: {e}"));
+                Kind::Refused
+            }
         }
     }
 
