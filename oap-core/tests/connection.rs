@@ -1028,3 +1028,30 @@ fn large_objects_are_split_to_fit_max_frame_and_not_copied() {
     }
     assert_eq!(total, 100_000);
 }
+
+#[test]
+fn the_hello_answer_precedes_the_ack_of_a_start_pipelined_behind_the_hello() {
+    let mut p = Peer::server(ConnectionConfig::default());
+    let start = Start {
+        corr_id: Some(1),
+        op: Some("put".into()),
+        ..Start::default()
+    };
+    let enc = FrameEncoder::new();
+    let mut bytes = enc
+        .to_bytes(FrameType::Hello, &Hello::legacy().encode())
+        .expect("hello");
+    bytes.extend_from_slice(
+        &enc.to_bytes(FrameType::Start, &start.encode())
+            .expect("start"),
+    );
+    // HELLO and START arrive in one read; the application accepts at once.
+    p.send_raw(&bytes);
+    for ev in p.events() {
+        if let Event::RequestStarted { id, .. } = ev {
+            p.conn.accept(id).expect("accept");
+        }
+    }
+    let types: Vec<FrameType> = p.written().iter().map(|f| f.typ).collect();
+    assert_eq!(types, [FrameType::Hello, FrameType::Ack]);
+}

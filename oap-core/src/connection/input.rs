@@ -123,7 +123,10 @@ impl Connection {
                     app_proto_id: hello.app_proto_id.clone(),
                     ..Hello::legacy()
                 };
-                self.queue_control(&answer);
+                // Urgent like ACKs, which overtake the FIFO: an ACK for a
+                // START pipelined behind the client's HELLO (in the same
+                // read) must not reach the peer before this HELLO does.
+                self.queue_frame(FrameType::Hello, &answer.encode(), true);
                 n
             }
             Role::Client => {
