@@ -14,6 +14,7 @@ mod id;
 mod progress;
 mod put;
 mod serve;
+mod signals;
 
 use std::process::ExitCode;
 
@@ -31,9 +32,12 @@ fn init_logging(command: &Command) {
         _ => "warn",
     };
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default));
+    // Colours only for a person at a terminal, never in a file or journal.
+    let ansi = std::io::IsTerminal::is_terminal(&std::io::stderr());
     tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
+        .with_ansi(ansi)
         .init();
 }
 

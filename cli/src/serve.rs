@@ -5,7 +5,6 @@ use std::io::Write;
 use std::net::SocketAddr;
 use std::path::Path;
 use std::sync::Arc;
-use std::task::Poll;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result};
@@ -18,6 +17,7 @@ use tokio::sync::watch;
 
 use crate::admin::{self, AdminState};
 use crate::args::{DEFAULT_ADMIN, DEFAULT_LISTEN, ServeArgs, StoreSpec};
+use crate::signals::StopSignals;
 
 /// The supervised service: the gateway's accept loop.
 const GATEWAY_SERVICE: &str = "gateway";
@@ -71,6 +71,9 @@ fn watch_bus(services: &Services) {
                         KernelEvent::ServiceCrashed { service, reason } => {
                             tracing::warn!(service, reason, "service crashed");
                         }
+                        // One per connection: not for info, where a busy
+                        // node's log would be nothing else.
+                        KernelEvent::Health { .. } => tracing::debug!(event = ?ev, "bus"),
                         other => tracing::info!(event = ?other, "bus"),
                     }
                     health.apply(&ev);
@@ -154,17 +157,10 @@ pub async fn run(args: &ServeArgs) -> Result<()> {
         let upgrade = upgrade.clone();
         tokio::spawn(async move { gateway.serve_listener(listener, upgrade).await })
     };
-    // Install the Ctrl-C handler (on the future's first poll) before the
-    // node can be seen ready: a SIGINT before it would kill the process
-    // instead of draining. The same future is awaited below, so a signal
-    // that arrives meanwhile is not missed.
-    let mut ctrl_c = Box::pin(kernel_core::wait_for_ctrl_c());
-    if let Poll::Ready(signal) =
-        std::future::poll_fn(|cx| Poll::Ready(ctrl_c.as_mut().poll(cx))).await
-    {
-        signal.context("cannot install the Ctrl-C handler")?;
-        anyhow::bail!("interrupted while starting");
-    }
+    // SIGINT and SIGTERM handlers are installed before the node can be
+    // seen ready: a signal before them would kill the process instead of
+    // draining.
+    let mut stop = StopSignals::install().await?;
     let mut gateway_task = serve(listener);
     services.health.set("listener", true);
     // The accept loop is the supervised service: if it ever ends on its
@@ -183,12 +179,9 @@ pub async fn run(args: &ServeArgs) -> Result<()> {
     }
     tracing::info!(%oap_addr, %admin_addr, store = ?args.store, "serving");
 
-    loop {
+    let signal = loop {
         let served = tokio::select! {
-            signal = &mut ctrl_c => {
-                signal.context("cannot install the Ctrl-C handler")?;
-                break;
-            }
+            signal = stop.next() => break signal?,
             served = &mut gateway_task => served,
         };
         services.health.set("listener", false);
@@ -207,10 +200,7 @@ pub async fn run(args: &ServeArgs) -> Result<()> {
             anyhow::bail!("the gateway keeps failing; giving up");
         };
         tokio::select! {
-            signal = &mut ctrl_c => {
-                signal.context("cannot install the Ctrl-C handler")?;
-                break;
-            }
+            signal = stop.next() => break signal?,
             () = tokio::time::sleep_until(at.into()) => {}
         }
         if supervisor.poll_restart(Instant::now()).is_some() {
@@ -221,22 +211,23 @@ pub async fn run(args: &ServeArgs) -> Result<()> {
             gateway_task = serve(listener);
             services.health.set("listener", true);
         }
-    }
+    };
     services.health.set("listener", false);
     supervisor.shutdown();
 
     eprintln!(
-        "oap: shutting down (waiting up to {grace:?} for open requests; Ctrl-C again to force)"
+        "oap: {signal}: shutting down (waiting up to {grace:?} for open requests; \
+         Ctrl-C again to force)"
     );
-    // The Ctrl-C handler stays installed, so without this a second Ctrl-C
-    // would be ignored for the whole grace period.
-    tokio::spawn(async {
-        if kernel_core::wait_for_ctrl_c().await.is_ok() {
+    // The handlers stay installed, so without this a second signal would
+    // be ignored for the whole grace period.
+    tokio::spawn(async move {
+        if stop.next().await.is_ok() {
             eprintln!("oap: forced stop");
             std::process::exit(130);
         }
     });
-    tracing::info!("Ctrl-C: publishing Shutdown");
+    tracing::info!(%signal, "publishing Shutdown");
     services.bus.publish_lossy(KernelEvent::Shutdown);
     // The gateway hears Shutdown on the bus, stops accepting and drains.
     gateway_task

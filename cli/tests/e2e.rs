@@ -336,3 +336,82 @@ fn serve_loads_a_config_file_and_rejects_an_invalid_one() {
     let missing = run(&["serve", "--config", "/definitely/missing.toml"]);
     assert_eq!(missing.status.code(), Some(1));
 }
+
+/// Reads one OAP frame from a blocking socket.
+fn read_frame(s: &mut std::net::TcpStream) -> oap_core::Frame {
+    use std::io::Read;
+    let mut head = [0u8; 6];
+    s.read_exact(&mut head).expect("frame header");
+    let len = u32::from_be_bytes([head[2], head[3], head[4], head[5]]) as usize;
+    let mut frame = head.to_vec();
+    frame.resize(6 + len, 0);
+    s.read_exact(&mut frame[6..]).expect("frame payload");
+    let mut buf = bytes::BytesMut::from(&frame[..]);
+    oap_core::FrameDecoder::new()
+        .decode(&mut buf)
+        .expect("a valid frame")
+        .expect("a whole frame")
+}
+
+#[test]
+fn sigterm_drains_a_transfer_in_flight_like_ctrl_c() {
+    use oap_core::payload::{ControlPayload, DataHeader, End, Hello, Start, encode_data_payload};
+    use oap_core::{FrameEncoder, FrameType, ObjectId};
+    use std::io::Write;
+
+    let server = Server::start(&[]);
+    let mut s = std::net::TcpStream::connect(&server.oap).unwrap();
+    s.set_read_timeout(Some(std::time::Duration::from_secs(20)))
+        .unwrap();
+    let enc = FrameEncoder::new();
+    let mut send = |typ: FrameType, payload: &[u8]| {
+        s.write_all(&enc.to_bytes(typ, payload).unwrap()).unwrap();
+    };
+    send(FrameType::Hello, &Hello::legacy().encode());
+    let start = Start {
+        corr_id: Some(1),
+        op: Some("put".into()),
+        ..Start::default()
+    };
+    send(FrameType::Start, &start.encode());
+    let doc = b"in flight while the node is told to stop";
+    let header = DataHeader {
+        corr_id: Some(1),
+        ..DataHeader::whole(doc)
+    };
+    send(FrameType::Data, &encode_data_payload(&header, doc).unwrap());
+    let mut reader = s.try_clone().unwrap();
+    assert_eq!(read_frame(&mut reader).typ, FrameType::Hello);
+    assert_eq!(read_frame(&mut reader).typ, FrameType::Ack);
+
+    // The put is open (no END yet) when SIGTERM arrives; the node drains:
+    // it stops being ready, and serves the open request to its end.
+    server.signal("TERM");
+    let mut ready = 200;
+    for _ in 0..1000 {
+        ready = http_get(server.admin, "/readyz").0;
+        if ready != 200 {
+            break;
+        }
+    }
+    assert_eq!(ready, 503, "still ready after SIGTERM");
+    let end = End {
+        corr_id: Some(1),
+        obj: Some(ObjectId::of(doc)),
+    };
+    s.write_all(&enc.to_bytes(FrameType::End, &end.encode()).unwrap())
+        .unwrap();
+    let answer = loop {
+        let f = read_frame(&mut reader);
+        if f.typ != FrameType::Ack {
+            break f;
+        }
+    };
+    assert_eq!(answer.typ, FrameType::End, "{answer:?}");
+    assert_eq!(
+        End::decode(&answer.payload).unwrap().obj,
+        Some(ObjectId::of(doc))
+    );
+    let status = server.wait();
+    assert!(status.success(), "serve exited with {status} after SIGTERM");
+}

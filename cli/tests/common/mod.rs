@@ -116,14 +116,24 @@ impl Server {
     }
 
     /// Sends SIGINT (what Ctrl-C sends) and waits for the exit.
-    pub fn stop(mut self) -> ExitStatus {
-        let child = self.child.take().expect("running");
+    pub fn stop(self) -> ExitStatus {
+        self.signal("INT");
+        self.wait()
+    }
+
+    /// Sends `SIG` (`"INT"`, `"TERM"`, ...) without waiting.
+    pub fn signal(&self, sig: &str) {
+        let pid = self.child.as_ref().expect("running").id();
         let status = Command::new("kill")
-            .args(["-INT", &child.id().to_string()])
+            .args([&format!("-{sig}"), &pid.to_string()])
             .status()
             .expect("run kill");
-        assert!(status.success(), "kill -INT failed");
-        wait_bounded(child)
+        assert!(status.success(), "kill -{sig} failed");
+    }
+
+    /// Waits (bounded) for the server to exit.
+    pub fn wait(mut self) -> ExitStatus {
+        wait_bounded(self.child.take().expect("running"))
     }
 }
 
