@@ -14,10 +14,16 @@ if ! mount -t tmpfs -o size=4m tmpfs "$mnt" 2>/dev/null; then
     exit 0
 fi
 server=""
+# Keeps the step's own exit status: the server's, killed here, is not it.
 cleanup() {
-    [ -n "$server" ] && kill "$server" 2>/dev/null && wait "$server" 2>/dev/null
+    local rc=$?
+    if [ -n "$server" ]; then
+        kill "$server" 2>/dev/null || true
+        wait "$server" 2>/dev/null || true
+    fi
     umount "$mnt" 2>/dev/null || true
     rm -rf "$work"
+    exit "$rc"
 }
 trap cleanup EXIT
 
