@@ -8,13 +8,19 @@
 //! The bus core ([`bus::core`]) and the [`supervisor`] never read a clock, spawn or
 //! sleep: time is passed in as [`std::time::Instant`] values, so they are deterministic
 //! and can be driven by tests, simulations and fuzzers.
+//!
+//! The `runtime` feature (on by default) adds the two pieces that do touch a clock or a
+//! signal, [`wait_for_ctrl_c`] and [`sub::recv_with_timeout`]; without it the crate
+//! depends on neither `ctrlc` nor `async-io`.
 
 pub mod bus;
 pub mod config;
 pub mod event;
 pub mod health;
 pub mod metrics;
+#[cfg(feature = "runtime")]
 pub mod signal;
+#[cfg(feature = "runtime")]
 pub mod sub;
 pub mod supervisor;
 
@@ -23,4 +29,5 @@ pub use config::Config;
 pub use event::KernelEvent;
 pub use health::HealthState;
 pub use metrics::Metrics;
+#[cfg(feature = "runtime")]
 pub use signal::wait_for_ctrl_c;

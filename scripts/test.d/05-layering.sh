@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# The layering the design promises, checked on the dependency graph:
+# kernel-core's sans-IO core builds without a signal handler or a reactor,
+# and the node library does not pull the Ctrl-C handler in.
+set -euo pipefail
+fail=0
+forbid() { # CRATE ARGS... -- PATTERN
+    local pattern=${*: -1}
+    local args=("${@:1:$#-2}")
+    local found
+    found=$(cargo tree -e normal --prefix none "${args[@]}" | grep -E "^($pattern) v" | sort -u || true)
+    if [ -n "$found" ]; then
+        echo "FAIL: cargo tree ${args[*]} contains: $found"
+        fail=1
+    else
+        echo "ok: cargo tree ${args[*]} has none of: $pattern"
+    fi
+}
+forbid -p kernel-core --no-default-features -- 'async-io|ctrlc'
+forbid -p oap-node -- 'ctrlc'
+exit $fail
