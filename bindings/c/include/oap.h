@@ -387,7 +387,7 @@ OapStatus oap_object_id_compute(const uint8_t *data, size_t len, struct OapObjec
 // NUL needed; pass `strlen(text)` for a C string) into `*out`.
 //
 // Anything else is `OAP_STATUS_BAD_OBJECT_ID`: another algorithm such as
-// `sha256:`, a wrong length, upper-case or non-hex digits, invalid UTF-8.
+// `k12:`, a wrong length, upper-case or non-hex digits, invalid UTF-8.
 // `*out` is written only on success.
 //
 // # Safety

@@ -51,7 +51,7 @@ pub unsafe extern "C" fn oap_object_id_compute(
 /// NUL needed; pass `strlen(text)` for a C string) into `*out`.
 ///
 /// Anything else is `OAP_STATUS_BAD_OBJECT_ID`: another algorithm such as
-/// `sha256:`, a wrong length, upper-case or non-hex digits, invalid UTF-8.
+/// `k12:`, a wrong length, upper-case or non-hex digits, invalid UTF-8.
 /// `*out` is written only on success.
 ///
 /// # Safety

@@ -724,7 +724,7 @@ static void api_checks(void) {
         "overlapping buffers refused");
   CHECK(oap_data_unpack(NULL, 0, &v) == OAP_STATUS_BAD_DATA_HEADER, "unpack empty");
   CHECK(oap_data_unpack(buf, 2, NULL) == OAP_STATUS_NULL_POINTER, "unpack NULL out");
-  CHECK(oap_object_id_parse("sha256:00", 9, &id) == OAP_STATUS_BAD_OBJECT_ID, "parse sha256");
+  CHECK(oap_object_id_parse("k12:00", 9, &id) == OAP_STATUS_BAD_OBJECT_ID, "parse k12");
   CHECK(oap_object_id_parse(NULL, 0, &id) == OAP_STATUS_BAD_OBJECT_ID, "parse empty");
   CHECK(oap_object_id_verify(NULL, buf, 1) == OAP_STATUS_NULL_POINTER, "verify NULL id");
   CHECK(oap_object_id_format(&id, (char *)buf, 67, &n) == OAP_STATUS_BUFFER_TOO_SMALL && n == 68,

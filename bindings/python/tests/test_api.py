@@ -110,7 +110,7 @@ def test_data_pack_unpack_round_trip():
     "header, kind",
     [
         ({}, "bad_data_header"),
-        ({"obj": "sha256:" + "0" * 64}, "bad_object_id"),
+        ({"obj": "k12:" + "0" * 64}, "bad_object_id"),
         ({"obj": "b3:" + "A" * 64}, "bad_object_id"),
         ({"obj": "b3:" + "0" * 63}, "bad_object_id"),
         ({"obj": oap.object_id(b""), "offset": "zero"}, "bad_data_header"),

@@ -181,8 +181,8 @@ def errors():
              tail=frame("DATA", struct.pack(">H", 2) + b"{}" + b"body")),
         case("data_obj_uppercase", "obj with upper-case hex", [], "bad_object_id",
              tail=frame("DATA", pack_header({"obj": obj_id(b"x").upper().replace("B3:", "b3:")}, b"x"))),
-        case("data_obj_sha256", "obj naming another algorithm", [], "bad_object_id",
-             tail=frame("DATA", pack_header({"obj": "sha256:" + "00" * 32}, b"x"))),
+        case("data_obj_other_algorithm", "obj naming another algorithm", [], "bad_object_id",
+             tail=frame("DATA", pack_header({"obj": "k12:" + "00" * 32}, b"x"))),
         case("data_obj_short", "obj with 63 hex digits", [], "bad_object_id",
              tail=frame("DATA", pack_header({"obj": obj_id(b"x")[:-1]}, b"x"))),
     ]

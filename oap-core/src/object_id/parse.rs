@@ -8,7 +8,7 @@ pub enum ObjectIdError {
     /// No `<algorithm>:` prefix at all.
     #[error("object id must start with \"b3:\"")]
     MissingScheme,
-    /// Another algorithm, such as `sha256:`; only BLAKE3 addresses objects.
+    /// Another algorithm, such as `k12:`; only BLAKE3 addresses objects.
     #[error("unsupported digest algorithm {0:?}: only b3 (BLAKE3-256) is allowed")]
     UnsupportedAlgorithm(String),
     /// The hex part is not 64 digits long (or, for a prefix, empty or longer).

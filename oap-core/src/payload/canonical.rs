@@ -194,7 +194,7 @@ mod tests {
             format!("\"b3:{}\"", &hex[1..]),
             format!("\"b3:{hex}0\""),
             format!("\"b3:{hex}"),
-            format!("\"sha256:{hex}\""),
+            format!("\"k12:{hex}\""),
             format!("\"B3:{hex}\""),
             format!("\"\\u0062\\u0033:{hex}\""),
             format!("\"b3:{}g\"", &hex[1..]),

@@ -311,7 +311,7 @@ mod tests {
         let cases = [
             format!("b3:{}", hex.to_uppercase()),
             format!("b3:{}", &hex[2..]),
-            format!("sha256:{hex}"),
+            format!("k12:{hex}"),
             hex.clone(),
             format!("b3:{}zz", &hex[2..]),
         ];

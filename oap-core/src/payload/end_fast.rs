@@ -201,7 +201,7 @@ mod tests {
             r#"{"corr_id":18446744073709551616}"#.to_owned(),
             // Object ids `ObjectId::from_str` refuses.
             format!(r#"{{"obj":"b3:{}"}}"#, hex.to_uppercase()),
-            format!(r#"{{"obj":"sha256:{hex}"}}"#),
+            format!(r#"{{"obj":"k12:{hex}"}}"#),
             format!(r#"{{"corr_id":1,"obj":"b3:{}"}}"#, &hex[1..]),
             // Truncated or not an object.
             "{".to_owned(),
