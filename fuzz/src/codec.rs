@@ -282,3 +282,162 @@ pub fn split_frames(bytes: &[u8]) -> Result<Vec<Frame>, DecodeError> {
     }
     Ok(out)
 }
+
+/// `fast_paths`: the hand-written JSON readers and writers of START, ACK,
+/// END and DATA headers against serde_json, errors included.
+///
+/// Input layout: kind (1 byte: START, ACK, END, DATA header), mode (1
+/// byte), then either raw JSON bytes (mode 0) or the fields of a value
+/// (other modes) whose serde encoding is then edited up to three times by
+/// the remaining bytes, so the readers see their own shapes and near
+/// misses, not only noise.
+///
+/// Properties, on every input:
+/// * the public decoder (fast path, then serde) returns exactly serde's
+///   result: the same value, or an error with the same text;
+/// * whatever the fast reader accepts on its own, serde accepts with the
+///   same value;
+/// * for every value serde decodes, the fast writer (where it takes the
+///   value) writes exactly serde_json's bytes.
+pub fn fast_paths(input: &[u8]) {
+    use oap_core::payload::fast_paths::{self, Verdict};
+
+    let mut r = Reader::new(input);
+    let kind = r.u8() % 4;
+    let raw = r.u8() % 4 == 0;
+    let json = if raw {
+        r.rest().to_vec()
+    } else {
+        let mut json = match kind {
+            0 => serde_json::to_vec(&fuzzed_start(&mut r)),
+            1 => serde_json::to_vec(&Ack {
+                corr_id: r.bool().then(|| r.u64()),
+                credit: r.u64(),
+            }),
+            2 => serde_json::to_vec(&End {
+                corr_id: r.bool().then(|| r.u64()),
+                obj: r.bool().then(|| ObjectId::of(r.bytes(8))),
+            }),
+            _ => serde_json::to_vec(&fuzzed_header(&mut r)),
+        }
+        .expect("plain structs serialise");
+        for _ in 0..r.below(4) {
+            edit(&mut json, &mut r);
+        }
+        json
+    };
+
+    fn agree<T: PartialEq + std::fmt::Debug>(json: &[u8], v: &Verdict<T>) {
+        let show = || String::from_utf8_lossy(json).into_owned();
+        match (&v.public, &v.serde) {
+            (Ok(a), Ok(b)) => assert_eq!(a, b, "public and serde values differ: {}", show()),
+            (Err(a), Err(b)) => {
+                assert_eq!(a.to_string(), b.to_string(), "errors differ: {}", show())
+            }
+            (a, b) => panic!("public {a:?} but serde {b:?}: {}", show()),
+        }
+        if let Some(fast) = &v.fast {
+            assert_eq!(
+                v.serde.as_ref().ok(),
+                Some(fast),
+                "fast path accepted: {}",
+                show()
+            );
+        }
+    }
+    fn writes_serde_bytes((fast, serde): (Option<Vec<u8>>, Vec<u8>)) {
+        if let Some(fast) = fast {
+            assert_eq!(
+                String::from_utf8_lossy(&fast),
+                String::from_utf8_lossy(&serde),
+                "fast writer differs from serde_json"
+            );
+        }
+    }
+    match kind {
+        0 => {
+            let v = fast_paths::start(&json);
+            agree(&json, &v);
+            if let Ok(start) = &v.serde {
+                writes_serde_bytes(fast_paths::start_bytes(start));
+            }
+        }
+        1 => {
+            let v = fast_paths::ack(&json);
+            agree(&json, &v);
+            if let Ok(ack) = &v.serde {
+                writes_serde_bytes(fast_paths::ack_bytes(ack));
+            }
+        }
+        2 => {
+            let v = fast_paths::end(&json);
+            agree(&json, &v);
+            if let Ok(end) = &v.serde {
+                writes_serde_bytes(fast_paths::end_bytes(end));
+            }
+        }
+        _ => {
+            let v = fast_paths::data_header(&json);
+            agree(&json, &v);
+            if let Ok(header) = &v.serde {
+                writes_serde_bytes(fast_paths::data_header_bytes(header));
+            }
+        }
+    }
+}
+
+/// A string from the input: short, any bytes made valid UTF-8, or one of
+/// the words clients really send.
+fn fuzzed_text(r: &mut Reader<'_>) -> Option<String> {
+    match r.u8() % 4 {
+        0 => None,
+        1 => Some(["put", "get", "subscribe", "docs", ""][r.below(5)].to_owned()),
+        _ => Some(String::from_utf8_lossy(r.bytes(16)).into_owned()),
+    }
+}
+
+fn fuzzed_start(r: &mut Reader<'_>) -> Start {
+    Start {
+        corr_id: r.bool().then(|| r.u64()),
+        op: fuzzed_text(r),
+        topic: fuzzed_text(r),
+        addr: fuzzed_text(r),
+        collection: fuzzed_text(r),
+        id: fuzzed_text(r),
+    }
+}
+
+fn fuzzed_header(r: &mut Reader<'_>) -> DataHeader {
+    DataHeader {
+        obj: ObjectId::of(r.bytes(8)),
+        offset: r.bool().then(|| r.u64()),
+        total_len: r.bool().then(|| r.u64()),
+        corr_id: r.bool().then(|| r.u64()),
+        content_type: fuzzed_text(r),
+        e2e: r.bool(),
+    }
+}
+
+/// Replaces, inserts or deletes one byte of `json` at a position the input
+/// picks; the new byte is likely to matter to a JSON reader.
+fn edit(json: &mut Vec<u8>, r: &mut Reader<'_>) {
+    const NEAR: &[u8] = b"{}[]\",:\\ 0123456789-+.eEnul\x00\x1f\x7f\xc3\xa9";
+    let at = if json.is_empty() {
+        0
+    } else {
+        r.below(json.len())
+    };
+    let byte = if r.bool() {
+        NEAR[r.below(NEAR.len())]
+    } else {
+        r.u8()
+    };
+    match r.u8() % 3 {
+        0 if !json.is_empty() => json[at] = byte,
+        1 => json.insert(at, byte),
+        _ if !json.is_empty() => {
+            json.remove(at);
+        }
+        _ => json.push(byte),
+    }
+}

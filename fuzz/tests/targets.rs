@@ -33,6 +33,14 @@ fn data_payload() {
 }
 
 #[test]
+fn fast_paths() {
+    bolero::check!()
+        .with_iterations(ITERATIONS)
+        .with_max_len(MAX_LEN)
+        .for_each(codec::fast_paths);
+}
+
+#[test]
 fn payload_json() {
     bolero::check!()
         .with_iterations(ITERATIONS)

@@ -17,6 +17,8 @@ mod data_fast;
 mod end_fast;
 mod error;
 mod error_code;
+#[cfg(feature = "fuzzing")]
+pub mod fast_paths;
 #[cfg(test)]
 mod fast_test_support;
 mod json;

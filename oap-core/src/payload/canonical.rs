@@ -1,10 +1,11 @@
-//! The JSON values the ACK, DATA and END fast paths share: a `u64` and an
-//! [`ObjectId`] string, written exactly as serde_json writes them and read
+//! The JSON values the fast paths share: a `u64`, an [`ObjectId`] string
+//! and a plain string, written exactly as serde_json writes them and read
 //! back only in that one spelling.
 //!
 //! Readers answer `None` for anything else, leaving the decision (and the
 //! error) to the serde path; see [`ack_fast`](super::ack_fast),
-//! [`data_fast`](super::data_fast) and [`end_fast`](super::end_fast).
+//! [`data_fast`](super::data_fast), [`end_fast`](super::end_fast) and
+//! [`start_fast`](super::start_fast).
 
 use crate::object_id::{HEX_DIGITS, HEX_LEN, HEX_VALUE, NOT_HEX, ObjectId, SCHEME};
 
@@ -16,6 +17,29 @@ pub(super) const OBJECT_ID_JSON_LEN: usize = 1 + SCHEME.len() + HEX_LEN + 1;
 
 /// The opening of an object id string: `"b3:`.
 const OPEN_OBJECT_ID: &[u8] = br#""b3:"#;
+
+/// Whether serde_json escapes `b` inside a string: the quote, the
+/// backslash and the control characters below U+0020, nothing else (not
+/// DEL, not non-ASCII). A string with none of them is written as itself.
+pub(super) fn needs_escape(b: u8) -> bool {
+    b == b'"' || b == b'\\' || b < 0x20
+}
+
+/// Splits a leading JSON string off `bytes` if its contents are their own
+/// value: no byte that [`needs_escape`] (so no escape sequence, and no raw
+/// control character, which JSON forbids), valid UTF-8. That is exactly
+/// what serde_json writes for such a string, and exactly how it reads it.
+pub(super) fn plain_string(bytes: &[u8]) -> Option<(&str, &[u8])> {
+    let rest = bytes.strip_prefix(b"\"")?;
+    let end = rest.iter().position(|&b| b == b'"')?;
+    let (contents, rest) = rest.split_at(end);
+    // A backslash before the quote found may be escaping it: serde decides.
+    if contents.iter().copied().any(needs_escape) {
+        return None;
+    }
+    let text = std::str::from_utf8(contents).ok()?;
+    Some((text, &rest[1..]))
+}
 
 /// Splits a leading decimal number off `bytes`, if it is written the way
 /// serde_json writes a `u64` and fits one.

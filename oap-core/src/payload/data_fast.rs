@@ -22,7 +22,8 @@
 
 use super::DataHeader;
 use super::canonical::{
-    OBJECT_ID_JSON_LEN, put_object_id, put_u64, read_object_id, read_u64, u64_len,
+    OBJECT_ID_JSON_LEN, needs_escape, plain_string, put_object_id, put_u64, read_object_id,
+    read_u64, u64_len,
 };
 use crate::limits::MAX_CONTROL_JSON;
 
@@ -89,28 +90,6 @@ fn optional_u64(rest: &mut &[u8], key: &[u8]) -> Option<Option<u64>> {
     let (n, after) = read_u64(after_key)?;
     *rest = after;
     Some(Some(n))
-}
-
-/// Splits a leading JSON string off `bytes` if its contents are their own
-/// value: no escapes, no control characters (which JSON forbids raw and
-/// serde_json always escapes), valid UTF-8.
-fn plain_string(bytes: &[u8]) -> Option<(&str, &[u8])> {
-    let rest = bytes.strip_prefix(b"\"")?;
-    let end = rest.iter().position(|&b| b == b'"')?;
-    let (contents, rest) = rest.split_at(end);
-    // A backslash before the quote found may be escaping it: serde decides.
-    if contents.iter().copied().any(needs_escape) {
-        return None;
-    }
-    let text = std::str::from_utf8(contents).ok()?;
-    Some((text, &rest[1..]))
-}
-
-/// Whether serde_json escapes `b` inside a string: the quote, the
-/// backslash and the control characters below U+0020, nothing else (not
-/// DEL, not non-ASCII).
-fn needs_escape(b: u8) -> bool {
-    b == b'"' || b == b'\\' || b < 0x20
 }
 
 /// Writes `header` byte-for-byte as serde_json would, with one exactly

@@ -19,7 +19,8 @@
 //! (whitespace, other key order, unknown or repeated fields, `null`,
 //! leading zeros, signs, fractions, exponents, numbers past `u64::MAX`,
 //! input past the control-JSON bound, and any string holding a quote, a
-//! backslash, a control character or a byte outside ASCII). The caller then
+//! backslash, a control character or invalid UTF-8: the one plain-string
+//! rule of [`canonical`](super::canonical) that every fast path shares). The caller then
 //! takes the bounded serde path, which decides and reports errors exactly
 //! as it did before this fast path existed. Whatever the reader does
 //! accept, that path parses to the same [`Start`].
@@ -27,7 +28,7 @@
 use bytes::Bytes;
 
 use super::Start;
-use super::canonical::{put_u64, read_u64, u64_len};
+use super::canonical::{needs_escape, plain_string, put_u64, read_u64, u64_len};
 use crate::limits::MAX_CONTROL_JSON;
 
 /// Start of every START.
@@ -112,34 +113,6 @@ impl Reader<'_> {
         self.rest = after;
         Some(Some(text.to_owned()))
     }
-}
-
-/// Splits a leading JSON string off `bytes` if every byte of its contents
-/// is printable ASCII other than the quote and the backslash: then the
-/// contents are the string's value, exactly as serde reads it.
-fn plain_string(bytes: &[u8]) -> Option<(&str, &[u8])> {
-    let rest = bytes.strip_prefix(b"\"")?;
-    let end = rest.iter().position(|&b| !is_plain(b))?;
-    let (contents, rest) = rest.split_at(end);
-    // The first byte that is not plain must be the closing quote; a
-    // backslash, control character or non-ASCII byte leaves it to serde.
-    let rest = rest.strip_prefix(b"\"")?;
-    // All ASCII, so this cannot fail; no `unsafe` for it.
-    let text = std::str::from_utf8(contents).ok()?;
-    Some((text, rest))
-}
-
-/// Whether the reader takes `b` inside a string as itself: printable
-/// ASCII (space to `~`) but for the quote and the backslash.
-fn is_plain(b: u8) -> bool {
-    matches!(b, b' '..=b'~') && b != b'"' && b != b'\\'
-}
-
-/// Whether serde_json escapes `b` inside a string: the quote, the
-/// backslash and the control characters below U+0020, nothing else (not
-/// DEL, not non-ASCII, which the writer copies as serde_json does).
-fn needs_escape(b: u8) -> bool {
-    b == b'"' || b == b'\\' || b < 0x20
 }
 
 /// The string fields in declaration order, with their keys.
@@ -259,9 +232,7 @@ mod tests {
 
     /// Whether the reader takes every string of `start` as written.
     fn all_plain(start: &Start) -> bool {
-        strings(start)
-            .iter()
-            .all(|(_, text)| text.is_none_or(|t| t.bytes().all(is_plain)))
+        !escapes(start)
     }
 
     fn addr() -> String {
@@ -386,17 +357,14 @@ mod tests {
             br#"{"corr_id":18446744073709551616}"#.to_vec(),
             br#"{"corr_id":"1"}"#.to_vec(),
             br#"{"op":1}"#.to_vec(),
-            // Strings with escapes, raw control characters, DEL or
-            // non-ASCII (valid or not): serde reads them.
+            // Strings with escapes or raw control characters: serde
+            // reads them.
             with_tail(r#","id":"a\"b""#),
             with_tail(r#","id":"a\\b""#),
             with_tail(r#","id":"a\/b""#),
             with_tail(r#","id":"\u0041""#),
             with_tail(",\"id\":\"a\tb\""),
             with_tail(",\"id\":\"a\u{0}b\""),
-            with_tail(",\"id\":\"a\u{7f}b\""),
-            with_tail(",\"id\":\"é\""),
-            with_tail(",\"id\":\"\u{1f980}\""),
             // Truncated, unterminated, trailing, or not an object.
             b"".to_vec(),
             b"{".to_vec(),
@@ -409,6 +377,13 @@ mod tests {
         for bytes in &not_canonical {
             assert_eq!(decode(bytes), None, "{}", String::from_utf8_lossy(bytes));
             assert_same_as_serde(bytes).expect("same as serde");
+        }
+        // DEL and non-ASCII are their own value, as in every fast path:
+        // read here, to the same string serde reads.
+        for text in ["a\u{7f}b", "é", "\u{1f980}"] {
+            let bytes = with_tail(&format!(",\"id\":\"{text}\""));
+            assert_eq!(decode(&bytes).and_then(|s| s.id), Some(text.to_owned()));
+            assert_same_as_serde(&bytes).expect("same as serde");
         }
         // Invalid UTF-8 inside a string.
         for bad in [0xff, 0x80, 0xc3] {
@@ -530,7 +505,7 @@ mod tests {
                     encode(&start).is_none(),
                     c.is_ascii() && needs_escape(c as u8)
                 );
-                let plain = c.is_ascii() && is_plain(c as u8);
+                let plain = !(c.is_ascii() && needs_escape(c as u8));
                 assert_eq!(decode(&bytes).is_some(), plain, "{c:?}");
                 assert_same_as_serde(&bytes).expect("same as serde");
             }
@@ -539,7 +514,7 @@ mod tests {
             raw.pop();
             raw.extend_from_slice(c.to_string().as_bytes());
             raw.extend_from_slice(br#"b"}"#);
-            let plain = c.is_ascii() && is_plain(c as u8);
+            let plain = !(c.is_ascii() && needs_escape(c as u8));
             assert_eq!(decode(&raw).is_some(), plain, "{c:?}");
             assert_same_as_serde(&raw).expect("same as serde");
         }
