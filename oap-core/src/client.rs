@@ -347,16 +347,20 @@ impl ClientSession {
     }
 
     /// Subscribes to `topic` (START only); the server streams matching
-    /// events as DATA until this side ENDs the request.
+    /// events as DATA until this side ENDs the request. The request is
+    /// long-lived ([`Connection::keep_alive`]): it stays open however long
+    /// no event comes, as long as both peers are alive.
     pub fn subscribe(&mut self, now: Instant, topic: &str) -> Result<RequestId, CommandError> {
-        self.conn.start(
+        let id = self.conn.start(
             now,
             Start {
                 op: Some("subscribe".into()),
                 topic: Some(topic.to_owned()),
                 ..Start::default()
             },
-        )
+        )?;
+        self.conn.keep_alive(id, now)?;
+        Ok(id)
     }
 
     /// Gives up on request `id`: ERROR `cancelled` with its `corr_id`, so

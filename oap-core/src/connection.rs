@@ -52,7 +52,7 @@ use std::collections::{BTreeMap, VecDeque};
 use std::time::Instant;
 
 pub use commands::OutgoingObject;
-pub use config::{ConnectionConfig, MIN_MAX_FRAME, Negotiated, Role};
+pub use config::{ConnectionConfig, DEFAULT_KEEPALIVE_INTERVAL, MIN_MAX_FRAME, Negotiated, Role};
 pub use error::CommandError;
 pub use event::{Chunk, Event, RequestOutcome};
 pub use request::RequestId;

@@ -399,6 +399,12 @@ impl<E: Endpoint, S: AsyncRead + AsyncWrite + Unpin> Future for ConnectionDriver
                 };
             }
             if !progress {
+                // The endpoint may have moved a deadline earlier while it
+                // reacted (a subscription's keepalive, say): arm the timer
+                // for it before sleeping, or it would wait for the old one.
+                if this.poll_timer(cx, ep.connection(), now) {
+                    continue;
+                }
                 return Poll::Pending;
             }
         }

@@ -587,6 +587,45 @@ pub async fn subscribe_streams_matching_events(h: Harness) {
     assert!(matches!(ev, KernelEvent::Health { ok: true, .. }), "{ev:?}");
 }
 
+/// A subscription that hears nothing for several times the request and
+/// idle timeouts (configured short, on both sides) stays open on a real
+/// socket, kept alive by keepalives, and receives the next event.
+pub async fn idle_subscription_outlives_the_timeouts(h: Harness) {
+    let short = ConnectionConfig {
+        request_timeout: Some(Duration::from_millis(200)),
+        idle_timeout: Some(Duration::from_millis(400)),
+        keepalive_interval: Duration::from_millis(50),
+        ..ConnectionConfig::default()
+    };
+    let config = GatewayConfig {
+        connection: short.clone(),
+        ..GatewayConfig::default()
+    };
+    let (server, addr) = gateway_with(&h, config, Arc::new(MemStore::new())).await;
+    let c = Client::connect(Arc::clone(&h.runtime), addr, short)
+        .await
+        .expect("connect");
+    let mut sub = c.subscribe("config").expect("subscribe");
+    // A round trip on the same connection orders the START before what follows.
+    c.put_doc("docs", "sync", pattern(1, 1)).await.expect("put");
+    // The silence under test: eight idle timeouts' worth, nothing sent by
+    // either application.
+    h.runtime
+        .sleep_until(h.runtime.now() + Duration::from_millis(3200))
+        .await;
+    assert_eq!(c.open_requests(), 1, "the subscription was closed");
+    assert!(
+        server
+            .services()
+            .bus
+            .publish(KernelEvent::ConfigUpdated { version: 42 })
+            >= 1
+    );
+    let msg = sub.next().await.expect("the event after the silence");
+    let ev: KernelEvent = serde_json::from_slice(&msg).expect("event JSON");
+    assert_eq!(ev, KernelEvent::ConfigUpdated { version: 42 });
+}
+
 /// The gateway serves any stream, e.g. an in-memory pipe; HELLO publishes
 /// a health event on the bus.
 pub async fn in_memory_duplex(h: Harness) {

@@ -47,7 +47,7 @@ impl Connection {
         }
     }
 
-    fn request_mut(&mut self, id: RequestId) -> Result<&mut Request, CommandError> {
+    pub(super) fn request_mut(&mut self, id: RequestId) -> Result<&mut Request, CommandError> {
         self.check_open()?;
         self.requests
             .get_mut(&id)

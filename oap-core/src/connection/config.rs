@@ -11,6 +11,10 @@ use crate::limits::{
 /// with a full object id no longer fits in a frame.
 pub const MIN_MAX_FRAME: u32 = 256;
 
+/// Default [`ConnectionConfig::keepalive_interval`]: a quarter of the
+/// default idle timeout (60 s).
+pub const DEFAULT_KEEPALIVE_INTERVAL: Duration = Duration::from_secs(15);
+
 /// Which end of the connection this is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Role {
@@ -57,8 +61,14 @@ pub struct ConnectionConfig {
     pub handshake_timeout: Option<Duration>,
     /// Time allowed without receiving any byte.
     pub idle_timeout: Option<Duration>,
-    /// Time a request may go without any frame of its own.
+    /// Time a request may go without any frame of its own. Long-lived
+    /// requests ([`super::Connection::keep_alive`]) have none.
     pub request_timeout: Option<Duration>,
+    /// How often this side sends a keepalive (an ACK restating its grant)
+    /// on each long-lived request, so neither side's idle timeout fires
+    /// while both are alive. Keep it well under the peer's idle timeout
+    /// (default: a quarter of the default).
+    pub keepalive_interval: Duration,
     /// Application protocol announced in HELLO (client).
     pub app_proto_id: Option<String>,
     /// Tenant announced in HELLO (client).
@@ -78,6 +88,7 @@ impl Default for ConnectionConfig {
             credit: DEFAULT_CREDIT,
             window_growth: DEFAULT_WINDOW_GROWTH,
             max_object_bytes: Some(DEFAULT_MAX_OBJECT_BYTES),
+            keepalive_interval: DEFAULT_KEEPALIVE_INTERVAL,
             data_chunk: STORAGE_CHUNK,
             handshake_timeout: Some(Duration::from_secs(10)),
             idle_timeout: Some(Duration::from_secs(60)),

@@ -30,6 +30,8 @@ pub(super) struct Request {
     pub recv: RecvHalf,
     /// Latest instant by which the request must see a frame.
     pub deadline: Option<Instant>,
+    /// (Long-lived requests) when the next keepalive is due.
+    pub keepalive: Option<Instant>,
 }
 
 impl Request {
@@ -55,6 +57,7 @@ impl Request {
                 assembly: None,
             },
             deadline,
+            keepalive: None,
         }
     }
 

@@ -1,9 +1,11 @@
-//! Deadlines: handshake, idle and per-request timeouts.
+//! Deadlines: handshake, idle and per-request timeouts, and the
+//! keepalives of long-lived requests.
 
 use std::time::Instant;
 
-use super::{Connection, RequestId, State};
-use crate::payload::{ErrorCode, ErrorEnvelope};
+use super::{CommandError, Connection, RequestId, State};
+use crate::frame::FrameType;
+use crate::payload::{Ack, ControlPayload, ErrorCode, ErrorEnvelope};
 
 impl Connection {
     /// The earliest instant at which [`Connection::handle_timeout`] must be
@@ -16,7 +18,12 @@ impl Connection {
             State::Handshake => self.handshake_deadline,
             _ => None,
         };
-        let requests = self.requests.values().filter_map(|r| r.deadline).min();
+        let requests = self
+            .requests
+            .values()
+            .flat_map(|r| [r.deadline, r.keepalive])
+            .flatten()
+            .min();
         [handshake, self.idle_deadline, requests]
             .into_iter()
             .flatten()
@@ -60,6 +67,49 @@ impl Connection {
                 ErrorEnvelope::new(ErrorCode::Timeout, "request made no progress in time"),
             );
         }
+        let keepalives: Vec<RequestId> = self
+            .requests
+            .iter()
+            .filter(|(_, r)| r.keepalive.is_some_and(|k| k <= now))
+            .map(|(id, _)| *id)
+            .collect();
+        for id in keepalives {
+            self.send_keepalive(id, now);
+        }
+    }
+
+    /// Makes request `id` long-lived: it has no request timeout, and while
+    /// it is open this side sends a keepalive every
+    /// [`super::ConnectionConfig::keepalive_interval`], whatever else flows
+    /// (so each side hears the other at that pace: keepalives that waited
+    /// for silence would silence each other), and an idle subscription
+    /// keeps its connection open as long as both peers are alive. Call it when opening a subscription (client) or
+    /// accepting one (server). Requests of legacy peers (request 0) stay as
+    /// they are: the original client expects no keepalive.
+    pub fn keep_alive(&mut self, id: RequestId, now: Instant) -> Result<(), CommandError> {
+        let interval = self.config.keepalive_interval;
+        let req = self.request_mut(id)?;
+        if !req.legacy {
+            req.deadline = None;
+            req.keepalive = Some(now + interval);
+        }
+        Ok(())
+    }
+
+    /// An ACK restating what this side granted on `id`: harmless to the
+    /// peer (credit is absolute), and a frame on the request and the
+    /// connection for its timers.
+    fn send_keepalive(&mut self, id: RequestId, now: Instant) {
+        let interval = self.config.keepalive_interval;
+        let Some(req) = self.requests.get_mut(&id) else {
+            return;
+        };
+        req.keepalive = Some(now + interval);
+        let ack = Ack {
+            corr_id: req.wire_id(id),
+            credit: req.recv.granted,
+        };
+        self.queue_frame(FrameType::Ack, &ack.encode(), true);
     }
 
     /// Pushes the idle deadline back after input from the peer.
@@ -67,11 +117,14 @@ impl Connection {
         self.idle_deadline = self.config.idle_timeout.map(|t| now + t);
     }
 
-    /// Pushes a request's deadline back after activity on it.
+    /// Pushes a request's deadline back after a frame arrived on it.
     pub(super) fn touch_request(&mut self, id: RequestId, now: Instant) {
         let deadline = self.config.request_timeout.map(|t| now + t);
         if let Some(r) = self.requests.get_mut(&id) {
-            r.deadline = deadline;
+            // A long-lived request has no deadline to push.
+            if r.keepalive.is_none() {
+                r.deadline = deadline;
+            }
         }
     }
 }

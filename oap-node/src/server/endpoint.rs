@@ -155,6 +155,8 @@ impl GatewayEndpoint {
             Some("get") => self.start_get(id, start.addr.as_deref()),
             Some("subscribe") => {
                 let topic = start.topic.unwrap_or_else(|| "*".to_owned());
+                // Long-lived: no request timeout, keepalives while idle.
+                let _ = self.conn().keep_alive(id, now);
                 match self.me.clone() {
                     Some(me) => Kind::Subscribe(Subscription::start(&self.server, me, id, topic)),
                     // Only an endpoint no driver runs (never so in the
