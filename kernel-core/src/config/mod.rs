@@ -5,6 +5,7 @@
 //! Unknown TOML keys are errors (a typo must not silently fall back to a default);
 //! unknown `OAP_*` variables are ignored (other components share the prefix).
 
+pub mod auth;
 pub mod env;
 pub mod error;
 pub mod store;
@@ -16,6 +17,7 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
+pub use auth::{AnonymousPolicy, AuthConfig, Permission, TenantConfig};
 pub use error::{ConfigError, ValidationError};
 pub use store::ConfigStore;
 
@@ -59,6 +61,10 @@ pub struct Config {
     pub quota: QuotaConfig,
     /// Supervisor restart policy applied to every service.
     pub supervisor: SupervisorConfig,
+    /// Authentication: what peers without a token may do (`[auth]`).
+    pub auth: AuthConfig,
+    /// The tenants that authenticate with a bearer token (`[[tenants]]`). Default none.
+    pub tenants: Vec<TenantConfig>,
 }
 
 /// Per-tenant token bucket on requests.
@@ -104,6 +110,8 @@ impl Default for Config {
             bus_capacity: crate::bus::DEFAULT_CAPACITY,
             quota: QuotaConfig::default(),
             supervisor: SupervisorConfig::default(),
+            auth: AuthConfig::default(),
+            tenants: Vec::new(),
         }
     }
 }
@@ -204,6 +212,16 @@ impl Config {
     /// `idle_timeout_ms` as a `Duration`.
     pub fn idle_timeout(&self) -> Duration {
         Duration::from_millis(self.idle_timeout_ms)
+    }
+
+    /// The anonymous policy in force for a node listening on `listen`: `[auth] anonymous`
+    /// when set, else [`AnonymousPolicy::default_for`] `listen` (`put+get` on loopback
+    /// only, `none` otherwise). Pass the address actually listened on (a command-line
+    /// flag may override `listen_addr`).
+    pub fn anonymous_policy(&self, listen: SocketAddr) -> AnonymousPolicy {
+        self.auth
+            .anonymous
+            .unwrap_or_else(|| AnonymousPolicy::default_for(listen))
     }
 
     /// `request_timeout_ms` as a `Duration`.
