@@ -2,9 +2,7 @@
 //! validation errors and versioned reloads.
 
 use kernel_core::config::env::ENV_VARS;
-use kernel_core::config::{
-    AnonymousPolicy, ConfigError, ConfigStore, Permission, ValidationError,
-};
+use kernel_core::config::{AnonymousPolicy, ConfigError, ConfigStore, Permission, ValidationError};
 use kernel_core::supervisor::RestartPolicy;
 use kernel_core::{Config, KernelEvent};
 
@@ -310,7 +308,10 @@ fn tenants_and_the_anonymous_policy_come_from_toml() {
     assert_eq!(c.tenants[0].requests_per_sec, Some(500));
     assert_eq!(c.tenants[0].max_stored_bytes, Some(1 << 30));
     assert_eq!(c.tenants[1].permissions, [Permission::Get]);
-    assert_eq!(c.tenants[1].burst, None, "unset limits default to the global quota");
+    assert_eq!(
+        c.tenants[1].burst, None,
+        "unset limits default to the global quota"
+    );
 }
 
 #[test]
@@ -365,14 +366,23 @@ fn tenant_entries_are_validated_and_errors_name_the_key() {
     assert_eq!(key_of(tenant_error(&dup_hash)), (1, "token_hash"));
     assert_eq!(key_of(tenant_error(&tenant("a", "abc"))), (0, "token_hash"));
     let not_hex = HASH_A.replace('f', "g");
-    assert_eq!(key_of(tenant_error(&tenant("a", &not_hex))), (0, "token_hash"));
+    assert_eq!(
+        key_of(tenant_error(&tenant("a", &not_hex))),
+        (0, "token_hash")
+    );
     let long = "n".repeat(65);
     assert_eq!(key_of(tenant_error(&tenant(&long, HASH_A))), (0, "name"));
     let max = "n".repeat(64);
-    assert!(Config::from_toml_str(&tenant(&max, HASH_A)).is_ok(), "64 bytes is allowed");
+    assert!(
+        Config::from_toml_str(&tenant(&max, HASH_A)).is_ok(),
+        "64 bytes is allowed"
+    );
     assert_eq!(key_of(tenant_error(&tenant("", HASH_A))), (0, "name"));
     assert_eq!(key_of(tenant_error(&tenant("a b", HASH_A))), (0, "name"));
-    assert_eq!(key_of(tenant_error(&tenant("anonymous", HASH_A))), (0, "name"));
+    assert_eq!(
+        key_of(tenant_error(&tenant("anonymous", HASH_A))),
+        (0, "name")
+    );
     let zero_rate = tenant("a", HASH_A) + "requests_per_sec = 0\n";
     assert_eq!(key_of(tenant_error(&zero_rate)), (0, "requests_per_sec"));
     let shown = tenant_error(&dup_name).to_string();
@@ -387,7 +397,10 @@ fn unknown_permissions_and_anonymous_policies_are_parse_errors_naming_the_value(
     match Config::from_toml_str(&bad_perm) {
         Err(ConfigError::Parse(e)) => {
             let text = e.to_string();
-            assert!(text.contains("delete") && text.contains("permissions"), "{text}");
+            assert!(
+                text.contains("delete") && text.contains("permissions"),
+                "{text}"
+            );
         }
         other => panic!("expected a parse error, got {other:?}"),
     }

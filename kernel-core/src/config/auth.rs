@@ -133,10 +133,7 @@ pub(super) fn check_tenant(
 ) -> Result<(), (&'static str, String)> {
     let name = &tenant.name;
     if name.is_empty() || name.len() > MAX_TENANT_NAME {
-        return Err((
-            "name",
-            format!("must be 1 to {MAX_TENANT_NAME} bytes long"),
-        ));
+        return Err(("name", format!("must be 1 to {MAX_TENANT_NAME} bytes long")));
     }
     if !name
         .bytes()
@@ -148,7 +145,10 @@ pub(super) fn check_tenant(
         ));
     }
     if name == ANONYMOUS {
-        return Err(("name", format!("{ANONYMOUS:?} is reserved for peers without a token")));
+        return Err((
+            "name",
+            format!("{ANONYMOUS:?} is reserved for peers without a token"),
+        ));
     }
     if earlier.iter().any(|t| t.name == *name) {
         return Err(("name", format!("{name:?} is used by an earlier tenant")));
