@@ -71,9 +71,9 @@ pub struct Config {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct QuotaConfig {
-    /// Sustained requests per second per tenant. Default 100.
+    /// Sustained requests per second per tenant. Default 1000.
     pub requests_per_sec: u32,
-    /// Bucket size: requests a tenant may burst above the rate. Default 200.
+    /// Bucket size: requests a tenant may burst above the rate. Default 2000.
     pub burst: u32,
 }
 
@@ -119,8 +119,8 @@ impl Default for Config {
 impl Default for QuotaConfig {
     fn default() -> Self {
         Self {
-            requests_per_sec: 100,
-            burst: 200,
+            requests_per_sec: 1_000,
+            burst: 2_000,
         }
     }
 }
