@@ -98,7 +98,9 @@ pub async fn connect(args: &ServerArgs) -> Result<Client> {
             runtime_tokio::Client::connect_tls_with(addr, &host, tls_config(ca)?, config).await
         }
     };
-    client
-        .map_err(client_error)
-        .with_context(|| format!("cannot connect to {} ({addr})", args.server))
+    client.map_err(|e| match e {
+        // Refused before connecting: "cannot connect" would mislead.
+        e @ oap_node::ClientError::PlaintextToken { .. } => client_error(e),
+        e => client_error(e).context(format!("cannot connect to {} ({addr})", args.server)),
+    })
 }
