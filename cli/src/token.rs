@@ -39,13 +39,18 @@ pub fn new(args: &TokenNewArgs) -> Result<()> {
         .map(|p| format!("{p:?}"))
         .collect::<Vec<_>>()
         .join(", ");
+    let entry = format!(
+        "[[tenants]]\nname = {:?}\ntoken_hash = \"{hash}\"\npermissions = [{list}]\n",
+        args.name
+    );
+    // The entry must load as the node will load it (a bad --name shows
+    // here, not when the node starts).
+    kernel_core::Config::from_toml_str(&entry)
+        .context("the entry would not load into a node's config")?;
     let mut out = std::io::stdout().lock();
     writeln!(out, "{token}")?;
     writeln!(out)?;
-    writeln!(out, "[[tenants]]")?;
-    writeln!(out, "name = {:?}", args.name)?;
-    writeln!(out, "token_hash = \"{hash}\"")?;
-    writeln!(out, "permissions = [{list}]")?;
+    write!(out, "{entry}")?;
     out.flush()?;
     eprintln!(
         "oap: the first line is the token: give it to the client (a file for \

@@ -440,6 +440,17 @@ fn token_new_pasted_into_the_config_lets_that_token_put_and_get_and_nothing_else
     let (token, entry) = new_token("ci", "put,get");
     let (other, _) = new_token("other", "get");
     assert_ne!(token, other, "fresh every time");
+    let bad_name = run(&["token", "new", "--name", "not a name"]);
+    assert_eq!(bad_name.status.code(), Some(1));
+    assert!(
+        stderr(&bad_name).contains("tenants[0].name"),
+        "{}",
+        stderr(&bad_name)
+    );
+    assert!(
+        bad_name.stdout.is_empty(),
+        "no token printed for a bad entry"
+    );
     let config = dir.path().join("node.toml");
     std::fs::write(
         &config,
