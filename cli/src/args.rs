@@ -33,6 +33,9 @@ pub enum Command {
     Get(GetArgs),
     /// Print the object id of files without a server (same digest as b3sum).
     Id(IdArgs),
+    /// Bearer tokens for tenants (see docs/auth.md).
+    #[command(subcommand)]
+    Token(TokenCommand),
     /// Run a server and a client in this process on loopback and show
     /// HELLO → START → ACK → put → get → verify with the bus events.
     Demo,
@@ -43,6 +46,43 @@ pub enum Command {
     /// (Internal) the server process `oap bench` starts.
     #[command(hide = true)]
     BenchServer(BenchServerArgs),
+}
+
+/// `oap token …`.
+#[derive(Debug, Subcommand)]
+pub enum TokenCommand {
+    /// Print a fresh random token (first line, for the client: keep it
+    /// secret) and the `[[tenants]]` entry to paste into the node's config
+    /// file, which holds only the token's hash.
+    New(TokenNewArgs),
+}
+
+/// `oap token new`.
+#[derive(Debug, Args)]
+pub struct TokenNewArgs {
+    /// The tenant's name in the printed entry.
+    #[arg(long, value_name = "NAME", default_value = "tenant")]
+    pub name: String,
+    /// Permissions in the printed entry (comma-separated): put, get,
+    /// subscribe.
+    #[arg(
+        long = "permissions",
+        value_name = "LIST",
+        value_delimiter = ',',
+        default_value = "put,get"
+    )]
+    pub permissions: Vec<Permission>,
+}
+
+/// A permission `oap token new` can grant.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Permission {
+    /// Store objects.
+    Put,
+    /// Read objects.
+    Get,
+    /// Subscribe to events.
+    Subscribe,
 }
 
 /// `oap bench`.
@@ -125,6 +165,12 @@ pub struct ServerArgs {
     /// (the server name is the host part of --server).
     #[arg(long, value_name = "FILE")]
     pub tls_ca: Option<PathBuf>,
+    /// File holding the bearer token that names this client's tenant (see
+    /// `oap token new`); surrounding whitespace is ignored. Without it, the
+    /// `OAP_TOKEN` environment variable; without either, anonymous. A token
+    /// is sent only over TLS (--tls-ca) or to a loopback address.
+    #[arg(long, value_name = "FILE")]
+    pub token_file: Option<PathBuf>,
 }
 
 /// `oap put`.

@@ -6,6 +6,7 @@ use std::path::Path;
 use std::sync::Arc;
 
 use anyhow::{Context, Result, anyhow, bail};
+use oap_core::connection::ConnectionConfig;
 use oap_node::Client;
 use rustls::pki_types::CertificateDer;
 use rustls::pki_types::pem::PemObject;
@@ -61,14 +62,45 @@ pub fn client_error(e: oap_node::ClientError) -> anyhow::Error {
     anyhow!("{e}")
 }
 
-/// Connects to the server and completes HELLO.
+/// The token from `--token-file`, else from `OAP_TOKEN`, else none. The
+/// token itself never appears in an error message.
+fn token(args: &ServerArgs) -> Result<Option<String>> {
+    let token = match &args.token_file {
+        Some(path) => {
+            let text = std::fs::read_to_string(path)
+                .with_context(|| format!("cannot read token file {}", path.display()))?;
+            let token = text.trim().to_owned();
+            if token.is_empty() {
+                bail!("token file {} is empty", path.display());
+            }
+            Some(token)
+        }
+        None => std::env::var("OAP_TOKEN")
+            .ok()
+            .map(|t| t.trim().to_owned())
+            .filter(|t| !t.is_empty()),
+    };
+    Ok(token)
+}
+
+/// Connects to the server and completes HELLO, with the token of
+/// `--token-file` or `OAP_TOKEN` if there is one. Over plaintext, the SDK
+/// refuses to send a token to anything but loopback, before connecting.
 pub async fn connect(args: &ServerArgs) -> Result<Client> {
     let (host, addr) = resolve(&args.server).await?;
-    let client = match &args.tls_ca {
-        None => runtime_tokio::Client::connect(addr).await,
-        Some(ca) => runtime_tokio::tls::connect(addr, &host, tls_config(ca)?).await,
+    let config = ConnectionConfig {
+        token: token(args)?,
+        ..ConnectionConfig::default()
     };
-    client
-        .map_err(client_error)
-        .with_context(|| format!("cannot connect to {} ({addr})", args.server))
+    let client = match &args.tls_ca {
+        None => runtime_tokio::Client::connect_with(addr, config).await,
+        Some(ca) => {
+            runtime_tokio::Client::connect_tls_with(addr, &host, tls_config(ca)?, config).await
+        }
+    };
+    client.map_err(|e| match e {
+        // Refused before connecting: "cannot connect" would mislead.
+        e @ oap_node::ClientError::PlaintextToken { .. } => client_error(e),
+        e => client_error(e).context(format!("cannot connect to {} ({addr})", args.server)),
+    })
 }

@@ -1,11 +1,12 @@
 //! `oap get`: streams one object into a file, or to standard output, and
 //! lets nothing out before its full digest verified.
 
+use std::cell::RefCell;
 use std::io::{self, Write};
 use std::path::Path;
 
 use anyhow::{Context, Result};
-use oap_node::ClientError;
+use oap_node::{ClientError, RetryPolicy};
 
 use crate::args::GetArgs;
 use crate::connect::{client_error, connect};
@@ -33,9 +34,11 @@ pub async fn run(args: &GetArgs) -> Result<()> {
             (spool.path().join("object"), "a temporary file".to_owned())
         }
     };
-    let mut bar = TransferBar::new(format!("get {}", args.id));
+    let bar = RefCell::new(TransferBar::new(format!("get {}", args.id)));
     let len = client
-        .get_to_file_with(args.id, &target, |p| bar.update(p))
+        .with_retries(&RetryPolicy::default(), || {
+            client.get_to_file_with(args.id, &target, |p| bar.borrow_mut().update(p))
+        })
         .await
         .map_err(|e| get_error(e, &args.id, &dest))?;
     drop(bar);

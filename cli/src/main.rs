@@ -15,6 +15,7 @@ mod progress;
 mod put;
 mod serve;
 mod signals;
+mod token;
 
 use std::process::ExitCode;
 
@@ -48,6 +49,7 @@ fn main() -> ExitCode {
     let result = match &cli.command {
         // Hashing is synchronous file I/O: no runtime needed.
         Command::Id(a) => id::run(a),
+        Command::Token(args::TokenCommand::New(a)) => token::new(a),
         // The benchmarks start their own runtimes, one per case.
         Command::Bench(a) => bench::run(a),
         Command::BenchServer(a) => bench::serve(a),
@@ -62,7 +64,10 @@ fn main() -> ExitCode {
                         Command::Put(a) => put::run(a).await,
                         Command::Get(a) => get::run(a).await,
                         Command::Demo => demo::run().await,
-                        Command::Id(_) | Command::Bench(_) | Command::BenchServer(_) => {
+                        Command::Id(_)
+                        | Command::Token(_)
+                        | Command::Bench(_)
+                        | Command::BenchServer(_) => {
                             unreachable!("handled above")
                         }
                     }

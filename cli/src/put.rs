@@ -1,11 +1,12 @@
 //! `oap put`: streams files (or standard input) to the server and prints
 //! the id it confirmed for each.
 
+use std::cell::RefCell;
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, bail};
-use oap_node::ClientError;
+use oap_node::{ClientError, RetryPolicy};
 
 use crate::args::PutArgs;
 use crate::connect::{client_error, connect};
@@ -36,8 +37,8 @@ fn put_error(e: ClientError, shown: &str) -> anyhow::Error {
     }
 }
 
-/// Uploads every file in order (`-` is standard input); stops at the
-/// first failure.
+/// Uploads every file in order (`-` is standard input), retrying a put
+/// refused for now with bounded backoff; stops at the first failure.
 pub async fn run(args: &PutArgs) -> Result<()> {
     let client = connect(&args.server).await?;
     let mut out = io::stdout().lock();
@@ -63,9 +64,13 @@ pub async fn run(args: &PutArgs) -> Result<()> {
                 (path.clone(), name, path.display().to_string())
             }
         };
-        let mut bar = TransferBar::new(format!("put {shown}"));
+        let bar = RefCell::new(TransferBar::new(format!("put {shown}")));
+        // A put refused for now (quota_exhausted, busy, too_many_inflight)
+        // is tried again with backoff instead of ending the run.
         let id = client
-            .put_file_with("files", &name, &file, |p| bar.update(p))
+            .with_retries(&RetryPolicy::default(), || {
+                client.put_file_with("files", &name, &file, |p| bar.borrow_mut().update(p))
+            })
             .await
             .map_err(|e| put_error(e, &shown))?;
         drop(bar);

@@ -120,7 +120,25 @@ pub async fn run(args: &ServeArgs) -> Result<()> {
         _ => None,
     };
 
-    let gateway_config = GatewayConfig::from_kernel(&config);
+    // The anonymous policy's default depends on the address actually
+    // listened on (a flag may override `listen_addr`).
+    let gateway_config = GatewayConfig::from_kernel_at(&config, listen);
+    let anonymous = config.anonymous_policy(listen);
+    tracing::info!(
+        anonymous = %anonymous,
+        tenants = config.tenants.len(),
+        "authentication"
+    );
+    for t in config
+        .tenants
+        .iter()
+        .filter(|t| t.max_stored_bytes.is_some())
+    {
+        tracing::warn!(
+            tenant = %t.name,
+            "max_stored_bytes is not enforced yet: the tenant's storage is unlimited"
+        );
+    }
     let grace = gateway_config.shutdown_grace;
     let runtime = runtime_tokio::runtime();
     let server = GatewayServer::new(

@@ -3,7 +3,10 @@
 
 mod common;
 
-use common::{Server, http_get, metric, run, run_with_input, stderr, stdout, write_pattern};
+use common::{
+    Server, http_get, metric, run, run_in, run_with_env, run_with_input, stderr, stdout,
+    write_pattern,
+};
 
 /// BLAKE3 of the empty input (the reference test vector).
 const EMPTY_ID: &str = "b3:af1349b9f5f9a1a6a0404dea36dcc9499bcb25c9adc112b7cc9a93cae41f3262";
@@ -414,4 +417,169 @@ fn sigterm_drains_a_transfer_in_flight_like_ctrl_c() {
     );
     let status = server.wait();
     assert!(status.success(), "serve exited with {status} after SIGTERM");
+}
+
+/// `oap token new`: the token on the first line, the `[[tenants]]` entry
+/// after it.
+fn new_token(name: &str, permissions: &str) -> (String, String) {
+    let out = run(&["token", "new", "--name", name, "--permissions", permissions]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let text = stdout(&out);
+    let (token, entry) = text.split_once('\n').expect("two parts");
+    assert_eq!(token.len(), 64, "32 random bytes in hex: {token:?}");
+    assert!(
+        !entry.contains(token),
+        "the config entry holds only the hash"
+    );
+    (token.to_owned(), entry.trim().to_owned())
+}
+
+#[test]
+fn token_new_pasted_into_the_config_lets_that_token_put_and_get_and_nothing_else() {
+    let dir = tempfile::tempdir().unwrap();
+    let (token, entry) = new_token("ci", "put,get");
+    let (other, _) = new_token("other", "get");
+    assert_ne!(token, other, "fresh every time");
+    let bad_name = run(&["token", "new", "--name", "not a name"]);
+    assert_eq!(bad_name.status.code(), Some(1));
+    assert!(
+        stderr(&bad_name).contains("tenants[0].name"),
+        "{}",
+        stderr(&bad_name)
+    );
+    assert!(
+        bad_name.stdout.is_empty(),
+        "no token printed for a bad entry"
+    );
+    let config = dir.path().join("node.toml");
+    std::fs::write(
+        &config,
+        format!("[auth]\nanonymous = \"none\"\n\n{entry}\n"),
+    )
+    .unwrap();
+    let token_file = dir.path().join("token");
+    std::fs::write(&token_file, format!("{token}\n")).unwrap();
+    let wrong_file = dir.path().join("wrong");
+    std::fs::write(&wrong_file, &other).unwrap();
+    let file = dir.path().join("doc.bin");
+    write_pattern(&file, 100_000);
+    let file = file.to_str().unwrap();
+
+    let server = Server::start(&["--config", config.to_str().unwrap()]);
+    let tf = token_file.to_str().unwrap();
+    let put = run(&["put", file, "--server", &server.oap, "--token-file", tf]);
+    assert!(put.status.success(), "put with the token: {}", stderr(&put));
+    let id = stdout(&put).trim().to_owned();
+    let get = run(&["get", &id, "--server", &server.oap, "--token-file", tf]);
+    assert!(get.status.success(), "get with the token: {}", stderr(&get));
+    assert_eq!(get.stdout, std::fs::read(file).unwrap());
+
+    // Anonymous `none`: without a token the node refuses the connection.
+    let anonymous = run(&["put", file, "--server", &server.oap]);
+    assert_eq!(anonymous.status.code(), Some(1));
+    assert!(
+        stderr(&anonymous).contains("unauthorized"),
+        "{}",
+        stderr(&anonymous)
+    );
+    let wrong = run(&[
+        "get",
+        &id,
+        "--server",
+        &server.oap,
+        "--token-file",
+        wrong_file.to_str().unwrap(),
+    ]);
+    assert_eq!(wrong.status.code(), Some(1));
+    assert!(
+        stderr(&wrong).contains("unauthorized"),
+        "{}",
+        stderr(&wrong)
+    );
+    assert!(!stderr(&wrong).contains(&other), "no token in messages");
+    assert!(wrong.stdout.is_empty());
+
+    // OAP_TOKEN does what --token-file does.
+    let env_put = run_with_env(
+        &["put", file, "--server", &server.oap],
+        &[("OAP_TOKEN", &token)],
+    );
+    assert!(
+        env_put.status.success(),
+        "put with OAP_TOKEN: {}",
+        stderr(&env_put)
+    );
+    assert_eq!(stdout(&env_put).trim(), id);
+
+    let (_, metrics) = http_get(server.admin, "/metrics");
+    assert!(
+        metric(&metrics, "tenant_bytes_in_total{tenant=\"ci\"}").unwrap_or(0.0) >= 200_000.0,
+        "{metrics}"
+    );
+    assert!(
+        metric(&metrics, "rejected_total{reason=\"unauthorized\"}").unwrap_or(0.0) >= 2.0,
+        "{metrics}"
+    );
+    assert!(server.stop().success());
+}
+
+#[test]
+fn a_token_is_refused_in_plaintext_to_a_non_loopback_address_before_connecting() {
+    let dir = tempfile::tempdir().unwrap();
+    let token_file = dir.path().join("token");
+    std::fs::write(&token_file, "some-token").unwrap();
+    let file = dir.path().join("doc.bin");
+    write_pattern(&file, 10);
+    // 192.0.2.1 is TEST-NET-1: never contacted, because the refusal comes
+    // before any connection attempt (a connect there could only hang or
+    // fail as unreachable, with another message).
+    let started = std::time::Instant::now();
+    let put = run(&[
+        "put",
+        file.to_str().unwrap(),
+        "--server",
+        "192.0.2.1:9444",
+        "--token-file",
+        token_file.to_str().unwrap(),
+    ]);
+    assert_eq!(put.status.code(), Some(1));
+    let err = stderr(&put);
+    assert!(
+        err.contains("refusing to send a token in plaintext"),
+        "{err}"
+    );
+    assert!(err.contains("--tls-ca"), "{err}");
+    assert!(!err.contains("some-token"), "{err}");
+    assert!(
+        !err.contains("cannot connect"),
+        "no connection was tried: {err}"
+    );
+    assert!(started.elapsed() < std::time::Duration::from_secs(10));
+    // OAP_TOKEN is held to the same rule.
+    let get = run_with_env(
+        &["get", EMPTY_ID, "--server", "192.0.2.1:9444"],
+        &[("OAP_TOKEN", "some-token")],
+    );
+    assert_eq!(get.status.code(), Some(1));
+    assert!(stderr(&get).contains("--tls-ca"), "{}", stderr(&get));
+}
+
+#[test]
+fn ten_thousand_small_files_put_in_one_run_on_a_default_loopback_node() {
+    const FILES: usize = 10_000;
+    let dir = tempfile::tempdir().unwrap();
+    let names: Vec<String> = (0..FILES).map(|i| format!("f{i:05}")).collect();
+    for (i, name) in names.iter().enumerate() {
+        std::fs::write(dir.path().join(name), format!("small file {i}\n")).unwrap();
+    }
+    let server = Server::start(&[]);
+    let mut args = vec!["put", "--server", server.oap.as_str()];
+    args.extend(names.iter().map(String::as_str));
+    let put = run_in(dir.path(), &args);
+    assert!(put.status.success(), "{}", stderr(&put));
+    let ids: Vec<String> = stdout(&put).lines().map(str::to_owned).collect();
+    assert_eq!(ids.len(), FILES, "one id per file");
+    let distinct: std::collections::BTreeSet<&String> = ids.iter().collect();
+    assert_eq!(distinct.len(), FILES, "every file is its own object");
+    assert!(server.stop().success());
 }

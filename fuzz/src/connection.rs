@@ -337,6 +337,7 @@ impl Harness {
                     credit: lim(r, self.config.credit),
                     app_proto_id: None,
                     tenant: None,
+                    token: None,
                 };
                 (FrameType::Hello, hello.encode().to_vec())
             }

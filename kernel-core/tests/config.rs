@@ -2,7 +2,7 @@
 //! validation errors and versioned reloads.
 
 use kernel_core::config::env::ENV_VARS;
-use kernel_core::config::{ConfigError, ConfigStore, ValidationError};
+use kernel_core::config::{AnonymousPolicy, ConfigError, ConfigStore, Permission, ValidationError};
 use kernel_core::supervisor::RestartPolicy;
 use kernel_core::{Config, KernelEvent};
 
@@ -228,6 +228,7 @@ fn every_documented_variable_overrides_something() {
             "admin_addr" => "10.0.0.1:2",
             "allow_large_frames" => "true",
             "supervisor.jitter_percent" => "3",
+            "auth.anonymous" => "none",
             _ => "4242",
         };
         let mut c = Config::default();
@@ -271,5 +272,145 @@ fn reloads_bump_the_version_only_on_change() {
     assert_eq!(
         store.replace(third),
         Ok(Some(KernelEvent::ConfigUpdated { version: 3 }))
+    );
+}
+
+const HASH_A: &str = "0f3c5a1be2d4c6e8f0a2b4c6d8e0f2a4b6c8d0e2f4a6b8c0d2e4f6a8b0c2d4e6";
+const HASH_B: &str = "1e2d3c4b5a69788796a5b4c3d2e1f0011223344556677889900aabbccddeeff0";
+
+#[test]
+fn tenants_and_the_anonymous_policy_come_from_toml() {
+    let c = Config::from_toml_str(&format!(
+        r#"
+        [auth]
+        anonymous = "get"
+        [[tenants]]
+        name = "acme"
+        token_hash = "{HASH_A}"
+        permissions = ["put", "get", "subscribe"]
+        requests_per_sec = 500
+        burst = 1000
+        max_stored_bytes = 1073741824
+        [[tenants]]
+        name = "reader"
+        token_hash = "{HASH_B}"
+        permissions = ["get"]
+        "#
+    ))
+    .unwrap();
+    assert_eq!(c.auth.anonymous, Some(AnonymousPolicy::Get));
+    assert_eq!(c.tenants.len(), 2);
+    assert_eq!(c.tenants[0].name, "acme");
+    assert_eq!(
+        c.tenants[0].permissions,
+        [Permission::Put, Permission::Get, Permission::Subscribe]
+    );
+    assert_eq!(c.tenants[0].requests_per_sec, Some(500));
+    assert_eq!(c.tenants[0].max_stored_bytes, Some(1 << 30));
+    assert_eq!(c.tenants[1].permissions, [Permission::Get]);
+    assert_eq!(
+        c.tenants[1].burst, None,
+        "unset limits default to the global quota"
+    );
+}
+
+#[test]
+fn the_anonymous_default_is_put_get_on_loopback_only() {
+    let c = Config::default();
+    assert_eq!(c.auth.anonymous, None);
+    assert_eq!(
+        c.anonymous_policy("127.0.0.1:9443".parse().unwrap()),
+        AnonymousPolicy::PutGet
+    );
+    assert_eq!(
+        c.anonymous_policy("[::1]:9443".parse().unwrap()),
+        AnonymousPolicy::PutGet
+    );
+    assert_eq!(
+        c.anonymous_policy("0.0.0.0:9443".parse().unwrap()),
+        AnonymousPolicy::None
+    );
+    assert_eq!(
+        c.anonymous_policy("192.0.2.1:9443".parse().unwrap()),
+        AnonymousPolicy::None
+    );
+    let explicit = Config::from_sources("", [("OAP_AUTH_ANONYMOUS", "none")]).unwrap();
+    assert_eq!(
+        explicit.anonymous_policy("127.0.0.1:1".parse().unwrap()),
+        AnonymousPolicy::None,
+        "an explicit policy wins over the loopback default"
+    );
+    assert!(matches!(
+        Config::from_sources("", [("OAP_AUTH_ANONYMOUS", "everyone")]),
+        Err(ConfigError::Env { .. })
+    ));
+}
+
+fn tenant_error(entries: &str) -> ValidationError {
+    invalid(Config::from_toml_str(entries))
+}
+
+fn tenant(name: &str, hash: &str) -> String {
+    format!("[[tenants]]\nname = {name:?}\ntoken_hash = {hash:?}\npermissions = [\"get\"]\n")
+}
+
+#[test]
+fn tenant_entries_are_validated_and_errors_name_the_key() {
+    let key_of = |e: ValidationError| match e {
+        ValidationError::Tenant { index, key, .. } => (index, key),
+        other => panic!("expected a tenant error, got {other:?}"),
+    };
+    let dup_name = tenant("a", HASH_A) + &tenant("a", HASH_B);
+    assert_eq!(key_of(tenant_error(&dup_name)), (1, "name"));
+    let dup_hash = tenant("a", HASH_A) + &tenant("b", &HASH_A.to_uppercase());
+    assert_eq!(key_of(tenant_error(&dup_hash)), (1, "token_hash"));
+    assert_eq!(key_of(tenant_error(&tenant("a", "abc"))), (0, "token_hash"));
+    let not_hex = HASH_A.replace('f', "g");
+    assert_eq!(
+        key_of(tenant_error(&tenant("a", &not_hex))),
+        (0, "token_hash")
+    );
+    let long = "n".repeat(65);
+    assert_eq!(key_of(tenant_error(&tenant(&long, HASH_A))), (0, "name"));
+    let max = "n".repeat(64);
+    assert!(
+        Config::from_toml_str(&tenant(&max, HASH_A)).is_ok(),
+        "64 bytes is allowed"
+    );
+    assert_eq!(key_of(tenant_error(&tenant("", HASH_A))), (0, "name"));
+    assert_eq!(key_of(tenant_error(&tenant("a b", HASH_A))), (0, "name"));
+    assert_eq!(
+        key_of(tenant_error(&tenant("anonymous", HASH_A))),
+        (0, "name")
+    );
+    let zero_rate = tenant("a", HASH_A) + "requests_per_sec = 0\n";
+    assert_eq!(key_of(tenant_error(&zero_rate)), (0, "requests_per_sec"));
+    let shown = tenant_error(&dup_name).to_string();
+    assert!(shown.starts_with("tenants[1].name: "), "{shown}");
+}
+
+#[test]
+fn unknown_permissions_and_anonymous_policies_are_parse_errors_naming_the_value() {
+    let bad_perm = format!(
+        "[[tenants]]\nname = \"a\"\ntoken_hash = \"{HASH_A}\"\npermissions = [\"delete\"]\n"
+    );
+    match Config::from_toml_str(&bad_perm) {
+        Err(ConfigError::Parse(e)) => {
+            let text = e.to_string();
+            assert!(
+                text.contains("delete") && text.contains("permissions"),
+                "{text}"
+            );
+        }
+        other => panic!("expected a parse error, got {other:?}"),
+    }
+    match Config::from_toml_str("[auth]\nanonymous = \"all\"\n") {
+        Err(ConfigError::Parse(e)) => assert!(e.to_string().contains("anonymous"), "{e}"),
+        other => panic!("expected a parse error, got {other:?}"),
+    }
+    let no_perms = format!("[[tenants]]\nname = \"a\"\ntoken_hash = \"{HASH_A}\"\n");
+    assert!(
+        matches!(Config::from_toml_str(&no_perms), Err(ConfigError::Parse(_))),
+        "permissions must be spelled out"
     );
 }

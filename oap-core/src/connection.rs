@@ -134,6 +134,7 @@ impl Connection {
             credit: Some(conn.config.credit.max(1)),
             app_proto_id: conn.config.app_proto_id.clone(),
             tenant: conn.config.tenant.clone(),
+            token: conn.config.token.clone(),
             ..Hello::legacy()
         };
         conn.queue_control(&hello);
@@ -309,6 +310,13 @@ impl Connection {
     /// protocol, for the gateway's quotas and events).
     pub fn peer_hello(&self) -> Option<&Hello> {
         self.peer_hello.as_ref()
+    }
+
+    /// Takes the bearer token out of the peer's HELLO (server), so that it
+    /// is held no longer than authentication needs: later calls, and
+    /// [`Connection::peer_hello`], see none.
+    pub fn take_peer_token(&mut self) -> Option<String> {
+        self.peer_hello.as_mut()?.token.take()
     }
 
     fn check_hello(hello: &Hello) -> Result<(), &'static str> {

@@ -1,23 +1,31 @@
-//! The gateway role: a server [`Connection`] plus admission (per-tenant
-//! quotas) and the events the kernel cares about. Still sans-IO: the
-//! runtime layer turns [`GatewayEvent`]s into bus events and metrics.
+//! The gateway role: a server [`Connection`] plus authentication (who the
+//! peer is, from its HELLO's token: [`Tenants`]), admission (permissions by
+//! op, per-tenant quotas) and the events the kernel cares about. Still
+//! sans-IO: the runtime layer turns [`GatewayEvent`]s into bus events and
+//! metrics.
 
+mod auth;
 mod quota;
 
+pub use auth::{
+    AuthError, Identity, Permissions, TOKEN_HASH_CONTEXT, Tenant, Tenants, TenantsError, token_hash,
+};
 pub use quota::{QuotaConfig, TenantQuotas};
 
+use std::sync::Arc;
 use std::time::Instant;
 
 use crate::connection::{Connection, ConnectionConfig, Event, RequestId};
 use crate::payload::{ErrorCode, ErrorEnvelope, Start};
 
-/// Tenant name used when a client's HELLO names none.
+/// The tenant of every peer without a token.
 pub const ANONYMOUS_TENANT: &str = "anonymous";
 
 /// What the gateway reports.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum GatewayEvent {
-    /// A client completed HELLO: publish `KernelEvent::Health`.
+    /// A client completed HELLO and authenticated: publish
+    /// `KernelEvent::Health`.
     Health {
         /// The service the client spoke to (its `app_proto_id`, or the
         /// gateway's own name).
@@ -41,6 +49,12 @@ pub enum GatewayEvent {
         /// Why.
         code: ErrorCode,
     },
+    /// A client completed HELLO but failed authentication: the connection
+    /// is closing with ERROR `unauthorized`.
+    AuthenticationFailed {
+        /// Why (never contains the token).
+        error: AuthError,
+    },
     /// Any other connection event, unchanged.
     Connection(Event),
 }
@@ -48,23 +62,39 @@ pub enum GatewayEvent {
 /// One gateway connection.
 ///
 /// Drive it like a [`Connection`] (through [`Gateway::connection`]), but take
-/// events from [`Gateway::poll_event`], which performs admission: every
-/// started request is accepted or refused before the application sees it.
+/// events from [`Gateway::poll_event`], which authenticates the peer when
+/// its HELLO arrives and performs admission: every started request is
+/// accepted or refused before the application sees it.
 #[derive(Debug)]
 pub struct Gateway {
     conn: Connection,
     service: String,
     draining: bool,
+    tenants: Arc<Tenants>,
+    identity: Option<Identity>,
 }
 
 impl Gateway {
     /// A gateway connection named `service` (used in health events when the
-    /// client names no application protocol).
+    /// client names no application protocol) with an open directory
+    /// ([`Tenants::open`]: no tenants, anonymous peers may do everything).
     pub fn new(config: ConnectionConfig, service: impl Into<String>, now: Instant) -> Self {
+        Self::with_tenants(config, service, Arc::new(Tenants::open()), now)
+    }
+
+    /// A gateway connection that authenticates peers against `tenants`.
+    pub fn with_tenants(
+        config: ConnectionConfig,
+        service: impl Into<String>,
+        tenants: Arc<Tenants>,
+        now: Instant,
+    ) -> Self {
         Self {
             conn: Connection::server(config, now),
             service: service.into(),
             draining: false,
+            tenants,
+            identity: None,
         }
     }
 
@@ -84,12 +114,42 @@ impl Gateway {
         &mut self.conn
     }
 
-    /// The tenant this connection is accounted to.
+    /// The tenant this connection is accounted to: the authenticated one,
+    /// which is always a configured tenant or [`ANONYMOUS_TENANT`] (also
+    /// before HELLO and after a failed authentication), never a name the
+    /// peer merely claimed.
     pub fn tenant(&self) -> &str {
-        self.conn
-            .peer_hello()
-            .and_then(|h| h.tenant.as_deref())
-            .unwrap_or(ANONYMOUS_TENANT)
+        self.identity
+            .as_ref()
+            .map_or(ANONYMOUS_TENANT, |i| i.tenant.as_str())
+    }
+
+    /// Who the peer authenticated as (none before HELLO, or when it
+    /// failed).
+    pub fn identity(&self) -> Option<&Identity> {
+        self.identity.as_ref()
+    }
+
+    /// Authenticates the peer whose HELLO just completed; on failure closes
+    /// the connection with ERROR `unauthorized`.
+    fn authenticate(&mut self) -> Result<(), AuthError> {
+        // Taken out of the HELLO: held no longer than this check.
+        let token = self.conn.take_peer_token();
+        let claimed = self.conn.peer_hello().and_then(|h| h.tenant.clone());
+        match self
+            .tenants
+            .authenticate(claimed.as_deref(), token.as_deref())
+        {
+            Ok(identity) => {
+                self.identity = Some(identity);
+                Ok(())
+            }
+            Err(error) => {
+                let env = ErrorEnvelope::new(ErrorCode::Unauthorized, error.to_string());
+                self.conn.close(Some(env));
+                Err(error)
+            }
+        }
     }
 
     /// Takes the next event, admitting started requests against `quotas`
@@ -101,13 +161,16 @@ impl Gateway {
     ) -> Option<GatewayEvent> {
         let ev = self.conn.poll_event()?;
         Some(match ev {
-            Event::Connected(_) => GatewayEvent::Health {
-                service: self
-                    .conn
-                    .peer_hello()
-                    .and_then(|h| h.app_proto_id.clone())
-                    .unwrap_or_else(|| self.service.clone()),
-                ok: true,
+            Event::Connected(_) => match self.authenticate() {
+                Ok(()) => GatewayEvent::Health {
+                    service: self
+                        .conn
+                        .peer_hello()
+                        .and_then(|h| h.app_proto_id.clone())
+                        .unwrap_or_else(|| self.service.clone()),
+                    ok: true,
+                },
+                Err(error) => GatewayEvent::AuthenticationFailed { error },
             },
             Event::RequestStarted { id, start } => self.admit(now, id, start, quotas),
             other => GatewayEvent::Connection(other),
@@ -121,7 +184,18 @@ impl Gateway {
         start: Start,
         quotas: Option<&mut TenantQuotas>,
     ) -> GatewayEvent {
-        let tenant = self.tenant().to_owned();
+        let Some(identity) = &self.identity else {
+            // Authentication failed (the connection is closing): nothing
+            // it pipelined behind its HELLO is served.
+            let env = ErrorEnvelope::new(ErrorCode::Unauthorized, "not authenticated");
+            let _ = self.conn.reject(id, env);
+            return GatewayEvent::RequestRefused {
+                id,
+                code: ErrorCode::Unauthorized,
+            };
+        };
+        let tenant = identity.tenant.clone();
+        let permissions = identity.permissions;
         if self.draining {
             let env = ErrorEnvelope::new(ErrorCode::Busy, "the server is shutting down");
             let _ = self.conn.reject(id, env);
@@ -129,6 +203,19 @@ impl Gateway {
                 id,
                 code: ErrorCode::Busy,
             };
+        }
+        if let Some((needed, name)) = Permissions::needed_for(start.op.as_deref()) {
+            if !permissions.contains(needed) {
+                let env = ErrorEnvelope::new(
+                    ErrorCode::Unauthorized,
+                    format!("tenant {tenant} may not {name}"),
+                );
+                let _ = self.conn.reject(id, env);
+                return GatewayEvent::RequestRefused {
+                    id,
+                    code: ErrorCode::Unauthorized,
+                };
+            }
         }
         if let Some(q) = quotas {
             if !q.try_acquire(&tenant, now) {

@@ -33,4 +33,5 @@ pub use data::{
 };
 pub use error::PayloadError;
 pub use error_code::ErrorCode;
+pub(crate) use messages::REDACTED;
 pub use messages::{Ack, End, ErrorEnvelope, Hello, PROTOCOL_NAME, Start};

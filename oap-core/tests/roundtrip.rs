@@ -50,6 +50,47 @@ fn hello_roundtrip() {
 }
 
 #[test]
+fn hello_token_is_optional_and_omitted_when_absent() {
+    // A HELLO without a token encodes exactly as before the field existed.
+    assert_eq!(&Hello::legacy().encode()[..], br#"{"hello":"oap/1"}"#);
+    let with = Hello {
+        tenant: Some("acme".into()),
+        token: Some("s3cret-token".into()),
+        ..Hello::legacy()
+    };
+    let bytes = with.encode();
+    assert_eq!(
+        &bytes[..],
+        br#"{"hello":"oap/1","tenant":"acme","token":"s3cret-token"}"#
+    );
+    assert_eq!(Hello::decode(&bytes).expect("hello"), with);
+    assert_eq!(
+        Hello::decode(br#"{"hello":"oap/1","tenant":"acme"}"#)
+            .expect("hello")
+            .token,
+        None
+    );
+}
+
+#[test]
+fn debug_output_never_shows_a_token() {
+    let hello = Hello {
+        token: Some("s3cret-token".into()),
+        ..Hello::legacy()
+    };
+    let shown = format!("{hello:?} {hello:#?}");
+    assert!(!shown.contains("s3cret-token"), "{shown}");
+    assert!(shown.contains("<redacted>"), "{shown}");
+    let config = oap_core::connection::ConnectionConfig {
+        token: Some("s3cret-token".into()),
+        ..Default::default()
+    };
+    let shown = format!("{config:?} {config:#?}");
+    assert!(!shown.contains("s3cret-token"), "{shown}");
+    assert!(shown.contains("<redacted>"), "{shown}");
+}
+
+#[test]
 fn start_data_end_with_body() {
     let body = b"hello world, these are real bytes".to_vec();
     let obj = ObjectId::of(&body);

@@ -5,11 +5,13 @@ mod file;
 mod object_id;
 mod transfer;
 
+use std::future::Future;
 use std::io;
 use std::net::SocketAddr;
 use std::path::Path;
 use std::sync::Arc;
 use std::task::Poll;
+use std::time::Duration;
 
 use bytes::Bytes;
 use futures_io::{AsyncRead, AsyncWrite};
@@ -17,6 +19,7 @@ use futures_lite::future::poll_fn;
 use oap_core::ObjectId;
 use oap_core::client::{ClientEvent, ClientSession, RequestError};
 use oap_core::connection::{CommandError, ConnectionConfig, Negotiated, RequestId};
+use oap_core::payload::ErrorCode;
 use oap_io::{BoxStream, ConnectionDriver, EndpointHandle, FramedStream, Runtime};
 
 use endpoint::ClientEndpoint;
@@ -59,6 +62,18 @@ pub enum ClientError {
     /// one `Bytes` of an object larger than `usize`).
     #[error("the object does not fit in memory: use a streaming get")]
     TooLargeForMemory,
+    /// [`Client::connect`] (plaintext TCP) was given a token for a
+    /// non-loopback address: refused before connecting, so the token never
+    /// leaves the machine in clear.
+    #[error(
+        "refusing to send a token in plaintext to {addr}: connect over TLS \
+         (`oap --tls-ca FILE`, or the runtime's Client::connect_tls_with), \
+         or to a loopback address"
+    )]
+    PlaintextToken {
+        /// The address that was refused.
+        addr: SocketAddr,
+    },
 }
 
 impl From<io::Error> for ClientError {
@@ -71,6 +86,80 @@ impl ClientError {
     /// A failure of the caller's own file, reader or writer.
     pub(crate) fn local(e: io::Error) -> Self {
         Self::Local(Arc::new(e))
+    }
+
+    /// The protocol error code behind the failure: the server's ERROR for
+    /// the request or the connection, or `too_many_inflight` when this
+    /// side refused to open another request.
+    pub fn code(&self) -> Option<ErrorCode> {
+        match self {
+            Self::Request(RequestError::Failed(env)) => Some(env.code),
+            Self::Closed {
+                error: Some(env), ..
+            } => Some(env.code),
+            Self::Command(CommandError::TooManyInflight) => Some(ErrorCode::TooManyInflight),
+            _ => None,
+        }
+    }
+
+    /// Whether trying the same request again later, on the same
+    /// connection, may succeed: it was refused for now (`quota_exhausted`,
+    /// `busy`, `too_many_inflight`) and the connection is still open.
+    pub fn is_retryable(&self) -> bool {
+        match self {
+            Self::Request(RequestError::Failed(env)) => RETRYABLE.contains(&env.code),
+            Self::Command(CommandError::TooManyInflight) => true,
+            _ => false,
+        }
+    }
+}
+
+/// The codes [`ClientError::is_retryable`] retries.
+const RETRYABLE: [ErrorCode; 3] = [
+    ErrorCode::QuotaExhausted,
+    ErrorCode::Busy,
+    ErrorCode::TooManyInflight,
+];
+
+/// Bounded exponential backoff for [`Client::with_retries`]: the first
+/// retry waits `first_delay`, each later one twice the one before, never
+/// more than `max_delay`; at most `max_tries` tries in all.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RetryPolicy {
+    /// Wait before the first retry.
+    pub first_delay: Duration,
+    /// Longest wait between two tries.
+    pub max_delay: Duration,
+    /// Most tries, the first included (1: never retry).
+    pub max_tries: u32,
+}
+
+impl Default for RetryPolicy {
+    /// 50 ms doubling to 2 s, 8 tries: about 5 s of waiting at most.
+    fn default() -> Self {
+        Self {
+            first_delay: Duration::from_millis(50),
+            max_delay: Duration::from_secs(2),
+            max_tries: 8,
+        }
+    }
+}
+
+impl RetryPolicy {
+    /// No retries.
+    pub const NEVER: Self = Self {
+        first_delay: Duration::ZERO,
+        max_delay: Duration::ZERO,
+        max_tries: 1,
+    };
+
+    /// The wait before retry number `retry` (0 for the first retry).
+    pub fn delay(&self, retry: u32) -> Duration {
+        let factor = 1u32.checked_shl(retry.min(31)).unwrap_or(u32::MAX);
+        self.first_delay
+            .checked_mul(factor)
+            .unwrap_or(self.max_delay)
+            .min(self.max_delay)
     }
 }
 
@@ -96,12 +185,20 @@ struct DetachSlot {
 
 impl Client {
     /// Connects over TCP to `addr` and completes HELLO, announcing
-    /// `config.app_proto_id` (default `"oap/1"`) and `config.tenant`.
+    /// `config.app_proto_id` (default `"oap/1"`), `config.tenant` and
+    /// `config.token`.
+    ///
+    /// # Errors
+    /// [`ClientError::PlaintextToken`], before any connection attempt, when
+    /// `config.token` is set and `addr` is not a loopback address: this is
+    /// plaintext TCP, and a token must go over TLS ([`Client::over`] a TLS
+    /// stream). Otherwise transport and HELLO failures.
     pub async fn connect(
         runtime: Arc<dyn Runtime>,
         addr: SocketAddr,
         config: ConnectionConfig,
     ) -> Result<Self, ClientError> {
+        check_plaintext_token(addr, &config)?;
         let stream = runtime.connect(addr).await?;
         let app = config
             .app_proto_id
@@ -142,6 +239,35 @@ impl Client {
             negotiated,
             detached,
         })
+    }
+
+    /// Runs `op` (which starts one request, e.g. `|| client.put_doc(…)`)
+    /// and, while it fails with a retryable error
+    /// ([`ClientError::is_retryable`]: `quota_exhausted`, `busy`,
+    /// `too_many_inflight`), runs it again after `policy`'s backoff, timed
+    /// by the runtime's clock. Returns the first success, the first error
+    /// that is not retryable, or the last error once `policy.max_tries`
+    /// tries were made.
+    pub async fn with_retries<T, F, Fut>(
+        &self,
+        policy: &RetryPolicy,
+        mut op: F,
+    ) -> Result<T, ClientError>
+    where
+        F: FnMut() -> Fut,
+        Fut: Future<Output = Result<T, ClientError>>,
+    {
+        let mut tries = 1;
+        loop {
+            match op().await {
+                Err(e) if e.is_retryable() && tries < policy.max_tries => {
+                    let wait = policy.delay(tries - 1);
+                    self.runtime.sleep_until(self.runtime.now() + wait).await;
+                    tries += 1;
+                }
+                done => return done,
+            }
+        }
     }
 
     /// The limits settled by HELLO.
@@ -376,6 +502,14 @@ impl Client {
     }
 }
 
+/// Refuses a token over plaintext TCP to anything but loopback.
+fn check_plaintext_token(addr: SocketAddr, config: &ConnectionConfig) -> Result<(), ClientError> {
+    if config.token.is_some() && !addr.ip().is_loopback() {
+        return Err(ClientError::PlaintextToken { addr });
+    }
+    Ok(())
+}
+
 impl Drop for Client {
     fn drop(&mut self) {
         if !self.handle.is_finished() {
@@ -411,5 +545,60 @@ impl Drop for Subscription {
     fn drop(&mut self) {
         let id = self.id;
         self.handle.with(|ep| ep.unsubscribe(id));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_default_backoff_doubles_from_50_ms_to_a_2_s_ceiling_over_8_tries() {
+        let p = RetryPolicy::default();
+        let waits: Vec<u64> = (0..p.max_tries - 1)
+            .map(|r| p.delay(r).as_millis() as u64)
+            .collect();
+        assert_eq!(waits, [50, 100, 200, 400, 800, 1600, 2000]);
+        assert_eq!(p.delay(40), Duration::from_secs(2), "no overflow");
+    }
+
+    #[test]
+    fn only_refusals_for_now_are_retryable() {
+        let failed = |code| {
+            ClientError::Request(RequestError::Failed(oap_core::payload::ErrorEnvelope::new(
+                code, "x",
+            )))
+        };
+        for code in RETRYABLE {
+            assert!(failed(code).is_retryable(), "{code}");
+        }
+        for code in [
+            ErrorCode::Unauthorized,
+            ErrorCode::BadDigest,
+            ErrorCode::NotFound,
+        ] {
+            assert!(!failed(code).is_retryable(), "{code}");
+        }
+        assert!(ClientError::Command(CommandError::TooManyInflight).is_retryable());
+        let closed = ClientError::Closed {
+            error: Some(oap_core::payload::ErrorEnvelope::new(ErrorCode::Busy, "x")),
+            by_peer: true,
+        };
+        assert!(!closed.is_retryable(), "a closed connection cannot retry");
+        assert_eq!(closed.code(), Some(ErrorCode::Busy));
+    }
+
+    #[test]
+    fn a_token_goes_over_plaintext_only_to_loopback() {
+        let with_token = ConnectionConfig {
+            token: Some("t".into()),
+            ..ConnectionConfig::default()
+        };
+        let public: SocketAddr = "192.0.2.1:9444".parse().unwrap();
+        let err = check_plaintext_token(public, &with_token).unwrap_err();
+        assert!(err.to_string().contains("--tls-ca"), "{err}");
+        assert!(check_plaintext_token("127.0.0.1:9444".parse().unwrap(), &with_token).is_ok());
+        assert!(check_plaintext_token("[::1]:9444".parse().unwrap(), &with_token).is_ok());
+        assert!(check_plaintext_token(public, &ConnectionConfig::default()).is_ok());
     }
 }

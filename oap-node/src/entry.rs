@@ -41,6 +41,29 @@ macro_rules! runtime_entry_points {
                 $crate::Client::connect(runtime(), addr, ::std::default::Default::default()).await
             }
 
+            /// Connects over TCP and completes HELLO with `config` (a
+            /// token, a tenant, limits). A token goes over plaintext only
+            /// to a loopback address ([`$crate::ClientError::PlaintextToken`]
+            /// otherwise, before connecting).
+            pub async fn connect_with(
+                addr: ::std::net::SocketAddr,
+                config: ::oap_core::connection::ConnectionConfig,
+            ) -> ::std::result::Result<$crate::Client, $crate::ClientError> {
+                $crate::Client::connect(runtime(), addr, config).await
+            }
+
+            /// Connects over TLS with `connection`'s settings (a token, a
+            /// tenant, limits), verifying the server as `server_name`
+            /// against `config`'s roots, and completes HELLO.
+            pub async fn connect_tls_with(
+                addr: ::std::net::SocketAddr,
+                server_name: &str,
+                config: ::std::sync::Arc<tls::ClientConfig>,
+                connection: ::oap_core::connection::ConnectionConfig,
+            ) -> ::std::result::Result<$crate::Client, $crate::ClientError> {
+                tls::connect_with(addr, server_name, config, connection).await
+            }
+
             /// Connects over TLS, verifying the server as `server_name`
             /// against `config`'s roots, and completes HELLO.
             pub async fn connect_tls(

@@ -31,9 +31,31 @@ pub async fn connect(
     server_name: &str,
     config: Arc<ClientConfig>,
 ) -> Result<Client, ClientError> {
+    connect_with(
+        runtime,
+        addr,
+        server_name,
+        config,
+        ConnectionConfig::default(),
+    )
+    .await
+}
+
+/// [`connect`] with the connection's settings (a token, a tenant, limits).
+pub async fn connect_with(
+    runtime: Arc<dyn Runtime>,
+    addr: SocketAddr,
+    server_name: &str,
+    config: Arc<ClientConfig>,
+    connection: ConnectionConfig,
+) -> Result<Client, ClientError> {
     let name = ServerName::try_from(server_name.to_owned())
         .map_err(|e| ClientError::from(io::Error::new(io::ErrorKind::InvalidInput, e)))?;
     let tcp = runtime.connect(addr).await?;
     let tls = TlsConnector::from(config).connect(name, tcp).await?;
-    Client::over(runtime, tls, ConnectionConfig::default(), "oap/1").await
+    let app = connection
+        .app_proto_id
+        .clone()
+        .unwrap_or_else(|| "oap/1".to_owned());
+    Client::over(runtime, tls, connection, &app).await
 }

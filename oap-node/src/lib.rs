@@ -21,6 +21,8 @@ pub mod server;
 pub mod store;
 pub mod topic;
 
-pub use client::{Client, ClientError, ObjectStream, Progress, PutStream, Subscription};
+pub use client::{
+    Client, ClientError, ObjectStream, Progress, PutStream, RetryPolicy, Subscription,
+};
 pub use server::{Gateway, GatewayConfig, GatewayServer, Services, Upgrade};
 pub use store::{DirStore, MemStore, ObjectStore};

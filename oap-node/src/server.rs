@@ -20,7 +20,7 @@ use futures_lite::future;
 use kernel_core::{Bus, HealthState, KernelEvent, Metrics};
 use oap_core::connection::ConnectionConfig;
 use oap_core::frame::FrameEncoder;
-use oap_core::gateway::{QuotaConfig, TenantQuotas};
+use oap_core::gateway::{Permissions, QuotaConfig, Tenant, TenantQuotas, Tenants};
 use oap_core::payload::{ControlPayload, ErrorCode, ErrorEnvelope};
 use oap_io::{BoxFuture, BoxStream, ConnectionDriver, EndpointHandle, Join, Listener, Runtime};
 
@@ -63,8 +63,14 @@ pub struct GatewayConfig {
     pub connection: ConnectionConfig,
     /// Connections served at once; more are answered ERROR `busy`.
     pub max_connections: usize,
-    /// Per-tenant request quota (none: unlimited).
+    /// Per-tenant request quota (none: unlimited): the default of every
+    /// tenant without its own, and `anonymous`'s.
     pub quota: Option<QuotaConfig>,
+    /// Who may connect and what each tenant may do. Default
+    /// [`Tenants::open`] (no tenants; peers without a token may do
+    /// everything), as for tests and embedding; a node's configuration
+    /// ([`GatewayConfig::from_kernel`]) names its own.
+    pub tenants: Arc<Tenants>,
     /// Name used in health events when a client names no application.
     pub service: String,
     /// How long open requests may run after shutdown begins.
@@ -77,6 +83,7 @@ impl Default for GatewayConfig {
             connection: ConnectionConfig::default(),
             max_connections: 1024,
             quota: None,
+            tenants: Arc::new(Tenants::open()),
             service: "gateway".to_owned(),
             shutdown_grace: Duration::from_secs(10),
         }
@@ -84,9 +91,23 @@ impl Default for GatewayConfig {
 }
 
 impl GatewayConfig {
-    /// The settings a kernel [`kernel_core::Config`] describes.
+    /// The settings a kernel [`kernel_core::Config`] describes, for a node
+    /// listening on its `listen_addr` (see [`GatewayConfig::from_kernel_at`]).
     pub fn from_kernel(config: &kernel_core::Config) -> Self {
+        Self::from_kernel_at(config, config.listen_addr)
+    }
+
+    /// The settings a kernel [`kernel_core::Config`] describes, for a node
+    /// that listens on `listen` (which decides the anonymous policy when
+    /// `[auth] anonymous` is unset: `put+get` on loopback, else `none`).
+    ///
+    /// `config` should be validated ([`kernel_core::Config::load`] does): a
+    /// tenant entry that would not validate (a malformed or repeated token
+    /// hash, a repeated name) is left out, so its token authenticates
+    /// nobody.
+    pub fn from_kernel_at(config: &kernel_core::Config, listen: SocketAddr) -> Self {
         Self {
+            tenants: Arc::new(tenants_from_kernel(config, listen)),
             connection: ConnectionConfig {
                 max_frame: u32::try_from(config.max_frame).unwrap_or(u32::MAX),
                 allow_large_frames: config.allow_large_frames,
@@ -106,6 +127,35 @@ impl GatewayConfig {
             ..Self::default()
         }
     }
+}
+
+/// The tenant directory a kernel configuration describes.
+fn tenants_from_kernel(config: &kernel_core::Config, listen: SocketAddr) -> Tenants {
+    let permissions = |list: &[kernel_core::config::Permission]| {
+        list.iter().fold(Permissions::NONE, |all, p| {
+            all.union(match p {
+                kernel_core::config::Permission::Put => Permissions::PUT,
+                kernel_core::config::Permission::Get => Permissions::GET,
+                kernel_core::config::Permission::Subscribe => Permissions::SUBSCRIBE,
+            })
+        })
+    };
+    let mut tenants = Tenants::new(permissions(config.anonymous_policy(listen).permissions()));
+    for t in &config.tenants {
+        let Ok(token_hash) = blake3::Hash::from_hex(&t.token_hash) else {
+            continue;
+        };
+        let _ = tenants.add(Tenant {
+            name: t.name.clone(),
+            token_hash,
+            permissions: permissions(&t.permissions),
+            quota: Some(QuotaConfig {
+                requests_per_sec: t.requests_per_sec.unwrap_or(config.quota.requests_per_sec),
+                burst: t.burst.unwrap_or(config.quota.burst),
+            }),
+        });
+    }
+    tenants
 }
 
 pub(crate) struct Inner {
@@ -139,7 +189,7 @@ impl GatewayServer {
         store: Arc<dyn ObjectStore>,
         services: Services,
     ) -> Self {
-        let quotas = config.quota.map(|q| Mutex::new(TenantQuotas::new(q)));
+        let quotas = config.quota.map(|q| Mutex::new(config.tenants.quotas(q)));
         Self {
             inner: Arc::new(Inner {
                 runtime,
@@ -419,6 +469,40 @@ mod tests {
             default.connection.max_object_bytes,
             Some(oap_core::limits::DEFAULT_MAX_OBJECT_BYTES),
             "the node's default is the core's"
+        );
+    }
+
+    #[test]
+    fn from_kernel_carries_tenants_and_resolves_the_anonymous_default_by_listen_address() {
+        let token = "a-test-token";
+        let hash = oap_core::gateway::token_hash(token).to_hex().to_string();
+        let kernel = kernel_core::Config::from_toml_str(&format!(
+            "[[tenants]]\nname = \"acme\"\ntoken_hash = \"{hash}\"\n\
+             permissions = [\"get\", \"subscribe\"]\nburst = 7\n"
+        ))
+        .expect("config");
+        let loopback = GatewayConfig::from_kernel_at(&kernel, "127.0.0.1:9443".parse().unwrap());
+        let id = loopback
+            .tenants
+            .authenticate(None, Some(token))
+            .expect("the token authenticates");
+        assert_eq!(id.tenant, "acme");
+        assert_eq!(
+            id.permissions,
+            Permissions::GET.union(Permissions::SUBSCRIBE)
+        );
+        assert_eq!(
+            loopback.tenants.anonymous(),
+            Permissions::PUT.union(Permissions::GET)
+        );
+        assert_eq!(
+            loopback.tenants.tenants()[0].quota.map(|q| q.burst),
+            Some(7)
+        );
+        let public = GatewayConfig::from_kernel_at(&kernel, "0.0.0.0:9443".parse().unwrap());
+        assert!(
+            public.tenants.anonymous().is_empty(),
+            "no anonymous access off loopback"
         );
     }
 }

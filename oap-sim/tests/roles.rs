@@ -1,5 +1,6 @@
 //! The gateway and client roles talking to each other over a perfect wire.
 
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
@@ -8,7 +9,9 @@ use oap_core::client::{ClientEvent, ClientSession, RequestError};
 use oap_core::connection::{
     ConnectionConfig, Event, OutgoingObject, RequestId, RequestOutcome, SendState, SendStream,
 };
-use oap_core::gateway::{Gateway, GatewayEvent, QuotaConfig, TenantQuotas};
+use oap_core::gateway::{
+    Gateway, GatewayEvent, Permissions, QuotaConfig, Tenant, TenantQuotas, Tenants, token_hash,
+};
 use oap_core::payload::ErrorCode;
 use oap_sim::wire::transfer;
 
@@ -100,13 +103,27 @@ impl Pair {
         let now = Instant::now();
         let config = ConnectionConfig {
             tenant: Some("t1".into()),
+            token: Some("t1-token".into()),
             ..ConnectionConfig::default()
         };
+        let tenants = Tenants::new(Permissions::NONE)
+            .with(Tenant {
+                name: "t1".into(),
+                token_hash: token_hash("t1-token"),
+                permissions: Permissions::ALL,
+                quota: None,
+            })
+            .expect("one tenant");
         let mut p = Self {
             now,
             client: ClientSession::hello(config, "storage/1", now),
-            gateway: Gateway::new(ConnectionConfig::default(), "gateway", now),
-            quotas: quotas.map(TenantQuotas::new),
+            quotas: quotas.map(|q| tenants.quotas(q)),
+            gateway: Gateway::with_tenants(
+                ConnectionConfig::default(),
+                "gateway",
+                Arc::new(tenants),
+                now,
+            ),
             store: Store::default(),
             events: Vec::new(),
         };

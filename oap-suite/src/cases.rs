@@ -16,6 +16,7 @@ use oap_core::ObjectId;
 use oap_core::client::RequestError;
 use oap_core::connection::{CommandError, ConnectionConfig};
 use oap_core::frame::FrameType;
+use oap_core::gateway::{Permissions, Tenant, Tenants, token_hash};
 use oap_core::payload::{
     Ack, ControlPayload, DataHeader, End, ErrorCode, Hello, Start, encode_data_payload,
 };
@@ -82,10 +83,11 @@ pub(crate) async fn client(h: &Harness, addr: SocketAddr) -> Client {
         .expect("connect")
 }
 
-async fn raw(h: &Harness, addr: SocketAddr, tenant: Option<&str>) -> RawPeer {
+/// A raw peer after HELLO, authenticated by `token` if given.
+async fn raw(h: &Harness, addr: SocketAddr, token: Option<&str>) -> RawPeer {
     let mut p = RawPeer::new(h.runtime.connect(addr).await.expect("connect"));
     let hello = Hello {
-        tenant: tenant.map(str::to_owned),
+        token: token.map(str::to_owned),
         ..Hello::legacy()
     };
     p.send_control(&hello).await.expect("hello");
@@ -331,11 +333,26 @@ pub async fn oversize_frame_closes_only_that_connection(h: Harness) {
 
 /// A client that stops reading costs the server at most its credit.
 pub async fn client_that_stops_reading_is_bounded(h: Harness) {
-    let (server, addr, _store) = gateway(&h).await;
+    // The slow reader is tenant `slow`, so what the server sent it is
+    // counted apart from the other client's.
+    let config = GatewayConfig {
+        tenants: Arc::new(
+            Tenants::open()
+                .with(Tenant {
+                    name: "slow".into(),
+                    token_hash: token_hash("slow-token"),
+                    permissions: Permissions::ALL,
+                    quota: None,
+                })
+                .expect("one tenant"),
+        ),
+        ..GatewayConfig::default()
+    };
+    let (server, addr) = gateway_with(&h, config, Arc::new(MemStore::new())).await;
     let c = client(&h, addr).await;
     let big = pattern(16 * 1024 * 1024, 3);
     let id = c.put_doc("docs", "big", big).await.expect("put");
-    let mut slow = raw(&h, addr, Some("slow")).await;
+    let mut slow = raw(&h, addr, Some("slow-token")).await;
     send_get(&mut slow, 1, id).await;
     // Read exactly the initial credit's worth of body, then stop reading.
     let mut body = 0usize;

@@ -5,6 +5,7 @@
 //! functions for one runtime, so the three runtimes run the very same
 //! checks.
 
+mod auth;
 mod blocking_store;
 mod cases;
 mod harness;
@@ -13,6 +14,7 @@ mod raw;
 mod streaming;
 mod tls;
 
+pub use auth::tenants_authenticate_by_token_and_permissions_hold_per_request;
 pub use blocking_store::blocking_store_keeps_connections_moving;
 pub use cases::*;
 pub use harness::{Harness, TlsConnect, futures_io_duplex, with_deadline};
@@ -41,7 +43,8 @@ macro_rules! suite {
             large_objects_stream_through_the_directory_store,
             corrupted_file_is_quarantined_and_never_served,
             dropped_transfers_free_their_requests_on_both_sides,
-            full_store_refuses_the_put_and_keeps_serving);
+            full_store_refuses_the_put_and_keeps_serving,
+            tenants_authenticate_by_token_and_permissions_hold_per_request);
     };
     (@cases $block_on:path, $harness:expr; $($case:ident),* $(,)?) => {
         $(

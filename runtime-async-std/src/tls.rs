@@ -16,3 +16,14 @@ pub async fn connect(
 ) -> Result<Client, ClientError> {
     oap_node::futures_tls::connect(crate::runtime(), addr, server_name, config).await
 }
+
+/// [`connect`] with the connection's settings (a token, a tenant, limits).
+pub async fn connect_with(
+    addr: SocketAddr,
+    server_name: &str,
+    config: Arc<ClientConfig>,
+    connection: oap_core::connection::ConnectionConfig,
+) -> Result<Client, ClientError> {
+    oap_node::futures_tls::connect_with(crate::runtime(), addr, server_name, config, connection)
+        .await
+}

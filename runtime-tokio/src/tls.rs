@@ -46,15 +46,23 @@ pub async fn connect(
     server_name: &str,
     config: Arc<ClientConfig>,
 ) -> Result<oap_node::Client, ClientError> {
+    connect_with(addr, server_name, config, ConnectionConfig::default()).await
+}
+
+/// [`connect`] with the connection's settings (a token, a tenant, limits).
+pub async fn connect_with(
+    addr: SocketAddr,
+    server_name: &str,
+    config: Arc<ClientConfig>,
+    connection: ConnectionConfig,
+) -> Result<oap_node::Client, ClientError> {
     let name = ServerName::try_from(server_name.to_owned())
         .map_err(|e| ClientError::from(io::Error::new(io::ErrorKind::InvalidInput, e)))?;
     let tcp = crate::connect_tcp(addr).await?;
     let tls = TlsConnector::from(config).connect(name, tcp).await?;
-    oap_node::Client::over(
-        runtime(),
-        tls.compat(),
-        ConnectionConfig::default(),
-        "oap/1",
-    )
-    .await
+    let app = connection
+        .app_proto_id
+        .clone()
+        .unwrap_or_else(|| "oap/1".to_owned());
+    oap_node::Client::over(runtime(), tls.compat(), connection, &app).await
 }

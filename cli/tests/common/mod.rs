@@ -21,12 +21,31 @@ pub fn oap() -> Command {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_oap"));
     // Keep the tests independent of the caller's environment.
     cmd.env_remove("RUST_LOG");
+    cmd.env_remove("OAP_TOKEN");
     cmd
 }
 
 /// Runs `oap args…` with `stdin` as input and waits (bounded) for it.
 pub fn run_with_input(args: &[&str], stdin: &[u8]) -> Output {
-    let mut child = oap()
+    run_with(oap(), args, stdin)
+}
+
+/// Runs `oap args…` with the variables `env` set (and empty stdin).
+pub fn run_with_env(args: &[&str], env: &[(&str, &str)]) -> Output {
+    let mut cmd = oap();
+    cmd.envs(env.iter().copied());
+    run_with(cmd, args, b"")
+}
+
+/// Runs `oap args…` in the directory `dir` (and empty stdin).
+pub fn run_in(dir: &Path, args: &[&str]) -> Output {
+    let mut cmd = oap();
+    cmd.current_dir(dir);
+    run_with(cmd, args, b"")
+}
+
+fn run_with(mut cmd: Command, args: &[&str], stdin: &[u8]) -> Output {
+    let mut child = cmd
         .args(args)
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())

@@ -23,7 +23,7 @@ fn parse_bool(value: &str) -> Result<bool, String> {
 }
 
 /// Every recognised variable and the key it overrides, in the order they are applied.
-pub const ENV_VARS: [(&str, &str, Setter); 19] = [
+pub const ENV_VARS: [(&str, &str, Setter); 20] = [
     ("OAP_LISTEN_ADDR", "listen_addr", |c, v| {
         c.listen_addr = parse(v)?;
         Ok(())
@@ -86,6 +86,10 @@ pub const ENV_VARS: [(&str, &str, Setter); 19] = [
     ),
     ("OAP_QUOTA_BURST", "quota.burst", |c, v| {
         c.quota.burst = parse(v)?;
+        Ok(())
+    }),
+    ("OAP_AUTH_ANONYMOUS", "auth.anonymous", |c, v| {
+        c.auth.anonymous = Some(parse(v)?);
         Ok(())
     }),
     (

@@ -91,6 +91,16 @@ pub enum ValidationError {
         /// Cap (ms).
         max: u64,
     },
+    /// A `[[tenants]]` entry breaks an invariant: `key` of the entry at `index` (from 0).
+    #[error("tenants[{index}].{key}: {reason}")]
+    Tenant {
+        /// The entry's position in the `[[tenants]]` list.
+        index: usize,
+        /// The offending key (`name`, `token_hash`, `requests_per_sec`, ...).
+        key: &'static str,
+        /// Why it was refused.
+        reason: String,
+    },
     /// The OAP listener and the admin endpoint share an address.
     #[error("listen_addr and admin_addr are both {0}")]
     AddrConflict(std::net::SocketAddr),

@@ -5,6 +5,7 @@
 //! Unknown TOML keys are errors (a typo must not silently fall back to a default);
 //! unknown `OAP_*` variables are ignored (other components share the prefix).
 
+pub mod auth;
 pub mod env;
 pub mod error;
 pub mod store;
@@ -16,6 +17,7 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
+pub use auth::{AnonymousPolicy, AuthConfig, Permission, TenantConfig};
 pub use error::{ConfigError, ValidationError};
 pub use store::ConfigStore;
 
@@ -59,15 +61,19 @@ pub struct Config {
     pub quota: QuotaConfig,
     /// Supervisor restart policy applied to every service.
     pub supervisor: SupervisorConfig,
+    /// Authentication: what peers without a token may do (`[auth]`).
+    pub auth: AuthConfig,
+    /// The tenants that authenticate with a bearer token (`[[tenants]]`). Default none.
+    pub tenants: Vec<TenantConfig>,
 }
 
 /// Per-tenant token bucket on requests.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct QuotaConfig {
-    /// Sustained requests per second per tenant. Default 100.
+    /// Sustained requests per second per tenant. Default 1000.
     pub requests_per_sec: u32,
-    /// Bucket size: requests a tenant may burst above the rate. Default 200.
+    /// Bucket size: requests a tenant may burst above the rate. Default 2000.
     pub burst: u32,
 }
 
@@ -104,6 +110,8 @@ impl Default for Config {
             bus_capacity: crate::bus::DEFAULT_CAPACITY,
             quota: QuotaConfig::default(),
             supervisor: SupervisorConfig::default(),
+            auth: AuthConfig::default(),
+            tenants: Vec::new(),
         }
     }
 }
@@ -111,8 +119,8 @@ impl Default for Config {
 impl Default for QuotaConfig {
     fn default() -> Self {
         Self {
-            requests_per_sec: 100,
-            burst: 200,
+            requests_per_sec: 1_000,
+            burst: 2_000,
         }
     }
 }
@@ -204,6 +212,16 @@ impl Config {
     /// `idle_timeout_ms` as a `Duration`.
     pub fn idle_timeout(&self) -> Duration {
         Duration::from_millis(self.idle_timeout_ms)
+    }
+
+    /// The anonymous policy in force for a node listening on `listen`: `[auth] anonymous`
+    /// when set, else [`AnonymousPolicy::default_for`] `listen` (`put+get` on loopback
+    /// only, `none` otherwise). Pass the address actually listened on (a command-line
+    /// flag may override `listen_addr`).
+    pub fn anonymous_policy(&self, listen: SocketAddr) -> AnonymousPolicy {
+        self.auth
+            .anonymous
+            .unwrap_or_else(|| AnonymousPolicy::default_for(listen))
     }
 
     /// `request_timeout_ms` as a `Duration`.

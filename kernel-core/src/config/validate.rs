@@ -89,5 +89,9 @@ pub fn check(config: &Config) -> Result<(), ValidationError> {
             max: sup.backoff_max_ms,
         });
     }
+    for (index, tenant) in config.tenants.iter().enumerate() {
+        super::auth::check_tenant(tenant, &config.tenants[..index])
+            .map_err(|(key, reason)| ValidationError::Tenant { index, key, reason })?;
+    }
     Ok(())
 }

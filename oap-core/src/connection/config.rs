@@ -28,7 +28,9 @@ pub enum Role {
 ///
 /// The three limits are this side's proposal (client) or ceiling (server);
 /// what applies is what the HELLO exchange settles on, see [`Negotiated`].
-#[derive(Debug, Clone, PartialEq, Eq)]
+///
+/// `Debug` never shows the `token`: it prints `Some("<redacted>")`.
+#[derive(Clone, PartialEq, Eq)]
 pub struct ConnectionConfig {
     /// Largest payload this side accepts. At most 1 MiB unless
     /// `allow_large_frames` is set.
@@ -71,8 +73,14 @@ pub struct ConnectionConfig {
     pub keepalive_interval: Duration,
     /// Application protocol announced in HELLO (client).
     pub app_proto_id: Option<String>,
-    /// Tenant announced in HELLO (client).
+    /// Tenant announced in HELLO (client). With a `token`, it must be the
+    /// token's tenant or absent; without one, absent or `anonymous`.
     pub tenant: Option<String>,
+    /// Bearer token sent in HELLO (client): names the tenant the server
+    /// accounts and authorizes the connection as. Send it only over TLS or
+    /// to loopback (the SDK's plaintext `Client::connect` refuses anything
+    /// else).
+    pub token: Option<String>,
     /// Most bytes of control frames (ACK, ERROR, END, ...) allowed to wait
     /// for the transport. A peer that keeps provoking answers without
     /// reading them is cut off here instead of growing the queue.
@@ -95,8 +103,33 @@ impl Default for ConnectionConfig {
             request_timeout: Some(Duration::from_secs(30)),
             app_proto_id: None,
             tenant: None,
+            token: None,
             max_control_backlog: 256 * 1024,
         }
+    }
+}
+
+impl std::fmt::Debug for ConnectionConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ConnectionConfig")
+            .field("max_frame", &self.max_frame)
+            .field("allow_large_frames", &self.allow_large_frames)
+            .field("max_inflight", &self.max_inflight)
+            .field("credit", &self.credit)
+            .field("window_growth", &self.window_growth)
+            .field("max_object_bytes", &self.max_object_bytes)
+            .field("data_chunk", &self.data_chunk)
+            .field("handshake_timeout", &self.handshake_timeout)
+            .field("idle_timeout", &self.idle_timeout)
+            .field("request_timeout", &self.request_timeout)
+            .field("app_proto_id", &self.app_proto_id)
+            .field("tenant", &self.tenant)
+            .field(
+                "token",
+                &self.token.as_ref().map(|_| crate::payload::REDACTED),
+            )
+            .field("max_control_backlog", &self.max_control_backlog)
+            .finish()
     }
 }
 

@@ -15,7 +15,9 @@ pub const PROTOCOL_NAME: &str = "oap/1";
 /// The client sends its proposal; the server answers with the effective
 /// values. Absent limits mean "the default" (`{"hello":"oap/1"}` is the
 /// original client's HELLO and negotiates all defaults).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+///
+/// `Debug` never shows the `token`: it prints `Some("<redacted>")`.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Hello {
     /// Protocol name; must be [`PROTOCOL_NAME`].
     pub hello: String,
@@ -34,6 +36,27 @@ pub struct Hello {
     /// Tenant the connection is accounted to (quotas, ledger).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tenant: Option<String>,
+    /// Bearer token naming the tenant (client only; absent: anonymous). The
+    /// server keeps only its BLAKE3 key-derivation hash for comparison.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub token: Option<String>,
+}
+
+/// What `Debug` shows for a token that is present.
+pub(crate) const REDACTED: &str = "<redacted>";
+
+impl std::fmt::Debug for Hello {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Hello")
+            .field("hello", &self.hello)
+            .field("max_frame", &self.max_frame)
+            .field("max_inflight", &self.max_inflight)
+            .field("credit", &self.credit)
+            .field("app_proto_id", &self.app_proto_id)
+            .field("tenant", &self.tenant)
+            .field("token", &self.token.as_ref().map(|_| REDACTED))
+            .finish()
+    }
 }
 
 impl Hello {
@@ -46,6 +69,7 @@ impl Hello {
             credit: None,
             app_proto_id: None,
             tenant: None,
+            token: None,
         }
     }
 }

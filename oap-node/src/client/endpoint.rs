@@ -92,7 +92,9 @@ impl ClientEndpoint {
 
     /// Registers a request that a task will wait on.
     fn track(&mut self, rid: Result<RequestId, CommandError>) -> Result<RequestId, ClientError> {
-        let rid = rid?;
+        // On a closed connection, say why it closed (the server's ERROR,
+        // e.g. `unauthorized`) rather than only that it is closed.
+        let rid = rid.map_err(|e| self.closed.clone().unwrap_or(ClientError::Command(e)))?;
         self.slots.insert(rid, Slot::default());
         Ok(rid)
     }
@@ -199,6 +201,14 @@ impl ClientEndpoint {
         };
         if let Some(ev) = slot.done.take() {
             self.slots.remove(&rid);
+            // A request aborted by a connection the server closed with an
+            // ERROR (e.g. `unauthorized` right after HELLO) fails with
+            // that ERROR, not only "aborted".
+            if aborted(&ev) {
+                if let Some(e @ ClientError::Closed { error: Some(_), .. }) = &self.closed {
+                    return Poll::Ready(Err(e.clone()));
+                }
+            }
             return Poll::Ready(Ok(ev));
         }
         if let Some(e) = &self.closed {
@@ -348,6 +358,23 @@ impl ClientEndpoint {
             wake(&mut sub.waker);
         }
     }
+}
+
+/// Whether `ev` ended its request because the connection closed.
+fn aborted(ev: &ClientEvent) -> bool {
+    matches!(
+        ev,
+        ClientEvent::PutDone {
+            result: Err(RequestError::Aborted),
+            ..
+        } | ClientEvent::GetDone {
+            result: Err(RequestError::Aborted),
+            ..
+        } | ClientEvent::StreamDone {
+            result: Err(RequestError::Aborted),
+            ..
+        }
+    )
 }
 
 fn wake(w: &mut Option<Waker>) {

@@ -5,7 +5,7 @@ use bytes::Bytes;
 use futures_lite::future::poll_fn;
 use oap_core::ObjectId;
 use oap_core::client::ClientEvent;
-use oap_core::connection::RequestId;
+use oap_core::connection::{CommandError, RequestId};
 use oap_io::EndpointHandle;
 
 use super::ClientError;
@@ -105,7 +105,16 @@ impl PutStream {
             }
             let n = usize::try_from(room).unwrap_or(usize::MAX).min(bytes.len());
             let piece = bytes.split_to(n);
-            self.guard.handle.with(|ep| ep.push(rid, piece))?;
+            match self.guard.handle.with(|ep| ep.push(rid, piece)) {
+                Ok(()) => {}
+                // The request ended between `room` and here (the server
+                // refused it, e.g. `quota_exhausted`): its result says why,
+                // which is what the caller needs to decide on a retry.
+                Err(ClientError::Command(CommandError::UnknownRequest(_))) => {
+                    return Err(self.failure().await);
+                }
+                Err(e) => return Err(e),
+            }
         }
         Ok(())
     }

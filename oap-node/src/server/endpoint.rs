@@ -85,9 +85,10 @@ pub(crate) struct GatewayEndpoint {
 
 impl GatewayEndpoint {
     pub fn new(server: Arc<Inner>, now: Instant) -> Self {
-        let gateway = Gateway::new(
+        let gateway = Gateway::with_tenants(
             server.config.connection.clone(),
             server.config.service.clone(),
+            Arc::clone(&server.config.tenants),
             now,
         );
         Self {
@@ -143,6 +144,11 @@ impl GatewayEndpoint {
             }
             GatewayEvent::RequestAccepted { id, start, .. } => self.on_accepted(now, id, start),
             GatewayEvent::RequestRefused { .. } => {}
+            // Counted as `rejected_total{reason="unauthorized"}` from the
+            // connection's stats; the message never holds the token.
+            GatewayEvent::AuthenticationFailed { error } => {
+                tracing::debug!(%error, "peer refused at HELLO");
+            }
             GatewayEvent::Connection(ev) => self.on_connection_event(now, ev),
         }
     }
@@ -537,7 +543,10 @@ impl GatewayEndpoint {
         true
     }
 
-    /// Reports what the connection counted since last time.
+    /// Reports what the connection counted since last time. Bytes go to
+    /// the authenticated tenant (a configured one or `anonymous`, never a
+    /// name the peer merely claimed), so the label set stays bounded by
+    /// the configuration.
     fn sync_metrics(&mut self) {
         let tenant = self.gateway.tenant().to_owned();
         let stats = self.gateway.connection().stats().clone();

@@ -1,0 +1,397 @@
+//! Authentication and authorization in the sans-IO gateway role: who a peer
+//! is comes from its HELLO's token, what it may do from its tenant's
+//! permissions, and quota buckets exist only for configured tenants and
+//! `anonymous`. Time never moves unless a test moves it.
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use bytes::Bytes;
+use oap_core::client::{ClientEvent, ClientSession, RequestError};
+use oap_core::connection::{ConnectionConfig, Event, RequestId};
+use oap_core::frame::{FrameEncoder, FrameType};
+use oap_core::gateway::{
+    ANONYMOUS_TENANT, AuthError, Gateway, GatewayEvent, Permissions, QuotaConfig, Tenant,
+    TenantQuotas, Tenants, token_hash,
+};
+use oap_core::payload::{ControlPayload, ErrorCode, Hello, Start};
+use oap_sim::wire::transfer;
+
+const ACME_TOKEN: &str = "acme-token-0123456789abcdef";
+const READER_TOKEN: &str = "reader-token-fedcba9876543210";
+
+const DEFAULT_QUOTA: QuotaConfig = QuotaConfig {
+    requests_per_sec: 100,
+    burst: 200,
+};
+
+/// `acme` may put, get and subscribe, with a burst of 3; `reader` may only
+/// get; anonymous peers get `anonymous`.
+fn directory(anonymous: Permissions) -> Tenants {
+    Tenants::new(anonymous)
+        .with(Tenant {
+            name: "acme".into(),
+            token_hash: token_hash(ACME_TOKEN),
+            permissions: Permissions::ALL,
+            quota: Some(QuotaConfig {
+                requests_per_sec: 1,
+                burst: 3,
+            }),
+        })
+        .and_then(|t| {
+            t.with(Tenant {
+                name: "reader".into(),
+                token_hash: token_hash(READER_TOKEN),
+                permissions: Permissions::GET,
+                quota: None,
+            })
+        })
+        .expect("distinct tenants")
+}
+
+struct Pair {
+    now: Instant,
+    client: ClientSession,
+    gateway: Gateway,
+    gateway_events: Vec<GatewayEvent>,
+    events: Vec<ClientEvent>,
+}
+
+impl Pair {
+    /// A client announcing `tenant` and `token` to a gateway with
+    /// `tenants`, HELLO exchanged; requests are admitted against `quotas`.
+    fn new(
+        tenants: &Arc<Tenants>,
+        quotas: &mut TenantQuotas,
+        tenant: Option<&str>,
+        token: Option<&str>,
+    ) -> Self {
+        let now = Instant::now();
+        let config = ConnectionConfig {
+            tenant: tenant.map(str::to_owned),
+            token: token.map(str::to_owned),
+            ..ConnectionConfig::default()
+        };
+        let mut p = Self {
+            now,
+            client: ClientSession::hello(config, "storage/1", now),
+            gateway: Gateway::with_tenants(
+                ConnectionConfig::default(),
+                "gateway",
+                Arc::clone(tenants),
+                now,
+            ),
+            gateway_events: Vec::new(),
+            events: Vec::new(),
+        };
+        p.settle(quotas);
+        p
+    }
+
+    /// Runs both sides until neither has anything to say. Accepted
+    /// requests are left open: these tests look only at admission.
+    fn settle(&mut self, quotas: &mut TenantQuotas) {
+        loop {
+            let mut moved = transfer(
+                self.now,
+                self.client.connection(),
+                self.gateway.connection(),
+            );
+            moved += transfer(
+                self.now,
+                self.gateway.connection(),
+                self.client.connection(),
+            );
+            while let Some(ev) = self.gateway.poll_event(self.now, Some(&mut *quotas)) {
+                self.gateway_events.push(ev);
+                moved += 1;
+            }
+            while let Some(ev) = self.client.poll_event() {
+                self.events.push(ev);
+                moved += 1;
+            }
+            if moved == 0 {
+                return;
+            }
+        }
+    }
+
+    fn closed_with(&self) -> Option<ErrorCode> {
+        self.events.iter().find_map(|e| match e {
+            ClientEvent::Connection(Event::Closed { error, .. }) => {
+                Some(error.as_ref().map_or(ErrorCode::Internal, |e| e.code))
+            }
+            _ => None,
+        })
+    }
+
+    fn closed_message(&self) -> String {
+        self.events
+            .iter()
+            .find_map(|e| match e {
+                ClientEvent::Connection(Event::Closed {
+                    error: Some(env), ..
+                }) => Some(env.msg.clone()),
+                _ => None,
+            })
+            .unwrap_or_default()
+    }
+
+    fn auth_failure(&self) -> Option<&AuthError> {
+        self.gateway_events.iter().find_map(|e| match e {
+            GatewayEvent::AuthenticationFailed { error } => Some(error),
+            _ => None,
+        })
+    }
+
+    fn accepted(&self, id: RequestId) -> bool {
+        self.gateway_events
+            .iter()
+            .any(|e| matches!(e, GatewayEvent::RequestAccepted { id: i, .. } if *i == id))
+    }
+
+    fn refused(&self, id: RequestId) -> Option<ErrorCode> {
+        self.gateway_events.iter().find_map(|e| match e {
+            GatewayEvent::RequestRefused { id: i, code } if *i == id => Some(*code),
+            _ => None,
+        })
+    }
+
+    fn open(&mut self, quotas: &mut TenantQuotas, op: Option<&str>) -> RequestId {
+        let start = Start {
+            op: op.map(str::to_owned),
+            addr: (op == Some("get")).then(|| oap_core::ObjectId::of(b"x").to_string()),
+            ..Start::default()
+        };
+        let id = self
+            .client
+            .connection()
+            .start(self.now, start)
+            .expect("start");
+        self.settle(quotas);
+        id
+    }
+}
+
+fn quotas(tenants: &Tenants) -> TenantQuotas {
+    tenants.quotas(DEFAULT_QUOTA)
+}
+
+#[test]
+fn a_valid_token_authenticates_its_tenant_even_where_anonymous_peers_are_refused() {
+    let tenants = Arc::new(directory(Permissions::NONE));
+    let mut q = quotas(&tenants);
+    let mut p = Pair::new(&tenants, &mut q, None, Some(ACME_TOKEN));
+    assert!(matches!(p.events[..], [ClientEvent::Connected(_)]));
+    assert_eq!(p.gateway.tenant(), "acme");
+    assert!(matches!(
+        p.gateway_events[..],
+        [GatewayEvent::Health { ok: true, .. }]
+    ));
+    let id = p.open(&mut q, Some("put"));
+    assert!(p.accepted(id));
+    // Naming the token's own tenant is fine too.
+    let p = Pair::new(&tenants, &mut q, Some("acme"), Some(ACME_TOKEN));
+    assert_eq!(p.gateway.tenant(), "acme");
+    assert_eq!(p.closed_with(), None);
+}
+
+#[test]
+fn a_token_that_matches_no_tenant_closes_the_connection_with_unauthorized() {
+    let tenants = Arc::new(directory(Permissions::ALL));
+    let mut q = quotas(&tenants);
+    let wrong = "not-a-configured-token";
+    let mut p = Pair::new(&tenants, &mut q, None, Some(wrong));
+    assert_eq!(p.closed_with(), Some(ErrorCode::Unauthorized));
+    assert_eq!(p.auth_failure(), Some(&AuthError::UnknownToken));
+    assert!(p.gateway.connection().is_closed());
+    assert_eq!(p.gateway.identity(), None);
+    assert_eq!(p.gateway.tenant(), ANONYMOUS_TENANT, "never a claimed name");
+    assert!(
+        !p.closed_message().contains(wrong) && !format!("{:?}", p.gateway).contains(wrong),
+        "the token appears in no message or Debug output"
+    );
+    assert!(
+        !p.gateway_events
+            .iter()
+            .any(|e| matches!(e, GatewayEvent::Health { .. })),
+        "no health event for a refused peer"
+    );
+}
+
+#[test]
+fn requests_pipelined_behind_a_refused_hello_are_refused_unauthorized() {
+    let tenants = Arc::new(directory(Permissions::ALL));
+    let mut q = quotas(&tenants);
+    let now = Instant::now();
+    let mut gateway = Gateway::with_tenants(
+        ConnectionConfig::default(),
+        "gateway",
+        Arc::clone(&tenants),
+        now,
+    );
+    // HELLO with a bad token and a START in the same read.
+    let hello = Hello {
+        token: Some("bad".into()),
+        ..Hello::legacy()
+    };
+    let start = Start {
+        corr_id: Some(1),
+        op: Some("put".into()),
+        ..Start::default()
+    };
+    let enc = FrameEncoder::new();
+    let mut wire = enc
+        .to_bytes(FrameType::Hello, &hello.encode())
+        .expect("hello");
+    wire.extend_from_slice(
+        &enc.to_bytes(FrameType::Start, &start.encode())
+            .expect("start"),
+    );
+    gateway.connection().handle_input(now, &wire);
+    let mut events = Vec::new();
+    while let Some(ev) = gateway.poll_event(now, Some(&mut q)) {
+        events.push(ev);
+    }
+    assert!(
+        events
+            .iter()
+            .all(|e| !matches!(e, GatewayEvent::RequestAccepted { .. })),
+        "{events:?}"
+    );
+    assert!(matches!(
+        events[0],
+        GatewayEvent::AuthenticationFailed {
+            error: AuthError::UnknownToken
+        }
+    ));
+}
+
+#[test]
+fn a_tenant_claim_that_disagrees_with_the_token_is_refused() {
+    let tenants = Arc::new(directory(Permissions::ALL));
+    let mut q = quotas(&tenants);
+    let p = Pair::new(&tenants, &mut q, Some("acme"), Some(READER_TOKEN));
+    assert_eq!(p.closed_with(), Some(ErrorCode::Unauthorized));
+    assert_eq!(
+        p.auth_failure(),
+        Some(&AuthError::TenantMismatch {
+            claimed: "acme".into()
+        })
+    );
+}
+
+#[test]
+fn without_a_token_a_peer_is_anonymous_and_may_not_claim_another_tenant() {
+    let tenants = Arc::new(directory(Permissions::ALL));
+    let mut q = quotas(&tenants);
+    let p = Pair::new(&tenants, &mut q, None, None);
+    assert_eq!(p.closed_with(), None);
+    assert_eq!(p.gateway.tenant(), ANONYMOUS_TENANT);
+    let p = Pair::new(&tenants, &mut q, Some(ANONYMOUS_TENANT), None);
+    assert_eq!(
+        p.closed_with(),
+        None,
+        "claiming anonymous is claiming nothing"
+    );
+    let p = Pair::new(&tenants, &mut q, Some("acme"), None);
+    assert_eq!(p.closed_with(), Some(ErrorCode::Unauthorized));
+    assert_eq!(
+        p.auth_failure(),
+        Some(&AuthError::TenantWithoutToken {
+            claimed: "acme".into()
+        })
+    );
+}
+
+#[test]
+fn each_permission_is_checked_per_request_and_the_connection_goes_on() {
+    let tenants = Arc::new(directory(Permissions::NONE));
+    let mut q = quotas(&tenants);
+    let mut p = Pair::new(&tenants, &mut q, None, Some(READER_TOKEN));
+    assert_eq!(p.gateway.tenant(), "reader");
+    for op in [Some("put"), None, Some("subscribe")] {
+        let id = p.open(&mut q, op);
+        assert_eq!(p.refused(id), Some(ErrorCode::Unauthorized), "op {op:?}");
+        assert!(!p.gateway.connection().is_closed(), "op {op:?}");
+    }
+    // The put's refusal reaches the client as that request's failure.
+    let (put, _) = p
+        .client
+        .put_doc(p.now, "docs", "a", Bytes::from_static(b"hi"))
+        .expect("put");
+    p.settle(&mut q);
+    assert!(p.events.iter().any(|e| matches!(e,
+        ClientEvent::PutDone { id, result: Err(RequestError::Failed(env)) }
+            if *id == put && env.code == ErrorCode::Unauthorized && !env.retryable
+            && env.corr_id == Some(put.0))));
+    let get = p.open(&mut q, Some("get"));
+    assert!(p.accepted(get), "what the tenant may do still works");
+    assert_eq!(p.closed_with(), None);
+}
+
+#[test]
+fn the_anonymous_policy_decides_what_peers_without_a_token_may_do() {
+    let put_get = Permissions::PUT.union(Permissions::GET);
+    for (anonymous, put_ok, get_ok) in [(Permissions::GET, false, true), (put_get, true, true)] {
+        let tenants = Arc::new(directory(anonymous));
+        let mut q = quotas(&tenants);
+        let mut p = Pair::new(&tenants, &mut q, None, None);
+        let put = p.open(&mut q, Some("put"));
+        let get = p.open(&mut q, Some("get"));
+        let sub = p.open(&mut q, Some("subscribe"));
+        assert_eq!(p.accepted(put), put_ok, "{anonymous:?} put");
+        assert_eq!(p.accepted(get), get_ok, "{anonymous:?} get");
+        assert_eq!(
+            p.refused(sub),
+            Some(ErrorCode::Unauthorized),
+            "{anonymous:?}"
+        );
+        assert_eq!(p.closed_with(), None);
+    }
+    // None: refused at HELLO, with a message that says a token is needed.
+    let tenants = Arc::new(directory(Permissions::NONE));
+    let mut q = quotas(&tenants);
+    let p = Pair::new(&tenants, &mut q, None, None);
+    assert_eq!(p.closed_with(), Some(ErrorCode::Unauthorized));
+    assert_eq!(p.auth_failure(), Some(&AuthError::AnonymousRefused));
+    assert!(
+        p.closed_message().contains("token"),
+        "{}",
+        p.closed_message()
+    );
+}
+
+#[test]
+fn quota_buckets_exist_only_for_configured_tenants_and_anonymous() {
+    let tenants = Arc::new(directory(Permissions::ALL));
+    let mut q = quotas(&tenants);
+    assert_eq!(q.bucket_count(), 3, "acme, reader, anonymous");
+    // A flood of HELLOs with made-up tenants, with and without tokens.
+    for i in 0..200u32 {
+        let name = format!("tenant-{i:08x}");
+        let token = format!("token-{:08x}", i.wrapping_mul(2_654_435_761));
+        for (claim, tok) in [
+            (Some(name.as_str()), None),
+            (Some(name.as_str()), Some(token.as_str())),
+            (None, Some(token.as_str())),
+        ] {
+            let mut p = Pair::new(&tenants, &mut q, claim, tok);
+            assert_eq!(p.closed_with(), Some(ErrorCode::Unauthorized));
+            let _ = p.client.connection().start(p.now, Start::default());
+            p.settle(&mut q);
+        }
+    }
+    assert_eq!(q.bucket_count(), 3, "no peer-chosen name made a bucket");
+
+    // Each configured tenant has its own rate: acme's burst is 3.
+    let mut acme = Pair::new(&tenants, &mut q, None, Some(ACME_TOKEN));
+    let ids: Vec<RequestId> = (0..4).map(|_| acme.open(&mut q, Some("put"))).collect();
+    assert!(ids[..3].iter().all(|id| acme.accepted(*id)));
+    assert_eq!(acme.refused(ids[3]), Some(ErrorCode::QuotaExhausted));
+    // Anonymous has the default bucket, untouched by acme.
+    let mut anon = Pair::new(&tenants, &mut q, None, None);
+    let id = anon.open(&mut q, Some("put"));
+    assert!(anon.accepted(id));
+    assert_eq!(q.bucket_count(), 3);
+}
