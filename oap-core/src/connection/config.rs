@@ -122,6 +122,7 @@ impl std::fmt::Debug for ConnectionConfig {
             .field("handshake_timeout", &self.handshake_timeout)
             .field("idle_timeout", &self.idle_timeout)
             .field("request_timeout", &self.request_timeout)
+            .field("keepalive_interval", &self.keepalive_interval)
             .field("app_proto_id", &self.app_proto_id)
             .field("tenant", &self.tenant)
             .field(
