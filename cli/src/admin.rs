@@ -18,9 +18,9 @@ use tokio::sync::watch;
 /// The services `/readyz` requires, each marked healthy in [`HealthState`]
 /// by `serve` once it is up: the configuration was loaded and validated, the
 /// store opened, the OAP listener bound and serving, this admin listener
-/// bound. Other entries (the applications clients announce in HELLO, a
-/// connection task that crashed) are reported but do not gate readiness: one
-/// client's broken connection does not make the node unready.
+/// bound. The table holds only the node's own services: the applications
+/// clients announce in HELLO reach the bus, never this table (a peer-chosen
+/// name must not become a permanent entry).
 pub const REQUIRED: [&str; 4] = ["config", "store", "listener", "admin"];
 
 /// What the admin endpoints read.

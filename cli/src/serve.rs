@@ -59,6 +59,17 @@ fn tls_server_config(cert: &Path, key: &Path) -> Result<Arc<rustls::ServerConfig
     Ok(Arc::new(config))
 }
 
+/// Whether `ev` is about one of the node's own services (those `/readyz`
+/// requires, and the supervised gateway), not a peer's application.
+fn node_service(ev: &KernelEvent) -> bool {
+    match ev {
+        KernelEvent::Health { service, .. } | KernelEvent::ServiceCrashed { service, .. } => {
+            admin::REQUIRED.contains(&service.as_str()) || service == GATEWAY_SERVICE
+        }
+        KernelEvent::ConfigUpdated { .. } | KernelEvent::Shutdown => false,
+    }
+}
+
 /// Logs every bus event and keeps the health map current from it.
 fn watch_bus(services: &Services) {
     let mut rx = services.bus.subscribe();
@@ -76,7 +87,13 @@ fn watch_bus(services: &Services) {
                         KernelEvent::Health { .. } => tracing::debug!(event = ?ev, "bus"),
                         other => tracing::info!(event = ?other, "bus"),
                     }
-                    health.apply(&ev);
+                    // Only the node's own services enter the health table:
+                    // each connection's HELLO publishes `Health` under a
+                    // name the peer chose, which must not become a
+                    // permanent key (it would grow /readyz without bound).
+                    if node_service(&ev) {
+                        health.apply(&ev);
+                    }
                     if ev == KernelEvent::Shutdown {
                         return;
                     }

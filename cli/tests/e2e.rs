@@ -583,3 +583,32 @@ fn ten_thousand_small_files_put_in_one_run_on_a_default_loopback_node() {
     assert_eq!(distinct.len(), FILES, "every file is its own object");
     assert!(server.stop().success());
 }
+
+#[test]
+fn peer_chosen_application_names_never_enter_the_health_table() {
+    use oap_core::payload::{ControlPayload, Hello};
+    use oap_core::{FrameEncoder, FrameType};
+    use std::io::Write;
+
+    let server = Server::start(&[]);
+    let enc = FrameEncoder::new();
+    for i in 0..300 {
+        let mut s = std::net::TcpStream::connect(&server.oap).unwrap();
+        s.set_read_timeout(Some(std::time::Duration::from_secs(20)))
+            .unwrap();
+        let hello = Hello {
+            app_proto_id: Some(format!("peer-app-{i}")),
+            ..Hello::legacy()
+        };
+        s.write_all(&enc.to_bytes(FrameType::Hello, &hello.encode()).unwrap())
+            .unwrap();
+        // The answer means the server handled this HELLO (and published
+        // its Health event) before the next connection.
+        assert_eq!(read_frame(&mut s).typ, FrameType::Hello);
+    }
+    let (code, body) = http_get(server.admin, "/readyz");
+    assert_eq!(code, 200, "{body}");
+    assert!(!body.contains("peer-app-"), "peer names in /readyz: {body}");
+    assert!(body.len() < 1024, "/readyz grew to {} bytes", body.len());
+    assert!(server.stop().success());
+}

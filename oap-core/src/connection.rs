@@ -61,7 +61,7 @@ pub use stats::ConnectionStats;
 pub use transmit::Transmit;
 
 use crate::frame::{FrameEncoder, StreamDecoder};
-use crate::limits::HEADER_LEN;
+use crate::limits::{HEADER_LEN, MAX_HELLO_STRING};
 use crate::payload::{ControlPayload, ErrorCode, ErrorEnvelope, Hello, PROTOCOL_NAME};
 use request::Request;
 use transmit::OutQueue;
@@ -328,6 +328,13 @@ impl Connection {
         }
         if hello.max_inflight == Some(0) || hello.credit == Some(0) {
             return Err("HELLO max_inflight and credit must be positive");
+        }
+        let strings = [&hello.app_proto_id, &hello.tenant, &hello.token];
+        if strings
+            .iter()
+            .any(|s| s.as_ref().is_some_and(|s| s.len() > MAX_HELLO_STRING))
+        {
+            return Err("HELLO app_proto_id, tenant or token longer than 128 bytes");
         }
         Ok(())
     }

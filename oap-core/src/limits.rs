@@ -41,6 +41,11 @@ pub const DEFAULT_MAX_INFLIGHT: u32 = 32;
 /// frames are small, and capping them bounds JSON parsing work.
 pub const MAX_CONTROL_JSON: usize = 64 * 1024;
 
+/// Longest `app_proto_id`, `tenant` or `token` a HELLO may carry, in
+/// bytes: identity strings are peer-chosen, and a receiver may log them or
+/// keep them for the connection's life.
+pub const MAX_HELLO_STRING: usize = 128;
+
 /// Deepest JSON nesting accepted in any payload. Real payloads are flat; the
 /// bound exists so a hostile `[[[[...` costs a scan, never a deep recursion.
 pub const MAX_JSON_DEPTH: usize = 16;

@@ -1055,3 +1055,32 @@ fn the_hello_answer_precedes_the_ack_of_a_start_pipelined_behind_the_hello() {
     let types: Vec<FrameType> = p.written().iter().map(|f| f.typ).collect();
     assert_eq!(types, [FrameType::Hello, FrameType::Ack]);
 }
+
+#[test]
+fn hello_identity_strings_longer_than_128_bytes_are_refused() {
+    for field in 0..3 {
+        for (len, accepted) in [(128, true), (129, false)] {
+            let text = Some("x".repeat(len));
+            let mut hello = Hello::legacy();
+            match field {
+                0 => hello.app_proto_id = text,
+                1 => hello.tenant = text,
+                _ => hello.token = text,
+            }
+            let mut p = Peer::server(ConnectionConfig::default());
+            p.send(hello.to_frame());
+            let out = p.written();
+            if accepted {
+                assert_eq!(out[0].typ, FrameType::Hello, "field {field}, {len} bytes");
+            } else {
+                assert_eq!(out[0].typ, FrameType::Error, "field {field}, {len} bytes");
+                let err = ErrorEnvelope::decode(&out[0].payload).expect("error");
+                assert_eq!(err.code, ErrorCode::Proto);
+                assert!(
+                    p.conn.is_closed()
+                        || p.events().iter().any(|e| matches!(e, Event::Closed { .. }))
+                );
+            }
+        }
+    }
+}
