@@ -1,54 +1,34 @@
-//! What the gateway does with each connection's events.
+//! What the gateway does with each connection's events: admission,
+//! the request table, store work on the blocking pool, metrics. Puts and
+//! gets have a file each ([`put`], [`get`]); subscriptions live in
+//! `server/subscription.rs`.
 
-use std::collections::{BTreeMap, VecDeque};
+mod get;
+mod put;
+
+use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Instant;
 
 use std::io;
 
-use bytes::Bytes;
 use kernel_core::KernelEvent;
 use oap_core::ObjectId;
-use oap_core::connection::{
-    ChunkSource, Connection, Event, OutgoingObject, RequestId, SendState, SendStream,
-};
+use oap_core::connection::{Connection, Event, RequestId};
 use oap_core::gateway::{Gateway, GatewayEvent};
 use oap_core::payload::{ErrorCode, ErrorEnvelope, Start};
 use oap_io::{Endpoint, WeakEndpointHandle};
 
 use super::Inner;
 use super::subscription::Subscription;
-use crate::store::{CorruptObject, ObjectReader, Staging};
-
-/// The most one read from the store fetches for a get, however much
-/// credit the client granted: a get holds at most this plus its credit.
-const FETCH_MAX: usize = 1 << 20;
-
-/// A put: stagings in arrival order (a legacy request may carry several
-/// objects), the last object verified and sent to commit, the commits
-/// still running on the blocking pool, and the client's END once it came.
-#[derive(Default)]
-struct Put {
-    stagings: VecDeque<(ObjectId, Box<dyn Staging>)>,
-    stored: Option<ObjectId>,
-    committing: Vec<Job>,
-    peer_end: Option<Option<ObjectId>>,
-}
+use crate::store::CorruptObject;
+use get::Get;
+use put::Put;
 
 /// Names one piece of store work sent to the blocking pool, so that its
 /// result is applied only to the request that sent it: a peer may reuse
 /// a request id once the request ended.
 type Job = u64;
-
-/// A get: the object going out under credit, read from the store only as
-/// far as the credit reaches.
-struct Get {
-    stream: SendStream<ChunkSource>,
-    /// Away on the blocking pool while `reading`.
-    reader: Option<Box<dyn ObjectReader>>,
-    /// The read running on the blocking pool.
-    reading: Option<Job>,
-}
 
 enum Kind {
     Put(Put),
@@ -184,77 +164,6 @@ impl GatewayEndpoint {
         self.pump(id);
     }
 
-    /// Opens the object: at once for a store that does not block, else on
-    /// the blocking pool while the request waits as [`Kind::Opening`].
-    fn start_get(&mut self, id: RequestId, addr: Option<&str>) -> Kind {
-        let Some(Ok(obj)) = addr.map(str::parse::<ObjectId>) else {
-            self.reject(
-                id,
-                ErrorCode::Proto,
-                "get needs addr: a full b3:<hex> object id",
-            );
-            return Kind::Refused;
-        };
-        let store = Arc::clone(&self.server.store);
-        if !store.blocks() {
-            return self.open_get(id, obj, store.open(&obj));
-        }
-        let job = self.new_job();
-        self.off_driver(
-            move || store.open(&obj),
-            move |ep, opened| {
-                match ep.requests.get(&id).map(|r| &r.kind) {
-                    Some(Kind::Opening(j)) if *j == job => {}
-                    _ => return,
-                }
-                let kind = ep.open_get(id, obj, opened);
-                if let Some(req) = ep.requests.get_mut(&id) {
-                    req.kind = kind;
-                }
-                ep.pump(id);
-            },
-        );
-        Kind::Opening(job)
-    }
-
-    fn open_get(
-        &mut self,
-        id: RequestId,
-        obj: ObjectId,
-        opened: io::Result<Option<Box<dyn ObjectReader>>>,
-    ) -> Kind {
-        let reader = match opened {
-            Ok(Some(reader)) => reader,
-            Ok(None) => {
-                self.reject(id, ErrorCode::NotFound, format!("{obj} is not stored"));
-                return Kind::Refused;
-            }
-            Err(e) => {
-                self.store_failed(id, &e);
-                return Kind::Refused;
-            }
-        };
-        let len = reader.len();
-        let object = OutgoingObject {
-            obj,
-            total_len: len,
-            content_type: None,
-            e2e: false,
-        };
-        match SendStream::open(self.conn(), id, object, ChunkSource::new(len)) {
-            Ok(stream) => Kind::Get(Get {
-                stream: stream.end_with(Some(obj)),
-                reader: Some(reader),
-                reading: None,
-            }),
-            // The request ended meanwhile (then this does nothing), or a bug.
-            Err(e) => {
-                self.reject(id, ErrorCode::Internal, format!("cannot send: {e}"));
-                Kind::Refused
-            }
-        }
-    }
-
     /// Ends request `id` for a store error, with the code that says what
     /// happened (a full disk, a corrupted copy) and a short message. A
     /// corrupted copy has been moved aside by its store: it is counted
@@ -295,80 +204,6 @@ impl GatewayEndpoint {
         }
     }
 
-    fn put_mut(&mut self, id: RequestId) -> Option<&mut Put> {
-        match self.requests.get_mut(&id).map(|r| &mut r.kind) {
-            Some(Kind::Put(p)) => Some(p),
-            _ => None,
-        }
-    }
-
-    /// Moves received bytes into their staging.
-    fn drain_put(&mut self, id: RequestId) {
-        let store = Arc::clone(&self.server.store);
-        while let Some(chunk) = self.conn().read(id, usize::MAX) {
-            let Some(put) = self.put_mut(id) else { return };
-            if chunk.offset == 0 {
-                match store.begin(chunk.obj, chunk.total_len) {
-                    Ok(s) => put.stagings.push_back((chunk.obj, s)),
-                    Err(e) => return self.store_failed(id, &e),
-                }
-            }
-            let written = match put.stagings.back_mut() {
-                Some((_, s)) => s.write(&chunk.bytes),
-                None => Ok(()),
-            };
-            if let Err(e) = written {
-                return self.store_failed(id, &e);
-            }
-        }
-    }
-
-    /// The connection verified `obj`: only now does it enter the store.
-    fn commit(&mut self, id: RequestId, obj: ObjectId, len: u64) {
-        let store = Arc::clone(&self.server.store);
-        let Some(put) = self.put_mut(id) else { return };
-        let staging = match put.stagings.front() {
-            Some((o, _)) if *o == obj => put.stagings.pop_front().map(|(_, s)| s),
-            // A zero-length object has no bytes, hence no staging yet.
-            _ if len == 0 => store.begin(obj, 0).ok(),
-            _ => None,
-        };
-        let Some(staging) = staging else {
-            return self.reject(id, ErrorCode::Internal, "verified object has no staging");
-        };
-        // Recorded now, so that the END is checked against the last object
-        // verified even if commits on the pool finish out of order; a
-        // failed commit rejects the whole request anyway.
-        if let Some(put) = self.put_mut(id) {
-            put.stored = Some(obj);
-        }
-        if !store.blocks() {
-            return self.committed(id, staging.commit());
-        }
-        let job = self.new_job();
-        if let Some(put) = self.put_mut(id) {
-            put.committing.push(job);
-        }
-        self.off_driver(
-            move || staging.commit(),
-            move |ep, result| {
-                let Some(put) = ep.put_mut(id) else { return };
-                let Some(at) = put.committing.iter().position(|j| *j == job) else {
-                    return;
-                };
-                put.committing.swap_remove(at);
-                ep.committed(id, result);
-            },
-        );
-    }
-
-    fn committed(&mut self, id: RequestId, result: io::Result<()>) {
-        match result {
-            Ok(()) => self.try_finish_put(id),
-            Err(e) => self.store_failed(id, &e),
-        }
-    }
-
     fn new_job(&mut self) -> Job {
         self.next_job += 1;
         self.next_job
@@ -401,10 +236,7 @@ impl GatewayEndpoint {
 
     fn on_peer_end(&mut self, id: RequestId, announced: Option<ObjectId>) {
         match self.requests.get_mut(&id).map(|r| &mut r.kind) {
-            Some(Kind::Put(p)) => {
-                p.peer_end = Some(announced);
-                self.try_finish_put(id);
-            }
+            Some(Kind::Put(_)) => self.put_peer_end(id, announced),
             // The subscriber hung up its half: the stream ends.
             Some(Kind::Subscribe(s)) => {
                 s.cancel();
@@ -412,117 +244,6 @@ impl GatewayEndpoint {
             }
             _ => {}
         }
-    }
-
-    /// Answers a put once the client ended it and everything was stored.
-    fn try_finish_put(&mut self, id: RequestId) {
-        let Some(put) = self.put_mut(id) else { return };
-        let done = put.stagings.is_empty() && put.committing.is_empty();
-        let (Some(announced), true) = (put.peer_end, done) else {
-            return;
-        };
-        let stored = put.stored;
-        if announced.is_some() && announced != stored {
-            return self.reject(
-                id,
-                ErrorCode::Proto,
-                "END names an object that was not received whole",
-            );
-        }
-        let _ = self.conn().finish(id, stored);
-    }
-
-    /// Sends what credit allows of a get or subscription. A get short of
-    /// bytes reads the next piece from its store, no more than the credit
-    /// takes: inline for a store that does not block, else on the
-    /// blocking pool (and `pump` runs again when the piece arrives).
-    fn pump(&mut self, id: RequestId) {
-        loop {
-            let Some(req) = self.requests.get_mut(&id) else {
-                return;
-            };
-            let conn = self.gateway.connection();
-            let g = match &mut req.kind {
-                Kind::Get(g) => g,
-                Kind::Subscribe(s) => return s.pump(conn, id),
-                Kind::Put(_) | Kind::Opening(_) | Kind::Refused => return,
-            };
-            let want = match g.stream.poll(conn) {
-                Ok(SendState::NeedBytes { want }) if g.reading.is_none() => want,
-                _ => return,
-            };
-            let Some(mut reader) = g.reader.take() else {
-                return;
-            };
-            let max = usize::try_from(want).unwrap_or(usize::MAX).min(FETCH_MAX);
-            if !self.server.store.blocks() {
-                let read = reader.read(max);
-                if !self.fetched(id, reader, read) {
-                    return;
-                }
-                continue;
-            }
-            // Not `new_job`: `g` still borrows the requests.
-            self.next_job += 1;
-            let job = self.next_job;
-            g.reading = Some(job);
-            self.off_driver(
-                move || {
-                    let read = reader.read(max);
-                    Ok((reader, read))
-                },
-                move |ep, result| {
-                    let Some(Kind::Get(g)) = ep.requests.get_mut(&id).map(|r| &mut r.kind) else {
-                        return;
-                    };
-                    if g.reading != Some(job) {
-                        return;
-                    }
-                    g.reading = None;
-                    let fed = match result {
-                        Ok((reader, read)) => ep.fetched(id, reader, read),
-                        Err(e) => {
-                            ep.store_failed(id, &e);
-                            false
-                        }
-                    };
-                    if fed {
-                        ep.pump(id);
-                    }
-                },
-            );
-            return;
-        }
-    }
-
-    /// Hands a piece read from the store to get `id`'s stream; `false`
-    /// when the request was ended instead.
-    fn fetched(
-        &mut self,
-        id: RequestId,
-        reader: Box<dyn ObjectReader>,
-        read: io::Result<Bytes>,
-    ) -> bool {
-        let bytes = match read {
-            Ok(b) if !b.is_empty() => b,
-            Ok(_) => {
-                self.reject(id, ErrorCode::Internal, "the store ended the object early");
-                return false;
-            }
-            Err(e) => {
-                self.store_failed(id, &e);
-                return false;
-            }
-        };
-        let Some(Kind::Get(g)) = self.requests.get_mut(&id).map(|r| &mut r.kind) else {
-            return false;
-        };
-        g.reader = Some(reader);
-        if g.stream.source_mut().push(bytes).is_err() {
-            self.reject(id, ErrorCode::Internal, "the store returned too many bytes");
-            return false;
-        }
-        true
     }
 
     /// A subscription task delivers a bus outcome; `false` ends the task.
