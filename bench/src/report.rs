@@ -20,13 +20,19 @@ pub struct Measure {
     pub busiest_client: Option<Duration>,
     /// The same for the server's busiest thread.
     pub busiest_server: Option<Duration>,
+    /// This process's (the client's) peak resident memory during the
+    /// phase (`None` without `/proc` or if the kernel refused to reset the
+    /// peak when the phase began).
+    pub client_peak: Option<u64>,
 }
 
 impl Measure {
-    /// Starts timing, counting this process's CPU and `server`'s.
+    /// Starts timing, counting this process's CPU and `server`'s, and
+    /// starts a new peak-memory window for this process.
     pub fn start(server: Option<&ServerProcess>) -> Stopwatch<'_> {
         Stopwatch {
             server,
+            peak_reset: proc_stats::reset_peak(Pid::Current),
             cpu0: Stopwatch::cpu(server),
             threads0: Threads::read(server),
             t0: Instant::now(),
@@ -51,6 +57,7 @@ impl Measure {
 /// A phase being timed; [`Stopwatch::stop`] ends it.
 pub struct Stopwatch<'a> {
     server: Option<&'a ServerProcess>,
+    peak_reset: bool,
     cpu0: Option<Duration>,
     threads0: Threads,
     t0: Instant,
@@ -87,6 +94,11 @@ impl Stopwatch<'_> {
             .zip(self.cpu0)
             .map(|(b, a)| b.saturating_sub(a));
         let threads = Threads::read(self.server);
+        let client_peak = self
+            .peak_reset
+            .then(|| proc_stats::memory(Pid::Current))
+            .flatten()
+            .map(|m| m.peak);
         let busiest = |before: Option<BTreeMap<u32, Duration>>, after| {
             proc_stats::busiest_thread(&before?, &after?)
         };
@@ -95,6 +107,7 @@ impl Stopwatch<'_> {
             cpu,
             busiest_client: busiest(self.threads0.client, threads.client),
             busiest_server: busiest(self.threads0.server, threads.server),
+            client_peak,
         }
     }
 }
