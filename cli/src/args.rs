@@ -65,6 +65,10 @@ pub struct BenchArgs {
 pub struct BenchServerArgs {
     /// The runtime to serve on.
     pub runtime: oap_bench::RuntimeKind,
+    /// Store objects in this directory (a directory store) instead of in
+    /// memory.
+    #[arg(long = "store-dir", value_name = "DIR")]
+    pub store_dir: Option<PathBuf>,
 }
 
 /// Where objects are kept.
