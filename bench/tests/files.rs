@@ -2,7 +2,9 @@
 //! hashed copy between files, and the source file it starts from.
 
 use oap_bench::baseline;
+use oap_bench::files::SourceFile;
 use oap_bench::large;
+use oap_core::ObjectId;
 
 #[test]
 fn objects_written_in_pieces_are_the_objects_in_memory() {
@@ -33,6 +35,28 @@ fn objects_written_in_pieces_are_the_objects_in_memory() {
     }
     assert_ne!(large::object(16, 1), large::object(16, 2));
     assert_eq!(large::object(300, 0)[251..260], large::object(300, 0)[0..9]);
+}
+
+#[test]
+fn the_source_file_is_the_pattern_and_its_digest() {
+    let size = 3 << 20;
+    let source = SourceFile::create(size).expect("source file");
+    let bytes = std::fs::read(source.path()).expect("read back");
+    assert_eq!(bytes, large::object(size, 1));
+    assert_eq!(source.size(), size);
+    assert_eq!(source.id(), ObjectId::of(&bytes));
+    let dir = source
+        .path()
+        .parent()
+        .expect("in a directory")
+        .to_path_buf();
+    assert!(source.scratch("x").starts_with(&dir));
+    // The case's baseline copies it and removes its scratch copy.
+    let row = oap_bench::files::file_copy_baseline(&source).expect("copy");
+    assert_eq!(row.size, size);
+    assert!(!source.scratch("baseline-copy").exists());
+    drop(source);
+    assert!(!dir.exists(), "the temporary directory outlived the source");
 }
 
 #[test]
