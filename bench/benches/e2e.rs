@@ -2,7 +2,8 @@
 //! runtime, printed as a table.
 //!
 //! Arguments after `--`: `--quick` for the smoke-sized run, `--runtime
-//! NAME` and `--case large|small|scale` (each repeatable) to run less.
+//! NAME` and `--case large|small|scale|files` (each repeatable) to run
+//! less.
 
 use oap_bench::{Launcher, Options};
 
@@ -13,7 +14,12 @@ fn main() -> Result<(), oap_bench::Error> {
     let args: Vec<String> = std::env::args().skip(1).collect();
     if let Some(pos) = args.iter().position(|a| a == SERVE) {
         let kind = args.get(pos + 1).ok_or("runtime missing")?.parse()?;
-        oap_bench::server::serve_child(kind)?;
+        let store_dir = args
+            .iter()
+            .position(|a| a == oap_bench::server::STORE_DIR_FLAG)
+            .map(|i| args.get(i + 1).ok_or("store directory missing"))
+            .transpose()?;
+        oap_bench::server::serve_child(kind, store_dir.map(std::path::Path::new))?;
         return Ok(());
     }
     // `cargo test --benches` runs bench targets in test mode: nothing to do.

@@ -10,6 +10,10 @@
 //! hands out only bytes matching the id, each length is checked, and the
 //! last object is compared byte for byte after the clock stops.
 
+use std::borrow::Cow;
+use std::io::{self, Write};
+use std::sync::OnceLock;
+
 use bytes::Bytes;
 use oap_core::ObjectId;
 use oap_core::connection::ConnectionConfig;
@@ -19,20 +23,52 @@ use crate::report::{LargeRow, Measure};
 use crate::rt::RuntimeKind;
 use crate::server::Launcher;
 
-/// `size` bytes, different for every `seed`.
+/// `size` bytes, different for every `seed` (the bytes [`write_object`]
+/// writes).
 pub fn object(size: usize, seed: u64) -> Vec<u8> {
-    // A 251-byte pattern (prime, so it never lines up with chunk sizes),
-    // copied rather than computed per byte: setup should not dominate.
-    let pattern: Vec<u8> = (0..251u8).collect();
     let mut v = Vec::with_capacity(size);
-    while v.len() < size {
-        let n = pattern.len().min(size - v.len());
-        v.extend_from_slice(&pattern[..n]);
-    }
-    for (b, s) in v.iter_mut().zip(seed.to_le_bytes()) {
-        *b ^= s;
+    for piece in pieces(size as u64, seed) {
+        v.extend_from_slice(&piece);
     }
     v
+}
+
+/// Writes the bytes of [`object`]`(size, seed)` to `out` in pieces of
+/// about 1 MiB, never holding the whole object: for files of any size.
+pub fn write_object(out: &mut impl Write, size: u64, seed: u64) -> io::Result<()> {
+    for piece in pieces(size, seed) {
+        out.write_all(&piece)?;
+    }
+    Ok(())
+}
+
+/// The object's bytes as consecutive pieces. A 251-byte pattern (prime,
+/// so it never lines up with chunk sizes), copied rather than computed per
+/// byte (setup should not dominate), with the seed mixed into the first 8
+/// bytes.
+fn pieces(size: u64, seed: u64) -> impl Iterator<Item = Cow<'static, [u8]>> {
+    const PERIOD: usize = 251;
+    // Whole periods, so every piece starts where the pattern does.
+    static PIECE: OnceLock<Vec<u8>> = OnceLock::new();
+    let piece = PIECE.get_or_init(|| (0..=250u8).cycle().take(PERIOD * 4096).collect());
+    let mut left = size;
+    let mut first = true;
+    std::iter::from_fn(move || {
+        if left == 0 {
+            return None;
+        }
+        let n = usize::try_from(left).map_or(piece.len(), |l| l.min(piece.len()));
+        left -= n as u64;
+        let bytes = &piece[..n];
+        if !std::mem::take(&mut first) {
+            return Some(Cow::Borrowed(bytes));
+        }
+        let mut head = bytes.to_vec();
+        for (b, s) in head.iter_mut().zip(seed.to_le_bytes()) {
+            *b ^= s;
+        }
+        Some(Cow::Owned(head))
+    })
 }
 
 /// Puts `iterations` distinct objects of `size` bytes on a fresh server,

@@ -20,13 +20,19 @@ pub struct Measure {
     pub busiest_client: Option<Duration>,
     /// The same for the server's busiest thread.
     pub busiest_server: Option<Duration>,
+    /// This process's (the client's) peak resident memory during the
+    /// phase (`None` without `/proc` or if the kernel refused to reset the
+    /// peak when the phase began).
+    pub client_peak: Option<u64>,
 }
 
 impl Measure {
-    /// Starts timing, counting this process's CPU and `server`'s.
+    /// Starts timing, counting this process's CPU and `server`'s, and
+    /// starts a new peak-memory window for this process.
     pub fn start(server: Option<&ServerProcess>) -> Stopwatch<'_> {
         Stopwatch {
             server,
+            peak_reset: proc_stats::reset_peak(Pid::Current),
             cpu0: Stopwatch::cpu(server),
             threads0: Threads::read(server),
             t0: Instant::now(),
@@ -51,6 +57,7 @@ impl Measure {
 /// A phase being timed; [`Stopwatch::stop`] ends it.
 pub struct Stopwatch<'a> {
     server: Option<&'a ServerProcess>,
+    peak_reset: bool,
     cpu0: Option<Duration>,
     threads0: Threads,
     t0: Instant,
@@ -87,6 +94,11 @@ impl Stopwatch<'_> {
             .zip(self.cpu0)
             .map(|(b, a)| b.saturating_sub(a));
         let threads = Threads::read(self.server);
+        let client_peak = self
+            .peak_reset
+            .then(|| proc_stats::memory(Pid::Current))
+            .flatten()
+            .map(|m| m.peak);
         let busiest = |before: Option<BTreeMap<u32, Duration>>, after| {
             proc_stats::busiest_thread(&before?, &after?)
         };
@@ -95,16 +107,18 @@ impl Stopwatch<'_> {
             cpu,
             busiest_client: busiest(self.threads0.client, threads.client),
             busiest_server: busiest(self.threads0.server, threads.server),
+            client_peak,
         }
     }
 }
 
-/// One large-object case: a baseline copy, a put or a get.
+/// One large-object or file case: a baseline copy, a put or a get.
 #[derive(Debug, Clone)]
 pub struct LargeRow {
-    /// `baseline` or the runtime's name.
+    /// `baseline`, `reference` or the runtime's name.
     pub runtime: &'static str,
-    /// `tcp copy + b3`, `put` or `get`.
+    /// What was measured: `tcp copy + b3`, `put` or `get` (large
+    /// objects), `file copy + b3`, `put`, `get` or `get, sink` (files).
     pub op: &'static str,
     /// Object size in bytes.
     pub size: usize,
@@ -157,6 +171,17 @@ impl LargeRow {
             self.gbps(),
             self.ratio()
                 .map_or(String::new(), |r| format!(" ({r:.2}x the baseline)"))
+        )
+    }
+
+    /// [`LargeRow::line`] with the client's and the server's peak memory.
+    pub fn line_with_peaks(&self) -> String {
+        let peak = |p: Option<u64>| p.map_or_else(na, mib);
+        format!(
+            "{}, peak {} client / {} server",
+            self.line(),
+            peak(self.measure.client_peak),
+            peak(self.server_peak)
         )
     }
 }
@@ -251,6 +276,10 @@ pub struct Report {
     pub small: Vec<SmallRow>,
     /// Scale.
     pub scale: Vec<ScaleRow>,
+    /// Files of any size: baselines first, then put, get into a file and
+    /// get into a sink per runtime (their table is printed only when the
+    /// case ran).
+    pub files: Vec<LargeRow>,
 }
 
 impl Report {
@@ -262,23 +291,34 @@ impl Report {
             s,
             "| runtime | case | size × n | GB/s | baseline GB/s | vs. baseline | CPU s/GB | baseline CPU s/GB | server peak | busiest thread, client / server |\n|---|---|---|---|---|---|---|---|---|---|"
         );
-        let na = || "n/a".to_owned();
         for r in &self.large {
             let _ = writeln!(
                 s,
-                "| {} | {} | {} × {} | {:.2} | {} | {} | {} | {} | {} | {} |",
+                "| {} | {} | {} × {} | {} | {} | {} |",
                 r.runtime,
                 r.op,
                 size_label(r.size),
                 r.iterations,
-                r.gbps(),
-                r.baseline
-                    .map_or_else(na, |b| format!("{:.2}", r.gbps_of(&b))),
-                r.ratio().map_or_else(na, |x| format!("**{x:.2}×**")),
-                r.cpu_per_gb().map_or_else(na, |c| format!("{c:.2}")),
-                r.baseline
-                    .and_then(|b| r.cpu_per_gb_of(&b))
-                    .map_or_else(na, |c| format!("{c:.2}")),
+                rate_cells(r),
+                r.server_peak.map_or_else(na, mib),
+                busiest_label(&r.measure),
+            );
+        }
+        if !self.files.is_empty() {
+            let _ = writeln!(
+                s,
+                "\n| runtime | case | file size | GB/s | baseline GB/s | vs. baseline | CPU s/GB | baseline CPU s/GB | client peak | server peak | busiest thread, client / server |\n|---|---|---|---|---|---|---|---|---|---|---|"
+            );
+        }
+        for r in &self.files {
+            let _ = writeln!(
+                s,
+                "| {} | {} | {} | {} | {} | {} | {} |",
+                r.runtime,
+                r.op,
+                size_label(r.size),
+                rate_cells(r),
+                r.measure.client_peak.map_or_else(na, mib),
                 r.server_peak.map_or_else(na, mib),
                 busiest_label(&r.measure),
             );
@@ -321,6 +361,26 @@ impl Report {
         }
         s
     }
+}
+
+fn na() -> String {
+    "n/a".to_owned()
+}
+
+/// GB/s, the baseline's GB/s, the ratio, CPU s/GB and the baseline's, as
+/// five table cells.
+fn rate_cells(r: &LargeRow) -> String {
+    format!(
+        "{:.2} | {} | {} | {} | {}",
+        r.gbps(),
+        r.baseline
+            .map_or_else(na, |b| format!("{:.2}", r.gbps_of(&b))),
+        r.ratio().map_or_else(na, |x| format!("**{x:.2}×**")),
+        r.cpu_per_gb().map_or_else(na, |c| format!("{c:.2}")),
+        r.baseline
+            .and_then(|b| r.cpu_per_gb_of(&b))
+            .map_or_else(na, |c| format!("{c:.2}")),
+    )
 }
 
 fn size_label(size: usize) -> String {

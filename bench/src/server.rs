@@ -1,24 +1,28 @@
 //! The gateway under test runs in a child process, so that its CPU time and
 //! peak memory are measured apart from the client's.
 //!
-//! The parent starts `<program> <args...> <runtime>` (see [`Launcher`]);
-//! that program must call [`serve_child`]. The child prints
-//! `listening <addr>` on stdout and serves until its stdin closes.
+//! The parent starts `<program> <args...> <runtime>`, followed by
+//! `--store-dir <dir>` for a directory store (see [`Launcher`]); that
+//! program must call [`serve_child`]. The child prints `listening <addr>`
+//! on stdout and serves until its stdin closes.
 
 use std::ffi::OsString;
 use std::io::{self, BufRead, BufReader, Read};
 use std::net::SocketAddr;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::{Child, ChildStdin, Command, Stdio};
 use std::time::Duration;
 
-use oap_node::{Gateway, GatewayConfig};
+use std::sync::Arc;
+
+use oap_node::{DirStore, Gateway, GatewayConfig, MemStore, ObjectStore, Services};
 
 use crate::proc_stats::{self, Memory, Pid};
 use crate::rt::RuntimeKind;
 
 /// How to start a child server: a program and the arguments that make it
-/// call [`serve_child`] with the runtime named after them.
+/// call [`serve_child`] with the runtime named after them (and, for a
+/// directory store, the directory after `--store-dir`).
 #[derive(Debug, Clone)]
 pub struct Launcher {
     program: PathBuf,
@@ -42,11 +46,25 @@ impl Launcher {
         Ok(Self::new(std::env::current_exe()?, args))
     }
 
-    /// Starts a server on `kind` and waits until it listens.
+    /// Starts a server on `kind` with an in-memory store and waits until
+    /// it listens.
     pub fn start(&self, kind: RuntimeKind) -> io::Result<ServerProcess> {
-        let mut child = Command::new(&self.program)
-            .args(&self.args)
-            .arg(kind.name())
+        self.spawn(kind, None)
+    }
+
+    /// Starts a server on `kind` whose store is a directory store in
+    /// `dir` (created if missing) and waits until it listens.
+    pub fn start_with_store_dir(&self, kind: RuntimeKind, dir: &Path) -> io::Result<ServerProcess> {
+        self.spawn(kind, Some(dir))
+    }
+
+    fn spawn(&self, kind: RuntimeKind, store_dir: Option<&Path>) -> io::Result<ServerProcess> {
+        let mut command = Command::new(&self.program);
+        command.args(&self.args).arg(kind.name());
+        if let Some(dir) = store_dir {
+            command.arg(STORE_DIR_FLAG).arg(dir);
+        }
+        let mut child = command
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
@@ -127,10 +145,19 @@ impl Drop for ServerProcess {
     }
 }
 
-/// The child side: serves a gateway with an in-memory store on `kind` on a
-/// free loopback port, prints `listening <addr>`, and exits when stdin
-/// closes. Never returns on success.
-pub fn serve_child(kind: RuntimeKind) -> io::Result<()> {
+/// The flag before the directory of a directory store, after the runtime's
+/// name on the child's command line.
+pub const STORE_DIR_FLAG: &str = "--store-dir";
+
+/// The child side: serves a gateway on `kind` on a free loopback port, with
+/// a directory store in `store_dir` if given (an in-memory store if not),
+/// prints `listening <addr>`, and exits when stdin closes. Never returns on
+/// success.
+pub fn serve_child(kind: RuntimeKind, store_dir: Option<&Path>) -> io::Result<()> {
+    let store: Arc<dyn ObjectStore> = match store_dir {
+        Some(dir) => Arc::new(DirStore::open(dir)?),
+        None => Arc::new(MemStore::new()),
+    };
     std::thread::spawn(|| {
         // EOF (or any error) on stdin: the parent is done or gone.
         let _ = io::copy(&mut io::stdin(), &mut io::sink());
@@ -143,8 +170,8 @@ pub fn serve_child(kind: RuntimeKind) -> io::Result<()> {
     };
     kind.block_on(async move {
         let runtime = kind.runtime();
-        let gateway =
-            Gateway::bind(runtime, "127.0.0.1:0".parse().expect("literal"), config).await?;
+        let addr = "127.0.0.1:0".parse().expect("literal");
+        let gateway = Gateway::bind_with(runtime, addr, config, store, Services::new(64)).await?;
         println!("listening {}", gateway.local_addr());
         gateway.serve().await
     })?

@@ -117,3 +117,39 @@ fn rows_report_rates_and_ratios_against_their_own_baseline() {
         "{table}"
     );
 }
+
+#[test]
+fn file_rows_have_their_own_table_with_both_peaks() {
+    let mut put = row("put", 1000, Some(500));
+    put.iterations = 1;
+    put.measure.client_peak = Some(12 << 20);
+    let mut sink = row("get, sink", 250, Some(500));
+    sink.iterations = 1;
+    let report = Report {
+        files: vec![put, sink],
+        ..Report::default()
+    };
+    let table = report.table();
+    assert!(table.contains("| client peak | server peak |"), "{table}");
+    assert!(
+        table.contains(
+            "| tokio | put | 1024 MiB | 1.07 | 2.15 | **0.50×** | 0.47 | 0.23 | 12 MiB | 3 MiB |"
+        ),
+        "{table}"
+    );
+    assert!(
+        table.contains(
+            "| tokio | get, sink | 1024 MiB | 4.29 | 2.15 | **2.00×** | 0.12 | 0.23 | n/a | 3 MiB |"
+        ),
+        "{table}"
+    );
+    let line = report.files[0].line_with_peaks();
+    assert!(
+        line.ends_with("peak 12 MiB client / 3 MiB server"),
+        "{line}"
+    );
+
+    // Without file rows there is no files table.
+    let table = Report::default().table();
+    assert!(!table.contains("client peak"), "{table}");
+}

@@ -30,6 +30,6 @@ pub fn run(args: &BenchArgs) -> Result<()> {
 
 /// The child side of [`run`]: serves until stdin closes.
 pub fn serve(args: &BenchServerArgs) -> Result<()> {
-    oap_bench::server::serve_child(args.runtime)?;
+    oap_bench::server::serve_child(args.runtime, args.store_dir.as_deref())?;
     Ok(())
 }

@@ -1,5 +1,6 @@
 //! `oap bench --quick` end to end: every case on every runtime, with the
-//! server in a child `oap bench-server` process, printed as one table.
+//! server in a child `oap bench-server` process (with a directory store
+//! for the files case), printed as Markdown tables.
 
 mod common;
 
@@ -21,10 +22,19 @@ fn quick_bench_measures_every_case_on_every_runtime() {
         }
         let row = format!("| {runtime} | 50 |");
         assert!(table.contains(&row), "no row `{row}` in\n{table}");
+        for case in ["put", "get", "get, sink"] {
+            let row = format!("| {runtime} | {case} | 8 MiB |");
+            assert!(table.contains(&row), "no row `{row}` in\n{table}");
+        }
     }
-    // Every large-object row has a ratio against its own baseline.
+    assert!(
+        table.contains("| baseline | file copy + b3 | 8 MiB |"),
+        "{table}"
+    );
+    // Every large-object and file row has a ratio against its own
+    // baseline: 2 large and 3 file rows per runtime.
     let ratios = table.matches("×** |").count();
-    assert_eq!(ratios, 6, "{table}");
+    assert_eq!(ratios, 15, "{table}");
 }
 
 #[test]
