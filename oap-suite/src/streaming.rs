@@ -128,6 +128,21 @@ pub async fn corrupted_file_is_quarantined_and_never_served(h: Harness) {
     assert_eq!(quarantined.len(), 1, "not quarantined: {quarantined:?}");
 
     assert_eq!(failure_code(c.get(id).await), ErrorCode::NotFound);
+
+    // Truncated to nothing: never read, so checked when opened.
+    let empty_victim = c
+        .put_doc("docs", "victim", pattern(1000, 8))
+        .await
+        .expect("put");
+    std::fs::write(store_dir.join(empty_victim.to_hex()), b"").expect("truncate");
+    assert_eq!(failure_code(c.get(empty_victim).await), ErrorCode::Internal);
+    assert_eq!(server.services().metrics.corrupt_objects_total(), 2);
+    // The real empty object is still served.
+    let empty = c
+        .put_doc("docs", "empty", bytes::Bytes::new())
+        .await
+        .expect("put");
+    assert!(c.get(empty).await.expect("get").is_empty());
     // The connection and the node go on.
     let fresh = c
         .put_doc("docs", "fresh", object.clone())
