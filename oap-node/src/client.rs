@@ -355,8 +355,8 @@ impl Client {
     }
 
     /// Puts the file at `path`: one pass hashes it (with BLAKE3's
-    /// multi-threaded mode, on the blocking pool), a second streams it as
-    /// the server's credit allows. Memory stays bounded by the window,
+    /// multi-threaded mode, on the blocking pool, through a fixed 8 MiB
+    /// buffer), a second streams it as the server's credit allows. Memory stays bounded by the window,
     /// whatever the file's size.
     pub async fn put_file(
         &self,
