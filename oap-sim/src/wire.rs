@@ -3,7 +3,9 @@
 
 use std::time::Instant;
 
+use oap_core::client::{ClientEvent, ClientSession};
 use oap_core::connection::Connection;
+use oap_core::gateway::{Gateway, GatewayEvent, TenantQuotas};
 
 /// Moves everything `from` has to send into `to`. Returns the byte count.
 pub fn transfer(now: Instant, from: &mut Connection, to: &mut Connection) -> usize {
@@ -17,4 +19,33 @@ pub fn transfer(now: Instant, from: &mut Connection, to: &mut Connection) -> usi
         to.handle_input(now, &buf);
     }
     buf.len()
+}
+
+/// Runs a client session and a gateway over the perfect wire until neither
+/// has anything to say: moves bytes both ways, hands each gateway event
+/// (admitted with `quotas`) to `on_gateway` with the gateway to act on, and
+/// each client event to `on_client`.
+pub fn settle(
+    now: Instant,
+    client: &mut ClientSession,
+    gateway: &mut Gateway,
+    mut quotas: Option<&mut TenantQuotas>,
+    mut on_gateway: impl FnMut(&mut Gateway, GatewayEvent),
+    mut on_client: impl FnMut(ClientEvent),
+) {
+    loop {
+        let mut moved = transfer(now, client.connection(), gateway.connection());
+        moved += transfer(now, gateway.connection(), client.connection());
+        while let Some(ev) = gateway.poll_event(now, quotas.as_deref_mut()) {
+            on_gateway(gateway, ev);
+            moved += 1;
+        }
+        while let Some(ev) = client.poll_event() {
+            on_client(ev);
+            moved += 1;
+        }
+        if moved == 0 {
+            return;
+        }
+    }
 }

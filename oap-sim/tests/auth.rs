@@ -15,7 +15,7 @@ use oap_core::gateway::{
     TenantQuotas, Tenants, token_hash,
 };
 use oap_core::payload::{ControlPayload, ErrorCode, Hello, Start};
-use oap_sim::wire::transfer;
+use oap_sim::wire::settle;
 
 const ACME_TOKEN: &str = "acme-token-0123456789abcdef";
 const READER_TOKEN: &str = "reader-token-fedcba9876543210";
@@ -91,29 +91,15 @@ impl Pair {
     /// Runs both sides until neither has anything to say. Accepted
     /// requests are left open: these tests look only at admission.
     fn settle(&mut self, quotas: &mut TenantQuotas) {
-        loop {
-            let mut moved = transfer(
-                self.now,
-                self.client.connection(),
-                self.gateway.connection(),
-            );
-            moved += transfer(
-                self.now,
-                self.gateway.connection(),
-                self.client.connection(),
-            );
-            while let Some(ev) = self.gateway.poll_event(self.now, Some(&mut *quotas)) {
-                self.gateway_events.push(ev);
-                moved += 1;
-            }
-            while let Some(ev) = self.client.poll_event() {
-                self.events.push(ev);
-                moved += 1;
-            }
-            if moved == 0 {
-                return;
-            }
-        }
+        let (gateway_events, events) = (&mut self.gateway_events, &mut self.events);
+        settle(
+            self.now,
+            &mut self.client,
+            &mut self.gateway,
+            Some(quotas),
+            |_, ev| gateway_events.push(ev),
+            |ev| events.push(ev),
+        );
     }
 
     fn closed_with(&self) -> Option<ErrorCode> {

@@ -12,7 +12,7 @@ use oap_core::connection::{
 };
 use oap_core::gateway::{Gateway, GatewayEvent};
 use oap_core::payload::ErrorCode;
-use oap_sim::wire::transfer;
+use oap_sim::wire::settle;
 
 struct Pair {
     now: Instant,
@@ -39,37 +39,23 @@ impl Pair {
     /// Moves bytes both ways and takes every event, the server accepting
     /// subscriptions as long-lived, until nothing moves.
     fn settle(&mut self) {
-        loop {
-            let mut moved = transfer(
-                self.now,
-                self.client.connection(),
-                self.gateway.connection(),
-            );
-            moved += transfer(
-                self.now,
-                self.gateway.connection(),
-                self.client.connection(),
-            );
-            while let Some(ev) = self.gateway.poll_event(self.now, None) {
+        let now = self.now;
+        let (server_events, client_events) = (&mut self.server_events, &mut self.client_events);
+        settle(
+            now,
+            &mut self.client,
+            &mut self.gateway,
+            None,
+            |gw, ev| {
                 if let GatewayEvent::RequestAccepted { id, start, .. } = &ev {
                     if start.op.as_deref() == Some("subscribe") {
-                        self.gateway
-                            .connection()
-                            .keep_alive(*id, self.now)
-                            .expect("open");
+                        gw.connection().keep_alive(*id, now).expect("open");
                     }
                 }
-                self.server_events.push(ev);
-                moved += 1;
-            }
-            while let Some(ev) = self.client.poll_event() {
-                self.client_events.push(ev);
-                moved += 1;
-            }
-            if moved == 0 {
-                return;
-            }
-        }
+                server_events.push(ev);
+            },
+            |ev| client_events.push(ev),
+        );
     }
 
     /// Lets `total` pass in steps no longer than the keepalive interval,

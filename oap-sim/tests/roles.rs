@@ -13,7 +13,7 @@ use oap_core::gateway::{
     Gateway, GatewayEvent, Permissions, QuotaConfig, Tenant, TenantQuotas, Tenants, token_hash,
 };
 use oap_core::payload::ErrorCode;
-use oap_sim::wire::transfer;
+use oap_sim::wire::settle;
 
 /// A tiny object store behind the gateway: serves puts and gets.
 #[derive(Default)]
@@ -133,29 +133,15 @@ impl Pair {
 
     /// Runs both sides until neither has anything to say.
     fn settle(&mut self) {
-        loop {
-            let mut moved = transfer(
-                self.now,
-                self.client.connection(),
-                self.gateway.connection(),
-            );
-            moved += transfer(
-                self.now,
-                self.gateway.connection(),
-                self.client.connection(),
-            );
-            while let Some(ev) = self.gateway.poll_event(self.now, self.quotas.as_mut()) {
-                self.store.on_event(&mut self.gateway, ev);
-                moved += 1;
-            }
-            while let Some(ev) = self.client.poll_event() {
-                self.events.push(ev);
-                moved += 1;
-            }
-            if moved == 0 {
-                return;
-            }
-        }
+        let (store, events) = (&mut self.store, &mut self.events);
+        settle(
+            self.now,
+            &mut self.client,
+            &mut self.gateway,
+            self.quotas.as_mut(),
+            |gw, ev| store.on_event(gw, ev),
+            |ev| events.push(ev),
+        );
     }
 
     fn take(&mut self) -> Vec<ClientEvent> {
