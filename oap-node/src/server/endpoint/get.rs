@@ -6,14 +6,16 @@ use std::sync::Arc;
 
 use bytes::Bytes;
 use oap_core::ObjectId;
-use oap_core::connection::{ChunkSource, OutgoingObject, RequestId, SendState, SendStream};
+use oap_core::connection::{
+    ChunkSource, ObjectSource, OutgoingObject, RequestId, SendState, SendStream,
+};
 use oap_core::payload::ErrorCode;
 
 use super::{GatewayEndpoint, Job, Kind};
 use crate::store::ObjectReader;
 
 /// The most one read from the store fetches for a get, however much
-/// credit the client granted: a get holds at most this plus its credit.
+/// credit the client granted, and the most a get reads ahead of it.
 const FETCH_MAX: usize = 1 << 20;
 
 /// A get: the object going out under credit, read from the store only as
@@ -98,10 +100,12 @@ impl GatewayEndpoint {
         }
     }
 
-    /// Sends what credit allows of a get or subscription. A get short of
-    /// bytes reads the next piece from its store, no more than the credit
-    /// takes: inline for a store that does not block, else on the
-    /// blocking pool (and `pump` runs again when the piece arrives).
+    /// Sends what credit allows of a get or subscription, and keeps one
+    /// piece (up to [`FETCH_MAX`]) read ahead of the credit, so the store's
+    /// next read overlaps the sending of the previous piece instead of
+    /// waiting for it: inline for a store that does not block, else on the
+    /// blocking pool (and `pump` runs again when the piece arrives). A get
+    /// holds at most its credit plus two pieces.
     pub(super) fn pump(&mut self, id: RequestId) {
         loop {
             let Some(req) = self.requests.get_mut(&id) else {
@@ -113,14 +117,23 @@ impl GatewayEndpoint {
                 Kind::Subscribe(s) => return s.pump(conn, id),
                 Kind::Put(_) | Kind::Opening(_) | Kind::Refused => return,
             };
-            let want = match g.stream.poll(conn) {
-                Ok(SendState::NeedBytes { want }) if g.reading.is_none() => want,
-                _ => return,
-            };
+            if !matches!(
+                g.stream.poll(conn),
+                Ok(SendState::NeedBytes { .. } | SendState::Blocked)
+            ) || g.reading.is_some()
+            {
+                return;
+            }
+            // Read ahead only while less than a piece waits unsent.
+            let source = g.stream.source_mut();
+            let ready = usize::try_from(source.ready()).unwrap_or(usize::MAX);
+            if ready >= FETCH_MAX || source.unfetched() == 0 {
+                return;
+            }
+            let max = FETCH_MAX - ready;
             let Some(mut reader) = g.reader.take() else {
                 return;
             };
-            let max = usize::try_from(want).unwrap_or(usize::MAX).min(FETCH_MAX);
             if !self.server.store.blocks() {
                 let read = reader.read(max);
                 if !self.fetched(id, reader, read) {
