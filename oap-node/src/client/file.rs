@@ -13,24 +13,27 @@ use oap_io::{Runtime, run_blocking};
 use super::transfer::{Progress, piece};
 use super::{Client, ClientError};
 
-/// Runs `work` on `value` on the blocking pool and hands `value` back with
-/// the result (a panic there is reported as an error).
-async fn on_pool<T: Send + 'static, R: Send + 'static>(
+/// Runs `work` on `value` on the blocking pool, starting at once (not
+/// when the future is first polled, so the caller can do something else
+/// meanwhile), and hands `value` back with the result. A panic there is
+/// reported as an error.
+fn on_pool<T: Send + 'static, R: Send + 'static>(
     runtime: &dyn Runtime,
     mut value: T,
     work: impl FnOnce(&mut T) -> io::Result<R> + Send + 'static,
-) -> Result<(T, R), ClientError> {
+) -> impl std::future::Future<Output = Result<(T, R), ClientError>> + Send + 'static {
     let done = run_blocking(runtime, move || {
         let r = work(&mut value);
         (value, r)
-    })
-    .await;
-    match done {
-        Some((value, Ok(r))) => Ok((value, r)),
-        Some((_, Err(e))) => Err(ClientError::local(e)),
-        None => Err(ClientError::local(io::Error::other(
-            "file work panicked on the blocking pool",
-        ))),
+    });
+    async move {
+        match done.await {
+            Some((value, Ok(r))) => Ok((value, r)),
+            Some((_, Err(e))) => Err(ClientError::local(e)),
+            None => Err(ClientError::local(io::Error::other(
+                "file work panicked on the blocking pool",
+            ))),
+        }
     }
 }
 
@@ -118,21 +121,48 @@ pub(super) async fn get_to_file(
     };
     // In the target's directory, so the final rename stays on one file
     // system; removed on drop unless persisted.
-    let mut tmp = tempfile::Builder::new()
+    let tmp = tempfile::Builder::new()
         .prefix(".oap-get-")
         .tempfile_in(&dir)
         .map_err(ClientError::local)?;
     let mut stream = client.get_stream(obj)?;
     let mut received = 0;
-    while let Some(chunk) = stream.chunk().await? {
+    // Write-behind: each chunk's write runs on the pool while the next
+    // chunk arrives; at most one write is in flight, so the file's side
+    // holds one chunk.
+    let mut writing = None;
+    let mut idle = Some(tmp);
+    loop {
+        let chunk = match stream.chunk().await {
+            Ok(Some(chunk)) => chunk,
+            Ok(None) => break,
+            Err(e) => {
+                // Let the write in flight finish, so the temporary file it
+                // holds is gone (dropped) before the caller hears of it.
+                if let Some(write) = writing.take() {
+                    let _ = write.await;
+                }
+                return Err(e);
+            }
+        };
         received += chunk.len() as u64;
-        (tmp, ()) = on_pool(runtime, tmp, move |t| t.write_all(&chunk)).await?;
+        if let Some(write) = writing.take() {
+            let (done, ()) = write.await?;
+            idle = Some(done);
+        }
+        let file = idle.take().ok_or(ClientError::UnknownRequest)?;
+        writing = Some(on_pool(runtime, file, move |t| t.write_all(&chunk)));
         let total = stream.announced_len().unwrap_or(received);
         progress(Progress {
             bytes: received,
             total,
         });
     }
+    if let Some(write) = writing.take() {
+        let (done, ()) = write.await?;
+        idle = Some(done);
+    }
+    let tmp = idle.ok_or(ClientError::UnknownRequest)?;
     let len = stream.verified_len().ok_or(ClientError::UnknownRequest)?;
     let target = path.to_path_buf();
     on_pool(runtime, Some(tmp), move |t| {
