@@ -390,6 +390,38 @@ fn tenant_entries_are_validated_and_errors_name_the_key() {
 }
 
 #[test]
+fn a_tenant_may_be_proven_by_a_certificate_name_instead_of_or_besides_a_token() {
+    let c = Config::from_toml_str(&format!(
+        "[[tenants]]\nname = \"edge\"\ncert_name = \"edge-device-7\"\npermissions = [\"put\"]\n\
+         [[tenants]]\nname = \"both\"\ntoken_hash = \"{HASH_A}\"\ncert_name = \"both\"\n\
+         permissions = [\"get\"]\n"
+    ))
+    .expect("a cert_name alone, and both together, are valid");
+    assert_eq!(c.tenants[0].token_hash, None);
+    assert_eq!(c.tenants[0].cert_name.as_deref(), Some("edge-device-7"));
+    assert_eq!(c.tenants[1].cert_name.as_deref(), Some("both"));
+
+    let key_of = |e: ValidationError| match e {
+        ValidationError::Tenant { index, key, .. } => (index, key),
+        other => panic!("expected a tenant error, got {other:?}"),
+    };
+    let neither = "[[tenants]]\nname = \"a\"\npermissions = [\"get\"]\n";
+    assert_eq!(key_of(tenant_error(neither)), (0, "token_hash"));
+    let cert = |name: &str, cn: &str| {
+        format!("[[tenants]]\nname = {name:?}\ncert_name = {cn:?}\npermissions = [\"get\"]\n")
+    };
+    let dup = cert("a", "same") + &cert("b", "same");
+    assert_eq!(key_of(tenant_error(&dup)), (1, "cert_name"));
+    assert_eq!(key_of(tenant_error(&cert("a", ""))), (0, "cert_name"));
+    assert_eq!(
+        key_of(tenant_error(&cert("a", "tab\there"))),
+        (0, "cert_name")
+    );
+    let long = "c".repeat(256);
+    assert_eq!(key_of(tenant_error(&cert("a", &long))), (0, "cert_name"));
+}
+
+#[test]
 fn unknown_permissions_and_anonymous_policies_are_parse_errors_naming_the_value() {
     let bad_perm = format!(
         "[[tenants]]\nname = \"a\"\ntoken_hash = \"{HASH_A}\"\npermissions = [\"delete\"]\n"

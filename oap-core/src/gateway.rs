@@ -8,7 +8,8 @@ mod auth;
 mod quota;
 
 pub use auth::{
-    AuthError, Identity, Permissions, TOKEN_HASH_CONTEXT, Tenant, Tenants, TenantsError, token_hash,
+    AuthError, Credentials, Identity, Permissions, TOKEN_HASH_CONTEXT, Tenant, Tenants,
+    TenantsError, token_hash,
 };
 pub use quota::{QuotaConfig, TenantQuotas};
 
@@ -71,6 +72,7 @@ pub struct Gateway {
     service: String,
     draining: bool,
     tenants: Arc<Tenants>,
+    certificate_name: Option<String>,
     identity: Option<Identity>,
 }
 
@@ -94,8 +96,17 @@ impl Gateway {
             service: service.into(),
             draining: false,
             tenants,
+            certificate_name: None,
             identity: None,
         }
+    }
+
+    /// Records the subject common name of the client certificate the
+    /// transport verified (mutual TLS), which names the peer's tenant (see
+    /// [`Tenants::authenticate`]). Call it before the peer's HELLO is
+    /// input; later calls do not change an identity already decided.
+    pub fn set_certificate_name(&mut self, name: Option<String>) {
+        self.certificate_name = name;
     }
 
     /// Stops admitting requests (graceful shutdown): every later START is
@@ -136,10 +147,11 @@ impl Gateway {
         // Taken out of the HELLO: held no longer than this check.
         let token = self.conn.take_peer_token();
         let claimed = self.conn.peer_hello().and_then(|h| h.tenant.clone());
-        match self
-            .tenants
-            .authenticate(claimed.as_deref(), token.as_deref())
-        {
+        let credentials = Credentials {
+            token: token.as_deref(),
+            certificate_name: self.certificate_name.as_deref(),
+        };
+        match self.tenants.authenticate(claimed.as_deref(), credentials) {
             Ok(identity) => {
                 self.identity = Some(identity);
                 Ok(())

@@ -142,12 +142,15 @@ fn tenants_from_kernel(config: &kernel_core::Config, listen: SocketAddr) -> Tena
     };
     let mut tenants = Tenants::new(permissions(config.anonymous_policy(listen).permissions()));
     for t in &config.tenants {
-        let Ok(token_hash) = blake3::Hash::from_hex(&t.token_hash) else {
-            continue;
+        let token_hash = match t.token_hash.as_deref().map(blake3::Hash::from_hex) {
+            None => None,
+            Some(Ok(hash)) => Some(hash),
+            Some(Err(_)) => continue,
         };
         let _ = tenants.add(Tenant {
             name: t.name.clone(),
             token_hash,
+            certificate_name: t.cert_name.clone(),
             permissions: permissions(&t.permissions),
             quota: Some(QuotaConfig {
                 requests_per_sec: t.requests_per_sec.unwrap_or(config.quota.requests_per_sec),
@@ -484,7 +487,13 @@ mod tests {
         let loopback = GatewayConfig::from_kernel_at(&kernel, "127.0.0.1:9443".parse().unwrap());
         let id = loopback
             .tenants
-            .authenticate(None, Some(token))
+            .authenticate(
+                None,
+                oap_core::gateway::Credentials {
+                    token: Some(token),
+                    certificate_name: None,
+                },
+            )
             .expect("the token authenticates");
         assert_eq!(id.tenant, "acme");
         assert_eq!(

@@ -31,7 +31,8 @@ fn directory(anonymous: Permissions) -> Tenants {
     Tenants::new(anonymous)
         .with(Tenant {
             name: "acme".into(),
-            token_hash: token_hash(ACME_TOKEN),
+            token_hash: Some(token_hash(ACME_TOKEN)),
+            certificate_name: None,
             permissions: Permissions::ALL,
             quota: Some(QuotaConfig {
                 requests_per_sec: 1,
@@ -41,7 +42,8 @@ fn directory(anonymous: Permissions) -> Tenants {
         .and_then(|t| {
             t.with(Tenant {
                 name: "reader".into(),
-                token_hash: token_hash(READER_TOKEN),
+                token_hash: Some(token_hash(READER_TOKEN)),
+                certificate_name: None,
                 permissions: Permissions::GET,
                 quota: None,
             })
@@ -66,6 +68,18 @@ impl Pair {
         tenant: Option<&str>,
         token: Option<&str>,
     ) -> Self {
+        Self::with_certificate(tenants, quotas, tenant, token, None)
+    }
+
+    /// [`Pair::new`] over a transport that verified a client certificate
+    /// named `certificate`.
+    fn with_certificate(
+        tenants: &Arc<Tenants>,
+        quotas: &mut TenantQuotas,
+        tenant: Option<&str>,
+        token: Option<&str>,
+        certificate: Option<&str>,
+    ) -> Self {
         let now = Instant::now();
         let config = ConnectionConfig {
             tenant: tenant.map(str::to_owned),
@@ -84,6 +98,8 @@ impl Pair {
             gateway_events: Vec::new(),
             events: Vec::new(),
         };
+        p.gateway
+            .set_certificate_name(certificate.map(str::to_owned));
         p.settle(quotas);
         p
     }
@@ -157,6 +173,21 @@ impl Pair {
         self.settle(quotas);
         id
     }
+}
+
+/// `acme` from [`directory`], also proven by the certificate `acme.example`,
+/// and `edge`, proven only by the certificate `edge-7`.
+fn directory_with_certificates(anonymous: Permissions) -> Tenants {
+    let mut tenants = Tenants::new(anonymous);
+    for mut t in directory(anonymous).tenants().iter().cloned() {
+        if t.name == "acme" {
+            t.certificate_name = Some("acme.example".into());
+        }
+        tenants.add(t).expect("distinct tenants");
+    }
+    tenants
+        .with(Tenant::with_certificate("edge", "edge-7", Permissions::PUT))
+        .expect("distinct tenants")
 }
 
 fn quotas(tenants: &Tenants) -> TenantQuotas {
@@ -380,4 +411,57 @@ fn quota_buckets_exist_only_for_configured_tenants_and_anonymous() {
     let id = anon.open(&mut q, Some("put"));
     assert!(anon.accepted(id));
     assert_eq!(q.bucket_count(), 3);
+}
+
+#[test]
+fn a_verified_client_certificate_names_its_tenant_without_a_token() {
+    let tenants = Arc::new(directory_with_certificates(Permissions::NONE));
+    let mut q = quotas(&tenants);
+    let mut p = Pair::with_certificate(&tenants, &mut q, None, None, Some("edge-7"));
+    assert_eq!(p.closed_with(), None);
+    assert_eq!(p.gateway.tenant(), "edge");
+    let put = p.open(&mut q, Some("put"));
+    assert!(p.accepted(put));
+    let get = p.open(&mut q, Some("get"));
+    assert_eq!(
+        p.refused(get),
+        Some(ErrorCode::Unauthorized),
+        "the certificate's tenant has only its own permissions"
+    );
+    // Claiming the certificate's own tenant is fine; another is refused.
+    let p = Pair::with_certificate(&tenants, &mut q, Some("edge"), None, Some("edge-7"));
+    assert_eq!(p.gateway.tenant(), "edge");
+    let p = Pair::with_certificate(&tenants, &mut q, Some("acme"), None, Some("edge-7"));
+    assert_eq!(p.closed_with(), Some(ErrorCode::Unauthorized));
+    assert!(matches!(
+        p.auth_failure(),
+        Some(AuthError::TenantMismatch { claimed }) if claimed == "acme"
+    ));
+}
+
+#[test]
+fn a_certificate_naming_no_tenant_or_disagreeing_with_the_token_is_refused() {
+    let tenants = Arc::new(directory_with_certificates(Permissions::ALL));
+    let mut q = quotas(&tenants);
+    let p = Pair::with_certificate(&tenants, &mut q, None, None, Some("stranger"));
+    assert_eq!(p.closed_with(), Some(ErrorCode::Unauthorized));
+    assert_eq!(
+        p.auth_failure(),
+        Some(&AuthError::UnknownCertificate {
+            name: "stranger".into()
+        }),
+        "a verified but unmapped certificate is not silently anonymous"
+    );
+    let p = Pair::with_certificate(&tenants, &mut q, None, Some(ACME_TOKEN), Some("edge-7"));
+    assert_eq!(p.closed_with(), Some(ErrorCode::Unauthorized));
+    assert_eq!(p.auth_failure(), Some(&AuthError::CredentialsDisagree));
+    let p = Pair::with_certificate(
+        &tenants,
+        &mut q,
+        None,
+        Some(ACME_TOKEN),
+        Some("acme.example"),
+    );
+    assert_eq!(p.closed_with(), None, "token and certificate agree");
+    assert_eq!(p.gateway.tenant(), "acme");
 }

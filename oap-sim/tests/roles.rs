@@ -109,7 +109,8 @@ impl Pair {
         let tenants = Tenants::new(Permissions::NONE)
             .with(Tenant {
                 name: "t1".into(),
-                token_hash: token_hash("t1-token"),
+                token_hash: Some(token_hash("t1-token")),
+                certificate_name: None,
                 permissions: Permissions::ALL,
                 quota: None,
             })

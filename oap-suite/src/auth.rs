@@ -34,14 +34,16 @@ pub async fn tenants_authenticate_by_token_and_permissions_hold_per_request(h: H
     let tenants = Tenants::new(Permissions::NONE)
         .with(Tenant {
             name: "writer".into(),
-            token_hash: token_hash(WRITER_TOKEN),
+            token_hash: Some(token_hash(WRITER_TOKEN)),
+            certificate_name: None,
             permissions: Permissions::PUT.union(Permissions::GET),
             quota: None,
         })
         .and_then(|t| {
             t.with(Tenant {
                 name: "reader".into(),
-                token_hash: token_hash(READER_TOKEN),
+                token_hash: Some(token_hash(READER_TOKEN)),
+                certificate_name: None,
                 permissions: Permissions::GET,
                 quota: None,
             })

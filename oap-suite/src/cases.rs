@@ -340,7 +340,8 @@ pub async fn client_that_stops_reading_is_bounded(h: Harness) {
             Tenants::open()
                 .with(Tenant {
                     name: "slow".into(),
-                    token_hash: token_hash("slow-token"),
+                    token_hash: Some(token_hash("slow-token")),
+                    certificate_name: None,
                     permissions: Permissions::ALL,
                     quota: None,
                 })

@@ -13,6 +13,10 @@ use serde::{Deserialize, Serialize};
 /// Longest tenant name, in bytes.
 pub const MAX_TENANT_NAME: usize = 64;
 
+/// Longest `cert_name`, in bytes (the X.520 upper bound of a common name is 64
+/// characters; 255 bytes leaves room for UTF-8 and long PKI conventions).
+pub const MAX_CERT_NAME: usize = 255;
+
 /// The tenant name every peer without a token is accounted to; no configured tenant may
 /// take it.
 pub const ANONYMOUS: &str = "anonymous";
@@ -25,8 +29,14 @@ pub struct TenantConfig {
     /// unique, and not `anonymous`. Used in metric labels and quota buckets.
     pub name: String,
     /// Hex (64 digits) of the BLAKE3 key-derivation hash of the tenant's bearer token;
-    /// unique across tenants.
-    pub token_hash: String,
+    /// unique across tenants. A tenant needs this, `cert_name`, or both.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub token_hash: Option<String>,
+    /// The subject common name of the client certificates (verified against the node's
+    /// client CA, `oap serve --tls-client-ca`) that prove this tenant; unique across
+    /// tenants, 1 to 255 bytes of printable ASCII.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cert_name: Option<String>,
     /// What the tenant may do: any of `put`, `get`, `subscribe`.
     pub permissions: Vec<Permission>,
     /// The tenant's sustained request rate (default: `quota.requests_per_sec`).
@@ -35,8 +45,8 @@ pub struct TenantConfig {
     /// The tenant's burst (default: `quota.burst`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub burst: Option<u32>,
-    /// Most bytes the tenant may keep stored (none: no limit). Parsed and validated, not
-    /// enforced yet.
+    /// Most bytes the tenant may keep stored (none: no limit): a put that would pass it
+    /// is refused before any byte is stored.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub max_stored_bytes: Option<u64>,
 }
@@ -153,21 +163,47 @@ pub(super) fn check_tenant(
     if earlier.iter().any(|t| t.name == *name) {
         return Err(("name", format!("{name:?} is used by an earlier tenant")));
     }
-    let hash = &tenant.token_hash;
-    if hash.len() != 64 || !hash.bytes().all(|b| b.is_ascii_hexdigit()) {
+    if tenant.token_hash.is_none() && tenant.cert_name.is_none() {
         return Err((
             "token_hash",
-            "must be 64 hex digits (the output of `oap token new`)".into(),
+            "missing: a tenant needs a token_hash (from `oap token new`), a cert_name, or both"
+                .into(),
         ));
     }
-    if earlier
-        .iter()
-        .any(|t| t.token_hash.eq_ignore_ascii_case(hash))
-    {
-        return Err((
-            "token_hash",
-            "is the same as an earlier tenant's: one token names one tenant".into(),
-        ));
+    if let Some(hash) = &tenant.token_hash {
+        if hash.len() != 64 || !hash.bytes().all(|b| b.is_ascii_hexdigit()) {
+            return Err((
+                "token_hash",
+                "must be 64 hex digits (the output of `oap token new`)".into(),
+            ));
+        }
+        if earlier.iter().any(|t| {
+            t.token_hash
+                .as_deref()
+                .is_some_and(|h| h.eq_ignore_ascii_case(hash))
+        }) {
+            return Err((
+                "token_hash",
+                "is the same as an earlier tenant's: one token names one tenant".into(),
+            ));
+        }
+    }
+    if let Some(cn) = &tenant.cert_name {
+        if cn.is_empty()
+            || cn.len() > MAX_CERT_NAME
+            || !cn.bytes().all(|b| (b' '..=b'~').contains(&b))
+        {
+            return Err((
+                "cert_name",
+                format!("must be 1 to {MAX_CERT_NAME} bytes of printable ASCII"),
+            ));
+        }
+        if earlier.iter().any(|t| t.cert_name.as_ref() == Some(cn)) {
+            return Err((
+                "cert_name",
+                "is the same as an earlier tenant's: one certificate names one tenant".into(),
+            ));
+        }
     }
     for (key, value) in [
         ("requests_per_sec", tenant.requests_per_sec.map(u64::from)),

@@ -1,8 +1,10 @@
-//! Who a peer is and what it may do: bearer tokens, tenants, permissions.
+//! Who a peer is and what it may do: bearer tokens, client certificates,
+//! tenants, permissions.
 //!
-//! A tenant is proven by its bearer token, never by the `tenant` a HELLO
-//! claims. The directory keeps only each token's BLAKE3 key-derivation hash
-//! ([`token_hash`]) and compares hashes in constant time.
+//! A tenant is proven by its bearer token or by a client certificate the
+//! transport verified, never by the `tenant` a HELLO claims. The directory
+//! keeps only each token's BLAKE3 key-derivation hash ([`token_hash`]) and
+//! compares hashes in constant time.
 
 use std::fmt;
 
@@ -83,12 +85,60 @@ impl fmt::Debug for Permissions {
 pub struct Tenant {
     /// Its name (metric labels, quota buckets, logs).
     pub name: String,
-    /// [`token_hash`] of its bearer token.
-    pub token_hash: blake3::Hash,
+    /// [`token_hash`] of its bearer token (none: it cannot use a token).
+    pub token_hash: Option<blake3::Hash>,
+    /// The subject common name of the client certificates that name it
+    /// (none: it cannot use a certificate). The transport verifies the
+    /// certificate against the node's client CA; this only maps it.
+    pub certificate_name: Option<String>,
     /// What it may do.
     pub permissions: Permissions,
     /// Its own request quota (none: the server's default).
     pub quota: Option<QuotaConfig>,
+}
+
+impl Tenant {
+    /// A tenant proven by the bearer token whose hash is `token_hash`, with
+    /// the server's default quota and no certificate identity.
+    pub fn with_token(
+        name: impl Into<String>,
+        token_hash: blake3::Hash,
+        permissions: Permissions,
+    ) -> Self {
+        Self {
+            name: name.into(),
+            token_hash: Some(token_hash),
+            certificate_name: None,
+            permissions,
+            quota: None,
+        }
+    }
+
+    /// A tenant proven by a client certificate whose subject common name is
+    /// `certificate_name`, with the server's default quota and no token.
+    pub fn with_certificate(
+        name: impl Into<String>,
+        certificate_name: impl Into<String>,
+        permissions: Permissions,
+    ) -> Self {
+        Self {
+            name: name.into(),
+            token_hash: None,
+            certificate_name: Some(certificate_name.into()),
+            permissions,
+            quota: None,
+        }
+    }
+}
+
+/// What a peer presented to prove who it is.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Credentials<'a> {
+    /// The bearer token from its HELLO.
+    pub token: Option<&'a str>,
+    /// The subject common name of the client certificate the transport
+    /// verified (mutual TLS).
+    pub certificate_name: Option<&'a str>,
 }
 
 /// Why a tenant could not be added to a [`Tenants`] directory.
@@ -100,6 +150,13 @@ pub enum TenantsError {
     /// Another tenant has the same token hash.
     #[error("tenant {0:?} has the same token hash as an earlier tenant")]
     DuplicateToken(String),
+    /// Another tenant has the same certificate name.
+    #[error("tenant {0:?} has the same certificate name as an earlier tenant")]
+    DuplicateCertificate(String),
+    /// The tenant has neither a token hash nor a certificate name, so
+    /// nothing could prove it.
+    #[error("tenant {0:?} has neither a token hash nor a certificate name")]
+    NoCredential(String),
     /// The name is `anonymous`, reserved for peers without a token.
     #[error("the tenant name \"anonymous\" is reserved for peers without a token")]
     ReservedName,
@@ -121,8 +178,9 @@ pub enum AuthError {
     /// The token belongs to no tenant.
     #[error("the token is not valid on this node")]
     UnknownToken,
-    /// The HELLO claims a tenant other than the token's.
-    #[error("the token does not belong to tenant {claimed:.64?}")]
+    /// The HELLO claims a tenant other than the one its token or
+    /// certificate proves.
+    #[error("the credentials do not belong to tenant {claimed:.64?}")]
     TenantMismatch {
         /// The tenant the HELLO named.
         claimed: String,
@@ -136,6 +194,16 @@ pub enum AuthError {
     /// No token, and this node admits no anonymous peers.
     #[error("this node admits no anonymous peers: send a token")]
     AnonymousRefused,
+    /// The transport verified a client certificate whose name belongs to
+    /// no tenant.
+    #[error("the client certificate {name:.64?} names no tenant on this node")]
+    UnknownCertificate {
+        /// The certificate's subject common name.
+        name: String,
+    },
+    /// The token and the client certificate name different tenants.
+    #[error("the token and the client certificate name different tenants")]
+    CredentialsDisagree,
 }
 
 /// The tenant directory: token hash → tenant, plus what peers without a
@@ -183,12 +251,24 @@ impl Tenants {
         if self.tenants.iter().any(|t| t.name == tenant.name) {
             return Err(TenantsError::DuplicateName(tenant.name));
         }
-        if self
-            .tenants
-            .iter()
-            .any(|t| t.token_hash == tenant.token_hash)
+        if tenant.token_hash.is_none() && tenant.certificate_name.is_none() {
+            return Err(TenantsError::NoCredential(tenant.name));
+        }
+        if tenant.token_hash.is_some()
+            && self
+                .tenants
+                .iter()
+                .any(|t| t.token_hash == tenant.token_hash)
         {
             return Err(TenantsError::DuplicateToken(tenant.name));
+        }
+        if tenant.certificate_name.is_some()
+            && self
+                .tenants
+                .iter()
+                .any(|t| t.certificate_name == tenant.certificate_name)
+        {
+            return Err(TenantsError::DuplicateCertificate(tenant.name));
         }
         self.tenants.push(tenant);
         Ok(())
@@ -213,8 +293,18 @@ impl Tenants {
         &self.tenants
     }
 
-    /// Decides who a peer is from its HELLO's `claimed` tenant and `token`.
-    /// Every configured hash is compared, each in constant time
+    /// Decides who a peer is from its HELLO's `claimed` tenant and the
+    /// `credentials` it presented.
+    ///
+    /// - A verified client certificate names the tenant whose
+    ///   `certificate_name` it carries; a token names the tenant whose hash
+    ///   it has. When both are presented they must name the same tenant.
+    /// - Without either, the peer is [`ANONYMOUS_TENANT`] with the
+    ///   anonymous permissions, if any.
+    /// - A `claimed` tenant other than the proven one (or other than
+    ///   `anonymous` without credentials) is refused.
+    ///
+    /// Every configured token hash is compared, each in constant time
     /// (`blake3::Hash`'s `==`), so the time taken does not tell which
     /// tenant, if any, came close.
     ///
@@ -223,30 +313,50 @@ impl Tenants {
     pub fn authenticate(
         &self,
         claimed: Option<&str>,
-        token: Option<&str>,
+        credentials: Credentials<'_>,
     ) -> Result<Identity, AuthError> {
-        let Some(token) = token else {
-            if let Some(c) = claimed.filter(|c| *c != ANONYMOUS_TENANT) {
-                return Err(AuthError::TenantWithoutToken {
-                    claimed: c.to_owned(),
+        let by_token = match credentials.token {
+            None => None,
+            Some(token) => {
+                let hash = token_hash(token);
+                let mut found: Option<&Tenant> = None;
+                for t in &self.tenants {
+                    if t.token_hash.is_some_and(|h| h == hash) {
+                        found = Some(t);
+                    }
+                }
+                Some(found.ok_or(AuthError::UnknownToken)?)
+            }
+        };
+        let by_certificate = match credentials.certificate_name {
+            None => None,
+            Some(name) => Some(
+                self.tenants
+                    .iter()
+                    .find(|t| t.certificate_name.as_deref() == Some(name))
+                    .ok_or_else(|| AuthError::UnknownCertificate {
+                        name: name.to_owned(),
+                    })?,
+            ),
+        };
+        let tenant = match (by_token, by_certificate) {
+            (Some(a), Some(b)) if a.name != b.name => return Err(AuthError::CredentialsDisagree),
+            (Some(t), _) | (None, Some(t)) => t,
+            (None, None) => {
+                if let Some(c) = claimed.filter(|c| *c != ANONYMOUS_TENANT) {
+                    return Err(AuthError::TenantWithoutToken {
+                        claimed: c.to_owned(),
+                    });
+                }
+                if self.anonymous.is_empty() {
+                    return Err(AuthError::AnonymousRefused);
+                }
+                return Ok(Identity {
+                    tenant: ANONYMOUS_TENANT.to_owned(),
+                    permissions: self.anonymous,
                 });
             }
-            if self.anonymous.is_empty() {
-                return Err(AuthError::AnonymousRefused);
-            }
-            return Ok(Identity {
-                tenant: ANONYMOUS_TENANT.to_owned(),
-                permissions: self.anonymous,
-            });
         };
-        let hash = token_hash(token);
-        let mut found: Option<&Tenant> = None;
-        for t in &self.tenants {
-            if t.token_hash == hash {
-                found = Some(t);
-            }
-        }
-        let tenant = found.ok_or(AuthError::UnknownToken)?;
         if let Some(c) = claimed.filter(|c| *c != tenant.name) {
             return Err(AuthError::TenantMismatch {
                 claimed: c.to_owned(),
