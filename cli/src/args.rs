@@ -157,6 +157,12 @@ pub struct ServeArgs {
     /// PEM private key for --tls-cert.
     #[arg(long, value_name = "FILE", requires = "tls_cert")]
     pub tls_key: Option<PathBuf>,
+    /// PEM CA certificate(s) for client certificates (mutual TLS): a client
+    /// may present a certificate chaining to one of them, and its subject
+    /// common name names the tenant whose `cert_name` it is. Clients
+    /// without a certificate are still served, by token or as anonymous.
+    #[arg(long, value_name = "FILE", requires = "tls_cert")]
+    pub tls_client_ca: Option<PathBuf>,
     /// Kernel configuration (TOML); `OAP_*` environment variables override it.
     #[arg(long, value_name = "FILE")]
     pub config: Option<PathBuf>,
@@ -172,6 +178,14 @@ pub struct ServerArgs {
     /// (the server name is the host part of --server).
     #[arg(long, value_name = "FILE")]
     pub tls_ca: Option<PathBuf>,
+    /// PEM client certificate chain presented to the server (mutual TLS; its
+    /// subject common name names the tenant). Requires --tls-ca and
+    /// --tls-key.
+    #[arg(long, value_name = "FILE", requires_all = ["tls_key", "tls_ca"])]
+    pub tls_cert: Option<PathBuf>,
+    /// PEM private key for --tls-cert.
+    #[arg(long, value_name = "FILE", requires = "tls_cert")]
+    pub tls_key: Option<PathBuf>,
     /// File holding the bearer token that names this client's tenant (see
     /// `oap token new`); surrounding whitespace is ignored. Without it, the
     /// `OAP_TOKEN` environment variable; without either, anonymous. A token

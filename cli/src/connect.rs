@@ -5,13 +5,11 @@ use std::net::SocketAddr;
 use std::path::Path;
 use std::sync::Arc;
 
+use crate::args::ServerArgs;
+use crate::pem;
 use anyhow::{Context, Result, anyhow, bail};
 use oap_core::connection::ConnectionConfig;
 use oap_node::Client;
-use rustls::pki_types::CertificateDer;
-use rustls::pki_types::pem::PemObject;
-
-use crate::args::ServerArgs;
 
 /// Splits `HOST:PORT` and resolves it (first address wins).
 async fn resolve(server: &str) -> Result<(String, SocketAddr)> {
@@ -33,26 +31,19 @@ async fn resolve(server: &str) -> Result<(String, SocketAddr)> {
     Ok((host.to_owned(), addr))
 }
 
-fn tls_config(ca: &Path) -> Result<Arc<rustls::ClientConfig>> {
-    let mut roots = rustls::RootCertStore::empty();
-    let certs: Vec<CertificateDer<'static>> = CertificateDer::pem_file_iter(ca)
-        .with_context(|| format!("cannot read CA file {}", ca.display()))?
-        .collect::<Result<_, _>>()
-        .with_context(|| format!("bad PEM in CA file {}", ca.display()))?;
-    if certs.is_empty() {
-        bail!("no certificate in CA file {}", ca.display());
-    }
-    for cert in certs {
-        roots
-            .add(cert)
-            .with_context(|| format!("bad CA certificate in {}", ca.display()))?;
-    }
-    let provider = Arc::new(rustls::crypto::ring::default_provider());
-    let config = rustls::ClientConfig::builder_with_provider(provider)
-        .with_safe_default_protocol_versions()
-        .context("TLS setup")?
-        .with_root_certificates(roots)
-        .with_no_client_auth();
+/// The client's TLS settings: trust the CA of `--tls-ca`, and present
+/// `--tls-cert`/`--tls-key` when given (mutual TLS).
+fn tls_config(args: &ServerArgs, ca: &Path) -> Result<Arc<rustls::ClientConfig>> {
+    let roots = pem::certificates(ca, "CA file")?;
+    let identity = match (&args.tls_cert, &args.tls_key) {
+        (Some(cert), Some(key)) => Some((
+            pem::certificates(cert, "client certificate")?,
+            pem::private_key(key)?,
+        )),
+        _ => None,
+    };
+    let config = oap_node::tls::client_config(&roots, identity)
+        .with_context(|| format!("cannot use the TLS files ({})", ca.display()))?;
     Ok(Arc::new(config))
 }
 
@@ -95,7 +86,8 @@ pub async fn connect(args: &ServerArgs) -> Result<Client> {
     let client = match &args.tls_ca {
         None => runtime_tokio::Client::connect_with(addr, config).await,
         Some(ca) => {
-            runtime_tokio::Client::connect_tls_with(addr, &host, tls_config(ca)?, config).await
+            runtime_tokio::Client::connect_tls_with(addr, &host, tls_config(args, ca)?, config)
+                .await
         }
     };
     client.map_err(|e| match e {

@@ -11,6 +11,7 @@ mod connect;
 mod demo;
 mod get;
 mod id;
+mod pem;
 mod progress;
 mod put;
 mod serve;

@@ -11,12 +11,11 @@ use anyhow::{Context, Result};
 use kernel_core::supervisor::{Exit, RestartPolicy, Supervisor};
 use kernel_core::{Config, KernelEvent};
 use oap_node::{DirStore, GatewayConfig, GatewayServer, MemStore, ObjectStore, Services};
-use rustls::pki_types::pem::PemObject;
-use rustls::pki_types::{CertificateDer, PrivateKeyDer};
 use tokio::sync::watch;
 
 use crate::admin::{self, AdminState};
 use crate::args::{DEFAULT_ADMIN, DEFAULT_LISTEN, ServeArgs, StoreSpec};
+use crate::pem;
 use crate::signals::StopSignals;
 
 /// The supervised service: the gateway's accept loop.
@@ -42,20 +41,20 @@ fn open_store(spec: &StoreSpec) -> Result<Arc<dyn ObjectStore>> {
     })
 }
 
-fn tls_server_config(cert: &Path, key: &Path) -> Result<Arc<rustls::ServerConfig>> {
-    let certs: Vec<CertificateDer<'static>> = CertificateDer::pem_file_iter(cert)
-        .with_context(|| format!("cannot read certificate {}", cert.display()))?
-        .collect::<Result<_, _>>()
-        .with_context(|| format!("bad PEM in certificate {}", cert.display()))?;
-    let key = PrivateKeyDer::from_pem_file(key)
-        .with_context(|| format!("cannot read private key {}", key.display()))?;
-    let provider = Arc::new(rustls::crypto::ring::default_provider());
-    let config = rustls::ServerConfig::builder_with_provider(provider)
-        .with_safe_default_protocol_versions()
-        .context("TLS setup")?
-        .with_no_client_auth()
-        .with_single_cert(certs, key)
-        .context("the TLS certificate and key do not match")?;
+/// The server's TLS settings from `--tls-cert`, `--tls-key` and, for mutual
+/// TLS, `--tls-client-ca`.
+fn tls_server_config(
+    cert: &Path,
+    key: &Path,
+    client_ca: Option<&Path>,
+) -> Result<Arc<rustls::ServerConfig>> {
+    let chain = pem::certificates(cert, "certificate")?;
+    let key = pem::private_key(key)?;
+    let client_ca = client_ca
+        .map(|ca| pem::certificates(ca, "client CA file"))
+        .transpose()?;
+    let config = oap_node::tls::server_config(chain, key, client_ca.as_deref())
+        .context("cannot serve TLS with these files")?;
     Ok(Arc::new(config))
 }
 
@@ -133,7 +132,9 @@ pub async fn run(args: &ServeArgs) -> Result<()> {
     services.health.set("store", true);
 
     let tls = match (&args.tls_cert, &args.tls_key) {
-        (Some(cert), Some(key)) => Some(tls_server_config(cert, key)?),
+        (Some(cert), Some(key)) => {
+            Some(tls_server_config(cert, key, args.tls_client_ca.as_deref())?)
+        }
         _ => None,
     };
 

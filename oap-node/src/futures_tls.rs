@@ -11,15 +11,25 @@ use futures_rustls::{TlsAcceptor, TlsConnector};
 use oap_core::connection::ConnectionConfig;
 use oap_io::{BoxStream, Runtime};
 
-use crate::{Client, ClientError, Upgrade};
+use crate::{Client, ClientError, Upgrade, Upgraded};
 
-/// The upgrade that runs a TLS server handshake on each accepted stream;
-/// pass it to [`crate::GatewayServer::serve_listener`].
+/// The upgrade that runs a TLS server handshake on each accepted stream,
+/// reporting the verified client certificate's name (mutual TLS); pass it
+/// to [`crate::GatewayServer::serve_listener`]. Build `config` with
+/// [`crate::tls::server_config`] for ALPN `oap/1` and client certificates.
 pub fn acceptor(config: Arc<ServerConfig>) -> Upgrade {
     let acceptor = TlsAcceptor::from(config);
     Arc::new(move |stream: BoxStream| {
         let acceptor = acceptor.clone();
-        Box::pin(async move { Ok(Box::new(acceptor.accept(stream).await?) as BoxStream) })
+        Box::pin(async move {
+            let tls = acceptor.accept(stream).await?;
+            let certificate_name =
+                crate::tls::certificate_name(tls.get_ref().1.peer_certificates());
+            Ok(Upgraded {
+                stream: Box::new(tls),
+                certificate_name,
+            })
+        })
     })
 }
 

@@ -10,6 +10,7 @@
 //! * [`server`] — the gateway: accept loop, admission, puts, gets,
 //!   subscriptions, metrics and bus events, graceful shutdown.
 //! * [`client`] — the async client SDK.
+//! * [`tls`] — the TLS settings every runtime shares (ALPN, mutual TLS).
 //! * [`topic`] — which bus events a subscription topic matches.
 
 pub mod client;
@@ -19,10 +20,11 @@ mod entry;
 pub mod futures_tls;
 pub mod server;
 pub mod store;
+pub mod tls;
 pub mod topic;
 
 pub use client::{
     Client, ClientError, ObjectStream, Progress, PutStream, RetryPolicy, Subscription,
 };
-pub use server::{Gateway, GatewayConfig, GatewayServer, Services, Upgrade};
+pub use server::{Gateway, GatewayConfig, GatewayServer, Services, Upgrade, Upgraded};
 pub use store::{DirStore, MemStore, ObjectStore};

@@ -25,8 +25,27 @@ use oap_core::payload::{ControlPayload, ErrorCode, ErrorEnvelope};
 use oap_io::{BoxFuture, BoxStream, ConnectionDriver, EndpointHandle, Join, Listener, Runtime};
 
 /// Turns an accepted stream into the stream to serve (a TLS handshake).
-pub type Upgrade =
-    Arc<dyn Fn(BoxStream) -> BoxFuture<'static, io::Result<BoxStream>> + Send + Sync>;
+pub type Upgrade = Arc<dyn Fn(BoxStream) -> BoxFuture<'static, io::Result<Upgraded>> + Send + Sync>;
+
+/// What an [`Upgrade`] made of an accepted stream.
+pub struct Upgraded {
+    /// The stream to serve (e.g. the TLS session).
+    pub stream: BoxStream,
+    /// The subject common name of the client certificate the upgrade
+    /// verified (mutual TLS; see [`crate::tls::certificate_name`]), which
+    /// names the peer's tenant.
+    pub certificate_name: Option<String>,
+}
+
+impl Upgraded {
+    /// A stream whose peer presented no certificate.
+    pub fn plain(stream: BoxStream) -> Self {
+        Self {
+            stream,
+            certificate_name: None,
+        }
+    }
+}
 
 use crate::store::ObjectStore;
 use endpoint::GatewayEndpoint;
@@ -293,8 +312,8 @@ impl GatewayServer {
             let server = self.clone();
             let upgrade = upgrade.clone();
             self.inner.runtime.spawn(Box::pin(async move {
-                let stream = match upgrade {
-                    None => stream,
+                let upgraded = match upgrade {
+                    None => Upgraded::plain(stream),
                     Some(up) => match server.upgrade(stream, up).await {
                         Ok(s) => s,
                         Err(_) => {
@@ -307,12 +326,14 @@ impl GatewayServer {
                         }
                     },
                 };
-                let _ = server.handle_stream(stream).await;
+                let _ = server
+                    .serve_stream(upgraded.stream, upgraded.certificate_name)
+                    .await;
             }));
         }
     }
 
-    async fn upgrade(&self, stream: BoxStream, upgrade: Upgrade) -> io::Result<BoxStream> {
+    async fn upgrade(&self, stream: BoxStream, upgrade: Upgrade) -> io::Result<Upgraded> {
         let limit = self.inner.config.connection.handshake_timeout;
         let deadline = limit.map(|t| self.inner.runtime.sleep_until(self.inner.runtime.now() + t));
         let handshake = upgrade(stream);
@@ -359,7 +380,20 @@ impl GatewayServer {
     }
 
     /// Serves one connection over `stream`.
-    pub async fn handle_stream<S>(&self, mut stream: S) -> io::Result<()>
+    pub async fn handle_stream<S>(&self, stream: S) -> io::Result<()>
+    where
+        S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+    {
+        self.serve_stream(stream, None).await
+    }
+
+    /// Serves one connection over `stream`, whose transport verified a
+    /// client certificate named `certificate_name` (if any).
+    async fn serve_stream<S>(
+        &self,
+        mut stream: S,
+        certificate_name: Option<String>,
+    ) -> io::Result<()>
     where
         S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
     {
@@ -382,7 +416,7 @@ impl GatewayServer {
         }
         inner.services.metrics.connection_opened();
         let now = inner.runtime.now();
-        let endpoint = GatewayEndpoint::new(Arc::clone(inner), now);
+        let endpoint = GatewayEndpoint::new(Arc::clone(inner), now, certificate_name);
         let handle = EndpointHandle::new(endpoint);
         let weak = handle.downgrade();
         handle.peek(|ep| ep.set_self(weak.clone()));

@@ -26,7 +26,7 @@ use oap_node::{
 
 use crate::{Harness, RawPeer, TestPki};
 
-const LOOPBACK: &str = "127.0.0.1:0";
+pub(crate) const LOOPBACK: &str = "127.0.0.1:0";
 
 pub(crate) fn pattern(len: usize, salt: u8) -> Bytes {
     Bytes::from(

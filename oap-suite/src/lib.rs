@@ -9,6 +9,7 @@ mod auth;
 mod blocking_store;
 mod cases;
 mod harness;
+mod mtls;
 mod pattern_store;
 mod raw;
 mod streaming;
@@ -18,10 +19,11 @@ pub use auth::tenants_authenticate_by_token_and_permissions_hold_per_request;
 pub use blocking_store::blocking_store_keeps_connections_moving;
 pub use cases::*;
 pub use harness::{Harness, TlsConnect, futures_io_duplex, with_deadline};
+pub use mtls::*;
 pub use pattern_store::{PatternReader, PatternStore, pattern_id};
 pub use raw::RawPeer;
 pub use streaming::*;
-pub use tls::TestPki;
+pub use tls::{TestCa, TestPki};
 
 /// The counting allocator [`memory_bound_test!`] installs.
 pub use cap;
@@ -44,7 +46,10 @@ macro_rules! suite {
             corrupted_file_is_quarantined_and_never_served,
             dropped_transfers_free_their_requests_on_both_sides,
             full_store_refuses_the_put_and_keeps_serving,
-            tenants_authenticate_by_token_and_permissions_hold_per_request);
+            tenants_authenticate_by_token_and_permissions_hold_per_request,
+            mtls_client_certificate_names_its_tenant,
+            mtls_certificate_from_another_ca_fails_the_handshake,
+            mtls_client_without_a_certificate_is_anonymous, tls_alpn_is_oap1);
     };
     (@cases $block_on:path, $harness:expr; $($case:ident),* $(,)?) => {
         $(

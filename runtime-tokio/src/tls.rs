@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use oap_core::connection::ConnectionConfig;
 use oap_io::BoxStream;
-use oap_node::{ClientError, GatewayServer, Upgrade};
+use oap_node::{ClientError, GatewayServer, Upgrade, Upgraded};
 use tokio_rustls::rustls::pki_types::ServerName;
 pub use tokio_rustls::rustls::{ClientConfig, ServerConfig};
 use tokio_rustls::{TlsAcceptor, TlsConnector};
@@ -14,14 +14,22 @@ use tokio_util::compat::{FuturesAsyncReadCompatExt, TokioAsyncReadCompatExt};
 
 use crate::runtime;
 
-/// The upgrade that runs a TLS server handshake on each accepted stream.
+/// The upgrade that runs a TLS server handshake on each accepted stream,
+/// reporting the verified client certificate's name (mutual TLS). Build
+/// `config` with [`oap_node::tls::server_config`] for ALPN `oap/1` and
+/// client certificates.
 pub fn acceptor(config: Arc<ServerConfig>) -> Upgrade {
     let acceptor = TlsAcceptor::from(config);
     Arc::new(move |stream: BoxStream| {
         let acceptor = acceptor.clone();
         Box::pin(async move {
             let tls = acceptor.accept(stream.compat()).await?;
-            Ok(Box::new(tls.compat()) as BoxStream)
+            let certificate_name =
+                oap_node::tls::certificate_name(tls.get_ref().1.peer_certificates());
+            Ok(Upgraded {
+                stream: Box::new(tls.compat()),
+                certificate_name,
+            })
         })
     })
 }

@@ -64,13 +64,16 @@ pub(crate) struct GatewayEndpoint {
 }
 
 impl GatewayEndpoint {
-    pub fn new(server: Arc<Inner>, now: Instant) -> Self {
-        let gateway = Gateway::with_tenants(
+    /// The endpoint of a connection whose transport verified a client
+    /// certificate named `certificate_name` (if any).
+    pub fn new(server: Arc<Inner>, now: Instant, certificate_name: Option<String>) -> Self {
+        let mut gateway = Gateway::with_tenants(
             server.config.connection.clone(),
             server.config.service.clone(),
             Arc::clone(&server.config.tenants),
             now,
         );
+        gateway.set_certificate_name(certificate_name);
         Self {
             server,
             gateway,
