@@ -18,6 +18,10 @@ use crate::args::{DEFAULT_ADMIN, DEFAULT_LISTEN, ServeArgs, StoreSpec};
 use crate::pem;
 use crate::signals::StopSignals;
 
+/// The file in a `dir:` store's directory that keeps each tenant's stored
+/// bytes across restarts.
+const USAGE_JOURNAL: &str = ".usage";
+
 /// The supervised service: the gateway's accept loop.
 const GATEWAY_SERVICE: &str = "gateway";
 
@@ -140,22 +144,21 @@ pub async fn run(args: &ServeArgs) -> Result<()> {
 
     // The anonymous policy's default depends on the address actually
     // listened on (a flag may override `listen_addr`).
-    let gateway_config = GatewayConfig::from_kernel_at(&config, listen);
+    let mut gateway_config = GatewayConfig::from_kernel_at(&config, listen);
     let anonymous = config.anonymous_policy(listen);
     tracing::info!(
         anonymous = %anonymous,
         tenants = config.tenants.len(),
         "authentication"
     );
-    for t in config
-        .tenants
-        .iter()
-        .filter(|t| t.max_stored_bytes.is_some())
-    {
-        tracing::warn!(
-            tenant = %t.name,
-            "max_stored_bytes is not enforced yet: the tenant's storage is unlimited"
-        );
+    if let StoreSpec::Dir(dir) = &args.store {
+        // Stored bytes per tenant survive a restart with the objects.
+        let tenants = &gateway_config.tenants;
+        let journal = dir.join(USAGE_JOURNAL);
+        let quotas = oap_node::server::byte_quotas_from_kernel(&config, tenants)
+            .with_journal(&journal)
+            .with_context(|| format!("cannot open the usage journal {}", journal.display()))?;
+        gateway_config.byte_quotas = Some(Arc::new(quotas));
     }
     let grace = gateway_config.shutdown_grace;
     let runtime = runtime_tokio::runtime();

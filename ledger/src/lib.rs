@@ -1,4 +1,6 @@
-//! Token-economics hook: settles per-tenant usage into credits.
+//! Token-economics hook: settles per-tenant usage into credits, and keeps
+//! each tenant's stored bytes against its byte quota ([`StorageLedger`],
+//! persisted by a [`UsageJournal`]).
 //!
 //! Money never touches floating point: [`Credits`] are integer micro-credits, weights are
 //! micro-credits per byte, and every operation is checked, failing with
@@ -13,10 +15,14 @@
 pub mod accounting;
 pub mod credits;
 pub mod error;
+pub mod journal;
 pub mod ledger;
+pub mod storage;
 pub mod usage;
 
 pub use credits::Credits;
 pub use error::LedgerError;
+pub use journal::UsageJournal;
 pub use ledger::{Account, Ledger, Settlement, Weights};
+pub use storage::{StorageAccount, StorageError, StorageLedger};
 pub use usage::{InMemoryUsage, UsageRead};

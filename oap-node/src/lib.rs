@@ -26,5 +26,5 @@ pub mod topic;
 pub use client::{
     Client, ClientError, ObjectStream, Progress, PutStream, RetryPolicy, Subscription,
 };
-pub use server::{Gateway, GatewayConfig, GatewayServer, Services, Upgrade, Upgraded};
+pub use server::{ByteQuotas, Gateway, GatewayConfig, GatewayServer, Services, Upgrade, Upgraded};
 pub use store::{DirStore, MemStore, ObjectStore};

@@ -3,10 +3,12 @@
 //! shuts down gracefully.
 
 mod bound;
+mod byte_quotas;
 mod endpoint;
 mod subscription;
 
 pub use bound::Gateway;
+pub use byte_quotas::ByteQuotas;
 
 use std::io;
 use std::net::SocketAddr;
@@ -90,6 +92,11 @@ pub struct GatewayConfig {
     /// everything), as for tests and embedding; a node's configuration
     /// ([`GatewayConfig::from_kernel`]) names its own.
     pub tenants: Arc<Tenants>,
+    /// Stored bytes per tenant against their `max_stored_bytes` (none:
+    /// nothing counted, no limit). A put whose object would pass its
+    /// tenant's limit is refused with `store_full` before any byte is
+    /// stored.
+    pub byte_quotas: Option<Arc<ByteQuotas>>,
     /// Name used in health events when a client names no application.
     pub service: String,
     /// How long open requests may run after shutdown begins.
@@ -103,6 +110,7 @@ impl Default for GatewayConfig {
             max_connections: 1024,
             quota: None,
             tenants: Arc::new(Tenants::open()),
+            byte_quotas: None,
             service: "gateway".to_owned(),
             shutdown_grace: Duration::from_secs(10),
         }
@@ -124,9 +132,15 @@ impl GatewayConfig {
     /// tenant entry that would not validate (a malformed or repeated token
     /// hash, a repeated name) is left out, so its token authenticates
     /// nobody.
+    ///
+    /// Byte quotas are counted in memory; a node whose store keeps objects
+    /// across restarts should persist them with [`ByteQuotas::with_journal`]
+    /// (see [`byte_quotas_from_kernel`]).
     pub fn from_kernel_at(config: &kernel_core::Config, listen: SocketAddr) -> Self {
+        let tenants = tenants_from_kernel(config, listen);
         Self {
-            tenants: Arc::new(tenants_from_kernel(config, listen)),
+            byte_quotas: Some(Arc::new(byte_quotas_from_kernel(config, &tenants))),
+            tenants: Arc::new(tenants),
             connection: ConnectionConfig {
                 max_frame: u32::try_from(config.max_frame).unwrap_or(u32::MAX),
                 allow_large_frames: config.allow_large_frames,
@@ -146,6 +160,17 @@ impl GatewayConfig {
             ..Self::default()
         }
     }
+}
+
+/// In-memory byte quotas for `tenants` with the `max_stored_bytes` of a
+/// kernel configuration's tenants.
+pub fn byte_quotas_from_kernel(config: &kernel_core::Config, tenants: &Tenants) -> ByteQuotas {
+    let limits = config
+        .tenants
+        .iter()
+        .filter_map(|t| Some((t.name.clone(), t.max_stored_bytes?)))
+        .collect();
+    ByteQuotas::new(tenants, &limits)
 }
 
 /// The tenant directory a kernel configuration describes.
@@ -227,6 +252,11 @@ impl GatewayServer {
                 connections: Mutex::new(Vec::new()),
             }),
         }
+    }
+
+    /// The settings this server was made with.
+    pub fn config(&self) -> &GatewayConfig {
+        &self.inner.config
     }
 
     /// The services this server reports to.

@@ -6,7 +6,7 @@ use oap_core::ObjectId;
 use oap_core::connection::ConnectionConfig;
 use oap_core::gateway::{Permissions, Tenant, Tenants, token_hash};
 use oap_core::payload::ErrorCode;
-use oap_node::{Client, ClientError, GatewayConfig, MemStore};
+use oap_node::{ByteQuotas, Client, ClientError, DirStore, GatewayConfig, MemStore, ObjectStore};
 
 use crate::Harness;
 use crate::cases::{gateway_with, pattern};
@@ -99,4 +99,97 @@ pub async fn tenants_authenticate_by_token_and_permissions_hold_per_request(h: H
         !text.contains("tenant=\"not-a-token\""),
         "only configured tenants get labels"
     );
+}
+
+/// A tenant with `max_stored_bytes` of 100,000 over a directory store whose
+/// usage journal is in the same directory: puts are charged when they first
+/// store an object; one that would pass the limit is refused with
+/// `store_full` before any byte is stored; storing an object again is free;
+/// and after a restart (a new server, quotas reopened from the journal) the
+/// usage, and so the refusal, still holds.
+pub async fn byte_quota_is_refused_before_storage_and_survives_a_restart(h: Harness) {
+    const LIMIT: u64 = 100_000;
+    let dir = crate::cases::temp_dir(&h, "byte-quota");
+    std::fs::create_dir_all(&dir).expect("store directory");
+    let journal = dir.join(".usage");
+    let tenants = Arc::new(
+        Tenants::new(Permissions::NONE)
+            .with(Tenant::with_token(
+                "small",
+                token_hash(WRITER_TOKEN),
+                Permissions::PUT.union(Permissions::GET),
+            ))
+            .expect("one tenant"),
+    );
+    let limits = [("small".to_owned(), LIMIT)].into_iter().collect();
+    let node = |quotas: ByteQuotas| {
+        let config = GatewayConfig {
+            tenants: Arc::clone(&tenants),
+            byte_quotas: Some(Arc::new(quotas)),
+            ..GatewayConfig::default()
+        };
+        let store = Arc::new(DirStore::open(&dir).expect("dir store"));
+        (config, store)
+    };
+
+    let quotas = ByteQuotas::new(&tenants, &limits)
+        .with_journal(&journal)
+        .expect("journal");
+    let (config, store) = node(quotas);
+    let (server, addr) = gateway_with(&h, config, store.clone()).await;
+    let c = connect(&h, addr, WRITER_TOKEN).await.expect("connect");
+    let first = pattern(60_000, 1);
+    let first_id = c.put_doc("docs", "1", first.clone()).await.expect("fits");
+    let charged = server
+        .config()
+        .byte_quotas
+        .as_ref()
+        .map(|q| q.stored("small"));
+    assert_eq!(charged, Some(60_000));
+
+    let over = pattern(60_000, 2);
+    let refused = c
+        .put_doc("docs", "2", over.clone())
+        .await
+        .expect_err("60,000 more would pass 100,000");
+    assert_eq!(refused.code(), Some(ErrorCode::StoreFull), "{refused}");
+    assert!(
+        refused.to_string().contains("max_stored_bytes"),
+        "the reason is worded: {refused}"
+    );
+    assert!(!store.contains(&ObjectId::of(&over)), "nothing stored");
+    c.put_doc("docs", "1 again", first.clone())
+        .await
+        .expect("an object already stored costs nothing");
+    let rest = pattern(40_000, 3);
+    c.put_doc("docs", "3", rest)
+        .await
+        .expect("exactly the limit");
+    assert_eq!(
+        server
+            .config()
+            .byte_quotas
+            .as_ref()
+            .map(|q| q.stored("small")),
+        Some(LIMIT)
+    );
+    drop(c);
+    server.shutdown();
+    server.wait_for_open_connections(0).await;
+
+    // A restart: new quotas from the same journal, a new server.
+    let quotas = ByteQuotas::new(&tenants, &limits)
+        .with_journal(&journal)
+        .expect("journal reopened");
+    assert_eq!(quotas.stored("small"), LIMIT, "usage survived the restart");
+    let (config, store) = node(quotas);
+    let (_server, addr) = gateway_with(&h, config, store.clone()).await;
+    let c = connect(&h, addr, WRITER_TOKEN).await.expect("connect");
+    let refused = c
+        .put_doc("docs", "4", pattern(1, 4))
+        .await
+        .expect_err("still at the limit after the restart");
+    assert_eq!(refused.code(), Some(ErrorCode::StoreFull), "{refused}");
+    assert_eq!(c.get(first_id).await.expect("reads go on"), first);
+    let _ = std::fs::remove_dir_all(&dir);
 }

@@ -456,23 +456,13 @@ pub async fn max_connections_busy(h: Harness) {
 
 async fn tls_gateway(h: &Harness, pki: &TestPki) -> (GatewayServer, SocketAddr, MemStore) {
     let store = MemStore::new();
-    let server = GatewayServer::new(
-        Arc::clone(&h.runtime),
+    let (server, addr) = crate::mtls::tls_gateway_on(
+        h,
+        Arc::clone(&pki.server),
         GatewayConfig::default(),
         Arc::new(store.clone()),
-        Services::new(64),
-    );
-    let listener = h
-        .runtime
-        .bind(LOOPBACK.parse().expect("addr"))
-        .await
-        .expect("bind");
-    let addr = listener.local_addr().expect("addr");
-    let upgrade = (h.tls_acceptor)(Arc::clone(&pki.server));
-    let s = server.clone();
-    h.runtime.spawn(Box::pin(async move {
-        let _ = s.serve_listener(listener, Some(upgrade)).await;
-    }));
+    )
+    .await;
     (server, addr, store)
 }
 

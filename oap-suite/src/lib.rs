@@ -15,7 +15,10 @@ mod raw;
 mod streaming;
 mod tls;
 
-pub use auth::tenants_authenticate_by_token_and_permissions_hold_per_request;
+pub use auth::{
+    byte_quota_is_refused_before_storage_and_survives_a_restart,
+    tenants_authenticate_by_token_and_permissions_hold_per_request,
+};
 pub use blocking_store::blocking_store_keeps_connections_moving;
 pub use cases::*;
 pub use harness::{Harness, TlsConnect, futures_io_duplex, with_deadline};
@@ -49,7 +52,8 @@ macro_rules! suite {
             tenants_authenticate_by_token_and_permissions_hold_per_request,
             mtls_client_certificate_names_its_tenant,
             mtls_certificate_from_another_ca_fails_the_handshake,
-            mtls_client_without_a_certificate_is_anonymous, tls_alpn_is_oap1);
+            mtls_client_without_a_certificate_is_anonymous, tls_alpn_is_oap1,
+            byte_quota_is_refused_before_storage_and_survives_a_restart);
     };
     (@cases $block_on:path, $harness:expr; $($case:ident),* $(,)?) => {
         $(

@@ -7,27 +7,22 @@ use std::sync::Arc;
 
 use oap_core::gateway::{Permissions, Tenant, Tenants};
 use oap_core::payload::ErrorCode;
-use oap_node::{Client, ClientError, GatewayConfig, GatewayServer, MemStore, Services};
+use oap_node::{
+    Client, ClientError, GatewayConfig, GatewayServer, MemStore, ObjectStore, Services,
+};
 
 use crate::cases::{LOOPBACK, pattern};
 use crate::tls::TestCa;
 use crate::{Harness, TestPki};
 
-/// A gateway serving `tls` with `tenants`, and its address.
-async fn tls_gateway_with(
+/// A gateway serving `tls` with `config` and `store`, and its address.
+pub(crate) async fn tls_gateway_on(
     h: &Harness,
     tls: Arc<rustls::ServerConfig>,
-    tenants: Tenants,
+    config: GatewayConfig,
+    store: Arc<dyn ObjectStore>,
 ) -> (GatewayServer, SocketAddr) {
-    let server = GatewayServer::new(
-        Arc::clone(&h.runtime),
-        GatewayConfig {
-            tenants: Arc::new(tenants),
-            ..GatewayConfig::default()
-        },
-        Arc::new(MemStore::new()),
-        Services::new(64),
-    );
+    let server = GatewayServer::new(Arc::clone(&h.runtime), config, store, Services::new(64));
     let listener = h
         .runtime
         .bind(LOOPBACK.parse().expect("addr"))
@@ -40,6 +35,19 @@ async fn tls_gateway_with(
         let _ = s.serve_listener(listener, Some(upgrade)).await;
     }));
     (server, addr)
+}
+
+/// A gateway serving `tls` with `tenants` over a memory store.
+async fn tls_gateway_with(
+    h: &Harness,
+    tls: Arc<rustls::ServerConfig>,
+    tenants: Tenants,
+) -> (GatewayServer, SocketAddr) {
+    let config = GatewayConfig {
+        tenants: Arc::new(tenants),
+        ..GatewayConfig::default()
+    };
+    tls_gateway_on(h, tls, config, Arc::new(MemStore::new())).await
 }
 
 /// `edge` is proven by the certificate named `edge-7` and may put and get;

@@ -10,17 +10,38 @@ use oap_core::connection::RequestId;
 use oap_core::payload::ErrorCode;
 
 use super::{GatewayEndpoint, Job, Kind};
-use crate::store::Staging;
+use crate::server::byte_quotas::Reservation;
+use crate::store::{ObjectStore, Staging};
 
-/// A put: stagings in arrival order (a legacy request may carry several
-/// objects), the last object verified and sent to commit, the commits
-/// still running on the blocking pool, and the client's END once it came.
+/// An object being received: its staging, and the bytes reserved for it
+/// against its tenant's byte quota (released if it is never stored).
+struct Incoming {
+    obj: ObjectId,
+    staging: Box<dyn Staging>,
+    reservation: Option<Reservation>,
+}
+
+/// A put: objects being received in arrival order (a legacy request may
+/// carry several), the last object verified and sent to commit, the
+/// commits still running on the blocking pool, and the client's END once
+/// it came.
 #[derive(Default)]
 pub(super) struct Put {
-    stagings: VecDeque<(ObjectId, Box<dyn Staging>)>,
+    stagings: VecDeque<Incoming>,
     stored: Option<ObjectId>,
     committing: Vec<Job>,
     peer_end: Option<Option<ObjectId>>,
+}
+
+/// Commits a verified object, then charges its reservation if the commit
+/// stored it for the first time. Runs where the commit may block.
+fn commit_and_settle(store: &dyn ObjectStore, incoming: Incoming) -> io::Result<()> {
+    let newly_stored = incoming.reservation.is_some() && !store.contains(&incoming.obj);
+    incoming.staging.commit()?;
+    if let Some(r) = incoming.reservation {
+        r.settle(newly_stored);
+    }
+    Ok(())
 }
 
 impl GatewayEndpoint {
@@ -35,15 +56,29 @@ impl GatewayEndpoint {
     pub(super) fn drain_put(&mut self, id: RequestId) {
         let store = Arc::clone(&self.server.store);
         while let Some(chunk) = self.conn().read(id, usize::MAX) {
-            let Some(put) = self.put_mut(id) else { return };
-            if chunk.offset == 0 {
-                match store.begin(chunk.obj, chunk.total_len) {
-                    Ok(s) => put.stagings.push_back((chunk.obj, s)),
-                    Err(e) => return self.store_failed(id, &e),
-                }
+            if self.put_mut(id).is_none() {
+                return;
             }
+            if chunk.offset == 0 {
+                // Refused before any byte is stored.
+                let reservation = match self.reserve(&chunk.obj, chunk.total_len) {
+                    Ok(r) => r,
+                    Err(msg) => return self.reject(id, ErrorCode::StoreFull, msg),
+                };
+                let staging = match store.begin(chunk.obj, chunk.total_len) {
+                    Ok(s) => s,
+                    Err(e) => return self.store_failed(id, &e),
+                };
+                let Some(put) = self.put_mut(id) else { return };
+                put.stagings.push_back(Incoming {
+                    obj: chunk.obj,
+                    staging,
+                    reservation,
+                });
+            }
+            let Some(put) = self.put_mut(id) else { return };
             let written = match put.stagings.back_mut() {
-                Some((_, s)) => s.write(&chunk.bytes),
+                Some(incoming) => incoming.staging.write(&chunk.bytes),
                 None => Ok(()),
             };
             if let Err(e) = written {
@@ -52,17 +87,37 @@ impl GatewayEndpoint {
         }
     }
 
+    /// Reserves `total_len` bytes of the tenant's byte quota for `obj`;
+    /// nothing when the gateway counts no bytes or the store already has
+    /// the object (storing it again costs nothing).
+    fn reserve(&self, obj: &ObjectId, total_len: u64) -> Result<Option<Reservation>, String> {
+        let Some(quotas) = &self.server.config.byte_quotas else {
+            return Ok(None);
+        };
+        if self.server.store.contains(obj) {
+            return Ok(None);
+        }
+        quotas
+            .reserve(self.gateway.tenant(), total_len)
+            .map(Some)
+            .map_err(|e| e.to_string())
+    }
+
     /// The connection verified `obj`: only now does it enter the store.
     pub(super) fn commit(&mut self, id: RequestId, obj: ObjectId, len: u64) {
         let store = Arc::clone(&self.server.store);
         let Some(put) = self.put_mut(id) else { return };
-        let staging = match put.stagings.front() {
-            Some((o, _)) if *o == obj => put.stagings.pop_front().map(|(_, s)| s),
+        let incoming = match put.stagings.front() {
+            Some(i) if i.obj == obj => put.stagings.pop_front(),
             // A zero-length object has no bytes, hence no staging yet.
-            _ if len == 0 => store.begin(obj, 0).ok(),
+            _ if len == 0 => store.begin(obj, 0).ok().map(|staging| Incoming {
+                obj,
+                staging,
+                reservation: None,
+            }),
             _ => None,
         };
-        let Some(staging) = staging else {
+        let Some(incoming) = incoming else {
             return self.reject(id, ErrorCode::Internal, "verified object has no staging");
         };
         // Recorded now, so that the END is checked against the last object
@@ -72,14 +127,14 @@ impl GatewayEndpoint {
             put.stored = Some(obj);
         }
         if !store.blocks() {
-            return self.committed(id, staging.commit());
+            return self.committed(id, commit_and_settle(&*store, incoming));
         }
         let job = self.new_job();
         if let Some(put) = self.put_mut(id) {
             put.committing.push(job);
         }
         self.off_driver(
-            move || staging.commit(),
+            move || commit_and_settle(&*store, incoming),
             move |ep, result| {
                 let Some(put) = ep.put_mut(id) else { return };
                 let Some(at) = put.committing.iter().position(|j| *j == job) else {
