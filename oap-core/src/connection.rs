@@ -112,6 +112,12 @@ pub struct Connection {
     next_corr_id: u64,
     handshake_deadline: Option<Instant>,
     idle_deadline: Option<Instant>,
+    /// When the frame the decoder holds part of must be whole.
+    frame_deadline: Option<Instant>,
+    /// The peer closed its sending half (clean end of stream) while
+    /// requests it had ended were still being answered: they finish, then
+    /// the connection closes.
+    peer_eof: bool,
     /// The error or close to report once the queue has drained.
     closing: Option<Closing>,
     /// The peer's HELLO (its tenant and application protocol).
@@ -161,6 +167,8 @@ impl Connection {
             next_corr_id: 1,
             handshake_deadline: config.handshake_timeout.map(|t| now + t),
             idle_deadline: config.idle_timeout.map(|t| now + t),
+            frame_deadline: None,
+            peer_eof: false,
             closing: None,
             peer_hello: None,
             stats: ConnectionStats::default(),
@@ -172,6 +180,12 @@ impl Connection {
     /// This side's role.
     pub fn role(&self) -> Role {
         self.role
+    }
+
+    /// The settings this connection was made with (drivers read
+    /// [`ConnectionConfig::write_timeout`] here).
+    pub fn config(&self) -> &ConnectionConfig {
+        &self.config
     }
 
     /// The negotiated limits, once the HELLO exchange is complete.

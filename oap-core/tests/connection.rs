@@ -1084,3 +1084,104 @@ fn hello_identity_strings_longer_than_128_bytes_are_refused() {
         }
     }
 }
+
+#[test]
+fn a_frame_must_arrive_whole_within_the_frame_timeout_of_its_first_byte() {
+    let mut p = Peer::server(ConnectionConfig {
+        frame_timeout: Some(Duration::from_secs(30)),
+        idle_timeout: Some(Duration::from_secs(60)),
+        ..ConnectionConfig::default()
+    });
+    p.handshake(Hello::legacy());
+    let start = FrameEncoder::new()
+        .to_bytes(
+            FrameType::Start,
+            &Start {
+                corr_id: Some(1),
+                ..Start::default()
+            }
+            .encode(),
+        )
+        .expect("encode");
+    // Whole frames leave no frame deadline behind.
+    p.send_raw(&start);
+    p.events();
+    p.written();
+    assert_eq!(
+        p.conn.poll_timeout(),
+        Some(p.now + Duration::from_secs(30)),
+        "the request's own"
+    );
+    // Now a frame dripped a byte every 2 s: each byte keeps the idle
+    // timeout away, but the frame's clock started with its first byte.
+    let first_byte_at = p.now;
+    let dripped = FrameEncoder::new()
+        .to_bytes(
+            FrameType::Ack,
+            &Ack {
+                corr_id: Some(1),
+                credit: 7,
+            }
+            .encode(),
+        )
+        .expect("encode");
+    for b in &dripped[..dripped.len() - 1] {
+        p.send_raw(std::slice::from_ref(b));
+        assert!(p.conn.poll_timeout() <= Some(first_byte_at + Duration::from_secs(30)));
+        p.advance(Duration::from_secs(2));
+        assert!(!p.conn.is_closed(), "still within the frame timeout");
+    }
+    p.advance(first_byte_at + Duration::from_secs(30) - p.now);
+    let errs = errors_in(&p.written());
+    assert_eq!(errs.len(), 1, "{errs:?}");
+    assert_eq!(errs[0].code, ErrorCode::Timeout);
+    assert!(errs[0].msg.contains("frame"), "{}", errs[0].msg);
+    assert!(p.conn.is_closed());
+}
+
+#[test]
+fn a_peer_that_half_closes_after_end_still_gets_its_end() {
+    let mut p = Peer::server(ConnectionConfig::default());
+    p.handshake(Hello::legacy());
+    let body = b"half-closed after END";
+    let obj = ObjectId::of(body);
+    let done = p.open(1);
+    let unfinished = p.open(2);
+    p.written();
+    let header = DataHeader {
+        corr_id: Some(1),
+        ..DataHeader::whole(body)
+    };
+    p.send(data_frame(&header, body).expect("data"));
+    p.send(
+        End {
+            corr_id: Some(1),
+            obj: None,
+        }
+        .to_frame(),
+    );
+    p.conn.handle_eof(p.now);
+    // The request still waiting for the peer's bytes can never complete.
+    let errs = errors_in(&p.written());
+    assert_eq!(errs.len(), 1, "{errs:?}");
+    assert_eq!(
+        (errs[0].code, errs[0].corr_id),
+        (ErrorCode::Proto, Some(unfinished.0))
+    );
+    assert!(!p.conn.is_closed(), "request 1 is still being answered");
+    // The application finishes request 1 later (its commit took a while).
+    while p.conn.read(done, usize::MAX).is_some() {}
+    p.conn
+        .finish(done, Some(obj))
+        .expect("finish after the peer's EOF");
+    let out = p.written();
+    assert!(
+        out.iter().any(|f| f.typ == FrameType::End),
+        "the END reaches the half-closed peer: {out:?}"
+    );
+    assert!(p.conn.is_closed(), "and then the connection closes");
+    assert!(p.events().contains(&Event::RequestEnded {
+        id: done,
+        outcome: RequestOutcome::Completed
+    }));
+}

@@ -197,6 +197,11 @@ pub struct ConnectionDriver<E, S> {
     body: Option<Bytes>,
     body_pos: usize,
     needs_flush: bool,
+    /// Since when bytes have waited for the transport without any being
+    /// taken (see [`ConnectionConfig::write_timeout`]).
+    ///
+    /// [`ConnectionConfig::write_timeout`]: oap_core::connection::ConnectionConfig::write_timeout
+    write_wait: Option<Instant>,
     timer: Option<(Instant, BoxFuture<'static, ()>)>,
 }
 
@@ -214,6 +219,7 @@ impl<E: Endpoint, S: AsyncRead + AsyncWrite + Unpin> ConnectionDriver<E, S> {
             body: None,
             body_pos: 0,
             needs_flush: false,
+            write_wait: None,
             timer: None,
         }
     }
@@ -228,6 +234,33 @@ impl<E: Endpoint, S: AsyncRead + AsyncWrite + Unpin> ConnectionDriver<E, S> {
 
     fn write_idle(&self) -> bool {
         self.head_pos == self.head.len() && self.body.is_none()
+    }
+
+    /// Notes whether bytes are waiting for the transport (`waiting`) after
+    /// a write attempt that took some (`wrote`) or none.
+    fn note_write_wait(&mut self, now: Instant, waiting: bool, wrote: bool) {
+        if !waiting || wrote {
+            self.write_wait = None;
+        }
+        if waiting {
+            self.write_wait.get_or_insert(now);
+        }
+    }
+
+    /// When the bytes waiting for the transport must have been taken.
+    fn write_deadline(&self, conn: &Connection) -> Option<Instant> {
+        Some(self.write_wait? + conn.config().write_timeout?)
+    }
+
+    /// The transport took nothing for the write timeout: the peer stopped
+    /// reading.
+    fn write_expired(&self, conn: &Connection, now: Instant) -> Option<io::Error> {
+        self.write_deadline(conn).filter(|d| *d <= now).map(|_| {
+            io::Error::new(
+                io::ErrorKind::TimedOut,
+                "the peer took no bytes within the write timeout",
+            )
+        })
     }
 
     /// Writes what the connection has to send; `Ok(true)` if any byte went.
@@ -300,13 +333,22 @@ impl<E: Endpoint, S: AsyncRead + AsyncWrite + Unpin> ConnectionDriver<E, S> {
     /// Creating a timer costs a registration with the runtime's timer
     /// (a lock and a reactor wake-up on async-io), which would otherwise
     /// be paid per frame.
+    ///
+    /// The write deadline shares the timer: when it fires, the caller's
+    /// next round finds it expired.
     fn poll_timer(&mut self, cx: &mut Context<'_>, conn: &mut Connection, now: Instant) -> bool {
-        let Some(deadline) = conn.poll_timeout() else {
+        let deadline = [conn.poll_timeout(), self.write_deadline(conn)]
+            .into_iter()
+            .flatten()
+            .min();
+        let Some(deadline) = deadline else {
             self.timer = None;
             return false;
         };
         if deadline <= now {
-            conn.handle_timeout(now);
+            if conn.poll_timeout().is_some_and(|d| d <= now) {
+                conn.handle_timeout(now);
+            }
             self.timer = None;
             return true;
         }
@@ -372,10 +414,17 @@ impl<E: Endpoint, S: AsyncRead + AsyncWrite + Unpin> Future for ConnectionDriver
             }
             progress |= this.poll_timer(cx, ep.connection(), now);
             ep.handle_events(now);
-            match this.poll_write_out(cx, ep.connection(), now) {
-                Ok(p) => progress |= p,
+            let wrote = match this.poll_write_out(cx, ep.connection(), now) {
+                Ok(p) => p,
                 Err(e) => return Poll::Ready(Err(fail(&mut shared, e, now))),
+            };
+            progress |= wrote;
+            let waiting = !this.write_idle() || this.needs_flush;
+            this.note_write_wait(now, waiting, wrote);
+            if let Some(e) = this.write_expired(shared.endpoint.connection(), now) {
+                return Poll::Ready(Err(fail(&mut shared, e, now)));
             }
+            let ep = &mut shared.endpoint;
             // Draining the queue may have completed a close.
             ep.handle_events(now);
             if ep.wants_detach() && this.write_idle() && !this.needs_flush {
@@ -390,7 +439,19 @@ impl<E: Endpoint, S: AsyncRead + AsyncWrite + Unpin> Future for ConnectionDriver
                     return Poll::Ready(Ok(()));
                 };
                 return match Pin::new(io).poll_close(cx) {
-                    Poll::Pending => Poll::Pending,
+                    // Closing waits for the transport too (a TLS
+                    // close_notify the peer never reads): bounded as well.
+                    Poll::Pending => {
+                        this.note_write_wait(now, true, false);
+                        let conn = shared.endpoint.connection();
+                        if let Some(e) = this.write_expired(conn, now) {
+                            return Poll::Ready(Err(fail(&mut shared, e, now)));
+                        }
+                        if this.poll_timer(cx, conn, now) {
+                            continue;
+                        }
+                        Poll::Pending
+                    }
                     Poll::Ready(_) => {
                         shared.finished = true;
                         shared.endpoint.on_driver_exit(None);

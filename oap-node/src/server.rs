@@ -2,6 +2,7 @@
 //! shared driver with a [`GatewayEndpoint`](endpoint::GatewayEndpoint), and
 //! shuts down gracefully.
 
+mod admission;
 mod bound;
 mod byte_quotas;
 mod endpoint;
@@ -82,8 +83,12 @@ impl Services {
 pub struct GatewayConfig {
     /// Per-connection protocol settings.
     pub connection: ConnectionConfig,
-    /// Connections served at once; more are answered ERROR `busy`.
+    /// Connections held at once, TLS handshakes in progress included; more
+    /// are answered ERROR `busy` (plaintext) or closed (TLS).
     pub max_connections: usize,
+    /// Connections held at once from one source address; more are refused
+    /// like those over `max_connections`. Default 256.
+    pub max_connections_per_ip: usize,
     /// Per-tenant request quota (none: unlimited): the default of every
     /// tenant without its own, and `anonymous`'s.
     pub quota: Option<QuotaConfig>,
@@ -108,6 +113,7 @@ impl Default for GatewayConfig {
         Self {
             connection: ConnectionConfig::default(),
             max_connections: 1024,
+            max_connections_per_ip: 256,
             quota: None,
             tenants: Arc::new(Tenants::open()),
             byte_quotas: None,
@@ -150,9 +156,12 @@ impl GatewayConfig {
                 handshake_timeout: Some(config.handshake_timeout()),
                 idle_timeout: Some(config.idle_timeout()),
                 request_timeout: Some(config.request_timeout()),
+                frame_timeout: Some(config.frame_timeout()),
+                write_timeout: Some(config.write_timeout()),
                 ..ConnectionConfig::default()
             },
             max_connections: config.max_connections as usize,
+            max_connections_per_ip: config.max_connections_per_ip as usize,
             quota: Some(QuotaConfig {
                 requests_per_sec: config.quota.requests_per_sec,
                 burst: config.quota.burst,
@@ -212,6 +221,7 @@ pub(crate) struct Inner {
     services: Services,
     quotas: Option<Mutex<TenantQuotas>>,
     open: AtomicUsize,
+    per_address: admission::PerAddress,
     draining: AtomicBool,
     drain_event: Event,
     /// Notified whenever a connection ends.
@@ -245,6 +255,7 @@ impl GatewayServer {
                 services,
                 quotas,
                 open: AtomicUsize::new(0),
+                per_address: admission::PerAddress::default(),
                 draining: AtomicBool::new(false),
                 drain_event: Event::new(),
                 closed_event: Event::new(),
@@ -318,6 +329,7 @@ impl GatewayServer {
         upgrade: Option<Upgrade>,
     ) -> io::Result<()> {
         self.watch_bus_for_shutdown();
+        let mut backoff: Option<Duration> = None;
         loop {
             if self.inner.draining.load(Ordering::SeqCst) {
                 return Ok(());
@@ -334,10 +346,48 @@ impl GatewayServer {
             let Some(accepted) = accepted else {
                 return Ok(());
             };
-            let (stream, _peer) = match accepted {
-                Ok(a) => a,
-                // A failed accept (out of descriptors, reset) is not fatal.
-                Err(_) => continue,
+            let (stream, peer) = match accepted {
+                Ok(a) => {
+                    backoff = None;
+                    a
+                }
+                Err(e) => {
+                    // Out of descriptors (EMFILE), out of memory, ...: the
+                    // next accept would fail at once too. Wait, doubling,
+                    // instead of spinning on the error.
+                    let wait = backoff.map_or(ACCEPT_BACKOFF_MIN, |w: Duration| {
+                        (w * 2).min(ACCEPT_BACKOFF_MAX)
+                    });
+                    backoff = Some(wait);
+                    tracing::warn!(error = %e, wait_ms = wait.as_millis() as u64, "accept failed");
+                    self.inner
+                        .runtime
+                        .sleep_until(self.inner.runtime.now() + wait)
+                        .await;
+                    continue;
+                }
+            };
+            let slot = match self.inner.admit(Some(peer.ip())) {
+                Ok(slot) => slot,
+                Err(refusal) => {
+                    self.inner
+                        .services
+                        .metrics
+                        .record_rejected(refusal.reason());
+                    if upgrade.is_none() {
+                        // Answered in a task of its own: a peer that does
+                        // not read must not stall the accept loop.
+                        self.inner.runtime.spawn(Box::pin(refuse_busy(
+                            stream,
+                            refusal.message(),
+                            self.inner.config.connection.write_timeout,
+                            Arc::clone(&self.inner.runtime),
+                        )));
+                    }
+                    // Over TLS nothing can be said before a handshake,
+                    // which is what the limit saves: the stream just closes.
+                    continue;
+                }
             };
             let server = self.clone();
             let upgrade = upgrade.clone();
@@ -357,7 +407,7 @@ impl GatewayServer {
                     },
                 };
                 let _ = server
-                    .serve_stream(upgraded.stream, upgraded.certificate_name)
+                    .serve_admitted(upgraded.stream, upgraded.certificate_name, slot)
                     .await;
             }));
         }
@@ -409,41 +459,38 @@ impl GatewayServer {
         self.handle_stream(Join::new(reader, writer)).await
     }
 
-    /// Serves one connection over `stream`.
-    pub async fn handle_stream<S>(&self, stream: S) -> io::Result<()>
+    /// Serves one connection over `stream` (an in-memory pipe, or a
+    /// socket accepted elsewhere). It takes one of the `max_connections`
+    /// slots like an accepted socket, but no per-address one.
+    pub async fn handle_stream<S>(&self, mut stream: S) -> io::Result<()>
     where
         S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
     {
-        self.serve_stream(stream, None).await
+        match self.inner.admit(None) {
+            Ok(slot) => self.serve_admitted(stream, None, slot).await,
+            Err(refusal) => {
+                self.inner
+                    .services
+                    .metrics
+                    .record_rejected(refusal.reason());
+                write_busy(&mut stream, refusal.message()).await
+            }
+        }
     }
 
-    /// Serves one connection over `stream`, whose transport verified a
-    /// client certificate named `certificate_name` (if any).
-    async fn serve_stream<S>(
+    /// Serves one admitted connection over `stream`, whose transport
+    /// verified a client certificate named `certificate_name` (if any);
+    /// `slot` is given back when it ends.
+    async fn serve_admitted<S>(
         &self,
-        mut stream: S,
+        stream: S,
         certificate_name: Option<String>,
+        slot: admission::Slot,
     ) -> io::Result<()>
     where
         S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
     {
         let inner = &self.inner;
-        let admitted = inner
-            .open
-            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| {
-                (n < inner.config.max_connections).then_some(n + 1)
-            })
-            .is_ok();
-        if !admitted || inner.draining.load(Ordering::SeqCst) {
-            if admitted {
-                inner.open.fetch_sub(1, Ordering::SeqCst);
-            }
-            inner
-                .services
-                .metrics
-                .record_rejected(ErrorCode::Busy.as_str());
-            return refuse_busy(&mut stream).await;
-        }
         inner.services.metrics.connection_opened();
         let now = inner.runtime.now();
         let endpoint = GatewayEndpoint::new(Arc::clone(inner), now, certificate_name);
@@ -452,17 +499,27 @@ impl GatewayServer {
         handle.peek(|ep| ep.set_self(weak.clone()));
         inner.lock_connections().push(weak);
         let result = ConnectionDriver::new(Arc::clone(&inner.runtime), stream, handle).await;
-        inner.open.fetch_sub(1, Ordering::SeqCst);
-        inner.closed_event.notify(usize::MAX);
         inner.services.metrics.connection_closed();
-        if let Err(e) = &result {
-            inner
-                .services
-                .bus
-                .publish_lossy(KernelEvent::ServiceCrashed {
-                    service: inner.config.service.clone(),
-                    reason: format!("connection task failed: {e}"),
-                });
+        drop(slot);
+        match &result {
+            Ok(()) => {}
+            // The peer's doing (it stopped reading, reset, vanished): no
+            // fault of the service's.
+            Err(e) if peer_caused(e) => {
+                if e.kind() == io::ErrorKind::TimedOut {
+                    inner.services.metrics.record_rejected("write_timeout");
+                }
+                tracing::debug!(error = %e, "connection ended by the transport");
+            }
+            Err(e) => {
+                inner
+                    .services
+                    .bus
+                    .publish_lossy(KernelEvent::ServiceCrashed {
+                        service: inner.config.service.clone(),
+                        reason: format!("connection task failed: {e}"),
+                    });
+            }
         }
         result
     }
@@ -507,10 +564,47 @@ impl Inner {
     }
 }
 
-/// Answers a connection over the limit with ERROR `busy`, then closes it.
-async fn refuse_busy<S: AsyncWrite + Unpin>(stream: &mut S) -> io::Result<()> {
+/// The shortest and longest waits after a failed accept.
+const ACCEPT_BACKOFF_MIN: Duration = Duration::from_millis(10);
+const ACCEPT_BACKOFF_MAX: Duration = Duration::from_secs(1);
+
+/// Whether a transport error is the peer's doing rather than the server's.
+fn peer_caused(e: &io::Error) -> bool {
+    use io::ErrorKind::*;
+    matches!(
+        e.kind(),
+        TimedOut | ConnectionReset | ConnectionAborted | BrokenPipe | UnexpectedEof | NotConnected
+    )
+}
+
+/// Answers a connection that got no slot with ERROR `busy`, then closes
+/// it; gives up after `deadline` if the peer does not read.
+async fn refuse_busy(
+    mut stream: BoxStream,
+    msg: &'static str,
+    deadline: Option<Duration>,
+    runtime: Arc<dyn Runtime>,
+) {
+    let answer = write_busy(&mut stream, msg);
+    match deadline {
+        None => {
+            let _ = answer.await;
+        }
+        Some(d) => {
+            let sleep = runtime.sleep_until(runtime.now() + d);
+            let _ = future::or(answer, async {
+                sleep.await;
+                Ok(())
+            })
+            .await;
+        }
+    }
+}
+
+/// Writes ERROR `busy` with `msg` to `stream`, then closes it.
+async fn write_busy<S: AsyncWrite + Unpin>(stream: &mut S, msg: &str) -> io::Result<()> {
     use futures_lite::AsyncWriteExt;
-    let env = ErrorEnvelope::new(ErrorCode::Busy, "too many connections");
+    let env = ErrorEnvelope::new(ErrorCode::Busy, msg);
     let frame = FrameEncoder::new()
         .to_bytes(oap_core::frame::FrameType::Error, &env.encode())
         .map_err(io::Error::other)?;

@@ -23,7 +23,7 @@ fn parse_bool(value: &str) -> Result<bool, String> {
 }
 
 /// Every recognised variable and the key it overrides, in the order they are applied.
-pub const ENV_VARS: [(&str, &str, Setter); 20] = [
+pub const ENV_VARS: [(&str, &str, Setter); 23] = [
     ("OAP_LISTEN_ADDR", "listen_addr", |c, v| {
         c.listen_addr = parse(v)?;
         Ok(())
@@ -54,6 +54,22 @@ pub const ENV_VARS: [(&str, &str, Setter); 20] = [
     }),
     ("OAP_MAX_CONNECTIONS", "max_connections", |c, v| {
         c.max_connections = parse(v)?;
+        Ok(())
+    }),
+    (
+        "OAP_MAX_CONNECTIONS_PER_IP",
+        "max_connections_per_ip",
+        |c, v| {
+            c.max_connections_per_ip = parse(v)?;
+            Ok(())
+        },
+    ),
+    ("OAP_FRAME_TIMEOUT_MS", "frame_timeout_ms", |c, v| {
+        c.frame_timeout_ms = parse(v)?;
+        Ok(())
+    }),
+    ("OAP_WRITE_TIMEOUT_MS", "write_timeout_ms", |c, v| {
+        c.write_timeout_ms = parse(v)?;
         Ok(())
     }),
     (

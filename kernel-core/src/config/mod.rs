@@ -47,14 +47,22 @@ pub struct Config {
     /// announces more is refused with ERROR `too_large` before any byte is stored. Default
     /// 68719476736 (64 GiB).
     pub max_object_bytes: u64,
-    /// Concurrent connections. Default 1024.
+    /// Concurrent connections, TLS handshakes in progress included. Default 1024.
     pub max_connections: u32,
+    /// Concurrent connections from one source address. Default 256.
+    pub max_connections_per_ip: u32,
     /// Time allowed for the HELLO exchange, in ms. Default 5000.
     pub handshake_timeout_ms: u64,
     /// Idle connection timeout, in ms. Default 60000.
     pub idle_timeout_ms: u64,
     /// Time allowed for one request, in ms. Default 30000.
     pub request_timeout_ms: u64,
+    /// Time a frame may take to arrive whole once its first byte arrived, in ms.
+    /// Default 30000.
+    pub frame_timeout_ms: u64,
+    /// Time a peer may take none of the bytes queued for it before its connection is
+    /// dropped, in ms. Default 30000.
+    pub write_timeout_ms: u64,
     /// Kernel bus capacity (events retained). Default 64, minimum 8.
     pub bus_capacity: usize,
     /// Per-tenant request quota.
@@ -104,9 +112,12 @@ impl Default for Config {
             initial_credit: 65_536,
             max_object_bytes: DEFAULT_MAX_OBJECT_BYTES,
             max_connections: 1024,
+            max_connections_per_ip: 256,
             handshake_timeout_ms: 5_000,
             idle_timeout_ms: 60_000,
             request_timeout_ms: 30_000,
+            frame_timeout_ms: 30_000,
+            write_timeout_ms: 30_000,
             bus_capacity: crate::bus::DEFAULT_CAPACITY,
             quota: QuotaConfig::default(),
             supervisor: SupervisorConfig::default(),
@@ -227,5 +238,15 @@ impl Config {
     /// `request_timeout_ms` as a `Duration`.
     pub fn request_timeout(&self) -> Duration {
         Duration::from_millis(self.request_timeout_ms)
+    }
+
+    /// `frame_timeout_ms` as a `Duration`.
+    pub fn frame_timeout(&self) -> Duration {
+        Duration::from_millis(self.frame_timeout_ms)
+    }
+
+    /// `write_timeout_ms` as a `Duration`.
+    pub fn write_timeout(&self) -> Duration {
+        Duration::from_millis(self.write_timeout_ms)
     }
 }

@@ -44,14 +44,20 @@ pub fn check(config: &Config) -> Result<(), ValidationError> {
     if config.listen_addr == config.admin_addr {
         return Err(ValidationError::AddrConflict(config.listen_addr));
     }
-    let positive: [(&'static str, u64); 13] = [
+    let positive: [(&'static str, u64); 16] = [
         ("max_inflight", config.max_inflight.into()),
         ("initial_credit", config.initial_credit),
         ("max_object_bytes", config.max_object_bytes),
         ("max_connections", config.max_connections.into()),
+        (
+            "max_connections_per_ip",
+            config.max_connections_per_ip.into(),
+        ),
         ("handshake_timeout_ms", config.handshake_timeout_ms),
         ("idle_timeout_ms", config.idle_timeout_ms),
         ("request_timeout_ms", config.request_timeout_ms),
+        ("frame_timeout_ms", config.frame_timeout_ms),
+        ("write_timeout_ms", config.write_timeout_ms),
         (
             "quota.requests_per_sec",
             config.quota.requests_per_sec.into(),

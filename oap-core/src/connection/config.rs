@@ -66,6 +66,18 @@ pub struct ConnectionConfig {
     /// Time a request may go without any frame of its own. Long-lived
     /// requests ([`super::Connection::keep_alive`]) have none.
     pub request_timeout: Option<Duration>,
+    /// Time a frame may take to arrive whole once its first byte arrived:
+    /// a peer that drips a frame byte by byte (each byte keeping the idle
+    /// timeout at bay) is closed with ERROR `timeout` when it passes.
+    /// Allow for the largest frame (`max_frame`) at the slowest link you
+    /// serve. Default 30 s.
+    pub frame_timeout: Option<Duration>,
+    /// Time the transport may go without taking any of the bytes this side
+    /// has to send (the peer stopped reading). The driver then drops the
+    /// connection without waiting any longer, whatever state it is in,
+    /// closing included. Read by drivers, not by [`super::Connection`]
+    /// itself (it never sees the transport). Default 30 s.
+    pub write_timeout: Option<Duration>,
     /// How often this side sends a keepalive (an ACK restating its grant)
     /// on each long-lived request, so neither side's idle timeout fires
     /// while both are alive. Keep it well under the peer's idle timeout
@@ -101,6 +113,8 @@ impl Default for ConnectionConfig {
             handshake_timeout: Some(Duration::from_secs(10)),
             idle_timeout: Some(Duration::from_secs(60)),
             request_timeout: Some(Duration::from_secs(30)),
+            frame_timeout: Some(Duration::from_secs(30)),
+            write_timeout: Some(Duration::from_secs(30)),
             app_proto_id: None,
             tenant: None,
             token: None,
@@ -122,6 +136,8 @@ impl std::fmt::Debug for ConnectionConfig {
             .field("handshake_timeout", &self.handshake_timeout)
             .field("idle_timeout", &self.idle_timeout)
             .field("request_timeout", &self.request_timeout)
+            .field("frame_timeout", &self.frame_timeout)
+            .field("write_timeout", &self.write_timeout)
             .field("keepalive_interval", &self.keepalive_interval)
             .field("app_proto_id", &self.app_proto_id)
             .field("tenant", &self.tenant)

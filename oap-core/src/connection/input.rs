@@ -37,6 +37,8 @@ impl Connection {
             match self.decoder.feed(&mut bytes) {
                 Ok(Some(frame)) => {
                     self.stats.frames_in += 1;
+                    // The next frame's clock starts with its first byte.
+                    self.frame_deadline = None;
                     self.handle_frame(now, frame);
                     if self.out.control_bytes() > self.config.max_control_backlog {
                         self.close_with(
@@ -53,24 +55,61 @@ impl Connection {
                 Err(e) => self.protocol_error(e.error_code(), &e.to_string()),
             }
         }
+        if self.decoder.buffered() == 0 {
+            self.frame_deadline = None;
+        } else if self.frame_deadline.is_none() {
+            self.frame_deadline = self.config.frame_timeout.map(|t| now + t);
+        }
         self.decoder.release_if_idle(IDLE_DECODER_ROOM);
     }
 
-    /// The peer closed its sending half: nothing more will arrive. Open
-    /// requests are aborted; what is queued is still sent.
+    /// The peer closed its sending half: nothing more will arrive.
+    ///
+    /// Requests the peer had already ended (its END arrived) are still
+    /// answered, so a client that half-closes after END gets its END;
+    /// the connection closes once they are done. Every other open request
+    /// fails with ERROR `proto` (it can never complete). What is queued is
+    /// still sent.
     pub fn handle_eof(&mut self, now: Instant) {
         let _ = now;
         if !self.accepts_input() {
             return;
         }
-        match self.decoder.finish() {
-            Err(e) => self.protocol_error(e.error_code(), &e.to_string()),
-            Ok(()) => self.close_with(None, true, true),
+        if let Err(e) = self.decoder.finish() {
+            return self.protocol_error(e.error_code(), &e.to_string());
+        }
+        self.frame_deadline = None;
+        if self.state != State::Established {
+            return self.close_with(None, true, true);
+        }
+        self.peer_eof = true;
+        let unfinished: Vec<RequestId> = self
+            .requests
+            .iter()
+            .filter(|(_, r)| !r.recv.finished)
+            .map(|(id, _)| *id)
+            .collect();
+        for id in unfinished {
+            self.fail_request(
+                id,
+                ErrorEnvelope::new(
+                    ErrorCode::Proto,
+                    "the peer closed its sending half before END",
+                ),
+            );
+        }
+        self.close_if_peer_done();
+    }
+
+    /// After the peer's end of stream, closes once no request is left.
+    pub(super) fn close_if_peer_done(&mut self) {
+        if self.peer_eof && self.requests.is_empty() {
+            self.close_with(None, true, true);
         }
     }
 
     fn accepts_input(&self) -> bool {
-        matches!(self.state, State::Handshake | State::Established)
+        matches!(self.state, State::Handshake | State::Established) && !self.peer_eof
     }
 
     fn handle_frame(&mut self, now: Instant, frame: Frame) {
@@ -347,6 +386,7 @@ impl Connection {
                             by_peer: true,
                         },
                     });
+                    self.close_if_peer_done();
                 }
             }
             None => self.close_with(Some(env), true, false),
@@ -394,6 +434,7 @@ impl Connection {
                 by_peer: false,
             },
         });
+        self.close_if_peer_done();
     }
 
     fn remember_discarded(&mut self, id: RequestId) {
@@ -413,6 +454,7 @@ impl Connection {
                 id,
                 outcome: RequestOutcome::Completed,
             });
+            self.close_if_peer_done();
         }
     }
 }

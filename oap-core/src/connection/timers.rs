@@ -1,4 +1,4 @@
-//! Deadlines: handshake, idle and per-request timeouts, and the
+//! Deadlines: handshake, idle, frame and per-request timeouts, and the
 //! keepalives of long-lived requests.
 
 use std::time::Instant;
@@ -24,7 +24,7 @@ impl Connection {
             .flat_map(|r| [r.deadline, r.keepalive])
             .flatten()
             .min();
-        [handshake, self.idle_deadline, requests]
+        [handshake, self.idle_deadline, self.frame_deadline, requests]
             .into_iter()
             .flatten()
             .min()
@@ -43,6 +43,16 @@ impl Connection {
                 Some(ErrorEnvelope::new(
                     ErrorCode::Timeout,
                     "HELLO not completed in time",
+                )),
+                false,
+                true,
+            );
+        }
+        if self.frame_deadline.is_some_and(|d| d <= now) {
+            return self.close_with(
+                Some(ErrorEnvelope::new(
+                    ErrorCode::Timeout,
+                    "frame not completed in time",
                 )),
                 false,
                 true,
