@@ -55,6 +55,12 @@ impl<S: AsyncRead + AsyncWrite + Unpin> FramedStream<S> {
         self.io.flush().await
     }
 
+    /// Closes the sending half (TCP `shutdown(SHUT_WR)`); frames can still
+    /// be received.
+    pub async fn close_write(&mut self) -> io::Result<()> {
+        self.io.close().await
+    }
+
     /// The next frame; `None` at a clean end of stream. A malformed stream
     /// or one cut inside a frame is an `InvalidData` error.
     pub async fn recv(&mut self) -> io::Result<Option<Frame>> {

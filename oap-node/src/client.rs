@@ -539,6 +539,15 @@ impl Subscription {
         })
         .await
     }
+
+    /// Why the subscription ended, once [`Subscription::next`] returned
+    /// `None`: the server's ERROR for it (`busy` when the server serves as
+    /// many subscriptions as it may, `unauthorized` without the
+    /// `subscribe` permission, ...) or the connection's close. `None` while
+    /// it is open, and after an orderly end.
+    pub fn error(&self) -> Option<ClientError> {
+        self.handle.peek(|ep| ep.subscription_error(self.id))
+    }
 }
 
 impl Drop for Subscription {

@@ -97,6 +97,11 @@ pub struct GatewayConfig {
     /// everything), as for tests and embedding; a node's configuration
     /// ([`GatewayConfig::from_kernel`]) names its own.
     pub tenants: Arc<Tenants>,
+    /// Subscriptions served at once, over all connections (each holds a
+    /// bus receiver, a task and a queue of at most 64 events); more are
+    /// refused with `busy`. Per connection, `max_inflight` bounds them.
+    /// Default 1024.
+    pub max_subscriptions: usize,
     /// Stored bytes per tenant against their `max_stored_bytes` (none:
     /// nothing counted, no limit). A put whose object would pass its
     /// tenant's limit is refused with `store_full` before any byte is
@@ -114,6 +119,7 @@ impl Default for GatewayConfig {
             connection: ConnectionConfig::default(),
             max_connections: 1024,
             max_connections_per_ip: 256,
+            max_subscriptions: 1024,
             quota: None,
             tenants: Arc::new(Tenants::open()),
             byte_quotas: None,
@@ -222,6 +228,8 @@ pub(crate) struct Inner {
     quotas: Option<Mutex<TenantQuotas>>,
     open: AtomicUsize,
     per_address: admission::PerAddress,
+    /// Subscriptions open now (see `GatewayConfig::max_subscriptions`).
+    subscriptions: AtomicUsize,
     draining: AtomicBool,
     drain_event: Event,
     /// Notified whenever a connection ends.
@@ -256,6 +264,7 @@ impl GatewayServer {
                 quotas,
                 open: AtomicUsize::new(0),
                 per_address: admission::PerAddress::default(),
+                subscriptions: AtomicUsize::new(0),
                 draining: AtomicBool::new(false),
                 drain_event: Event::new(),
                 closed_event: Event::new(),

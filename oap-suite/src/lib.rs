@@ -9,6 +9,7 @@ mod auth;
 mod blocking_store;
 mod cases;
 mod harness;
+mod hostile;
 mod mtls;
 mod pattern_store;
 mod raw;
@@ -22,6 +23,7 @@ pub use auth::{
 pub use blocking_store::blocking_store_keeps_connections_moving;
 pub use cases::*;
 pub use harness::{Harness, TlsConnect, futures_io_duplex, with_deadline};
+pub use hostile::*;
 pub use mtls::*;
 pub use pattern_store::{PatternReader, PatternStore, pattern_id};
 pub use raw::RawPeer;
@@ -53,7 +55,14 @@ macro_rules! suite {
             mtls_client_certificate_names_its_tenant,
             mtls_certificate_from_another_ca_fails_the_handshake,
             mtls_client_without_a_certificate_is_anonymous, tls_alpn_is_oap1,
-            byte_quota_is_refused_before_storage_and_survives_a_restart);
+            byte_quota_is_refused_before_storage_and_survives_a_restart,
+            hostile_peer_that_stops_reading_loses_its_connection_at_the_write_timeout,
+            hostile_unfinished_frame_is_closed_at_the_frame_timeout,
+            hostile_half_close_after_end_still_gets_the_end,
+            hostile_tls_handshakes_count_toward_max_connections,
+            hostile_one_address_cannot_take_every_slot,
+            hostile_subscriptions_are_capped_server_wide,
+            hostile_made_up_identities_leave_no_keys);
     };
     (@cases $block_on:path, $harness:expr; $($case:ident),* $(,)?) => {
         $(

@@ -43,6 +43,11 @@ impl RawPeer {
         self.framed.send(&p.to_frame()).await
     }
 
+    /// Closes the sending half (half-close); frames can still be received.
+    pub async fn close_write(&mut self) -> io::Result<()> {
+        self.framed.close_write().await
+    }
+
     /// The next frame; `None` at end of stream.
     pub async fn recv(&mut self) -> io::Result<Option<Frame>> {
         self.framed.recv().await

@@ -29,6 +29,8 @@ struct SubSlot {
     staging: Vec<u8>,
     messages: VecDeque<Bytes>,
     ended: bool,
+    /// The server's ERROR that ended it, if one did.
+    error: Option<ClientError>,
     waker: Option<Waker>,
 }
 
@@ -264,6 +266,16 @@ impl ClientEndpoint {
         Poll::Pending
     }
 
+    /// Why subscription `id` ended: the server's ERROR for it, or the
+    /// connection's close; `None` while it is open or after an orderly end.
+    pub fn subscription_error(&self, id: RequestId) -> Option<ClientError> {
+        let sub = self.subs.get(&id)?;
+        if !sub.ended && self.closed.is_none() {
+            return None;
+        }
+        sub.error.clone().or_else(|| self.closed.clone())
+    }
+
     pub fn poll_message(&mut self, id: RequestId, cx: &mut Context<'_>) -> Poll<Option<Bytes>> {
         let Some(sub) = self.subs.get_mut(&id) else {
             return Poll::Ready(None);
@@ -332,9 +344,12 @@ impl ClientEndpoint {
                 sub.messages.push_back(Bytes::from(msg));
                 wake(&mut sub.waker);
             }
-            Event::RequestEnded { id, .. } => {
+            Event::RequestEnded { id, outcome } => {
                 if let Some(sub) = self.subs.get_mut(&id) {
                     sub.ended = true;
+                    if let RequestOutcome::Failed { error, .. } = outcome {
+                        sub.error = Some(ClientError::Request(RequestError::Failed(error)));
+                    }
                     wake(&mut sub.waker);
                 }
             }

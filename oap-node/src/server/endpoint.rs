@@ -147,7 +147,17 @@ impl GatewayEndpoint {
                 // Long-lived: no request timeout, keepalives while idle.
                 let _ = self.conn().keep_alive(id, now);
                 match self.me.clone() {
-                    Some(me) => Kind::Subscribe(Subscription::start(&self.server, me, id, topic)),
+                    Some(me) => match Subscription::start(&self.server, me, id, topic) {
+                        Some(sub) => Kind::Subscribe(sub),
+                        None => {
+                            self.reject(
+                                id,
+                                ErrorCode::Busy,
+                                "the server serves as many subscriptions as it may",
+                            );
+                            Kind::Refused
+                        }
+                    },
                     // Only an endpoint no driver runs (never so in the
                     // server) has no handle for the feeding task.
                     None => {

@@ -25,8 +25,10 @@ use crate::topic;
 /// Messages waiting for credit before events start being dropped.
 const QUEUE: usize = 64;
 
-/// One subscription's state on the endpoint.
+/// One subscription's state on the endpoint. Holds one of the server's
+/// `max_subscriptions` places until dropped.
 pub(crate) struct Subscription {
+    _place: Place,
     topic: String,
     queue: VecDeque<Bytes>,
     missed: u64,
@@ -35,14 +37,32 @@ pub(crate) struct Subscription {
     cancel: Arc<Event>,
 }
 
+/// A place among the server's `max_subscriptions`; given back on drop.
+struct Place(Arc<Inner>);
+
+impl Drop for Place {
+    fn drop(&mut self) {
+        self.0.subscriptions.fetch_sub(1, Ordering::SeqCst);
+    }
+}
+
 impl Subscription {
-    /// Starts the task feeding request `id` with events matching `topic`.
+    /// Starts the task feeding request `id` with events matching `topic`;
+    /// `None` when the server already serves `max_subscriptions`.
     pub fn start(
         server: &Arc<Inner>,
         me: WeakEndpointHandle<GatewayEndpoint>,
         id: RequestId,
         topic: String,
-    ) -> Self {
+    ) -> Option<Self> {
+        let max = server.config.max_subscriptions;
+        server
+            .subscriptions
+            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| {
+                (n < max).then_some(n + 1)
+            })
+            .ok()?;
+        let place = Place(Arc::clone(server));
         let cancelled = Arc::new(AtomicBool::new(false));
         let cancel = Arc::new(Event::new());
         let mut rx = server.services.bus.subscribe();
@@ -68,14 +88,15 @@ impl Subscription {
                 }
             }
         }));
-        Self {
+        Some(Self {
+            _place: place,
             topic,
             queue: VecDeque::new(),
             missed: 0,
             current: None,
             cancelled,
             cancel,
-        }
+        })
     }
 
     /// Stops the feeding task.
