@@ -60,7 +60,7 @@ pub use send_stream::{ChunkSource, ObjectSource, SendState, SendStream};
 pub use stats::ConnectionStats;
 pub use transmit::Transmit;
 
-use crate::frame::{FrameEncoder, StreamDecoder};
+use crate::frame::{FrameEncoder, FrameType, StreamDecoder};
 use crate::limits::{HEADER_LEN, MAX_HELLO_STRING};
 use crate::payload::{ControlPayload, ErrorCode, ErrorEnvelope, Hello, PROTOCOL_NAME};
 use request::Request;
@@ -266,6 +266,32 @@ impl Connection {
         self.queue_frame(P::FRAME_TYPE, &bytes, false);
     }
 
+    /// Queues an ERROR, its message shortened (at a character boundary,
+    /// ending in `…`) until the frame fits the peer's `max_frame`: an
+    /// error this side must send is never dropped for its length.
+    fn queue_error(&mut self, env: &ErrorEnvelope) {
+        let max = self.encoder.max_frame() as usize;
+        let mut bytes = env.encode();
+        if bytes.len() > max {
+            let mut short = env.clone();
+            while bytes.len() > max && !short.msg.is_empty() {
+                // Escaping may make a byte of text several bytes of JSON.
+                let cut = short.msg.len().saturating_sub(bytes.len() - max + 3);
+                let mut at = cut.min(short.msg.len());
+                while !short.msg.is_char_boundary(at) {
+                    at -= 1;
+                }
+                short.msg.truncate(at);
+                short.msg.push('…');
+                if at == 0 {
+                    short.msg.clear();
+                }
+                bytes = short.encode();
+            }
+        }
+        self.queue_frame(FrameType::Error, &bytes, false);
+    }
+
     /// Ends the connection with `error` (sent to the peer unless it came
     /// from the peer), aborting every open request. With `flush`, what is
     /// queued is still sent before the connection reports itself closed.
@@ -279,7 +305,7 @@ impl Connection {
         if let (Some(e), false) = (&error, by_peer) {
             *self.stats.rejects.entry(e.code).or_default() += 1;
             let e = e.clone();
-            self.queue_control(&e);
+            self.queue_error(&e);
         }
         let ids: Vec<RequestId> = self.requests.keys().copied().collect();
         for id in ids {

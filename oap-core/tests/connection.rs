@@ -1185,3 +1185,68 @@ fn a_peer_that_half_closes_after_end_still_gets_its_end() {
         outcome: RequestOutcome::Completed
     }));
 }
+
+#[test]
+fn an_ack_in_the_same_read_as_its_start_does_not_preempt_the_servers_accept() {
+    let mut p = Peer::server(ConnectionConfig::default());
+    p.handshake(Hello::legacy());
+    let enc = FrameEncoder::new();
+    let start = Start {
+        corr_id: Some(1),
+        op: Some("get".into()),
+        ..Start::default()
+    };
+    let mut read = enc
+        .to_bytes(FrameType::Start, &start.encode())
+        .expect("encode")
+        .to_vec();
+    // The client grants credit for its get before the server answered.
+    read.extend_from_slice(
+        &enc.to_bytes(
+            FrameType::Ack,
+            &Ack {
+                corr_id: Some(1),
+                credit: 200_000,
+            }
+            .encode(),
+        )
+        .expect("encode"),
+    );
+    p.send_raw(&read);
+    let id = RequestId(1);
+    assert!(p.events().contains(&Event::RequestStarted { id, start }));
+    p.conn.accept(id).expect("the application still accepts it");
+    let out = p.written();
+    assert!(errors_in(&out).is_empty(), "{out:?}");
+    assert_eq!(out.len(), 1);
+    assert_eq!(out[0].typ, FrameType::Ack);
+    assert_eq!(
+        p.conn.send_credit(id),
+        Some(200_000),
+        "and the early grant counts"
+    );
+}
+
+#[test]
+fn an_error_longer_than_the_peers_max_frame_is_shortened_not_dropped() {
+    let mut p = Peer::server(ConnectionConfig::default());
+    p.handshake(Hello {
+        max_frame: Some(256),
+        ..Hello::legacy()
+    });
+    let id = p.open(1);
+    p.written();
+    let long = "é".repeat(400);
+    p.conn
+        .reject(id, ErrorEnvelope::new(ErrorCode::Internal, long.clone()))
+        .expect("reject");
+    let out = p.written();
+    let errs = errors_in(&out);
+    assert_eq!(errs.len(), 1, "sent, not dropped: {out:?}");
+    assert!(out[0].payload.len() <= 256, "{}", out[0].payload.len());
+    assert_eq!(
+        (errs[0].code, errs[0].corr_id),
+        (ErrorCode::Internal, Some(1))
+    );
+    assert!(errs[0].msg.ends_with('…') && long.starts_with(errs[0].msg.trim_end_matches('…')));
+}

@@ -352,8 +352,13 @@ impl Connection {
         let Some(req) = self.requests.get_mut(&id) else {
             return;
         };
+        // On the server, `accepted` is the application's decision
+        // (`accept`), which a peer's ACK must not take: the peer may grant
+        // credit for a request in the very read that started it.
         let newly_accepted = role == Role::Client && !req.accepted;
-        req.accepted = true;
+        if role == Role::Client {
+            req.accepted = true;
+        }
         // Credit is absolute: keep the maximum, so duplicates and reordering
         // change nothing.
         let raised = ack.credit > req.send.limit;
@@ -414,7 +419,7 @@ impl Connection {
     fn refuse_unopened(&mut self, id: RequestId, legacy: bool, mut env: ErrorEnvelope) {
         env.corr_id = (!legacy).then_some(id.0);
         *self.stats.rejects.entry(env.code).or_default() += 1;
-        self.queue_control(&env);
+        self.queue_error(&env);
         self.remember_discarded(id);
     }
 
@@ -425,7 +430,7 @@ impl Connection {
         };
         env.corr_id = req.wire_id(id);
         *self.stats.rejects.entry(env.code).or_default() += 1;
-        self.queue_control(&env);
+        self.queue_error(&env);
         self.remember_discarded(id);
         self.push_event(Event::RequestEnded {
             id,
