@@ -612,3 +612,65 @@ fn peer_chosen_application_names_never_enter_the_health_table() {
     assert!(body.len() < 1024, "/readyz grew to {} bytes", body.len());
     assert!(server.stop().success());
 }
+
+#[test]
+fn a_tenants_byte_quota_holds_across_a_restart_of_a_dir_store_node() {
+    let dir = tempfile::tempdir().unwrap();
+    let (token, entry) = new_token("small", "put,get");
+    let config = dir.path().join("node.toml");
+    std::fs::write(
+        &config,
+        format!("[auth]\nanonymous = \"none\"\n\n{entry}\nmax_stored_bytes = 150000\n"),
+    )
+    .unwrap();
+    let token_file = dir.path().join("token");
+    std::fs::write(&token_file, &token).unwrap();
+    let tf = token_file.to_str().unwrap();
+    let store = format!("dir:{}", dir.path().join("store").display());
+    let (first, second) = (dir.path().join("a.bin"), dir.path().join("b.bin"));
+    write_pattern(&first, 100_000);
+    std::fs::write(&second, vec![7u8; 100_000]).unwrap();
+    let args = ["--config", config.to_str().unwrap(), "--store", &store];
+
+    let node = Server::start(&args);
+    let put = run(&[
+        "put",
+        first.to_str().unwrap(),
+        "--server",
+        &node.oap,
+        "--token-file",
+        tf,
+    ]);
+    assert!(put.status.success(), "within the quota: {}", stderr(&put));
+    assert!(node.stop().success());
+
+    let node = Server::start(&args);
+    let over = run(&[
+        "put",
+        second.to_str().unwrap(),
+        "--server",
+        &node.oap,
+        "--token-file",
+        tf,
+    ]);
+    assert_eq!(over.status.code(), Some(1), "{}", stderr(&over));
+    assert!(
+        stderr(&over).contains("store_full") && stderr(&over).contains("max_stored_bytes"),
+        "{}",
+        stderr(&over)
+    );
+    let again = run(&[
+        "put",
+        first.to_str().unwrap(),
+        "--server",
+        &node.oap,
+        "--token-file",
+        tf,
+    ]);
+    assert!(
+        again.status.success(),
+        "an object already stored is free: {}",
+        stderr(&again)
+    );
+    assert!(node.stop().success());
+}
