@@ -150,3 +150,51 @@ pub async fn blocking_store_keeps_connections_moving(h: Harness) {
     assert_eq!(a.get(second_id).await.expect("get"), second);
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// One request cannot queue commits without end: a put carrying many small
+/// objects while the store's commits are stuck gets ERROR `busy` once 16
+/// of its commits wait; the store's pool holds no more than that for it,
+/// and the server goes on serving.
+pub async fn one_request_cannot_queue_commits_without_end(h: Harness) {
+    use oap_core::frame::FrameType;
+    use oap_core::payload::{DataHeader, ErrorCode, Hello, Start, encode_data_payload};
+
+    let dir = temp_dir(&h, "commit-cap");
+    let gate = Arc::new(Gate::default());
+    let store = GatedStore {
+        dir: DirStore::open(&dir).expect("dir store"),
+        gate: Arc::clone(&gate),
+        gate_opens: false,
+    };
+    let (_server, addr) = gateway_with(&h, GatewayConfig::default(), Arc::new(store)).await;
+    let mut p = crate::RawPeer::new(h.runtime.connect(addr).await.expect("connect"));
+    p.send_control(&Hello::legacy()).await.expect("hello");
+    let start = Start {
+        corr_id: Some(1),
+        op: Some("put".into()),
+        ..Start::default()
+    };
+    p.send_control(&start).await.expect("start");
+    for i in 0..40u8 {
+        let body = [i];
+        let header = DataHeader {
+            corr_id: Some(1),
+            ..DataHeader::whole(&body)
+        };
+        let payload = encode_data_payload(&header, &body).expect("pack");
+        p.send(FrameType::Data, &payload).await.expect("data");
+    }
+    let e = p.recv_error().await.expect("read").expect("ERROR");
+    assert_eq!((e.code, e.corr_id), (ErrorCode::Busy, Some(1)), "{}", e.msg);
+    assert_eq!(
+        gate.arrived(),
+        16,
+        "no more than 16 commits reached the store"
+    );
+    gate.set(true);
+    let c = client(&h, addr).await;
+    let doc = pattern(1000, 3);
+    let id = c.put_doc("docs", "after", doc.clone()).await.expect("put");
+    assert_eq!(c.get(id).await.expect("get"), doc);
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -20,7 +20,9 @@ pub use auth::{
     byte_quota_is_refused_before_storage_and_survives_a_restart,
     tenants_authenticate_by_token_and_permissions_hold_per_request,
 };
-pub use blocking_store::blocking_store_keeps_connections_moving;
+pub use blocking_store::{
+    blocking_store_keeps_connections_moving, one_request_cannot_queue_commits_without_end,
+};
 pub use cases::*;
 pub use harness::{Harness, TlsConnect, futures_io_duplex, with_deadline};
 pub use hostile::*;
@@ -62,7 +64,8 @@ macro_rules! suite {
             hostile_tls_handshakes_count_toward_max_connections,
             hostile_one_address_cannot_take_every_slot,
             hostile_subscriptions_are_capped_server_wide,
-            hostile_made_up_identities_leave_no_keys);
+            hostile_made_up_identities_leave_no_keys,
+            one_request_cannot_queue_commits_without_end);
     };
     (@cases $block_on:path, $harness:expr; $($case:ident),* $(,)?) => {
         $(

@@ -13,6 +13,9 @@ use super::{GatewayEndpoint, Job, Kind};
 use crate::server::byte_quotas::Reservation;
 use crate::store::{ObjectStore, Staging};
 
+/// Commits one request may have running on the blocking pool at once.
+const MAX_COMMITS_PER_REQUEST: usize = 16;
+
 /// An object being received: its staging, and the bytes reserved for it
 /// against its tenant's byte quota (released if it is never stored).
 struct Incoming {
@@ -128,6 +131,18 @@ impl GatewayEndpoint {
         }
         if !store.blocks() {
             return self.committed(id, commit_and_settle(&*store, incoming));
+        }
+        if self
+            .put_mut(id)
+            .is_some_and(|p| p.committing.len() >= MAX_COMMITS_PER_REQUEST)
+        {
+            // Objects of no bytes cost no credit, so credit alone does not
+            // stop one request from queueing commits without end.
+            return self.reject(
+                id,
+                ErrorCode::Busy,
+                "too many objects of this request are still being committed",
+            );
         }
         let job = self.new_job();
         if let Some(put) = self.put_mut(id) {
