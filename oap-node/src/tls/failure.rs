@@ -206,7 +206,7 @@ impl TlsError {
                 presented,
             } => Self::WrongName {
                 expected: Some(expected.to_str().into_owned()),
-                presented: presented.clone(),
+                presented: presented.iter().filter_map(|n| host_name(n)).collect(),
             },
             E::NotValidForName => Self::WrongName {
                 expected: None,
@@ -346,6 +346,33 @@ pub(crate) fn tls_client_at_plaintext_port(metrics: &Metrics) {
     metrics.record_tls_handshake_failure(reason.as_str());
 }
 
+/// The host a certificate's subject alternative name holds, from the form
+/// webpki reports it in (its `Debug` text: `DnsName("a.example")`,
+/// `IpAddress(192.0.2.1)`); `None` for names that are no host (a URI). A
+/// form not known here is kept whole rather than lost.
+fn host_name(presented: &str) -> Option<String> {
+    if let Some(dns) = presented
+        .strip_prefix("DnsName(\"")
+        .and_then(|r| r.strip_suffix("\")"))
+    {
+        return Some(dns.to_owned());
+    }
+    if let Some(ip) = presented
+        .strip_prefix("IpAddress(")
+        .and_then(|r| r.strip_suffix(')'))
+    {
+        return Some(ip.to_owned());
+    }
+    let other_kind = [
+        "UniformResourceIdentifier(",
+        "DirectoryName",
+        "Unsupported(",
+    ]
+    .iter()
+    .any(|k| presented.starts_with(k));
+    (!other_kind).then(|| presented.to_owned())
+}
+
 /// Whether the peer went away rather than failed.
 fn hung_up(e: &io::Error) -> bool {
     matches!(
@@ -467,9 +494,14 @@ mod tests {
             "the server's certificate expired 3 days ago"
         );
 
+        // As webpki reports the names a certificate holds.
         let wrong = cert(CertificateError::NotValidForNameContext {
             expected: ServerName::try_from("example.org").unwrap(),
-            presented: vec!["localhost".into(), "127.0.0.1".into()],
+            presented: vec![
+                "DnsName(\"localhost\")".into(),
+                "IpAddress(127.0.0.1)".into(),
+                "UniformResourceIdentifier(\"oap://tenant/x\")".into(),
+            ],
         });
         let text = TlsError::from_io(&wrong).unwrap().to_string();
         assert!(
