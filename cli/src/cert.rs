@@ -19,7 +19,6 @@ use std::os::unix::fs::{DirBuilderExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, anyhow, bail};
-use rand::TryRngCore;
 use rcgen::string::Ia5String;
 use rcgen::{
     BasicConstraints, CertificateParams, DistinguishedName, DnType, ExtendedKeyUsagePurpose, IsCa,
@@ -58,7 +57,8 @@ fn ca(args: &CertCaArgs) -> Result<()> {
     let mut params = CertificateParams::default();
     // A name of its own, so that two CAs made here are never mistaken for
     // each other when a client looks for a certificate's issuer.
-    params.distinguished_name = common_name(&format!("oap local CA {}", random_tag()?));
+    params.distinguished_name =
+        common_name(&format!("oap local CA {}", crate::token::random_hex(4)?));
     params.is_ca = IsCa::Ca(BasicConstraints::Constrained(0));
     params.key_usages = vec![
         KeyUsagePurpose::KeyCertSign,
@@ -292,15 +292,6 @@ fn set_validity(params: &mut CertificateParams, days: u32) -> time::Date {
     params.not_before = now - time::Duration::hours(1);
     params.not_after = now + time::Duration::days(i64::from(days));
     params.not_after.date()
-}
-
-/// 8 hex digits from the operating system's random source.
-fn random_tag() -> Result<String> {
-    let mut bytes = [0u8; 4];
-    rand::rngs::OsRng
-        .try_fill_bytes(&mut bytes)
-        .context("the operating system's random source failed")?;
-    Ok(bytes.iter().map(|b| format!("{b:02x}")).collect())
 }
 
 /// Who may read a file written here.

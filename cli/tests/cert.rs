@@ -7,18 +7,9 @@ mod common;
 use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 
-use common::{Server, run, stderr, stdout, write_pattern};
+use common::{Server, oap_cert as cert, run, stderr, stdout, write_pattern};
 use x509_parser::extensions::GeneralName;
 use x509_parser::prelude::{FromDer, X509Certificate};
-
-/// Runs `oap cert args…`, asserting success; returns stdout.
-fn cert(args: &[&str]) -> String {
-    let mut all = vec!["cert"];
-    all.extend_from_slice(args);
-    let out = run(&all);
-    assert!(out.status.success(), "oap {all:?}: {}", stderr(&out));
-    stdout(&out)
-}
 
 /// A CA, a server certificate for `names` and a client certificate for
 /// tenant `acme`, all in `dir`; returns the three commands' outputs.
@@ -70,37 +61,37 @@ fn certificates_from_oap_cert_serve_put_and_get_over_tls() {
     let path = |name: &str| pki.join(name).to_str().unwrap().to_owned();
 
     // Each output names the flags that take its files.
-    assert!(
-        ca_out.contains(&format!("--tls-ca {}", path("ca.pem"))),
-        "{ca_out}"
+    let says = |out: &str, lines: &[String]| {
+        for line in lines {
+            assert!(out.contains(line.as_str()), "no {line:?} in:\n{out}");
+        }
+    };
+    let ca = path("ca.pem");
+    says(
+        &ca_out,
+        &[format!("--tls-ca {ca}"), format!("--tls-client-ca {ca}")],
     );
-    assert!(
-        ca_out.contains(&format!("--tls-client-ca {}", path("ca.pem"))),
-        "{ca_out}"
+    says(
+        &server_out,
+        &[
+            format!(
+                "oap serve --tls-cert {} --tls-key {}",
+                path("server.pem"),
+                path("server-key.pem")
+            ),
+            format!("--tls-ca {ca}"),
+        ],
     );
-    assert!(
-        server_out.contains(&format!(
-            "oap serve --tls-cert {} --tls-key {}",
-            path("server.pem"),
-            path("server-key.pem")
-        )),
-        "{server_out}"
-    );
-    assert!(
-        server_out.contains(&format!("--tls-ca {}", path("ca.pem"))),
-        "{server_out}"
-    );
-    assert!(
-        client_out.contains(&format!(
-            "--tls-cert {} --tls-key {}",
-            path("client-acme.pem"),
-            path("client-acme-key.pem")
-        )),
-        "{client_out}"
-    );
-    assert!(
-        client_out.contains(&format!("--tls-client-ca {}", path("ca.pem"))),
-        "{client_out}"
+    says(
+        &client_out,
+        &[
+            format!(
+                "--tls-cert {} --tls-key {}",
+                path("client-acme.pem"),
+                path("client-acme-key.pem")
+            ),
+            format!("--tls-client-ca {ca}"),
+        ],
     );
     assert_eq!(
         client_out.lines().last(),
@@ -136,7 +127,6 @@ fn certificates_from_oap_cert_serve_put_and_get_over_tls() {
     let port = server.oap.rsplit_once(':').unwrap().1.to_owned();
     let file = dir.path().join("doc.bin");
     write_pattern(&file, 70_000);
-    let ca = path("ca.pem");
     let put = run(&[
         "put",
         file.to_str().unwrap(),
@@ -174,63 +164,48 @@ fn keys_are_readable_by_their_owner_only_and_certificates_by_all() {
     assert_eq!(mode(&pki), 0o700, "a directory made to hold keys");
 }
 
+/// Runs `oap cert args…`, asserts it failed with a message holding
+/// `words`, and that it printed nothing on stdout.
+fn refused(args: &[&str], words: &str) {
+    let mut all = vec!["cert"];
+    all.extend_from_slice(args);
+    let out = run(&all);
+    assert_eq!(out.status.code(), Some(1), "oap {all:?}");
+    let err = stderr(&out);
+    assert!(err.contains(words), "no {words:?} in: {err}");
+    assert!(out.stdout.is_empty());
+}
+
 #[test]
 fn nothing_is_overwritten_without_force() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path().to_str().unwrap();
+    let file = |name: &str| dir.path().join(name);
     cert(&["ca", "--out", d]);
-    let ca_pem = std::fs::read(dir.path().join("ca.pem")).unwrap();
+    let ca_pem = std::fs::read(file("ca.pem")).unwrap();
 
-    let again = run(&["cert", "ca", "--out", d]);
-    assert_eq!(again.status.code(), Some(1));
-    let err = stderr(&again);
-    assert!(
-        err.contains("already exists") && err.contains("--force"),
-        "{err}"
-    );
-    assert_eq!(std::fs::read(dir.path().join("ca.pem")).unwrap(), ca_pem);
+    refused(&["ca", "--out", d], "already exists: pass --force");
+    assert_eq!(std::fs::read(file("ca.pem")).unwrap(), ca_pem);
 
     // One existing file of the two stops the command before it writes the
     // other.
-    std::fs::write(dir.path().join("server-key.pem"), "mine").unwrap();
-    let server = run(&[
-        "cert",
-        "server",
-        "--ca",
-        d,
-        "--name",
-        "localhost",
-        "--out",
-        d,
-    ]);
-    assert_eq!(server.status.code(), Some(1), "{}", stderr(&server));
-    assert!(!dir.path().join("server.pem").exists());
+    std::fs::write(file("server-key.pem"), "mine").unwrap();
+    let server = ["server", "--ca", d, "--name", "localhost", "--out", d];
+    refused(&server, "server-key.pem already exists");
+    assert!(!file("server.pem").exists());
     assert_eq!(
-        std::fs::read_to_string(dir.path().join("server-key.pem")).unwrap(),
+        std::fs::read_to_string(file("server-key.pem")).unwrap(),
         "mine"
     );
 
     // --force replaces, and a replaced key is 0600 whatever the old file was.
-    std::fs::set_permissions(
-        dir.path().join("ca-key.pem"),
-        std::fs::Permissions::from_mode(0o644),
-    )
-    .unwrap();
+    std::fs::set_permissions(file("ca-key.pem"), std::fs::Permissions::from_mode(0o644)).unwrap();
     cert(&["ca", "--out", d, "--force"]);
-    assert_ne!(std::fs::read(dir.path().join("ca.pem")).unwrap(), ca_pem);
-    assert_eq!(mode(&dir.path().join("ca-key.pem")), 0o600);
-    cert(&[
-        "server",
-        "--ca",
-        d,
-        "--name",
-        "localhost",
-        "--out",
-        d,
-        "--force",
-    ]);
+    assert_ne!(std::fs::read(file("ca.pem")).unwrap(), ca_pem);
+    assert_eq!(mode(&file("ca-key.pem")), 0o600);
+    cert(&[&server[..], &["--force"]].concat());
     assert_ne!(
-        std::fs::read_to_string(dir.path().join("server-key.pem")).unwrap(),
+        std::fs::read_to_string(file("server-key.pem")).unwrap(),
         "mine"
     );
 }
@@ -242,54 +217,28 @@ fn bad_names_tenants_and_ca_directories_are_refused_before_anything_is_written()
     let out = dir.path().join("out");
     let o = out.to_str().unwrap();
 
-    let no_ca = run(&[
-        "cert",
-        "server",
-        "--ca",
-        d,
-        "--name",
-        "localhost",
-        "--out",
-        o,
-    ]);
-    assert_eq!(no_ca.status.code(), Some(1));
-    assert!(stderr(&no_ca).contains("oap cert ca"), "{}", stderr(&no_ca));
-
+    refused(
+        &["server", "--ca", d, "--name", "localhost", "--out", o],
+        "make a CA with `oap cert ca",
+    );
     cert(&["ca", "--out", d]);
-    let port = run(&[
-        "cert",
-        "server",
-        "--ca",
-        d,
-        "--name",
-        "localhost:9444",
-        "--out",
-        o,
-    ]);
-    assert_eq!(port.status.code(), Some(1));
-    assert!(
-        stderr(&port).contains("neither a DNS name nor an IP address"),
-        "{}",
-        stderr(&port)
+    refused(
+        &["server", "--ca", d, "--name", "localhost:9444", "--out", o],
+        "neither a DNS name nor an IP address",
     );
-    let tenant = run(&["cert", "client", "--ca", d, "--tenant", "a/b", "--out", o]);
-    assert_eq!(tenant.status.code(), Some(1));
-    assert!(
-        stderr(&tenant).contains("bad --tenant"),
-        "{}",
-        stderr(&tenant)
+    refused(
+        &["client", "--ca", d, "--tenant", "a/b", "--out", o],
+        "bad --tenant",
     );
+    assert!(!out.exists(), "nothing was written");
 
     // A certificate that is no CA cannot sign.
     cert(&["server", "--ca", d, "--name", "localhost", "--out", o]);
     std::fs::copy(out.join("server.pem"), out.join("ca.pem")).unwrap();
     std::fs::copy(out.join("server-key.pem"), out.join("ca-key.pem")).unwrap();
-    let leaf = run(&["cert", "client", "--ca", o, "--tenant", "acme", "--out", d]);
-    assert_eq!(leaf.status.code(), Some(1));
-    assert!(
-        stderr(&leaf).contains("is not a CA certificate"),
-        "{}",
-        stderr(&leaf)
+    refused(
+        &["client", "--ca", o, "--tenant", "acme", "--out", d],
+        "is not a CA certificate",
     );
     assert!(!dir.path().join("client-acme.pem").exists());
 }

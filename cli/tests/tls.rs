@@ -8,7 +8,7 @@ mod common;
 
 use std::path::Path;
 
-use common::{Server, run, stderr, stdout, write_pattern};
+use common::{Server, oap_cert, run, stderr, stdout, write_pattern};
 
 #[test]
 fn put_and_get_over_tls_with_a_ca_file() {
@@ -84,6 +84,15 @@ fn serve_tls(dir: &Path, name: &str) -> Server {
     ])
 }
 
+/// `oap serve` with a server certificate for `name` that `oap cert` made,
+/// beside its CA, in `dir`.
+fn serve_with_oap_cert(dir: &Path, name: &str) -> Server {
+    let d = dir.to_str().unwrap();
+    oap_cert(&["ca", "--out", d]);
+    oap_cert(&["server", "--ca", d, "--name", name, "--out", d]);
+    serve_tls(dir, "server")
+}
+
 /// The port of a server's OAP/1 listener.
 fn port(server: &Server) -> &str {
     server.oap.rsplit_once(':').unwrap().1
@@ -142,23 +151,7 @@ fn an_openssl_style_ca_true_certificate_gets_the_worded_error_and_the_fix() {
 #[test]
 fn a_certificate_for_other_names_says_which_names_it_holds() {
     let dir = tempfile::tempdir().unwrap();
-    let d = dir.path().to_str().unwrap();
-    for args in [
-        &["cert", "ca", "--out", d][..],
-        &[
-            "cert",
-            "server",
-            "--ca",
-            d,
-            "--name",
-            "node.example",
-            "--out",
-            d,
-        ],
-    ] {
-        assert!(run(args).status.success());
-    }
-    let server = serve_tls(dir.path(), "server");
+    let server = serve_with_oap_cert(dir.path(), "node.example");
     let ca = dir.path().join("ca.pem");
     let out = get_from(
         &format!("127.0.0.1:{}", port(&server)),
@@ -177,23 +170,7 @@ fn a_certificate_for_other_names_says_which_names_it_holds() {
 #[test]
 fn a_plaintext_client_at_a_tls_port_is_told_to_pass_tls_ca() {
     let dir = tempfile::tempdir().unwrap();
-    let d = dir.path().to_str().unwrap();
-    for args in [
-        &["cert", "ca", "--out", d][..],
-        &[
-            "cert",
-            "server",
-            "--ca",
-            d,
-            "--name",
-            "localhost",
-            "--out",
-            d,
-        ],
-    ] {
-        assert!(run(args).status.success());
-    }
-    let server = serve_tls(dir.path(), "server");
+    let server = serve_with_oap_cert(dir.path(), "localhost");
     let out = get_from(&server.oap, &[]);
     assert_worded(&out, &["the server speaks TLS on this port", "--tls-ca"]);
     assert!(server.stop().success());
@@ -202,8 +179,7 @@ fn a_plaintext_client_at_a_tls_port_is_told_to_pass_tls_ca() {
 #[test]
 fn a_tls_client_at_a_plaintext_port_is_told_to_drop_tls_ca() {
     let dir = tempfile::tempdir().unwrap();
-    let d = dir.path().to_str().unwrap();
-    assert!(run(&["cert", "ca", "--out", d]).status.success());
+    oap_cert(&["ca", "--out", dir.path().to_str().unwrap()]);
     let server = Server::start(&[]);
     let ca = dir.path().join("ca.pem");
     let out = get_from(

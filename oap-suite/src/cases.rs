@@ -502,12 +502,7 @@ pub async fn tls_handshake_failure(h: Harness) {
     server.wait_for_open_connections(0).await;
     assert_rejected_once(&server, "tls_handshake");
     assert_tls_failures_once(&server, "certificate_refused");
-    let c = (h.tls_connect)(addr, "localhost".into(), Arc::clone(&pki.client))
-        .await
-        .expect("TLS connect");
-    c.put_doc("docs", "after", pattern(100, 1))
-        .await
-        .expect("put");
+    a_trusting_client_still_puts(&h, &pki, addr).await;
 }
 
 /// A plaintext client at a TLS port is told the port speaks TLS (not
@@ -522,6 +517,12 @@ pub async fn plaintext_client_at_a_tls_port_is_told_to_use_tls(h: Harness) {
     }
     server.wait_for_open_connections(0).await;
     assert_tls_failures_once(&server, "not_tls");
+    a_trusting_client_still_puts(&h, &pki, addr).await;
+}
+
+/// After a failed handshake, the TLS gateway at `addr` still serves a
+/// client that trusts it.
+async fn a_trusting_client_still_puts(h: &Harness, pki: &TestPki, addr: SocketAddr) {
     let c = (h.tls_connect)(addr, "localhost".into(), Arc::clone(&pki.client))
         .await
         .expect("TLS connect");
