@@ -1,6 +1,6 @@
 //! `oap cert ca|server|client`: certificates that `oap serve` and
-//! `oap put/get` use as they are, keys only their owner can read, and
-//! nothing overwritten without `--force`.
+//! `oap put/get` use as they are, for TLS and for mutual TLS, keys only
+//! their owner can read, and nothing overwritten without `--force`.
 
 mod common;
 
@@ -147,6 +147,64 @@ fn certificates_from_oap_cert_serve_put_and_get_over_tls() {
     ]);
     assert!(get.status.success(), "{}", stderr(&get));
     assert_eq!(get.stdout, std::fs::read(&file).unwrap());
+    assert!(server.stop().success());
+}
+
+#[test]
+fn a_client_certificate_from_oap_cert_names_its_tenant_to_a_node_checking_client_certificates() {
+    let dir = tempfile::tempdir().unwrap();
+    let pki = dir.path().join("pki");
+    let [_, _, client_out] = make_pki(&pki, &["localhost"]);
+    let path = |name: &str| pki.join(name).to_str().unwrap().to_owned();
+    // The line `oap cert client` printed goes into the tenant's entry as it
+    // is; peers without credentials may do nothing.
+    let cert_name = client_out.lines().last().unwrap();
+    let config = dir.path().join("node.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[auth]\nanonymous = \"none\"\n\n[[tenants]]\nname = \"acme\"\n{cert_name}\n\
+             permissions = [\"put\", \"get\"]\n"
+        ),
+    )
+    .unwrap();
+    let server = Server::start(&[
+        "--config",
+        config.to_str().unwrap(),
+        "--tls-cert",
+        &path("server.pem"),
+        "--tls-key",
+        &path("server-key.pem"),
+        "--tls-client-ca",
+        &path("ca.pem"),
+    ]);
+    let port = server.oap.rsplit_once(':').unwrap().1.to_owned();
+    let addr = format!("localhost:{port}");
+    let file = dir.path().join("doc.bin");
+    write_pattern(&file, 20_000);
+    let (ca, cert, key) = (
+        path("ca.pem"),
+        path("client-acme.pem"),
+        path("client-acme-key.pem"),
+    );
+    let tls = ["--server", &addr, "--tls-ca", &ca];
+    let identity = ["--tls-cert", &cert, "--tls-key", &key];
+
+    let put = run(&[&["put", file.to_str().unwrap()][..], &tls, &identity].concat());
+    assert!(put.status.success(), "{}", stderr(&put));
+    let id = stdout(&put).trim().to_owned();
+    let get = run(&[&["get", &id][..], &tls, &identity].concat());
+    assert!(get.status.success(), "{}", stderr(&get));
+    assert_eq!(get.stdout, std::fs::read(&file).unwrap());
+
+    // Without the certificate the same client is anonymous, and refused.
+    let anonymous = run(&[&["get", &id][..], &tls].concat());
+    assert_eq!(anonymous.status.code(), Some(1));
+    assert!(
+        stderr(&anonymous).contains("unauthorized"),
+        "{}",
+        stderr(&anonymous)
+    );
     assert!(server.stop().success());
 }
 
