@@ -36,6 +36,10 @@ pub enum Command {
     /// Bearer tokens for tenants (see docs/auth.md).
     #[command(subcommand)]
     Token(TokenCommand),
+    /// Certificates for TLS: a local CA, server certificates, and client
+    /// certificates that name a tenant (see docs/tls.md).
+    #[command(subcommand)]
+    Cert(CertCommand),
     /// Run a server and a client in this process on loopback and show
     /// HELLO → START → ACK → put → get → verify with the bus events.
     Demo,
@@ -73,6 +77,81 @@ pub struct TokenNewArgs {
         default_value = "put,get"
     )]
     pub permissions: Vec<Permission>,
+}
+
+/// `oap cert …`.
+#[derive(Debug, Subcommand)]
+pub enum CertCommand {
+    /// Make a local CA: `ca.pem`, which clients (`--tls-ca`) and nodes
+    /// checking client certificates (`--tls-client-ca`) trust, and
+    /// `ca-key.pem`, which signs the other certificates: keep it secret.
+    Ca(CertCaArgs),
+    /// Make a server certificate signed by the CA: `server.pem` and
+    /// `server-key.pem`, for `oap serve --tls-cert/--tls-key`.
+    Server(CertServerArgs),
+    /// Make a client certificate naming a tenant, signed by the CA:
+    /// `client-NAME.pem` and `client-NAME-key.pem`, for
+    /// `oap put/get --tls-cert/--tls-key`.
+    Client(CertClientArgs),
+}
+
+/// Where `oap cert` writes.
+#[derive(Debug, Args)]
+pub struct CertOutArgs {
+    /// Directory to write the certificate and key into (made if missing,
+    /// readable only by you).
+    #[arg(long, value_name = "DIR")]
+    pub out: PathBuf,
+    /// Replace files that already exist.
+    #[arg(long)]
+    pub force: bool,
+}
+
+/// `oap cert ca`.
+#[derive(Debug, Args)]
+pub struct CertCaArgs {
+    /// Output.
+    #[command(flatten)]
+    pub out: CertOutArgs,
+    /// Days the CA certificate is valid.
+    #[arg(long, value_name = "N", default_value_t = 3650, value_parser = clap::value_parser!(u32).range(1..))]
+    pub days: u32,
+}
+
+/// `oap cert server`.
+#[derive(Debug, Args)]
+pub struct CertServerArgs {
+    /// The CA directory (`ca.pem` and `ca-key.pem`, as `oap cert ca` makes).
+    #[arg(long, value_name = "DIR")]
+    pub ca: PathBuf,
+    /// DNS names and IP addresses the server is reached by (one or more);
+    /// clients name one of them in `--server HOST:PORT`.
+    #[arg(long = "name", value_name = "HOST", required = true, num_args = 1..)]
+    pub names: Vec<String>,
+    /// Output.
+    #[command(flatten)]
+    pub out: CertOutArgs,
+    /// Days the certificate is valid.
+    #[arg(long, value_name = "N", default_value_t = 730, value_parser = clap::value_parser!(u32).range(1..))]
+    pub days: u32,
+}
+
+/// `oap cert client`.
+#[derive(Debug, Args)]
+pub struct CertClientArgs {
+    /// The CA directory (`ca.pem` and `ca-key.pem`, as `oap cert ca` makes).
+    #[arg(long, value_name = "DIR")]
+    pub ca: PathBuf,
+    /// The tenant the certificate names (its Common Name, and the URI
+    /// `oap://tenant/NAME`).
+    #[arg(long, value_name = "NAME")]
+    pub tenant: String,
+    /// Output.
+    #[command(flatten)]
+    pub out: CertOutArgs,
+    /// Days the certificate is valid.
+    #[arg(long, value_name = "N", default_value_t = 730, value_parser = clap::value_parser!(u32).range(1..))]
+    pub days: u32,
 }
 
 /// A permission `oap token new` can grant.

@@ -7,6 +7,7 @@
 mod admin;
 mod args;
 mod bench;
+mod cert;
 mod connect;
 mod demo;
 mod get;
@@ -51,6 +52,8 @@ fn main() -> ExitCode {
         // Hashing is synchronous file I/O: no runtime needed.
         Command::Id(a) => id::run(a),
         Command::Token(args::TokenCommand::New(a)) => token::new(a),
+        // Certificates are made from files alone: no runtime needed.
+        Command::Cert(c) => cert::run(c),
         // The benchmarks start their own runtimes, one per case.
         Command::Bench(a) => bench::run(a),
         Command::BenchServer(a) => bench::serve(a),
@@ -67,6 +70,7 @@ fn main() -> ExitCode {
                         Command::Demo => demo::run().await,
                         Command::Id(_)
                         | Command::Token(_)
+                        | Command::Cert(_)
                         | Command::Bench(_)
                         | Command::BenchServer(_) => {
                             unreachable!("handled above")

@@ -8,9 +8,9 @@ use rand::TryRngCore;
 
 use crate::args::{Permission, TokenNewArgs};
 
-/// 32 random bytes from the operating system, as 64 hex digits.
-fn fresh_token() -> Result<String> {
-    let mut bytes = [0u8; 32];
+/// `n` random bytes from the operating system, as `2n` hex digits.
+pub fn random_hex(n: usize) -> Result<String> {
+    let mut bytes = vec![0u8; n];
     rand::rngs::OsRng
         .try_fill_bytes(&mut bytes)
         .context("the operating system's random source failed")?;
@@ -21,7 +21,7 @@ fn fresh_token() -> Result<String> {
 /// the `[[tenants]]` entry for the node's config file; a reminder of which
 /// is which goes to stderr.
 pub fn new(args: &TokenNewArgs) -> Result<()> {
-    let token = fresh_token()?;
+    let token = random_hex(32)?;
     let hash = token_hash(&token).to_hex();
     let mut permissions: Vec<&str> = Vec::new();
     for p in &args.permissions {

@@ -61,6 +61,7 @@ fn recorded_values_come_back_from_the_exposition() {
     metrics.record_rejected("quota");
     metrics.record_rejected("quota");
     metrics.record_rejected("bad_frame");
+    metrics.record_tls_handshake_failure("timeout");
     metrics.record_service_restart("gateway");
     metrics.observe_request_latency(Duration::from_millis(3));
     metrics.observe_request_latency(Duration::from_millis(300));
@@ -76,6 +77,7 @@ fn recorded_values_come_back_from_the_exposition() {
     let s = parse(&metrics.encode());
     assert_eq!(s["rejected_total{reason=\"quota\"}"], 2.0);
     assert_eq!(s["rejected_total{reason=\"bad_frame\"}"], 1.0);
+    assert_eq!(s["tls_handshake_failures_total{reason=\"timeout\"}"], 1.0);
     assert_eq!(s["service_restarts_total{service=\"gateway\"}"], 1.0);
     assert_eq!(s["request_latency_seconds_count"], 2.0);
     assert!((s["request_latency_seconds_sum"] - 0.303).abs() < 1e-9);

@@ -122,6 +122,8 @@ pub struct Connection {
     closing: Option<Closing>,
     /// The peer's HELLO (its tenant and application protocol).
     peer_hello: Option<Hello>,
+    /// The peer's first bytes were a TLS record ([`Connection::peer_speaks_tls`]).
+    peer_speaks_tls: bool,
     stats: ConnectionStats,
     /// The largest receive window a request on this connection has needed:
     /// a later request held back by credit grows straight to it instead of
@@ -171,6 +173,7 @@ impl Connection {
             peer_eof: false,
             closing: None,
             peer_hello: None,
+            peer_speaks_tls: false,
             stats: ConnectionStats::default(),
             learned_window: 0,
             config,
@@ -202,6 +205,17 @@ impl Connection {
     /// it returns `None`: a final ERROR may still be queued.
     pub fn is_closed(&self) -> bool {
         self.state == State::Closed
+    }
+
+    /// Whether the connection closed because the peer's first bytes were a
+    /// TLS record ([`DecodeError::is_tls_record`]): the peer speaks TLS and
+    /// this side plaintext, so a user should hear which side needs TLS
+    /// rather than a version number. The close itself is the usual
+    /// `bad_version` one (spec §2).
+    ///
+    /// [`DecodeError::is_tls_record`]: crate::frame::DecodeError::is_tls_record
+    pub fn peer_speaks_tls(&self) -> bool {
+        self.peer_speaks_tls
     }
 
     /// Counters for metrics.

@@ -731,6 +731,56 @@ fn oversize_frame_gets_too_large_then_close() {
     );
 }
 
+#[test]
+fn a_tls_client_hello_at_a_plaintext_server_is_bad_version_and_says_the_peer_speaks_tls() {
+    let mut p = Peer::server(ConnectionConfig::default());
+    // The record header of a TLS ClientHello: handshake (22), TLS 1.0
+    // record version, a length.
+    p.send_raw(&[0x16, 0x03, 0x01, 0x00, 0xf4, 0x01]);
+    let errs = errors_in(&p.written());
+    assert_eq!(
+        errs[0].code,
+        ErrorCode::BadVersion,
+        "the usual answer (spec §2)"
+    );
+    assert!(p.conn.is_closed());
+    assert!(p.conn.peer_speaks_tls());
+}
+
+#[test]
+fn a_tls_alert_answering_a_clients_hello_says_the_server_speaks_tls() {
+    let mut c = Peer::client(ConnectionConfig::default());
+    let _hello = c.written();
+    // What a TLS server answers plaintext with: a fatal decode_error alert.
+    c.send_raw(&[0x15, 0x03, 0x03, 0x00, 0x02, 0x02, 0x32]);
+    let errs = errors_in(&c.written());
+    assert_eq!(errs[0].code, ErrorCode::BadVersion);
+    assert!(c.conn.is_closed());
+    assert!(c.conn.peer_speaks_tls());
+}
+
+#[test]
+fn only_a_tls_record_as_the_first_header_means_tls() {
+    let mut other_version = Peer::server(ConnectionConfig::default());
+    other_version.send_raw(&[2, 1, 0, 0, 0, 0]);
+    let _error = other_version.written();
+    assert!(other_version.conn.is_closed());
+    assert!(
+        !other_version.conn.peer_speaks_tls(),
+        "OAP version 2 is not TLS"
+    );
+
+    let mut later = Peer::server(ConnectionConfig::default());
+    later.handshake(Hello::legacy());
+    later.send_raw(&[0x17, 0x03, 0x03, 0x00, 0x10, 0x00]);
+    let _error = later.written();
+    assert!(later.conn.is_closed());
+    assert!(
+        !later.conn.peer_speaks_tls(),
+        "after a frame, framing was lost, not a protocol mismatch"
+    );
+}
+
 /// A server with `max_object_bytes` set to `max`, past the HELLO exchange.
 fn server_limited_to(max: u64) -> Peer {
     let mut p = Peer::server(ConnectionConfig {

@@ -22,6 +22,7 @@ use oap_core::connection::{CommandError, ConnectionConfig, Negotiated, RequestId
 use oap_core::payload::ErrorCode;
 use oap_io::{BoxStream, ConnectionDriver, EndpointHandle, FramedStream, Runtime};
 
+use crate::TlsError;
 use endpoint::ClientEndpoint;
 use transfer::RequestGuard;
 pub use transfer::{ObjectStream, Progress, PutStream};
@@ -29,9 +30,13 @@ pub use transfer::{ObjectStream, Progress, PutStream};
 /// Why a client call failed. Cheap to clone; match on the variant.
 #[derive(Debug, Clone, thiserror::Error)]
 pub enum ClientError {
-    /// The transport failed (connect, TLS, read or write).
+    /// The transport failed (connect, read or write).
     #[error("transport: {0}")]
     Io(Arc<io::Error>),
+    /// TLS could not be set up with the server, or the server is not where
+    /// TLS was (or was not) expected: the problem in words, with the fix.
+    #[error(transparent)]
+    Tls(#[from] TlsError),
     /// Reading or writing the caller's side of a transfer failed: the file,
     /// reader or writer an object came from or went to.
     #[error("local: {0}")]
@@ -77,8 +82,13 @@ pub enum ClientError {
 }
 
 impl From<io::Error> for ClientError {
+    /// [`ClientError::Tls`] when `e` carries a TLS failure (a TLS stream's
+    /// read or write), else [`ClientError::Io`].
     fn from(e: io::Error) -> Self {
-        Self::Io(Arc::new(e))
+        match TlsError::from_io(&e) {
+            Some(tls) => Self::Tls(tls),
+            None => Self::Io(Arc::new(e)),
+        }
     }
 }
 

@@ -11,6 +11,7 @@
 //!   subscriptions, metrics and bus events, graceful shutdown.
 //! * [`client`] — the async client SDK.
 //! * [`tls`] — the TLS settings every runtime shares (ALPN, mutual TLS).
+//! * [`TlsError`] — TLS failures in words, with the fix.
 //! * [`topic`] — which bus events a subscription topic matches.
 
 pub mod client;
@@ -28,3 +29,4 @@ pub use client::{
 };
 pub use server::{ByteQuotas, Gateway, GatewayConfig, GatewayServer, Services, Upgrade, Upgraded};
 pub use store::{DirStore, MemStore, ObjectStore};
+pub use tls::TlsError;

@@ -405,12 +405,12 @@ impl GatewayServer {
                     None => Upgraded::plain(stream),
                     Some(up) => match server.upgrade(stream, up).await {
                         Ok(s) => s,
-                        Err(_) => {
-                            server
-                                .inner
-                                .services
-                                .metrics
-                                .record_rejected("tls_handshake");
+                        Err(e) => {
+                            crate::tls::failure::handshake_failed(
+                                &server.inner.services.metrics,
+                                peer,
+                                &e,
+                            );
                             return;
                         }
                     },

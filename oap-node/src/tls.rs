@@ -3,7 +3,12 @@
 //! (mutual TLS), and the tenant name a verified client certificate carries.
 //!
 //! The runtime crates run the handshakes (tokio-rustls, futures-rustls);
-//! what a handshake must check is decided here, once.
+//! what a handshake must check is decided here, once, and what a failed
+//! one means in [`failure`].
+
+pub(crate) mod failure;
+
+pub use failure::TlsError;
 
 use std::sync::Arc;
 

@@ -22,6 +22,7 @@ use oap_core::payload::{
 };
 use oap_node::{
     Client, ClientError, DirStore, GatewayConfig, GatewayServer, MemStore, ObjectStore, Services,
+    TlsError,
 };
 
 use crate::{Harness, RawPeer, TestPki};
@@ -74,6 +75,13 @@ pub(crate) fn temp_dir(h: &Harness, tag: &str) -> std::path::PathBuf {
 fn assert_rejected_once(server: &GatewayServer, reason: &str) {
     let text = server.services().metrics.encode();
     let line = format!("rejected_total{{reason=\"{reason}\"}} 1");
+    assert!(text.contains(&line), "no `{line}` in:\n{text}");
+}
+
+/// The server's metrics show exactly one failed TLS handshake for `reason`.
+fn assert_tls_failures_once(server: &GatewayServer, reason: &str) {
+    let text = server.services().metrics.encode();
+    let line = format!("tls_handshake_failures_total{{reason=\"{reason}\"}} 1");
     assert!(text.contains(&line), "no `{line}` in:\n{text}");
 }
 
@@ -487,16 +495,55 @@ pub async fn tls_handshake_failure(h: Harness) {
     let refused =
         (h.tls_connect)(addr, "localhost".into(), Arc::clone(&pki.untrusting_client)).await;
     assert!(
-        matches!(refused, Err(ClientError::Io(_))),
-        "untrusted certificate must fail"
+        matches!(refused, Err(ClientError::Tls(TlsError::UnknownIssuer))),
+        "untrusted certificate must fail, in words"
     );
+    // The failed handshake's task counts it, then gives up its slot.
+    server.wait_for_open_connections(0).await;
+    assert_rejected_once(&server, "tls_handshake");
+    assert_tls_failures_once(&server, "certificate_refused");
+    a_trusting_client_still_puts(&h, &pki, addr).await;
+}
+
+/// A plaintext client at a TLS port is told the port speaks TLS (not
+/// `bad_version 21`); the server counts a client that does not speak TLS.
+pub async fn plaintext_client_at_a_tls_port_is_told_to_use_tls(h: Harness) {
+    let pki = TestPki::new();
+    let (server, addr, _store) = tls_gateway(&h, &pki).await;
+    let refused = Client::connect(Arc::clone(&h.runtime), addr, ConnectionConfig::default()).await;
+    match refused {
+        Err(ClientError::Tls(TlsError::ServerExpectsTls)) => {}
+        other => panic!("expected ServerExpectsTls, got {:?}", other.err()),
+    }
+    server.wait_for_open_connections(0).await;
+    assert_tls_failures_once(&server, "not_tls");
+    a_trusting_client_still_puts(&h, &pki, addr).await;
+}
+
+/// After a failed handshake, the TLS gateway at `addr` still serves a
+/// client that trusts it.
+async fn a_trusting_client_still_puts(h: &Harness, pki: &TestPki, addr: SocketAddr) {
     let c = (h.tls_connect)(addr, "localhost".into(), Arc::clone(&pki.client))
         .await
         .expect("TLS connect");
     c.put_doc("docs", "after", pattern(100, 1))
         .await
         .expect("put");
-    assert_rejected_once(&server, "tls_handshake");
+}
+
+/// A TLS client at a plaintext port is told the port does not speak TLS;
+/// the server counts the ClientHello it was sent.
+pub async fn tls_client_at_a_plaintext_port_is_told_it_is_plaintext(h: Harness) {
+    let pki = TestPki::new();
+    let (server, addr, _store) = gateway(&h).await;
+    let refused = (h.tls_connect)(addr, "localhost".into(), Arc::clone(&pki.client)).await;
+    match refused {
+        Err(ClientError::Tls(TlsError::ServerIsPlaintext)) => {}
+        other => panic!("expected ServerIsPlaintext, got {:?}", other.err()),
+    }
+    server.wait_for_open_connections(0).await;
+    assert_tls_failures_once(&server, "tls_on_plaintext_port");
+    assert_rejected_once(&server, "bad_version");
 }
 
 /// Shutdown lets an open request finish, then closes; nothing new is

@@ -67,7 +67,10 @@ pub async fn connect_with(
     let name = ServerName::try_from(server_name.to_owned())
         .map_err(|e| ClientError::from(io::Error::new(io::ErrorKind::InvalidInput, e)))?;
     let tcp = crate::connect_tcp(addr).await?;
-    let tls = TlsConnector::from(config).connect(name, tcp).await?;
+    let tls = TlsConnector::from(config)
+        .connect(name, tcp)
+        .await
+        .map_err(ClientError::from_tls_handshake)?;
     let app = connection
         .app_proto_id
         .clone()

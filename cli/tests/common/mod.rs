@@ -71,6 +71,15 @@ pub fn run(args: &[&str]) -> Output {
     run_with_input(args, b"")
 }
 
+/// Runs `oap cert args…` and asserts it succeeded; returns its stdout.
+pub fn oap_cert(args: &[&str]) -> String {
+    let mut all = vec!["cert"];
+    all.extend_from_slice(args);
+    let out = run(&all);
+    assert!(out.status.success(), "oap {all:?}: {}", stderr(&out));
+    stdout(&out)
+}
+
 /// stdout as text.
 pub fn stdout(out: &Output) -> String {
     String::from_utf8_lossy(&out.stdout).into_owned()

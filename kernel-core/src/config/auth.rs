@@ -136,30 +136,35 @@ impl FromStr for AnonymousPolicy {
     }
 }
 
+/// Why `name` cannot name a tenant (see [`TenantConfig::name`]), if it cannot. Tools that
+/// write a name into something a node will read (a client certificate) check it here.
+pub fn check_tenant_name(name: &str) -> Result<(), String> {
+    if name.is_empty() || name.len() > MAX_TENANT_NAME {
+        return Err(format!("must be 1 to {MAX_TENANT_NAME} bytes long"));
+    }
+    if !name
+        .bytes()
+        .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-'))
+    {
+        return Err(format!(
+            "{name:?} may contain only ASCII letters, digits, '.', '_' and '-'"
+        ));
+    }
+    if name == ANONYMOUS {
+        return Err(format!(
+            "{ANONYMOUS:?} is reserved for peers without a token"
+        ));
+    }
+    Ok(())
+}
+
 /// Why one tenant entry is refused: `(key, reason)`.
 pub(super) fn check_tenant(
     tenant: &TenantConfig,
     earlier: &[TenantConfig],
 ) -> Result<(), (&'static str, String)> {
     let name = &tenant.name;
-    if name.is_empty() || name.len() > MAX_TENANT_NAME {
-        return Err(("name", format!("must be 1 to {MAX_TENANT_NAME} bytes long")));
-    }
-    if !name
-        .bytes()
-        .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-'))
-    {
-        return Err((
-            "name",
-            format!("{name:?} may contain only ASCII letters, digits, '.', '_' and '-'"),
-        ));
-    }
-    if name == ANONYMOUS {
-        return Err((
-            "name",
-            format!("{ANONYMOUS:?} is reserved for peers without a token"),
-        ));
-    }
+    check_tenant_name(name).map_err(|why| ("name", why))?;
     if earlier.iter().any(|t| t.name == *name) {
         return Err(("name", format!("{name:?} is used by an earlier tenant")));
     }

@@ -8,6 +8,7 @@
 //! | `service_restarts_total{service}` | counter | the supervisor, per restart |
 //! | `request_latency_seconds` | histogram | [`Metrics::observe_request_latency`] |
 //! | `rejected_total{reason}` | counter | [`Metrics::record_rejected`] |
+//! | `tls_handshake_failures_total{reason}` | counter | [`Metrics::record_tls_handshake_failure`] |
 //! | `bytes_in_total`, `bytes_out_total` | counter | [`Metrics::record_bytes_in`] / `_out` |
 //! | `tenant_bytes_in_total{tenant}`, `tenant_bytes_out_total{tenant}` | counter | same calls, per tenant ([`accounting::TenantCounters`]) |
 //! | `open_connections` | gauge | [`Metrics::connection_opened`] / `_closed` |
@@ -44,6 +45,7 @@ struct Inner {
     service_restarts: Family<Label, Counter>,
     request_latency: Histogram,
     rejected: Family<Label, Counter>,
+    tls_handshake_failures: Family<Label, Counter>,
     bytes_in: Counter,
     bytes_out: Counter,
     tenants: TenantCounters,
@@ -68,6 +70,7 @@ impl Metrics {
         // 0.5 ms .. ~16 s: OAP requests range from in-memory hits to slow storage.
         let request_latency = Histogram::new(exponential_buckets(0.0005, 2.0, 16));
         let rejected = Family::<Label, Counter>::default();
+        let tls_handshake_failures = Family::<Label, Counter>::default();
         let bytes_in = Counter::default();
         let bytes_out = Counter::default();
         let tenants = TenantCounters::default();
@@ -103,6 +106,11 @@ impl Metrics {
             "Rejected frames, requests or connections by reason",
             rejected.clone(),
         );
+        registry.register(
+            "tls_handshake_failures",
+            "TLS handshakes that failed, by reason",
+            tls_handshake_failures.clone(),
+        );
         registry.register("bytes_in", "Bytes received", bytes_in.clone());
         registry.register("bytes_out", "Bytes sent", bytes_out.clone());
         registry.register("tenant_bytes_in", "Bytes received per tenant", tenant_in);
@@ -131,6 +139,7 @@ impl Metrics {
                 service_restarts,
                 request_latency,
                 rejected,
+                tls_handshake_failures,
                 bytes_in,
                 bytes_out,
                 tenants,
@@ -194,6 +203,16 @@ impl Metrics {
     pub fn record_rejected(&self, reason: &str) {
         self.inner
             .rejected
+            .get_or_create(&[("reason", reason.to_owned())])
+            .inc();
+    }
+
+    /// Counts one failed TLS handshake; `reason` should come from a small
+    /// fixed set (the gateway's: `timeout`, `not_tls`, `certificate_refused`,
+    /// ...) to keep cardinality bounded.
+    pub fn record_tls_handshake_failure(&self, reason: &str) {
+        self.inner
+            .tls_handshake_failures
             .get_or_create(&[("reason", reason.to_owned())])
             .inc();
     }

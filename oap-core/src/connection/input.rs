@@ -52,7 +52,10 @@ impl Connection {
                     }
                 }
                 Ok(None) => break,
-                Err(e) => self.protocol_error(e.error_code(), &e.to_string()),
+                Err(e) => {
+                    self.peer_speaks_tls = self.stats.frames_in == 0 && e.is_tls_record();
+                    self.protocol_error(e.error_code(), &e.to_string());
+                }
             }
         }
         if self.decoder.buffered() == 0 {

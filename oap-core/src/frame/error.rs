@@ -43,6 +43,15 @@ impl DecodeError {
         }
     }
 
+    /// Whether the bad header is the start of a TLS record rather than an
+    /// OAP/1 frame: a `ver` of 20 to 23 is a TLS record's content type
+    /// (RFC 8446 §5.1; 22 opens a ClientHello, 21 an alert). Only the first
+    /// header of a connection says something by it: that the peer speaks
+    /// TLS where this side expected plaintext OAP/1.
+    pub fn is_tls_record(&self) -> bool {
+        matches!(self, Self::BadVersion(20..=23))
+    }
+
     /// The ERROR code a peer answers this with before closing.
     pub fn error_code(&self) -> ErrorCode {
         match self {

@@ -14,6 +14,7 @@ use oap_core::connection::{
 use oap_io::Endpoint;
 
 use super::ClientError;
+use crate::TlsError;
 
 /// One request a task waits on: its final event once it ended, and the
 /// task to wake when anything about it changed (a result, room to send,
@@ -204,10 +205,13 @@ impl ClientEndpoint {
         if let Some(ev) = slot.done.take() {
             self.slots.remove(&rid);
             // A request aborted by a connection the server closed with an
-            // ERROR (e.g. `unauthorized` right after HELLO) fails with
-            // that ERROR, not only "aborted".
+            // ERROR (e.g. `unauthorized` right after HELLO), or that TLS
+            // ended, fails with that reason, not only "aborted".
             if aborted(&ev) {
-                if let Some(e @ ClientError::Closed { error: Some(_), .. }) = &self.closed {
+                if let Some(
+                    e @ (ClientError::Closed { error: Some(_), .. } | ClientError::Tls(_)),
+                ) = &self.closed
+                {
                     return Poll::Ready(Err(e.clone()));
                 }
             }
@@ -354,7 +358,12 @@ impl ClientEndpoint {
                 }
             }
             Event::Closed { error, by_peer } => {
-                self.mark_closed(ClientError::Closed { error, by_peer });
+                let reason = if self.session.connection().peer_speaks_tls() {
+                    ClientError::Tls(TlsError::ServerExpectsTls)
+                } else {
+                    ClientError::Closed { error, by_peer }
+                };
+                self.mark_closed(reason);
             }
             _ => {}
         }
@@ -432,10 +441,20 @@ impl Endpoint for ClientEndpoint {
 
     fn on_driver_exit(&mut self, error: Option<&std::io::Error>) {
         let reason = match error {
-            Some(e) => ClientError::Io(std::sync::Arc::new(std::io::Error::new(
-                e.kind(),
-                e.to_string(),
-            ))),
+            // A TLS failure (an alert such as "certificate required", which
+            // TLS 1.3 sends after the client's handshake finished) says more
+            // than the bare close the connection reported for the broken
+            // transport just before: it replaces it.
+            Some(e) => match TlsError::from_io(e) {
+                Some(tls) => {
+                    self.closed = None;
+                    ClientError::Tls(tls)
+                }
+                None => ClientError::Io(std::sync::Arc::new(std::io::Error::new(
+                    e.kind(),
+                    e.to_string(),
+                ))),
+            },
             None => ClientError::Closed {
                 error: None,
                 by_peer: false,

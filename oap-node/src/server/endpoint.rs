@@ -328,6 +328,9 @@ impl Endpoint for GatewayEndpoint {
     }
 
     fn on_driver_exit(&mut self, _error: Option<&std::io::Error>) {
+        if self.gateway.connection().peer_speaks_tls() {
+            crate::tls::failure::tls_client_at_plaintext_port(&self.server.services.metrics);
+        }
         for req in self.requests.values() {
             if let Kind::Subscribe(s) = &req.kind {
                 s.cancel();
