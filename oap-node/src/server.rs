@@ -509,7 +509,6 @@ impl GatewayServer {
         inner.lock_connections().push(weak);
         let result = ConnectionDriver::new(Arc::clone(&inner.runtime), stream, handle).await;
         inner.services.metrics.connection_closed();
-        drop(slot);
         match &result {
             Ok(()) => {}
             // The peer's doing (it stopped reading, reset, vanished): no
@@ -530,6 +529,8 @@ impl GatewayServer {
                     });
             }
         }
+        // Last: whoever waits for the slot sees everything above done.
+        drop(slot);
         result
     }
 
