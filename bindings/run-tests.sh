@@ -1,17 +1,20 @@
 #!/usr/bin/env bash
-# Everything CI needs for the bindings, on a machine with only Rust, a C
+# Everything CI runs for the bindings, on a machine with only Rust, a C
 # compiler and python3 + pip:
 #   1. build the oap-c crate (liboap.so / liboap.a) and run its Rust tests,
 #      which include the check that include/oap.h is what cbindgen generates;
 #   2. compile tests/vectors.c with the system cc under AddressSanitizer +
 #      LeakSanitizer + UBSan and run it over docs/specs/vectors (and under
 #      valgrind too when valgrind is installed);
-#   3. pip-install bindings/python into a scratch dir and run pytest over the
-#      same vectors against that installed copy. The last line is pytest's.
+#   3. a fresh virtualenv, a plain `pip install ./bindings/python` (maturin,
+#      fetched by pip, compiles the module), mypy's stubtest and
+#      `mypy --strict` over the installed package, then pytest over the same
+#      vectors against it. The last line is pytest's.
 #
 # Honours CARGO_TARGET_DIR (default: target/ at the repository root); all
 # scratch output goes under $CARGO_TARGET_DIR/bindings, nothing is written
-# into the source tree.
+# into the source tree. pip's downloads are cached in $OAP_TOOLS/pip-cache
+# (default /var/tmp/oap-tools/pip-cache).
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -21,7 +24,13 @@ case "$CARGO_TARGET_DIR" in /*) ;; *) CARGO_TARGET_DIR="$ROOT/$CARGO_TARGET_DIR"
 LIBDIR="$CARGO_TARGET_DIR/debug"
 SCRATCH="$CARGO_TARGET_DIR/bindings"
 PY="${PYTHON:-python3}"
-export PYTHONDONTWRITEBYTECODE=1 PIP_ROOT_USER_ACTION=ignore
+export OAP_TOOLS="${OAP_TOOLS:-/var/tmp/oap-tools}"
+export PYTHONDONTWRITEBYTECODE=1 PIP_ROOT_USER_ACTION=ignore PIP_DISABLE_PIP_VERSION_CHECK=1
+export PIP_CACHE_DIR="$OAP_TOOLS/pip-cache"
+# Test tools for the virtualenv, pinned so that a new release cannot change
+# what CI checks without a commit here.
+PYTEST="pytest==9.2.0"
+MYPY="mypy==2.4.1"
 mkdir -p "$SCRATCH"
 
 case "$(uname -s)" in
@@ -53,39 +62,25 @@ else
   echo "==> valgrind not installed: skipped (the ASan/LSan run above covers leaks and invalid access)"
 fi
 
-echo "==> pip install ./bindings/python (into $SCRATCH/site)"
-rm -rf "$SCRATCH/site"
-PIP_ARGS=(--quiet --disable-pip-version-check --no-deps --target "$SCRATCH/site")
-# Build with the local setuptools when it can make wheels (no download);
-# otherwise pip fetches setuptools into an isolated build env.
-if "$PY" -c 'import importlib.util as u, sys
-sys.exit(0 if u.find_spec("setuptools") and (u.find_spec("wheel") or u.find_spec("setuptools.command.bdist_wheel")) else 1)' 2>/dev/null; then
-  PIP_ARGS+=(--no-build-isolation)
-fi
-# From a copy, so setuptools' build/ and *.egg-info stay out of the source tree.
-rm -rf "$SCRATCH/python-src"
-cp -R bindings/python "$SCRATCH/python-src"
-OAP_LIB="$LIBDIR/$LIBFILE" "$PY" -m pip install "${PIP_ARGS[@]}" "$SCRATCH/python-src"
-test -f "$SCRATCH/site/oap/$LIBFILE" || { echo "pip install did not bundle $LIBFILE" >&2; exit 1; }
+VENV="$SCRATCH/venv"
+echo "==> fresh virtualenv $VENV; pip install ./bindings/python"
+"$PY" -m venv --clear "$VENV"
+"$VENV/bin/python" -m pip install --quiet ./bindings/python
+"$VENV/bin/python" -m pip install --quiet "$PYTEST" "$MYPY"
 
-PYPATH="$SCRATCH/site"
-if ! "$PY" -c "import pytest" 2>/dev/null && [ -d "$SCRATCH/pytest/pytest" ]; then
-  PYPATH="$PYPATH:$SCRATCH/pytest"   # installed by an earlier run
-elif ! "$PY" -c "import pytest" 2>/dev/null; then
-  echo "==> pytest missing: pip install pytest (into $SCRATCH/pytest)"
-  "$PY" -m pip install --quiet --disable-pip-version-check --target "$SCRATCH/pytest" pytest
-  PYPATH="$PYPATH:$SCRATCH/pytest"
-fi
-
-# Import the installed copy, and make it find its bundled library.
-unset OAP_LIB
-export PYTHONPATH="$PYPATH${PYTHONPATH:+:$PYTHONPATH}"
-LOADED="$("$PY" -c 'import oap; print(oap.LIBRARY_PATH)')"
+# From the repository root, where bindings/python/oap is not importable as
+# `oap`: the installed copy must be the one found.
+LOADED="$("$VENV/bin/python" -c 'import oap; print(oap.LIBRARY_PATH)')"
 case "$LOADED" in
-  "$SCRATCH/site/"*) echo "==> oap loads $LOADED" ;;
-  *) echo "installed oap loaded the wrong library: $LOADED" >&2; exit 1 ;;
+    "$VENV/"*) echo "==> oap loads $LOADED" ;;
+    *) echo "the virtualenv's oap loaded the wrong module: $LOADED" >&2; exit 1 ;;
 esac
+
+echo "==> mypy stubtest oap, mypy --strict -p oap (the stubs match the module)"
+# From the scratch folder, where stubtest leaves its .mypy_cache.
+(cd "$SCRATCH" && "$VENV/bin/python" -m mypy.stubtest oap &&
+    "$VENV/bin/python" -m mypy --strict --no-incremental -p oap)
 
 echo "==> pytest bindings/python/tests"
 export OAP_VECTORS_DIR="$ROOT/docs/specs/vectors"
-exec "$PY" -m pytest -p no:cacheprovider bindings/python/tests
+exec "$VENV/bin/python" -m pytest -p no:cacheprovider bindings/python/tests
