@@ -2,8 +2,8 @@
 # Everything CI runs for the bindings, on a machine with only Rust, a C
 # compiler and python3 + pip; the packaging tools come from crates.io and
 # PyPI:
-#   0. scripts/install-bindings-tools.sh: cargo-c, pinned, kept in
-#      $OAP_TOOLS (default /var/tmp/oap-tools) and skipped when there;
+#   0. scripts/install-bindings-tools.sh: cargo-c and maturin, pinned, kept
+#      in $OAP_TOOLS (default /var/tmp/oap-tools) and skipped when there;
 #   1. cargo test -p oap-c: the ABI driven from Rust, and the check that
 #      include/oap.h is what cbindgen generates;
 #   2. cargo cinstall into a scratch prefix (liboap.so, liboap.a, oap.h,
@@ -11,7 +11,9 @@
 #      `pkg-config --cflags --libs oap` and run over docs/specs/vectors
 #      under ASan + LSan + UBSan, against the static library too, and under
 #      valgrind when it is installed;
-#   3. a fresh virtualenv, a plain `pip install ./bindings/python` (maturin,
+#   3. maturin build --release: the wheel, checked to be one abi3 wheel for
+#      CPython >= 3.9 carrying the stubs and py.typed;
+#   4. a fresh virtualenv, a plain `pip install ./bindings/python` (maturin,
 #      fetched by pip, compiles the module), mypy's stubtest and
 #      `mypy --strict` over the installed package, then pytest over the same
 #      vectors against it. The last line is pytest's.
@@ -98,7 +100,24 @@ else
     echo "==> valgrind not installed: skipped (the ASan/LSan runs above cover leaks and invalid access)"
 fi
 
-# ---- Python: the package as pip installs it -----------------------------------
+# ---- Python: the wheel, and the package as pip installs it --------------------
+echo "==> maturin build --release (the wheel)"
+rm -rf "$SCRATCH/wheels"
+"$OAP_TOOLS/maturin/bin/maturin" build --quiet --release -m bindings/python/Cargo.toml \
+    --out "$SCRATCH/wheels"
+WHEELS=("$SCRATCH"/wheels/*.whl)
+case "${WHEELS[*]}" in
+    */oap-*-cp39-abi3-*.whl) echo "    ${WHEELS[*]##*/}" ;;
+    *) echo "expected one cp39-abi3 wheel, got: ${WHEELS[*]##*/}" >&2; exit 1 ;;
+esac
+"$PY" - "${WHEELS[0]}" <<'EOF'
+import sys, zipfile
+names = set(zipfile.ZipFile(sys.argv[1]).namelist())
+want = {"oap/__init__.py", "oap/_errors.py", "oap/_oap.pyi", "oap/py.typed", "oap/_oap.abi3.so"}
+missing = want - names
+sys.exit(f"the wheel lacks {sorted(missing)}" if missing else 0)
+EOF
+
 VENV="$SCRATCH/venv"
 echo "==> fresh virtualenv $VENV; pip install ./bindings/python"
 "$PY" -m venv --clear "$VENV"

@@ -5,6 +5,8 @@
 #
 #   $OAP_TOOLS/bin/cargo-c{build,install,test}  cargo-c, from crates.io
 #                                                (`cargo install --locked`)
+#   $OAP_TOOLS/maturin/bin/maturin               maturin, from PyPI, in a
+#                                                virtualenv of its own
 #
 # A tool already there at the pinned version is not installed again, and
 # that check reads no registry, so a warm run costs well under a second.
@@ -21,8 +23,10 @@ set -euo pipefail
 # cargo-c 0.10.24 is the newest whose rust-version (1.95) this toolchain
 # meets; 0.10.26 needs 1.97.
 CARGO_C_VERSION="0.10.24+cargo-0.98.0"
+MATURIN_VERSION="1.16.0"
 
 OAP_TOOLS="${OAP_TOOLS:-/var/tmp/oap-tools}"
+PY="${PYTHON:-python3}"
 mkdir -p "$OAP_TOOLS"
 
 apt_install() {
@@ -46,4 +50,11 @@ if [ "$("$OAP_TOOLS/bin/cargo-cinstall" --version 2>/dev/null || true)" != "carg
     env -u CARGO_TARGET_DIR cargo install cargo-c --locked --quiet \
         --version "$CARGO_C_VERSION" --root "$OAP_TOOLS"
     echo "==> cargo-c installed in $((SECONDS - start)) s"
+fi
+
+if [ "$("$OAP_TOOLS/maturin/bin/maturin" --version 2>/dev/null || true)" != "maturin $MATURIN_VERSION" ]; then
+    echo "==> maturin $MATURIN_VERSION into $OAP_TOOLS/maturin"
+    "$PY" -m venv --clear "$OAP_TOOLS/maturin"
+    "$OAP_TOOLS/maturin/bin/python" -m pip install --quiet --disable-pip-version-check \
+        --cache-dir "$OAP_TOOLS/pip-cache" "maturin==$MATURIN_VERSION"
 fi
