@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import gc
+import importlib.resources
+import inspect
 import json
+import pickle
 
 import pytest
 
@@ -14,6 +17,30 @@ HELLO = b'{"hello":"oap/1"}'
 
 def test_library_was_found():
     assert oap.LIBRARY_PATH.is_file()
+
+
+def test_the_package_ships_its_type_information():
+    package = importlib.resources.files("oap")
+    assert (package / "py.typed").is_file()
+    assert (package / "_oap.pyi").is_file()
+
+
+def test_frames_are_values_like_the_dataclass_they_replace():
+    ack = oap.Frame("ACK", 1, b'{"credit":1}')
+    decoded = oap.Decoder().feed(oap.encode_frame("ACK", b'{"credit":1}'))[0]
+    assert ack == decoded and not ack != decoded
+    assert hash(ack) == hash(decoded) == hash(("ACK", 1, b'{"credit":1}'))
+    assert ack != oap.Frame("ACK", 1, b'{"credit":2}')
+    assert ack != oap.Frame("END", 1, b'{"credit":1}')
+    assert ack != ("ACK", 1, b'{"credit":1}')
+    assert repr(ack) == """Frame(typ='ACK', ver=1, payload=b'{"credit":1}')"""
+    assert pickle.loads(pickle.dumps(ack)) == ack
+    assert oap.Frame.__match_args__ == ("typ", "ver", "payload")
+    assert oap.Frame(typ="END", ver=1, payload=bytearray(b"{}")).payload == b"{}"
+    with pytest.raises(AttributeError):
+        ack.typ = "END"
+    with pytest.raises(ValueError):
+        oap.Frame("PING", 1, b"")
 
 
 def test_decoder_keeps_partial_input_and_returns_frames_in_order():
@@ -83,6 +110,12 @@ def test_max_frame_is_enforced_from_the_header_alone():
             oap.encode_frame("END", b"", max_frame=bad)
 
 
+@pytest.mark.parametrize("call", [oap.Decoder, oap.encode_frame, oap.encode_header])
+def test_max_frame_defaults_to_the_protocol_default(call):
+    assert inspect.signature(call).parameters["max_frame"].default == oap.DEFAULT_MAX_FRAME == 1 << 20
+    assert oap.Decoder().max_frame == oap.DEFAULT_MAX_FRAME
+
+
 def test_encode_refuses_what_the_peer_must_reject():
     with pytest.raises(oap.EncodeError) as e:
         oap.encode_frame("DATA", b"x" * 5, max_frame=4)
@@ -149,6 +182,17 @@ def test_object_ids():
     for piece in (b"ab", b"", b"c"):
         h.update(piece)
     assert h.object_id() == oap.object_id(b"abc")
+
+
+def test_object_ids_of_large_and_copied_inputs_agree():
+    # 1 MiB and more is hashed with the GIL released, from a copy for
+    # bytearray and memoryview: every path must give the same id.
+    big = bytes(range(256)) * 4096 + b"tail"
+    want = oap.object_id(big)
+    assert oap.object_id(bytearray(big)) == oap.object_id(memoryview(big)) == want
+    assert oap.ObjectHasher().update(big[:5]).update(memoryview(big)[5:]).object_id() == want
+    assert oap.verify_object_id(want, bytearray(big))
+    assert not oap.verify_object_id(want, big[:-1])
 
 
 def test_decoders_can_be_closed_and_collected():
