@@ -61,7 +61,7 @@ pub use stats::ConnectionStats;
 pub use transmit::Transmit;
 
 use crate::frame::{FrameEncoder, FrameType, StreamDecoder};
-use crate::limits::{HEADER_LEN, MAX_HELLO_STRING};
+use crate::limits::{HEADER_LEN, LEGACY_READ_SLACK, MAX_HELLO_STRING};
 use crate::payload::{ControlPayload, ErrorCode, ErrorEnvelope, Hello, PROTOCOL_NAME};
 use request::Request;
 use transmit::OutQueue;
@@ -228,9 +228,24 @@ impl Connection {
         self.requests.len()
     }
 
+    /// Whether the driver should read (and call [`Connection::handle_input`])
+    /// now. `false` while the legacy request 0 — whose sender never waits
+    /// for credit — holds a window's worth of unread bytes: not reading
+    /// lets the transport's flow control hold the sender back until the
+    /// application reads (OAP-1 §6.3). While it is open, feed at most
+    /// [`crate::limits::LEGACY_READ_SLACK`] bytes per call.
+    pub fn wants_input(&self) -> bool {
+        self.requests
+            .values()
+            .filter(|r| r.legacy)
+            .all(|r| r.recv.buffered < r.recv.window)
+    }
+
     /// Bytes held because of the peer's input: the partial frame in the
     /// decoder plus unread received bodies. Bounded by `max_frame + 6 +
-    /// credit × max_inflight + window_growth`, whatever the peer does.
+    /// credit × max_inflight + window_growth`, plus `max_frame +
+    /// LEGACY_READ_SLACK` for the legacy request 0 (see
+    /// [`Connection::buffered_input_bound`]), whatever the peer does.
     pub fn buffered_input(&self) -> u64 {
         let bodies: u64 = self.requests.values().map(|r| r.recv.buffered).sum();
         self.decoder.buffered() as u64 + bodies
@@ -251,9 +266,17 @@ impl Connection {
             credit: self.config.credit,
         });
         let frame = u64::from(self.config.effective_max_frame().max(limits.max_frame));
+        // Request 0 (legacy), while open, may run past its grant by a
+        // frame and a read.
+        let legacy = if self.requests.values().any(|r| r.legacy) {
+            frame + LEGACY_READ_SLACK as u64
+        } else {
+            0
+        };
         (frame + HEADER_LEN as u64)
             .saturating_add(limits.credit.saturating_mul(u64::from(limits.max_inflight)))
             .saturating_add(self.config.window_growth)
+            .saturating_add(legacy)
     }
 
     /// Bytes of credit the peer has granted and this side has not used, for

@@ -19,6 +19,12 @@ pub const DEFAULT_MAX_FRAME: u32 = 1024 * 1024;
 /// deliberately distinct from `max_frame`.
 pub const STORAGE_CHUNK: usize = 64 * 1024;
 
+/// Most bytes a driver hands [`crate::connection::Connection::handle_input`]
+/// in one call while a legacy request (request 0, which never waits for
+/// credit) is open: what such a request may receive past its window before
+/// the driver stops reading (OAP-1 §6.3).
+pub const LEGACY_READ_SLACK: usize = 256 * 1024;
+
 /// Initial per-request credit in DATA body bytes granted by the first ACK.
 pub const DEFAULT_CREDIT: u64 = 64 * 1024;
 

@@ -1300,3 +1300,76 @@ fn an_error_longer_than_the_peers_max_frame_is_shortened_not_dropped() {
     );
     assert!(errs[0].msg.ends_with('…') && long.starts_with(errs[0].msg.trim_end_matches('…')));
 }
+
+#[test]
+fn the_legacy_request_is_held_back_by_not_reading_instead_of_failing_past_its_credit() {
+    let mut p = Peer::server(ConnectionConfig::default());
+    p.handshake(Hello::legacy());
+    p.send(
+        Start {
+            topic: Some("tiles/v1".into()),
+            ..Start::default()
+        }
+        .to_frame(),
+    );
+    let id = RequestId(0);
+    p.events();
+    p.conn.accept(id).expect("accept");
+    p.written();
+    // The original client writes without waiting: four times its 64 KiB
+    // credit arrive in one read.
+    let body = vec![7u8; 4 * 65_536];
+    let obj = ObjectId::of(&body);
+    let mut read = Vec::new();
+    for (i, part) in body.chunks(65_536).enumerate() {
+        let header = DataHeader {
+            corr_id: None,
+            offset: Some((i * 65_536) as u64),
+            total_len: Some(body.len() as u64),
+            ..DataHeader::for_object(obj)
+        };
+        let frame = data_frame(&header, part).expect("data");
+        read.extend_from_slice(
+            &FrameEncoder::with_max_frame(u32::MAX)
+                .to_bytes(frame.typ, &frame.payload)
+                .expect("encode"),
+        );
+    }
+    assert!(read.len() <= oap_core::limits::LEGACY_READ_SLACK + 65_536 * 2);
+    p.send_raw(&read);
+    assert!(errors_in(&p.written()).is_empty(), "no credit_exceeded");
+    assert!(
+        !p.conn.wants_input(),
+        "a full window: the driver stops reading"
+    );
+    assert!(p.conn.buffered_input() <= p.conn.buffered_input_bound());
+    let mut got = 0;
+    while let Some(c) = p.conn.read(id, usize::MAX) {
+        got += c.bytes.len();
+    }
+    assert_eq!(got, body.len());
+    assert!(p.conn.wants_input(), "read: the driver reads again");
+    assert!(p.events().contains(&Event::ObjectVerified {
+        id,
+        obj,
+        len: body.len() as u64,
+        e2e: false
+    }));
+
+    // A peer that ignores backpressure altogether is refused past a frame
+    // and a read beyond the window.
+    let huge = vec![1u8; 1_800_000];
+    let obj = ObjectId::of(&huge);
+    for (i, part) in huge.chunks(900_000).enumerate() {
+        let header = DataHeader {
+            corr_id: None,
+            offset: Some((i * 900_000) as u64),
+            total_len: Some(huge.len() as u64),
+            ..DataHeader::for_object(obj)
+        };
+        p.send(data_frame(&header, part).expect("data"));
+    }
+    let errs = errors_in(&p.written());
+    assert_eq!(errs.len(), 1, "{errs:?}");
+    assert_eq!(errs[0].code, ErrorCode::CreditExceeded);
+}

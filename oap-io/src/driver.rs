@@ -17,8 +17,8 @@ use crate::{BoxFuture, Runtime};
 
 /// Bytes read per `poll_read` at most: large reads mean fewer wake-ups
 /// and system calls per byte, and the buffer is per thread, not per
-/// connection.
-const READ_BUF: usize = 256 * 1024;
+/// connection. No more than a legacy request may take past its window.
+const READ_BUF: usize = oap_core::limits::LEGACY_READ_SLACK;
 
 /// The write buffer's room kept while nothing is queued; more is freed.
 const IDLE_WRITE_ROOM: usize = 4 * 1024;
@@ -395,7 +395,11 @@ impl<E: Endpoint, S: AsyncRead + AsyncWrite + Unpin> Future for ConnectionDriver
             let Some(io) = this.io.as_mut() else {
                 return Poll::Ready(Ok(()));
             };
-            if !this.read_done {
+            // A legacy request with a full window: not reading is its
+            // backpressure, until the endpoint reads (below, or from
+            // another task, which wakes this one).
+            let paused = !this.read_done && !ep.connection().wants_input();
+            if !this.read_done && !paused {
                 let read = read_with(io, cx, |bytes| {
                     if !bytes.is_empty() {
                         ep.connection().handle_input(now, bytes);
@@ -414,6 +418,9 @@ impl<E: Endpoint, S: AsyncRead + AsyncWrite + Unpin> Future for ConnectionDriver
             }
             progress |= this.poll_timer(cx, ep.connection(), now);
             ep.handle_events(now);
+            if paused && ep.connection().wants_input() {
+                progress = true;
+            }
             let wrote = match this.poll_write_out(cx, ep.connection(), now) {
                 Ok(p) => p,
                 Err(e) => return Poll::Ready(Err(fail(&mut shared, e, now))),

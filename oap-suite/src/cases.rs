@@ -622,6 +622,43 @@ pub async fn legacy_client_is_served(h: Harness) {
     }
 }
 
+/// The original client writes a whole 4 MiB object without waiting for
+/// credit (64 KiB): the server holds it back by not reading, never fails it
+/// with `credit_exceeded`, and stores it.
+pub async fn legacy_client_writing_past_its_credit_is_held_back_not_failed(h: Harness) {
+    let (_server, addr, store) = gateway(&h).await;
+    let mut p = RawPeer::new(h.runtime.connect(addr).await.expect("connect"));
+    p.send(FrameType::Hello, br#"{"hello":"oap/1"}"#)
+        .await
+        .expect("hello");
+    p.recv().await.expect("read").expect("HELLO");
+    p.send(FrameType::Start, br#"{"topic":"tiles/v1"}"#)
+        .await
+        .expect("start");
+    let doc = pattern(4 << 20, 9);
+    let obj = ObjectId::of(&doc);
+    // Written before reading anything but the HELLO answer.
+    for (i, part) in doc.chunks(65_536).enumerate() {
+        let header = DataHeader {
+            corr_id: None,
+            offset: Some((i * 65_536) as u64),
+            total_len: Some(doc.len() as u64),
+            ..DataHeader::for_object(obj)
+        };
+        send_data(&mut p, &header, part).await;
+    }
+    p.send(FrameType::End, b"").await.expect("end");
+    let frames = p.recv_until_eof_or_end().await;
+    assert!(
+        !frames.iter().any(|f| f.typ == FrameType::Error),
+        "no ERROR: {frames:?}"
+    );
+    let end = frames.last().expect("an END");
+    assert_eq!(end.typ, FrameType::End);
+    assert_eq!(End::decode(&end.payload).expect("end").obj, Some(obj));
+    assert!(store.contains(&obj));
+}
+
 /// A subscriber receives the kernel events its topic matches.
 pub async fn subscribe_streams_matching_events(h: Harness) {
     let (server, addr, _store) = gateway(&h).await;

@@ -65,6 +65,20 @@ impl RawPeer {
         Ok(None)
     }
 
+    /// Reads frames up to and including the first END (or to the end of
+    /// the stream), returning them; a read error ends the list too.
+    pub async fn recv_until_eof_or_end(&mut self) -> Vec<oap_core::frame::Frame> {
+        let mut out = Vec::new();
+        while let Ok(Some(f)) = self.recv().await {
+            let end = f.typ == FrameType::End;
+            out.push(f);
+            if end {
+                break;
+            }
+        }
+        out
+    }
+
     /// Reads until the stream ends, returning the frames seen.
     pub async fn recv_until_eof(&mut self) -> io::Result<Vec<Frame>> {
         let mut out = Vec::new();
