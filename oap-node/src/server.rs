@@ -627,6 +627,91 @@ async fn write_busy<S: AsyncWrite + Unpin>(stream: &mut S, msg: &str) -> io::Res
 mod tests {
     use super::*;
 
+    /// A runtime whose clock stands still and whose sleeps end at the next
+    /// poll,
+    /// recording how long each was asked to last; spawned tasks never run.
+    #[derive(Debug)]
+    struct RecordingRuntime {
+        base: std::time::Instant,
+        sleeps: Arc<Mutex<Vec<Duration>>>,
+    }
+
+    impl Runtime for RecordingRuntime {
+        fn now(&self) -> std::time::Instant {
+            self.base
+        }
+        fn sleep_until(&self, deadline: std::time::Instant) -> BoxFuture<'static, ()> {
+            let mut sleeps = self.sleeps.lock().unwrap();
+            sleeps.push(deadline - self.base);
+            // Ends at the next poll: the caller yields once, as a real
+            // sleep would, so the test's other future gets polled.
+            Box::pin(future::yield_now())
+        }
+        fn spawn(&self, _future: BoxFuture<'static, ()>) {}
+        fn bind(&self, _: SocketAddr) -> BoxFuture<'static, io::Result<Box<dyn Listener>>> {
+            Box::pin(std::future::ready(Err(io::ErrorKind::Unsupported.into())))
+        }
+        fn connect(&self, _: SocketAddr) -> BoxFuture<'static, io::Result<BoxStream>> {
+            Box::pin(std::future::ready(Err(io::ErrorKind::Unsupported.into())))
+        }
+    }
+
+    /// A listener out of file descriptors: every accept fails with EMFILE.
+    struct OutOfDescriptors {
+        accepts: Arc<AtomicUsize>,
+    }
+
+    impl Listener for OutOfDescriptors {
+        fn accept(&self) -> BoxFuture<'_, io::Result<(BoxStream, SocketAddr)>> {
+            self.accepts.fetch_add(1, Ordering::SeqCst);
+            Box::pin(std::future::ready(Err(io::Error::from_raw_os_error(24))))
+        }
+        fn local_addr(&self) -> io::Result<SocketAddr> {
+            Ok(SocketAddr::from(([127, 0, 0, 1], 0)))
+        }
+    }
+
+    #[test]
+    fn failed_accepts_back_off_doubling_from_10_ms_to_1_s_instead_of_spinning() {
+        let sleeps = Arc::new(Mutex::new(Vec::new()));
+        let runtime = Arc::new(RecordingRuntime {
+            base: std::time::Instant::now(),
+            sleeps: Arc::clone(&sleeps),
+        });
+        let server = GatewayServer::new(
+            runtime,
+            GatewayConfig::default(),
+            Arc::new(crate::MemStore::new()),
+            Services::new(8),
+        );
+        let accepts = Arc::new(AtomicUsize::new(0));
+        let listener = Box::new(OutOfDescriptors {
+            accepts: Arc::clone(&accepts),
+        });
+        let serve = server.serve_listener(listener, None);
+        let twelve_waits = async {
+            while sleeps.lock().unwrap().len() < 12 {
+                future::yield_now().await;
+            }
+            Ok(())
+        };
+        future::block_on(future::or(serve, twelve_waits)).unwrap();
+        let ms: Vec<u128> = sleeps
+            .lock()
+            .unwrap()
+            .iter()
+            .map(|d| d.as_millis())
+            .collect();
+        assert_eq!(
+            ms[..12],
+            [10, 20, 40, 80, 160, 320, 640, 1000, 1000, 1000, 1000, 1000]
+        );
+        assert!(
+            accepts.load(Ordering::SeqCst) <= ms.len() + 1,
+            "one accept per wait, never a spin"
+        );
+    }
+
     #[test]
     fn from_kernel_carries_max_object_bytes_into_the_connection() {
         let kernel = kernel_core::Config {
