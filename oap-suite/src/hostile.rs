@@ -324,3 +324,65 @@ pub async fn hostile_made_up_identities_leave_no_keys(h: Harness) {
     assert!(!after.contains("tenant-0"), "no made-up tenant label");
     assert!(!after.contains("app-0"), "no made-up application label");
 }
+
+/// A subscriber that stops granting credit holds at most its queue (64
+/// events) on the server: 200 events later it is told how many it missed
+/// (`{"missed":N}`), and the server never sent it more than the queue and
+/// what its credit let through.
+pub async fn hostile_slow_subscriber_is_told_missed_and_holds_a_bounded_queue(h: Harness) {
+    use kernel_core::KernelEvent;
+    use oap_core::payload::{Ack, decode_data_payload};
+
+    let (server, addr) =
+        gateway_with(&h, GatewayConfig::default(), Arc::new(MemStore::new())).await;
+    let hello = Hello {
+        credit: Some(256),
+        ..Hello::legacy()
+    };
+    let mut p = raw_hello(&h, addr, &hello).await;
+    let start = Start {
+        corr_id: Some(1),
+        op: Some("subscribe".into()),
+        topic: Some("*".into()),
+        ..Start::default()
+    };
+    p.send_control(&start).await.expect("subscribe");
+    let ack = p.recv().await.expect("read").expect("ACK");
+    assert_eq!(ack.typ, FrameType::Ack);
+    for version in 0..200 {
+        server
+            .services()
+            .bus
+            .publish_lossy(KernelEvent::ConfigUpdated { version });
+    }
+    // Now grant plenty and read until the server says what was missed.
+    p.send_control(&Ack {
+        corr_id: Some(1),
+        credit: 1 << 20,
+    })
+    .await
+    .expect("ack");
+    let mut events = 0;
+    let missed = loop {
+        let f = p.recv().await.expect("read").expect("a frame");
+        if f.typ != FrameType::Data {
+            continue;
+        }
+        let (_, body) = decode_data_payload(&f.payload).expect("DATA");
+        let json: serde_json::Value = serde_json::from_slice(&body).expect("JSON");
+        if let Some(n) = json.get("missed") {
+            break n.as_u64().expect("a count");
+        }
+        events += 1;
+    };
+    assert!(missed > 0);
+    assert!(
+        events <= 64 + 8,
+        "{events} events before the missed note: more than the queue and the first credit"
+    );
+    assert!(events as u64 + missed <= 200, "nothing counted twice");
+    let c = client(&h, addr).await;
+    c.put_doc("docs", "meanwhile", pattern(10, 1))
+        .await
+        .expect("served");
+}
