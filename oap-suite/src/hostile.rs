@@ -369,7 +369,7 @@ pub async fn hostile_slow_subscriber_is_told_missed_and_holds_a_bounded_queue(h:
             continue;
         }
         let (_, body) = decode_data_payload(&f.payload).expect("DATA");
-        let json: serde_json::Value = serde_json::from_slice(&body).expect("JSON");
+        let json: serde_json::Value = serde_json::from_slice(body).expect("JSON");
         if let Some(n) = json.get("missed") {
             break n.as_u64().expect("a count");
         }
