@@ -386,3 +386,69 @@ pub async fn hostile_slow_subscriber_is_told_missed_and_holds_a_bounded_queue(h:
         .await
         .expect("served");
 }
+
+/// Open file descriptors of this process (Linux: entries of /proc/self/fd).
+fn open_fds() -> usize {
+    std::fs::read_dir("/proc/self/fd").map_or(0, |d| d.count())
+}
+
+/// Twenty peers that each ask for 32 MiB with 16 MiB of credit and never
+/// read: once the write timeout (300 ms) dropped them, the server holds
+/// none of their sockets (the process's descriptors are the baseline plus
+/// the twenty ends this test still holds) and none of what it had queued
+/// for them (allocated bytes back within 4 MiB of the baseline). Run alone
+/// in its test binary ([`resources_test!`]), so no other case opens
+/// descriptors or allocates meanwhile; `allocated` reads the counting
+/// allocator.
+pub async fn hostile_peers_leave_no_descriptors_or_memory_behind(
+    h: Harness,
+    allocated: impl Fn() -> usize,
+) {
+    let config = GatewayConfig {
+        connection: ConnectionConfig {
+            credit: 16 << 20,
+            write_timeout: Some(Duration::from_millis(300)),
+            idle_timeout: Some(Duration::from_secs(60)),
+            request_timeout: Some(Duration::from_secs(60)),
+            ..ConnectionConfig::default()
+        },
+        ..GatewayConfig::default()
+    };
+    let (server, addr) = gateway_with(&h, config, Arc::new(MemStore::new())).await;
+    let c = client(&h, addr).await;
+    let big = pattern(16 << 20, 7);
+    let id = c.put_doc("docs", "big", big.clone()).await.expect("put");
+    drop(big);
+    assert_eq!(c.get(id).await.expect("warm up").len(), 16 << 20);
+    let (fds, bytes) = (open_fds(), allocated());
+
+    const PEERS: usize = 20;
+    let hello = Hello {
+        credit: Some(16 << 20),
+        ..Hello::legacy()
+    };
+    let mut slow = Vec::new();
+    for _ in 0..PEERS {
+        let mut p = raw_hello(&h, addr, &hello).await;
+        for corr in [1, 2] {
+            let (start, end) = get(corr, id);
+            p.send_control(&start).await.expect("start");
+            p.send_control(&end).await.expect("end");
+        }
+        slow.push(p);
+    }
+    server.wait_for_open_connections(1).await;
+    assert_eq!(rejected(&server, "write_timeout"), PEERS as u64);
+    assert_eq!(
+        open_fds(),
+        fds + PEERS,
+        "the server closed its end of every slow peer's socket"
+    );
+    let held = allocated().saturating_sub(bytes);
+    assert!(
+        held < 4 << 20,
+        "{held} bytes still allocated after the slow peers were dropped"
+    );
+    assert_eq!(c.get(id).await.expect("served").len(), 16 << 20);
+    drop(slow);
+}

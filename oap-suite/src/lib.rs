@@ -83,6 +83,31 @@ macro_rules! suite {
     };
 }
 
+/// Expands to the hostile-resources test: a counting global allocator for
+/// the whole test binary and one `#[test]` running
+/// [`hostile_peers_leave_no_descriptors_or_memory_behind`] against it. Use
+/// it in a test file of its own, so no other test opens descriptors or
+/// allocates meanwhile.
+#[macro_export]
+macro_rules! resources_test {
+    ($block_on:path, $harness:expr) => {
+        #[global_allocator]
+        static ALLOC: $crate::cap::Cap<::std::alloc::System> =
+            $crate::cap::Cap::new(::std::alloc::System, usize::MAX);
+
+        #[test]
+        fn hostile_peers_leave_no_descriptors_or_memory_behind() {
+            let harness = $harness;
+            $block_on($crate::with_deadline(
+                harness.clone(),
+                $crate::hostile_peers_leave_no_descriptors_or_memory_behind(harness, || {
+                    ALLOC.allocated()
+                }),
+            ));
+        }
+    };
+}
+
 /// Expands to the memory-bound test: a counting global allocator for the
 /// whole test binary and one `#[test]` running
 /// [`transfer_memory_is_bounded_by_the_window`] against it. Use it in a
