@@ -30,6 +30,8 @@ pub struct AdminState {
     pub health: HealthState,
     /// The Prometheus registry.
     pub metrics: Metrics,
+    /// What `POST /reload` runs (none: 404).
+    pub reloader: Option<std::sync::Arc<crate::reload::Reloader>>,
 }
 
 /// Status and JSON body of `/readyz`.
@@ -68,6 +70,9 @@ fn reply(status: StatusCode, content_type: &'static str, body: String) -> Respon
 fn route(state: &AdminState, req: &Request<Incoming>) -> Response<Full<Bytes>> {
     const JSON: &str = "application/json";
     const TEXT: &str = "text/plain; charset=utf-8";
+    if req.uri().path() == "/reload" {
+        return reload(state, req.method());
+    }
     if req.method() != Method::GET && req.method() != Method::HEAD {
         return reply(StatusCode::METHOD_NOT_ALLOWED, TEXT, "GET only\n".into());
     }
@@ -84,6 +89,35 @@ fn route(state: &AdminState, req: &Request<Incoming>) -> Response<Full<Bytes>> {
         ),
         _ => reply(StatusCode::NOT_FOUND, TEXT, "not found\n".into()),
     }
+}
+
+/// `POST /reload`: reloads the configuration (like SIGHUP) and says how it
+/// went: 200 with the version in force, or 400 with the reason (the previous
+/// configuration stays).
+fn reload(state: &AdminState, method: &Method) -> Response<Full<Bytes>> {
+    const TEXT: &str = "text/plain; charset=utf-8";
+    let Some(reloader) = &state.reloader else {
+        return reply(StatusCode::NOT_FOUND, TEXT, "not found\n".into());
+    };
+    if method != Method::POST {
+        return reply(StatusCode::METHOD_NOT_ALLOWED, TEXT, "POST only\n".into());
+    }
+    let outcome = reloader.reload();
+    let answer = match &outcome {
+        Ok(crate::reload::Reloaded::Updated(v)) => {
+            reply(StatusCode::OK, TEXT, format!("reloaded: version {v}\n"))
+        }
+        Ok(crate::reload::Reloaded::Unchanged(v)) => {
+            reply(StatusCode::OK, TEXT, format!("unchanged: version {v}\n"))
+        }
+        Err(e) => reply(
+            StatusCode::BAD_REQUEST,
+            TEXT,
+            format!("reload refused, the previous configuration stays: {e:#}\n"),
+        ),
+    };
+    crate::reload::report(outcome, "POST /reload");
+    answer
 }
 
 /// Resolves once `stop` is true (or its sender is gone). The borrow

@@ -15,6 +15,7 @@ mod id;
 mod pem;
 mod progress;
 mod put;
+mod reload;
 mod serve;
 mod signals;
 mod token;

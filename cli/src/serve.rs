@@ -16,6 +16,7 @@ use tokio::sync::watch;
 use crate::admin::{self, AdminState};
 use crate::args::{DEFAULT_ADMIN, DEFAULT_LISTEN, ServeArgs, StoreSpec};
 use crate::pem;
+use crate::reload::{self, Reloader};
 use crate::signals::StopSignals;
 
 /// The file in a `dir:` store's directory that keeps each tenant's stored
@@ -27,7 +28,7 @@ const GATEWAY_SERVICE: &str = "gateway";
 
 /// Loads `--config` (with `OAP_*` overrides) or, without one, the defaults
 /// with `OAP_*` overrides; either way validated.
-fn load_config(path: Option<&Path>) -> Result<Config> {
+pub(crate) fn load_config(path: Option<&Path>) -> Result<Config> {
     match path {
         Some(p) => Config::load(p).with_context(|| format!("cannot load config {}", p.display())),
         None => Config::from_sources("", std::env::vars())
@@ -178,12 +179,23 @@ pub async fn run(args: &ServeArgs) -> Result<()> {
         .with_context(|| format!("cannot listen on {admin_addr} (admin)"))?;
     let admin_addr: SocketAddr = admin_listener.local_addr()?;
 
+    let reloader = Arc::new(Reloader::new(
+        args.config.clone(),
+        listen,
+        config.clone(),
+        server.clone(),
+        services.clone(),
+    )?);
+    // Installed before the node can be seen ready: a SIGHUP before it would
+    // kill the process.
+    reload::on_sighup(Arc::clone(&reloader))?;
     let (stop_tx, stop_rx) = watch::channel(false);
     let admin_task = tokio::spawn(admin::serve(
         admin_listener,
         AdminState {
             health: services.health.clone(),
             metrics: services.metrics.clone(),
+            reloader: Some(reloader),
         },
         stop_rx,
     ));

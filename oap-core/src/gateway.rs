@@ -73,6 +73,9 @@ pub struct Gateway {
     draining: bool,
     tenants: Arc<Tenants>,
     certificate_name: Option<String>,
+    /// The hash of the token the peer authenticated with (never the token
+    /// itself), to authenticate it again when the directory changes.
+    token_hash: Option<blake3::Hash>,
     identity: Option<Identity>,
 }
 
@@ -97,6 +100,7 @@ impl Gateway {
             draining: false,
             tenants,
             certificate_name: None,
+            token_hash: None,
             identity: None,
         }
     }
@@ -135,6 +139,40 @@ impl Gateway {
             .map_or(ANONYMOUS_TENANT, |i| i.tenant.as_str())
     }
 
+    /// Replaces the tenant directory (a configuration reload). A peer that
+    /// already authenticated is authenticated again at once against
+    /// `tenants`, with the credentials it presented: its new permissions
+    /// apply from its next START on; if its token or certificate no longer
+    /// names a tenant (revoked), or anonymous peers are no longer admitted,
+    /// the connection closes with ERROR `unauthorized` and the reason is
+    /// returned. Requests already accepted are aborted by that close.
+    pub fn update_tenants(&mut self, tenants: Arc<Tenants>) -> Result<(), AuthError> {
+        self.tenants = tenants;
+        if self.identity.is_none() {
+            return Ok(());
+        }
+        let claimed = self.conn.peer_hello().and_then(|h| h.tenant.clone());
+        match self.tenants.authenticate_hashed(
+            claimed.as_deref(),
+            self.token_hash,
+            self.certificate_name.as_deref(),
+        ) {
+            Ok(identity) => {
+                self.identity = Some(identity);
+                Ok(())
+            }
+            Err(error) => {
+                self.identity = None;
+                let env = ErrorEnvelope::new(
+                    ErrorCode::Unauthorized,
+                    format!("{error} (the node's configuration changed)"),
+                );
+                self.conn.close(Some(env));
+                Err(error)
+            }
+        }
+    }
+
     /// Who the peer authenticated as (none before HELLO, or when it
     /// failed).
     pub fn identity(&self) -> Option<&Identity> {
@@ -147,11 +185,12 @@ impl Gateway {
         // Taken out of the HELLO: held no longer than this check.
         let token = self.conn.take_peer_token();
         let claimed = self.conn.peer_hello().and_then(|h| h.tenant.clone());
-        let credentials = Credentials {
-            token: token.as_deref(),
-            certificate_name: self.certificate_name.as_deref(),
-        };
-        match self.tenants.authenticate(claimed.as_deref(), credentials) {
+        self.token_hash = token.as_deref().map(token_hash);
+        match self.tenants.authenticate_hashed(
+            claimed.as_deref(),
+            self.token_hash,
+            self.certificate_name.as_deref(),
+        ) {
             Ok(identity) => {
                 self.identity = Some(identity);
                 Ok(())

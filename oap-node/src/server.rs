@@ -180,12 +180,18 @@ impl GatewayConfig {
 /// In-memory byte quotas for `tenants` with the `max_stored_bytes` of a
 /// kernel configuration's tenants.
 pub fn byte_quotas_from_kernel(config: &kernel_core::Config, tenants: &Tenants) -> ByteQuotas {
-    let limits = config
+    ByteQuotas::new(tenants, &byte_limits_from_kernel(config))
+}
+
+/// The `max_stored_bytes` of a kernel configuration's tenants, by name.
+pub fn byte_limits_from_kernel(
+    config: &kernel_core::Config,
+) -> std::collections::BTreeMap<String, u64> {
+    config
         .tenants
         .iter()
         .filter_map(|t| Some((t.name.clone(), t.max_stored_bytes?)))
-        .collect();
-    ByteQuotas::new(tenants, &limits)
+        .collect()
 }
 
 /// The tenant directory a kernel configuration describes.
@@ -226,6 +232,9 @@ pub(crate) struct Inner {
     store: Arc<dyn ObjectStore>,
     services: Services,
     quotas: Option<Mutex<TenantQuotas>>,
+    /// The tenant directory in force: `config.tenants` until a reload
+    /// ([`GatewayServer::update_tenants`]) replaces it.
+    tenants: std::sync::RwLock<Arc<Tenants>>,
     open: AtomicUsize,
     per_address: admission::PerAddress,
     /// Subscriptions open now (see `GatewayConfig::max_subscriptions`).
@@ -255,6 +264,7 @@ impl GatewayServer {
         services: Services,
     ) -> Self {
         let quotas = config.quota.map(|q| Mutex::new(config.tenants.quotas(q)));
+        let tenants = Arc::clone(&config.tenants);
         Self {
             inner: Arc::new(Inner {
                 runtime,
@@ -262,6 +272,7 @@ impl GatewayServer {
                 store,
                 services,
                 quotas,
+                tenants: std::sync::RwLock::new(tenants),
                 open: AtomicUsize::new(0),
                 per_address: admission::PerAddress::default(),
                 subscriptions: AtomicUsize::new(0),
@@ -274,9 +285,57 @@ impl GatewayServer {
         }
     }
 
-    /// The settings this server was made with.
+    /// The settings this server was made with (its tenants as they were
+    /// then: see [`GatewayServer::tenants`]).
     pub fn config(&self) -> &GatewayConfig {
         &self.inner.config
+    }
+
+    /// The tenant directory in force now.
+    pub fn tenants(&self) -> Arc<Tenants> {
+        self.inner.current_tenants()
+    }
+
+    /// Replaces the tenant directory (a configuration reload), at once:
+    /// - new connections authenticate against `tenants`;
+    /// - every open connection is authenticated again with the
+    ///   credentials it presented: its new permissions apply from its next
+    ///   request, and one whose token or certificate was revoked is closed
+    ///   with ERROR `unauthorized` now;
+    /// - request quotas are rebuilt for the new tenants (every bucket
+    ///   starts full), with `default` for those without their own;
+    /// - byte quotas open accounts for new tenants and take the limits of
+    ///   `byte_limits` (tenant name → `max_stored_bytes`; stored bytes are
+    ///   kept).
+    ///
+    /// Returns how many open connections were closed as revoked.
+    pub fn update_tenants(
+        &self,
+        tenants: Tenants,
+        default: Option<QuotaConfig>,
+        byte_limits: &std::collections::BTreeMap<String, u64>,
+    ) -> usize {
+        let inner = &self.inner;
+        let tenants = Arc::new(tenants);
+        if let (Some(q), Some(default)) = (&inner.quotas, default) {
+            *q.lock().unwrap_or_else(|p| p.into_inner()) = tenants.quotas(default);
+        }
+        if let Some(b) = &inner.config.byte_quotas {
+            b.update_limits(&tenants, byte_limits);
+        }
+        *inner.tenants.write().unwrap_or_else(|p| p.into_inner()) = Arc::clone(&tenants);
+        let handles: Vec<_> = inner
+            .lock_connections()
+            .iter()
+            .filter_map(|w| w.upgrade())
+            .collect();
+        handles
+            .iter()
+            .filter(|h| {
+                h.with(|ep| ep.update_tenants(Arc::clone(&tenants)))
+                    .is_err()
+            })
+            .count()
     }
 
     /// The services this server reports to.
@@ -564,6 +623,10 @@ impl GatewayServer {
 }
 
 impl Inner {
+    pub(crate) fn current_tenants(&self) -> Arc<Tenants> {
+        Arc::clone(&self.tenants.read().unwrap_or_else(|p| p.into_inner()))
+    }
+
     fn lock_connections(
         &self,
     ) -> std::sync::MutexGuard<'_, Vec<oap_io::WeakEndpointHandle<GatewayEndpoint>>> {

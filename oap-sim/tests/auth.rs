@@ -465,3 +465,43 @@ fn a_certificate_naming_no_tenant_or_disagreeing_with_the_token_is_refused() {
     assert_eq!(p.closed_with(), None, "token and certificate agree");
     assert_eq!(p.gateway.tenant(), "acme");
 }
+
+#[test]
+fn a_reloaded_directory_applies_to_open_connections_and_revokes_at_once() {
+    let tenants = Arc::new(directory(Permissions::NONE));
+    let mut q = quotas(&tenants);
+    // `reader` may only get; after the reload it may put too.
+    let mut reader = Pair::new(&tenants, &mut q, None, Some(READER_TOKEN));
+    let put = reader.open(&mut q, Some("put"));
+    assert_eq!(reader.refused(put), Some(ErrorCode::Unauthorized));
+    let mut promoted = Tenants::new(Permissions::NONE);
+    for mut t in tenants.tenants().iter().cloned() {
+        if t.name == "reader" {
+            t.permissions = Permissions::PUT.union(Permissions::GET);
+        }
+        if t.name != "acme" {
+            promoted.add(t).expect("distinct");
+        }
+    }
+    let promoted = Arc::new(promoted);
+    reader
+        .gateway
+        .update_tenants(Arc::clone(&promoted))
+        .expect("reader is still configured");
+    let put = reader.open(&mut q, Some("put"));
+    assert!(
+        reader.accepted(put),
+        "the new permissions apply to the next START"
+    );
+
+    // `acme` was left out of the reloaded directory: revoked at once.
+    let mut acme = Pair::new(&tenants, &mut q, None, Some(ACME_TOKEN));
+    assert_eq!(acme.gateway.tenant(), "acme");
+    assert_eq!(
+        acme.gateway.update_tenants(promoted),
+        Err(AuthError::UnknownToken)
+    );
+    acme.settle(&mut q);
+    assert_eq!(acme.closed_with(), Some(ErrorCode::Unauthorized));
+    assert!(acme.closed_message().contains("configuration changed"));
+}

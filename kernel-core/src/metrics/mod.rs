@@ -14,6 +14,8 @@
 //! | `open_connections` | gauge | [`Metrics::connection_opened`] / `_closed` |
 //! | `inflight_requests` | gauge | [`Metrics::request_started`] / `_finished` |
 //! | `corrupt_objects_total` | counter | [`Metrics::record_corrupt_object`]: stored copies found not to match their id |
+//! | `config_version` | gauge | [`Metrics::set_config_version`]: the configuration in force (1 at start, +1 per reload that changed it) |
+//! | `config_reload_failures_total` | counter | [`Metrics::record_config_reload_failure`]: reloads refused (the previous configuration stayed) |
 
 pub mod accounting;
 
@@ -52,6 +54,8 @@ struct Inner {
     open_connections: Gauge,
     inflight_requests: Gauge,
     corrupt_objects: Counter,
+    config_version: Gauge,
+    config_reload_failures: Counter,
 }
 
 impl Default for Metrics {
@@ -78,6 +82,8 @@ impl Metrics {
         let open_connections = Gauge::default();
         let inflight_requests = Gauge::default();
         let corrupt_objects = Counter::default();
+        let config_version = Gauge::default();
+        let config_reload_failures = Counter::default();
 
         // The text encoder appends `_total` to counter names, so counters are registered
         // without it; tests/metrics.rs checks the exposed names.
@@ -130,6 +136,16 @@ impl Metrics {
             "Stored objects found not to match their id when read, and quarantined",
             corrupt_objects.clone(),
         );
+        registry.register(
+            "config_version",
+            "Version of the configuration in force",
+            config_version.clone(),
+        );
+        registry.register(
+            "config_reload_failures",
+            "Configuration reloads refused; the previous configuration stayed",
+            config_reload_failures.clone(),
+        );
 
         Self {
             inner: Arc::new(Inner {
@@ -146,6 +162,8 @@ impl Metrics {
                 open_connections,
                 inflight_requests,
                 corrupt_objects,
+                config_version,
+                config_reload_failures,
             }),
         }
     }
@@ -263,5 +281,17 @@ impl Metrics {
     /// Current `corrupt_objects_total`.
     pub fn corrupt_objects_total(&self) -> u64 {
         self.inner.corrupt_objects.get()
+    }
+
+    /// The configuration now in force has `version` (`config_version`).
+    pub fn set_config_version(&self, version: u64) {
+        self.inner
+            .config_version
+            .set(i64::try_from(version).unwrap_or(i64::MAX));
+    }
+
+    /// A configuration reload was refused (`config_reload_failures_total`).
+    pub fn record_config_reload_failure(&self) {
+        self.inner.config_reload_failures.inc();
     }
 }

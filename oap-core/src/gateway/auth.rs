@@ -315,10 +315,28 @@ impl Tenants {
         claimed: Option<&str>,
         credentials: Credentials<'_>,
     ) -> Result<Identity, AuthError> {
-        let by_token = match credentials.token {
+        self.authenticate_hashed(
+            claimed,
+            credentials.token.map(token_hash),
+            credentials.certificate_name,
+        )
+    }
+
+    /// [`Tenants::authenticate`] with the token already hashed
+    /// ([`token_hash`]): what a gateway keeps to authenticate a connection
+    /// again after the directory changed, without keeping the token.
+    ///
+    /// # Errors
+    /// See [`AuthError`].
+    pub fn authenticate_hashed(
+        &self,
+        claimed: Option<&str>,
+        token_hash: Option<blake3::Hash>,
+        certificate_name: Option<&str>,
+    ) -> Result<Identity, AuthError> {
+        let by_token = match token_hash {
             None => None,
-            Some(token) => {
-                let hash = token_hash(token);
+            Some(hash) => {
                 let mut found: Option<&Tenant> = None;
                 for t in &self.tenants {
                     if t.token_hash.is_some_and(|h| h == hash) {
@@ -328,7 +346,7 @@ impl Tenants {
                 Some(found.ok_or(AuthError::UnknownToken)?)
             }
         };
-        let by_certificate = match credentials.certificate_name {
+        let by_certificate = match certificate_name {
             None => None,
             Some(name) => Some(
                 self.tenants

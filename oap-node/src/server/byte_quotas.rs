@@ -56,6 +56,17 @@ impl ByteQuotas {
         })
     }
 
+    /// After a reload: opens accounts for tenants of `tenants` that have
+    /// none and sets every configured tenant's limit from `limits`; what
+    /// each has stored is kept.
+    pub fn update_limits(&self, tenants: &Tenants, limits: &BTreeMap<String, u64>) {
+        let mut ledger = self.lock();
+        ledger.open_account(ANONYMOUS_TENANT, limits.get(ANONYMOUS_TENANT).copied());
+        for t in tenants.tenants() {
+            ledger.open_account(&t.name, limits.get(&t.name).copied());
+        }
+    }
+
     /// Bytes `tenant` has stored (0 for a tenant without an account).
     pub fn stored(&self, tenant: &str) -> u64 {
         self.lock().account(tenant).map_or(0, |a| a.stored)

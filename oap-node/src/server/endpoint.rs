@@ -70,7 +70,7 @@ impl GatewayEndpoint {
         let mut gateway = Gateway::with_tenants(
             server.config.connection.clone(),
             server.config.service.clone(),
-            Arc::clone(&server.config.tenants),
+            server.current_tenants(),
             now,
         );
         gateway.set_certificate_name(certificate_name);
@@ -82,6 +82,18 @@ impl GatewayEndpoint {
             reported: Reported::default(),
             next_job: 0,
         }
+    }
+
+    /// A reloaded tenant directory: see [`Gateway::update_tenants`].
+    pub fn update_tenants(
+        &mut self,
+        tenants: Arc<oap_core::gateway::Tenants>,
+    ) -> Result<(), oap_core::gateway::AuthError> {
+        let result = self.gateway.update_tenants(tenants);
+        if let Err(error) = &result {
+            tracing::debug!(%error, "credentials revoked by a reload");
+        }
+        result
     }
 
     /// Lets subscription tasks reach this endpoint.

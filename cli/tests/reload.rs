@@ -1,0 +1,141 @@
+//! `oap serve` reloads its configuration without a restart: SIGHUP and
+//! `POST /reload` add and revoke tenants while open connections go on, an
+//! invalid file changes nothing, and subscribers hear `ConfigUpdated`.
+
+mod common;
+
+use std::io::{Read, Write};
+use std::net::{SocketAddr, TcpStream};
+
+use common::{Server, http_get, metric, run, stderr, stdout, write_pattern};
+use oap_core::connection::ConnectionConfig;
+
+/// `oap token new`: (token, config entry).
+fn new_token(name: &str, permissions: &str) -> (String, String) {
+    let out = run(&["token", "new", "--name", name, "--permissions", permissions]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let text = stdout(&out);
+    let (token, entry) = text.split_once('\n').expect("two parts");
+    (token.to_owned(), entry.trim().to_owned())
+}
+
+fn http_post(addr: SocketAddr, path: &str) -> (u16, String) {
+    let mut s = TcpStream::connect(addr).expect("connect to admin");
+    write!(
+        s,
+        "POST {path} HTTP/1.1\r\nHost: {addr}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+    )
+    .expect("send");
+    let mut raw = String::new();
+    s.read_to_string(&mut raw).expect("read");
+    let (head, body) = raw.split_once("\r\n\r\n").expect("header end");
+    let status = head
+        .split_whitespace()
+        .nth(1)
+        .and_then(|c| c.parse().ok())
+        .expect("status");
+    (status, body.to_owned())
+}
+
+fn put(server: &Server, file: &str, token_file: &str) -> std::process::Output {
+    run(&[
+        "put",
+        file,
+        "--server",
+        &server.oap,
+        "--token-file",
+        token_file,
+    ])
+}
+
+#[test]
+fn sighup_and_post_reload_apply_tenants_to_a_running_node() {
+    let dir = tempfile::tempdir().unwrap();
+    let (a_token, a_entry) = new_token("alpha", "put,get,subscribe");
+    let (b_token, b_entry) = new_token("beta", "put,get");
+    let config = dir.path().join("node.toml");
+    let head = "[auth]\nanonymous = \"none\"\n\n";
+    std::fs::write(&config, format!("{head}{a_entry}\n")).unwrap();
+    let (a_file, b_file) = (dir.path().join("a.token"), dir.path().join("b.token"));
+    std::fs::write(&a_file, &a_token).unwrap();
+    std::fs::write(&b_file, &b_token).unwrap();
+    let (a_tf, b_tf) = (a_file.to_str().unwrap(), b_file.to_str().unwrap());
+    let doc = dir.path().join("doc.bin");
+    write_pattern(&doc, 50_000);
+    let doc = doc.to_str().unwrap();
+
+    let server = Server::start(&["--config", config.to_str().unwrap()]);
+    let (_, metrics) = http_get(server.admin, "/metrics");
+    assert_eq!(metric(&metrics, "config_version"), Some(1.0));
+    assert_eq!(
+        put(&server, doc, b_tf).status.code(),
+        Some(1),
+        "beta is unknown yet"
+    );
+
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let addr: SocketAddr = server.oap.parse().unwrap();
+    // alpha stays connected, subscribed to `config`, across every reload.
+    let alpha = rt
+        .block_on(runtime_tokio::Client::connect_with(
+            addr,
+            ConnectionConfig {
+                token: Some(a_token.clone()),
+                ..ConnectionConfig::default()
+            },
+        ))
+        .expect("alpha connects");
+    let mut sub = alpha.subscribe("config").expect("subscribe");
+    // A round trip orders the subscription before the reload.
+    rt.block_on(alpha.put_doc("docs", "sync", bytes::Bytes::from_static(b"sync")))
+        .expect("alpha puts");
+
+    // Add beta; SIGHUP.
+    std::fs::write(&config, format!("{head}{a_entry}\n\n{b_entry}\n")).unwrap();
+    server.signal("HUP");
+    let event = rt
+        .block_on(sub.next())
+        .expect("ConfigUpdated reaches the subscriber");
+    let event: serde_json::Value = serde_json::from_slice(&event).unwrap();
+    assert_eq!(event["ConfigUpdated"]["version"], 2, "{event}");
+    let b_put = put(&server, doc, b_tf);
+    assert!(b_put.status.success(), "beta now works: {}", stderr(&b_put));
+    rt.block_on(alpha.put_doc("docs", "still", bytes::Bytes::from_static(b"open")))
+        .expect("alpha's connection went on untouched");
+
+    // An invalid file: refused with the key named, nothing changes.
+    std::fs::write(&config, format!("{head}{b_entry}\nburst = 0\n")).unwrap();
+    let (status, body) = http_post(server.admin, "/reload");
+    assert_eq!(status, 400, "{body}");
+    assert!(body.contains("tenants[0].burst"), "{body}");
+    let (_, metrics) = http_get(server.admin, "/metrics");
+    assert_eq!(metric(&metrics, "config_reload_failures_total"), Some(1.0));
+    assert_eq!(metric(&metrics, "config_version"), Some(2.0));
+    assert!(
+        put(&server, doc, a_tf).status.success(),
+        "alpha still works"
+    );
+
+    // Revoke alpha through POST /reload: its open connection is closed
+    // with `unauthorized`, and its token is refused from now on.
+    std::fs::write(&config, format!("{head}{b_entry}\n")).unwrap();
+    let (status, body) = http_post(server.admin, "/reload");
+    assert_eq!((status, body.trim()), (200, "reloaded: version 3"));
+    let refused = rt
+        .block_on(alpha.put_doc("docs", "after", bytes::Bytes::from_static(b"x")))
+        .expect_err("alpha was revoked");
+    assert!(refused.to_string().contains("unauthorized"), "{refused}");
+    let a_put = put(&server, doc, a_tf);
+    assert_eq!(a_put.status.code(), Some(1));
+    assert!(
+        stderr(&a_put).contains("unauthorized"),
+        "{}",
+        stderr(&a_put)
+    );
+    assert!(put(&server, doc, b_tf).status.success(), "beta goes on");
+    let (_, metrics) = http_get(server.admin, "/metrics");
+    assert_eq!(metric(&metrics, "config_version"), Some(3.0));
+    drop(sub);
+    drop(alpha);
+    assert!(server.stop().success());
+}
