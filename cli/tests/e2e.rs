@@ -4,7 +4,7 @@
 mod common;
 
 use common::{
-    Server, http_get, metric, run, run_in, run_with_env, run_with_input, stderr, stdout,
+    Server, http_get, metric, new_token, run, run_in, run_with_env, run_with_input, stderr, stdout,
     write_pattern,
 };
 
@@ -421,19 +421,6 @@ fn sigterm_drains_a_transfer_in_flight_like_ctrl_c() {
 
 /// `oap token new`: the token on the first line, the `[[tenants]]` entry
 /// after it.
-fn new_token(name: &str, permissions: &str) -> (String, String) {
-    let out = run(&["token", "new", "--name", name, "--permissions", permissions]);
-    assert!(out.status.success(), "{}", stderr(&out));
-    let text = stdout(&out);
-    let (token, entry) = text.split_once('\n').expect("two parts");
-    assert_eq!(token.len(), 64, "32 random bytes in hex: {token:?}");
-    assert!(
-        !entry.contains(token),
-        "the config entry holds only the hash"
-    );
-    (token.to_owned(), entry.trim().to_owned())
-}
-
 #[test]
 fn token_new_pasted_into_the_config_lets_that_token_put_and_get_and_nothing_else() {
     let dir = tempfile::tempdir().unwrap();

@@ -4,38 +4,10 @@
 
 mod common;
 
-use std::io::{Read, Write};
-use std::net::{SocketAddr, TcpStream};
+use std::net::SocketAddr;
 
-use common::{Server, http_get, metric, run, stderr, stdout, write_pattern};
+use common::{Server, http_get, http_post, metric, new_token, run, stderr, write_pattern};
 use oap_core::connection::ConnectionConfig;
-
-/// `oap token new`: (token, config entry).
-fn new_token(name: &str, permissions: &str) -> (String, String) {
-    let out = run(&["token", "new", "--name", name, "--permissions", permissions]);
-    assert!(out.status.success(), "{}", stderr(&out));
-    let text = stdout(&out);
-    let (token, entry) = text.split_once('\n').expect("two parts");
-    (token.to_owned(), entry.trim().to_owned())
-}
-
-fn http_post(addr: SocketAddr, path: &str) -> (u16, String) {
-    let mut s = TcpStream::connect(addr).expect("connect to admin");
-    write!(
-        s,
-        "POST {path} HTTP/1.1\r\nHost: {addr}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
-    )
-    .expect("send");
-    let mut raw = String::new();
-    s.read_to_string(&mut raw).expect("read");
-    let (head, body) = raw.split_once("\r\n\r\n").expect("header end");
-    let status = head
-        .split_whitespace()
-        .nth(1)
-        .and_then(|c| c.parse().ok())
-        .expect("status");
-    (status, body.to_owned())
-}
 
 fn put(server: &Server, file: &str, token_file: &str) -> std::process::Output {
     run(&[

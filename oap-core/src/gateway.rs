@@ -151,6 +151,30 @@ impl Gateway {
         if self.identity.is_none() {
             return Ok(());
         }
+        self.decide_identity(" (the node's configuration changed)")
+    }
+
+    /// Who the peer authenticated as (none before HELLO, or when it
+    /// failed).
+    pub fn identity(&self) -> Option<&Identity> {
+        self.identity.as_ref()
+    }
+
+    /// Authenticates the peer whose HELLO just completed; on failure closes
+    /// the connection with ERROR `unauthorized`.
+    fn authenticate(&mut self) -> Result<(), AuthError> {
+        // Taken out of the HELLO: held no longer than this check; only its
+        // hash stays, to authenticate again after a reload.
+        let token = self.conn.take_peer_token();
+        self.token_hash = token.as_deref().map(token_hash);
+        self.decide_identity("")
+    }
+
+    /// Decides who the peer is from its HELLO's claim and the credentials
+    /// it presented, against the current directory; on failure forgets any
+    /// earlier identity and closes the connection with ERROR
+    /// `unauthorized` (its message ends with `context`).
+    fn decide_identity(&mut self, context: &str) -> Result<(), AuthError> {
         let claimed = self.conn.peer_hello().and_then(|h| h.tenant.clone());
         match self.tenants.authenticate_hashed(
             claimed.as_deref(),
@@ -163,40 +187,7 @@ impl Gateway {
             }
             Err(error) => {
                 self.identity = None;
-                let env = ErrorEnvelope::new(
-                    ErrorCode::Unauthorized,
-                    format!("{error} (the node's configuration changed)"),
-                );
-                self.conn.close(Some(env));
-                Err(error)
-            }
-        }
-    }
-
-    /// Who the peer authenticated as (none before HELLO, or when it
-    /// failed).
-    pub fn identity(&self) -> Option<&Identity> {
-        self.identity.as_ref()
-    }
-
-    /// Authenticates the peer whose HELLO just completed; on failure closes
-    /// the connection with ERROR `unauthorized`.
-    fn authenticate(&mut self) -> Result<(), AuthError> {
-        // Taken out of the HELLO: held no longer than this check.
-        let token = self.conn.take_peer_token();
-        let claimed = self.conn.peer_hello().and_then(|h| h.tenant.clone());
-        self.token_hash = token.as_deref().map(token_hash);
-        match self.tenants.authenticate_hashed(
-            claimed.as_deref(),
-            self.token_hash,
-            self.certificate_name.as_deref(),
-        ) {
-            Ok(identity) => {
-                self.identity = Some(identity);
-                Ok(())
-            }
-            Err(error) => {
-                let env = ErrorEnvelope::new(ErrorCode::Unauthorized, error.to_string());
+                let env = ErrorEnvelope::new(ErrorCode::Unauthorized, format!("{error}{context}"));
                 self.conn.close(Some(env));
                 Err(error)
             }

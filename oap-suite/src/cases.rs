@@ -72,10 +72,21 @@ pub(crate) fn temp_dir(h: &Harness, tag: &str) -> std::path::PathBuf {
 }
 
 /// The server's metrics show exactly one rejection for `reason`.
-fn assert_rejected_once(server: &GatewayServer, reason: &str) {
+/// `rejected_total{reason}` of `server` (0 before the first).
+pub(crate) fn rejected(server: &GatewayServer, reason: &str) -> u64 {
     let text = server.services().metrics.encode();
-    let line = format!("rejected_total{{reason=\"{reason}\"}} 1");
-    assert!(text.contains(&line), "no `{line}` in:\n{text}");
+    let prefix = format!("rejected_total{{reason=\"{reason}\"}} ");
+    text.lines()
+        .find_map(|l| l.strip_prefix(&prefix))
+        .map_or(0, |n| n.trim().parse().expect("a count"))
+}
+
+fn assert_rejected_once(server: &GatewayServer, reason: &str) {
+    assert_eq!(
+        rejected(server, reason),
+        1,
+        "rejected_total{{reason=\"{reason}\"}}"
+    );
 }
 
 /// The server's metrics show exactly one failed TLS handshake for `reason`.

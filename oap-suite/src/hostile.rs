@@ -16,18 +16,26 @@ use oap_core::ObjectId;
 use oap_core::connection::ConnectionConfig;
 use oap_core::frame::FrameType;
 use oap_core::payload::{ControlPayload, DataHeader, End, ErrorCode, Hello, Start};
-use oap_node::{Client, GatewayConfig, GatewayServer, MemStore, ObjectStore};
+use oap_node::{Client, GatewayConfig, MemStore, ObjectStore};
 
-use crate::cases::{client, gateway_with, pattern};
+use crate::cases::{client, gateway_with, pattern, rejected};
 use crate::mtls::tls_gateway_on;
 use crate::{Harness, RawPeer, TestPki};
 
-fn rejected(server: &GatewayServer, reason: &str) -> u64 {
-    let text = server.services().metrics.encode();
-    let prefix = format!("rejected_total{{reason=\"{reason}\"}} ");
-    text.lines()
-        .find_map(|l| l.strip_prefix(&prefix))
-        .map_or(0, |n| n.trim().parse().expect("a count"))
+/// 16 MiB of credit per request, a 300 ms write timeout, and a minute for
+/// every other timeout: only the write timeout can end a peer that stops
+/// reading.
+fn slow_reader_config() -> GatewayConfig {
+    GatewayConfig {
+        connection: ConnectionConfig {
+            credit: 16 << 20,
+            write_timeout: Some(Duration::from_millis(300)),
+            idle_timeout: Some(Duration::from_secs(60)),
+            request_timeout: Some(Duration::from_secs(60)),
+            ..ConnectionConfig::default()
+        },
+        ..GatewayConfig::default()
+    }
 }
 
 async fn raw_hello(h: &Harness, addr: std::net::SocketAddr, hello: &Hello) -> RawPeer {
@@ -59,17 +67,7 @@ fn get(corr: u64, id: ObjectId) -> (Start, End) {
 /// drops the connection and frees its slot. A legitimate client is served
 /// meanwhile.
 pub async fn hostile_peer_that_stops_reading_loses_its_connection_at_the_write_timeout(h: Harness) {
-    let config = GatewayConfig {
-        connection: ConnectionConfig {
-            credit: 16 << 20,
-            write_timeout: Some(Duration::from_millis(300)),
-            idle_timeout: Some(Duration::from_secs(60)),
-            request_timeout: Some(Duration::from_secs(60)),
-            ..ConnectionConfig::default()
-        },
-        ..GatewayConfig::default()
-    };
-    let (server, addr) = gateway_with(&h, config, Arc::new(MemStore::new())).await;
+    let (server, addr) = gateway_with(&h, slow_reader_config(), Arc::new(MemStore::new())).await;
     let c = client(&h, addr).await;
     let big = pattern(16 << 20, 7);
     let id = c.put_doc("docs", "big", big.clone()).await.expect("put");
@@ -404,17 +402,7 @@ pub async fn hostile_peers_leave_no_descriptors_or_memory_behind(
     h: Harness,
     allocated: impl Fn() -> usize,
 ) {
-    let config = GatewayConfig {
-        connection: ConnectionConfig {
-            credit: 16 << 20,
-            write_timeout: Some(Duration::from_millis(300)),
-            idle_timeout: Some(Duration::from_secs(60)),
-            request_timeout: Some(Duration::from_secs(60)),
-            ..ConnectionConfig::default()
-        },
-        ..GatewayConfig::default()
-    };
-    let (server, addr) = gateway_with(&h, config, Arc::new(MemStore::new())).await;
+    let (server, addr) = gateway_with(&h, slow_reader_config(), Arc::new(MemStore::new())).await;
     let c = client(&h, addr).await;
     let big = pattern(16 << 20, 7);
     let id = c.put_doc("docs", "big", big.clone()).await.expect("put");

@@ -11,7 +11,7 @@ use oap_node::{
     Client, ClientError, GatewayConfig, GatewayServer, MemStore, ObjectStore, Services, TlsError,
 };
 
-use crate::cases::{LOOPBACK, pattern};
+use crate::cases::{LOOPBACK, pattern, rejected};
 use crate::tls::TestCa;
 use crate::{Harness, TestPki};
 
@@ -72,14 +72,6 @@ async fn refusal(connected: Result<Client, ClientError>) -> ClientError {
             .await
             .expect_err("a refused peer stores nothing"),
     }
-}
-
-fn rejected(server: &GatewayServer, reason: &str) -> u64 {
-    let text = server.services().metrics.encode();
-    let prefix = format!("rejected_total{{reason=\"{reason}\"}} ");
-    text.lines()
-        .find_map(|l| l.strip_prefix(&prefix))
-        .map_or(0, |n| n.trim().parse().expect("a count"))
 }
 
 /// A client certificate from the node's client CA names its tenant (no

@@ -192,11 +192,20 @@ impl Drop for Server {
 
 /// `GET path` over HTTP/1.1: the status code and the body.
 pub fn http_get(addr: SocketAddr, path: &str) -> (u16, String) {
+    http(addr, "GET", path)
+}
+
+/// `POST path` with an empty body to the admin listener: status and body.
+pub fn http_post(addr: SocketAddr, path: &str) -> (u16, String) {
+    http(addr, "POST", path)
+}
+
+fn http(addr: SocketAddr, method: &str, path: &str) -> (u16, String) {
     let mut s = TcpStream::connect(addr).expect("connect to admin");
     s.set_read_timeout(Some(TIMEOUT)).expect("timeout");
     write!(
         s,
-        "GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"
+        "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
     )
     .expect("send request");
     let mut raw = String::new();
@@ -223,4 +232,19 @@ pub fn write_pattern(path: &Path, len: usize) {
         .map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8)
         .collect();
     std::fs::write(path, data).expect("write test file");
+}
+
+/// `oap token new --name NAME --permissions P`: the token and the config
+/// entry to paste (which holds only its hash).
+pub fn new_token(name: &str, permissions: &str) -> (String, String) {
+    let out = run(&["token", "new", "--name", name, "--permissions", permissions]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let text = stdout(&out);
+    let (token, entry) = text.split_once('\n').expect("two parts");
+    assert_eq!(token.len(), 64, "32 random bytes in hex: {token:?}");
+    assert!(
+        !entry.contains(token),
+        "the config entry holds only the hash"
+    );
+    (token.to_owned(), entry.trim().to_owned())
 }
