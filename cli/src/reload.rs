@@ -10,11 +10,32 @@ use anyhow::{Context, Result};
 use kernel_core::Config;
 use kernel_core::config::ConfigStore;
 use oap_node::server::byte_limits_from_kernel;
+use oap_node::tls::ServerCertificate;
 use oap_node::{GatewayConfig, GatewayServer, Services};
+use rustls::pki_types::{CertificateDer, PrivateKeyDer};
+
+/// The `--tls-cert` and `--tls-key` files, read again at each reload.
+pub struct TlsFiles {
+    /// The PEM certificate chain.
+    pub cert: PathBuf,
+    /// The PEM private key.
+    pub key: PathBuf,
+}
+
+impl TlsFiles {
+    /// The chain and key the files hold now.
+    pub fn read(&self) -> Result<(Vec<CertificateDer<'static>>, PrivateKeyDer<'static>)> {
+        Ok((
+            crate::pem::certificates(&self.cert, "certificate")?,
+            crate::pem::private_key(&self.key)?,
+        ))
+    }
+}
 
 /// Applies configuration reloads to a running node.
 pub struct Reloader {
     path: Option<PathBuf>,
+    tls: Option<(TlsFiles, Arc<ServerCertificate>)>,
     listen: std::net::SocketAddr,
     store: Mutex<ConfigStore>,
     server: GatewayServer,
@@ -43,11 +64,20 @@ impl Reloader {
         services.metrics.set_config_version(store.version());
         Ok(Self {
             path,
+            tls: None,
             listen,
             store: Mutex::new(store),
             server,
             services,
         })
+    }
+
+    /// Also rotates the TLS certificate at each reload: `files` are read
+    /// again and `certificate` serves what they hold from the next
+    /// handshake on (connections already up keep theirs).
+    pub fn with_tls(mut self, tls: Option<(TlsFiles, Arc<ServerCertificate>)>) -> Self {
+        self.tls = tls;
+        self
     }
 
     /// Reads, validates and applies the configuration. On error nothing
@@ -58,19 +88,43 @@ impl Reloader {
     /// (open connections are authenticated again; revoked ones close with
     /// `unauthorized`), request quotas and byte quotas. Not applied, and
     /// logged: the listen and admin addresses, the connection limits and
-    /// timeouts, which need a restart.
+    /// timeouts, which need a restart. The TLS certificate and key (if
+    /// serving TLS) are read again and rotated; the client CA is not.
     pub fn reload(&self) -> Result<Reloaded> {
-        let next = crate::serve::load_config(self.path.as_deref()).inspect_err(|_| {
+        let failed = |e: anyhow::Error| {
             self.services.metrics.record_config_reload_failure();
-        })?;
+            e
+        };
+        let next = crate::serve::load_config(self.path.as_deref()).map_err(failed)?;
+        // The TLS files are read and checked before anything changes.
+        let tls = match &self.tls {
+            Some((files, certificate)) => {
+                let (chain, key) = files.read().map_err(failed)?;
+                Some((certificate, chain, key))
+            }
+            None => None,
+        };
         let mut store = self.store.lock().unwrap_or_else(|p| p.into_inner());
+        if let Err(e) = next.validate() {
+            return Err(failed(
+                anyhow::Error::new(e).context("invalid configuration"),
+            ));
+        }
+        if let Some((certificate, chain, key)) = tls {
+            certificate
+                .replace(chain, key)
+                .context("cannot serve TLS with the new files")
+                .map_err(failed)?;
+            tracing::info!("TLS certificate reloaded: new handshakes present it");
+        }
         let previous = store.current();
         let event = match store.replace(next.clone()) {
             Ok(Some(event)) => event,
             Ok(None) => return Ok(Reloaded::Unchanged(store.version())),
             Err(e) => {
-                self.services.metrics.record_config_reload_failure();
-                return Err(e).context("invalid configuration");
+                return Err(failed(
+                    anyhow::Error::new(e).context("invalid configuration"),
+                ));
             }
         };
         let gateway = GatewayConfig::from_kernel_at(&next, self.listen);

@@ -16,8 +16,9 @@ use tokio::sync::watch;
 use crate::admin::{self, AdminState};
 use crate::args::{DEFAULT_ADMIN, DEFAULT_LISTEN, ServeArgs, StoreSpec};
 use crate::pem;
-use crate::reload::{self, Reloader};
+use crate::reload::{self, Reloader, TlsFiles};
 use crate::signals::StopSignals;
+use oap_node::tls::ServerCertificate;
 
 /// The file in a `dir:` store's directory that keeps each tenant's stored
 /// bytes across restarts.
@@ -47,20 +48,20 @@ fn open_store(spec: &StoreSpec) -> Result<Arc<dyn ObjectStore>> {
 }
 
 /// The server's TLS settings from `--tls-cert`, `--tls-key` and, for mutual
-/// TLS, `--tls-client-ca`.
+/// TLS, `--tls-client-ca`, and the certificate a reload replaces.
 fn tls_server_config(
-    cert: &Path,
-    key: &Path,
+    files: &TlsFiles,
     client_ca: Option<&Path>,
-) -> Result<Arc<rustls::ServerConfig>> {
-    let chain = pem::certificates(cert, "certificate")?;
-    let key = pem::private_key(key)?;
+) -> Result<(Arc<rustls::ServerConfig>, Arc<ServerCertificate>)> {
+    let (chain, key) = files.read()?;
+    let certificate =
+        ServerCertificate::new(chain, key).context("cannot serve TLS with these files")?;
     let client_ca = client_ca
         .map(|ca| pem::certificates(ca, "client CA file"))
         .transpose()?;
-    let config = oap_node::tls::server_config(chain, key, client_ca.as_deref())
+    let config = oap_node::tls::server_config_with(Arc::clone(&certificate), client_ca.as_deref())
         .context("cannot serve TLS with these files")?;
-    Ok(Arc::new(config))
+    Ok((Arc::new(config), certificate))
 }
 
 /// Whether `ev` is about one of the node's own services (those `/readyz`
@@ -136,11 +137,19 @@ pub async fn run(args: &ServeArgs) -> Result<()> {
     let store = open_store(&args.store)?;
     services.health.set("store", true);
 
-    let tls = match (&args.tls_cert, &args.tls_key) {
-        (Some(cert), Some(key)) => {
-            Some(tls_server_config(cert, key, args.tls_client_ca.as_deref())?)
-        }
+    let tls_files = match (&args.tls_cert, &args.tls_key) {
+        (Some(cert), Some(key)) => Some(TlsFiles {
+            cert: cert.clone(),
+            key: key.clone(),
+        }),
         _ => None,
+    };
+    let (tls, certificate) = match &tls_files {
+        Some(files) => {
+            let (config, certificate) = tls_server_config(files, args.tls_client_ca.as_deref())?;
+            (Some(config), Some(certificate))
+        }
+        None => (None, None),
     };
 
     // The anonymous policy's default depends on the address actually
@@ -179,13 +188,16 @@ pub async fn run(args: &ServeArgs) -> Result<()> {
         .with_context(|| format!("cannot listen on {admin_addr} (admin)"))?;
     let admin_addr: SocketAddr = admin_listener.local_addr()?;
 
-    let reloader = Arc::new(Reloader::new(
-        args.config.clone(),
-        listen,
-        config.clone(),
-        server.clone(),
-        services.clone(),
-    )?);
+    let reloader = Arc::new(
+        Reloader::new(
+            args.config.clone(),
+            listen,
+            config.clone(),
+            server.clone(),
+            services.clone(),
+        )?
+        .with_tls(tls_files.zip(certificate)),
+    );
     // Installed before the node can be seen ready: a SIGHUP before it would
     // kill the process.
     reload::on_sighup(Arc::clone(&reloader))?;

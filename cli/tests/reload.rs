@@ -5,9 +5,12 @@
 mod common;
 
 use std::net::SocketAddr;
+use std::sync::Arc;
 
 use common::{Server, http_get, http_post, metric, new_token, run, stderr, write_pattern};
 use oap_core::connection::ConnectionConfig;
+use rustls::pki_types::pem::PemObject;
+use rustls::pki_types::{CertificateDer, ServerName};
 
 fn put(server: &Server, file: &str, token_file: &str) -> std::process::Output {
     run(&[
@@ -109,5 +112,114 @@ fn sighup_and_post_reload_apply_tenants_to_a_running_node() {
     assert_eq!(metric(&metrics, "config_version"), Some(3.0));
     drop(sub);
     drop(alpha);
+    assert!(server.stop().success());
+}
+
+/// A TLS session to `addr` trusting `ca`: the end-entity certificate the
+/// server presented, and the session (to speak OAP/1 over it later).
+fn tls_session(
+    addr: SocketAddr,
+    ca: &std::path::Path,
+) -> (
+    CertificateDer<'static>,
+    rustls::StreamOwned<rustls::ClientConnection, std::net::TcpStream>,
+) {
+    let roots: Vec<CertificateDer<'static>> = CertificateDer::pem_file_iter(ca)
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    let config = Arc::new(oap_node::tls::client_config(&roots, None).unwrap());
+    let name = ServerName::try_from("localhost").unwrap();
+    let conn = rustls::ClientConnection::new(config, name).unwrap();
+    let tcp = std::net::TcpStream::connect(addr).unwrap();
+    let mut tls = rustls::StreamOwned::new(conn, tcp);
+    while tls.conn.is_handshaking() {
+        tls.conn.complete_io(&mut tls.sock).expect("handshake");
+    }
+    let leaf = tls.conn.peer_certificates().expect("a certificate")[0].clone();
+    (leaf, tls)
+}
+
+/// Sends HELLO over `tls` and reads the answer's frame type.
+fn hello_over(tls: &mut rustls::StreamOwned<rustls::ClientConnection, std::net::TcpStream>) -> u8 {
+    use std::io::{Read, Write};
+    let hello = oap_core::frame::FrameEncoder::new()
+        .to_bytes(oap_core::frame::FrameType::Hello, br#"{"hello":"oap/1"}"#)
+        .unwrap();
+    tls.write_all(&hello).unwrap();
+    tls.flush().unwrap();
+    let mut head = [0u8; 6];
+    tls.read_exact(&mut head).expect("an answer");
+    head[1]
+}
+
+fn first_certificate(pem: &std::path::Path) -> CertificateDer<'static> {
+    CertificateDer::pem_file_iter(pem)
+        .unwrap()
+        .next()
+        .unwrap()
+        .unwrap()
+}
+
+#[test]
+fn a_reload_rotates_the_tls_certificate_for_new_handshakes_only() {
+    let dir = tempfile::tempdir().unwrap();
+    let ca = dir.path().join("ca");
+    let srv = dir.path().join("srv");
+    let (ca_s, srv_s) = (ca.to_str().unwrap(), srv.to_str().unwrap());
+    common::oap_cert(&["ca", "--out", ca_s]);
+    let server_cert = |force: bool| {
+        let mut args = vec![
+            "server",
+            "--ca",
+            ca_s,
+            "--name",
+            "localhost",
+            "--out",
+            srv_s,
+        ];
+        if force {
+            args.push("--force");
+        }
+        common::oap_cert(&args);
+    };
+    server_cert(false);
+    let (cert, key) = (srv.join("server.pem"), srv.join("server-key.pem"));
+    let server = Server::start(&[
+        "--tls-cert",
+        cert.to_str().unwrap(),
+        "--tls-key",
+        key.to_str().unwrap(),
+    ]);
+    let addr: SocketAddr = server.oap.parse().unwrap();
+    let ca_pem = ca.join("ca.pem");
+    let old = first_certificate(&cert);
+    let (seen, mut before) = tls_session(addr, &ca_pem);
+    assert_eq!(seen, old);
+
+    server_cert(true);
+    let new = first_certificate(&cert);
+    assert_ne!(new, old, "a fresh certificate (new key, new serial)");
+    let (status, body) = http_post(server.admin, "/reload");
+    assert_eq!(status, 200, "{body}");
+    let (seen, mut after) = tls_session(addr, &ca_pem);
+    assert_eq!(seen, new, "a new handshake presents the new certificate");
+    assert_eq!(
+        hello_over(&mut after),
+        1,
+        "HELLO answered over the new session"
+    );
+    assert_eq!(
+        hello_over(&mut before),
+        1,
+        "the session opened before the reload goes on"
+    );
+
+    // A key that does not match: refused, the certificate in force stays.
+    std::fs::copy(ca.join("ca-key.pem"), &key).unwrap();
+    let (status, body) = http_post(server.admin, "/reload");
+    assert_eq!(status, 400, "{body}");
+    let (seen, _) = tls_session(addr, &ca_pem);
+    assert_eq!(seen, new);
     assert!(server.stop().success());
 }

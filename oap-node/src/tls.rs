@@ -7,8 +7,10 @@
 //! one means in [`failure`].
 
 pub(crate) mod failure;
+mod server_certificate;
 
 pub use failure::TlsError;
+pub use server_certificate::ServerCertificate;
 
 use std::sync::Arc;
 
@@ -43,7 +45,7 @@ pub enum TlsSetupError {
     Provider(rustls::Error),
 }
 
-fn provider() -> Arc<rustls::crypto::CryptoProvider> {
+pub(crate) fn provider() -> Arc<rustls::crypto::CryptoProvider> {
     Arc::new(rustls::crypto::ring::default_provider())
 }
 
@@ -61,7 +63,22 @@ fn roots(certs: &[CertificateDer<'static>]) -> Result<RootCertStore, TlsSetupErr
 }
 
 /// A server configuration presenting `chain` (end-entity first) with `key`,
-/// speaking ALPN `oap/1`.
+/// speaking ALPN `oap/1`: [`server_config_with`] a fixed
+/// [`ServerCertificate`].
+///
+/// # Errors
+/// See [`TlsSetupError`].
+pub fn server_config(
+    chain: Vec<CertificateDer<'static>>,
+    key: PrivateKeyDer<'static>,
+    client_ca: Option<&[CertificateDer<'static>]>,
+) -> Result<ServerConfig, TlsSetupError> {
+    server_config_with(ServerCertificate::new(chain, key)?, client_ca)
+}
+
+/// A server configuration presenting what `certificate` holds at each
+/// handshake (so [`ServerCertificate::replace`] rotates it without a
+/// restart), speaking ALPN `oap/1`.
 ///
 /// With `client_ca`, clients may present a certificate, which must chain to
 /// one of those CAs or the handshake fails; its subject common name then
@@ -71,9 +88,8 @@ fn roots(certs: &[CertificateDer<'static>]) -> Result<RootCertStore, TlsSetupErr
 ///
 /// # Errors
 /// See [`TlsSetupError`].
-pub fn server_config(
-    chain: Vec<CertificateDer<'static>>,
-    key: PrivateKeyDer<'static>,
+pub fn server_config_with(
+    certificate: Arc<ServerCertificate>,
     client_ca: Option<&[CertificateDer<'static>]>,
 ) -> Result<ServerConfig, TlsSetupError> {
     let provider = provider();
@@ -91,9 +107,7 @@ pub fn server_config(
             builder.with_client_cert_verifier(verifier)
         }
     };
-    let mut config = builder
-        .with_single_cert(chain, key)
-        .map_err(TlsSetupError::CertificateAndKey)?;
+    let mut config = builder.with_cert_resolver(certificate);
     config.alpn_protocols = vec![ALPN_OAP1.to_vec()];
     Ok(config)
 }
