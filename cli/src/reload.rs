@@ -86,10 +86,13 @@ impl Reloader {
     ///
     /// Applied at once: tenants, tokens, certificate names, permissions
     /// (open connections are authenticated again; revoked ones close with
-    /// `unauthorized`), request quotas and byte quotas. Not applied, and
-    /// logged: the listen and admin addresses, the connection limits and
-    /// timeouts, which need a restart. The TLS certificate and key (if
-    /// serving TLS) are read again and rotated; the client CA is not.
+    /// `unauthorized`), request quotas and byte quotas. Applied to new
+    /// connections: HELLO limits (`max_frame`, `max_inflight`,
+    /// `initial_credit`), `max_object_bytes` and the timeouts. The TLS
+    /// certificate and key (if serving TLS) are read again and rotated; the
+    /// client CA is not. Not applied, and logged: the listen and admin
+    /// addresses, `max_connections*` and `bus_capacity`, which need a
+    /// restart.
     pub fn reload(&self) -> Result<Reloaded> {
         let failed = |e: anyhow::Error| {
             self.services.metrics.record_config_reload_failure();
@@ -128,6 +131,8 @@ impl Reloader {
             }
         };
         let gateway = GatewayConfig::from_kernel_at(&next, self.listen);
+        self.server
+            .update_connection_config(gateway.connection.clone());
         let revoked = self.server.update_tenants(
             (*gateway.tenants).clone(),
             gateway.quota,
@@ -164,16 +169,6 @@ fn log_changes(previous: &Config, next: &Config, revoked: usize) {
     let restart_only = [
         ("listen_addr", previous.listen_addr != next.listen_addr),
         ("admin_addr", previous.admin_addr != next.admin_addr),
-        ("max_frame", previous.max_frame != next.max_frame),
-        ("max_inflight", previous.max_inflight != next.max_inflight),
-        (
-            "initial_credit",
-            previous.initial_credit != next.initial_credit,
-        ),
-        (
-            "max_object_bytes",
-            previous.max_object_bytes != next.max_object_bytes,
-        ),
         (
             "max_connections",
             previous.max_connections != next.max_connections,
@@ -181,14 +176,6 @@ fn log_changes(previous: &Config, next: &Config, revoked: usize) {
         (
             "max_connections_per_ip",
             previous.max_connections_per_ip != next.max_connections_per_ip,
-        ),
-        (
-            "timeouts",
-            previous.handshake_timeout_ms != next.handshake_timeout_ms
-                || previous.idle_timeout_ms != next.idle_timeout_ms
-                || previous.request_timeout_ms != next.request_timeout_ms
-                || previous.frame_timeout_ms != next.frame_timeout_ms
-                || previous.write_timeout_ms != next.write_timeout_ms,
         ),
         ("bus_capacity", previous.bus_capacity != next.bus_capacity),
     ];

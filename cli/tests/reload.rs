@@ -12,6 +12,22 @@ use oap_core::connection::ConnectionConfig;
 use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, ServerName};
 
+/// The `max_frame` a plain HELLO is answered with.
+fn hello_answer_max_frame(addr: SocketAddr) -> u64 {
+    use std::io::{Read, Write};
+    let mut s = std::net::TcpStream::connect(addr).unwrap();
+    let hello = oap_core::frame::FrameEncoder::new()
+        .to_bytes(oap_core::frame::FrameType::Hello, br#"{"hello":"oap/1"}"#)
+        .unwrap();
+    s.write_all(&hello).unwrap();
+    let mut head = [0u8; 6];
+    s.read_exact(&mut head).unwrap();
+    let mut body = vec![0u8; u32::from_be_bytes([head[2], head[3], head[4], head[5]]) as usize];
+    s.read_exact(&mut body).unwrap();
+    let answer: serde_json::Value = serde_json::from_slice(&body).unwrap();
+    answer["max_frame"].as_u64().expect("max_frame")
+}
+
 fn put(server: &Server, file: &str, token_file: &str) -> std::process::Output {
     run(&[
         "put",
@@ -65,14 +81,23 @@ fn sighup_and_post_reload_apply_tenants_to_a_running_node() {
     rt.block_on(alpha.put_doc("docs", "sync", bytes::Bytes::from_static(b"sync")))
         .expect("alpha puts");
 
-    // Add beta; SIGHUP.
-    std::fs::write(&config, format!("{head}{a_entry}\n\n{b_entry}\n")).unwrap();
+    // Add beta and lower max_frame (new connections only); SIGHUP.
+    std::fs::write(
+        &config,
+        format!("max_frame = 65536\n{head}{a_entry}\n\n{b_entry}\n"),
+    )
+    .unwrap();
     server.signal("HUP");
     let event = rt
         .block_on(sub.next())
         .expect("ConfigUpdated reaches the subscriber");
     let event: serde_json::Value = serde_json::from_slice(&event).unwrap();
     assert_eq!(event["ConfigUpdated"]["version"], 2, "{event}");
+    assert_eq!(
+        hello_answer_max_frame(addr),
+        65_536,
+        "a new connection negotiates the new max_frame"
+    );
     let b_put = put(&server, doc, b_tf);
     assert!(b_put.status.success(), "beta now works: {}", stderr(&b_put));
     rt.block_on(alpha.put_doc("docs", "still", bytes::Bytes::from_static(b"open")))

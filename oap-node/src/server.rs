@@ -235,6 +235,9 @@ pub(crate) struct Inner {
     /// The tenant directory in force: `config.tenants` until a reload
     /// ([`GatewayServer::update_tenants`]) replaces it.
     tenants: std::sync::RwLock<Arc<Tenants>>,
+    /// The connection settings new connections get: `config.connection`
+    /// until a reload ([`GatewayServer::update_connection_config`]).
+    connection: std::sync::RwLock<ConnectionConfig>,
     open: AtomicUsize,
     per_address: admission::PerAddress,
     /// Subscriptions open now (see `GatewayConfig::max_subscriptions`).
@@ -265,6 +268,7 @@ impl GatewayServer {
     ) -> Self {
         let quotas = config.quota.map(|q| Mutex::new(config.tenants.quotas(q)));
         let tenants = Arc::clone(&config.tenants);
+        let connection = config.connection.clone();
         Self {
             inner: Arc::new(Inner {
                 runtime,
@@ -273,6 +277,7 @@ impl GatewayServer {
                 services,
                 quotas,
                 tenants: std::sync::RwLock::new(tenants),
+                connection: std::sync::RwLock::new(connection),
                 open: AtomicUsize::new(0),
                 per_address: admission::PerAddress::default(),
                 subscriptions: AtomicUsize::new(0),
@@ -294,6 +299,17 @@ impl GatewayServer {
     /// The tenant directory in force now.
     pub fn tenants(&self) -> Arc<Tenants> {
         self.inner.current_tenants()
+    }
+
+    /// Replaces the connection settings (HELLO limits, `max_object_bytes`,
+    /// timeouts) for connections accepted from now on (a configuration
+    /// reload); open connections keep what they negotiated.
+    pub fn update_connection_config(&self, connection: ConnectionConfig) {
+        *self
+            .inner
+            .connection
+            .write()
+            .unwrap_or_else(|p| p.into_inner()) = connection;
     }
 
     /// Replaces the tenant directory (a configuration reload), at once:
@@ -448,7 +464,7 @@ impl GatewayServer {
                         self.inner.runtime.spawn(Box::pin(refuse_busy(
                             stream,
                             refusal.message(),
-                            self.inner.config.connection.write_timeout,
+                            self.inner.connection_config().write_timeout,
                             Arc::clone(&self.inner.runtime),
                         )));
                     }
@@ -482,7 +498,7 @@ impl GatewayServer {
     }
 
     async fn upgrade(&self, stream: BoxStream, upgrade: Upgrade) -> io::Result<Upgraded> {
-        let limit = self.inner.config.connection.handshake_timeout;
+        let limit = self.inner.connection_config().handshake_timeout;
         let deadline = limit.map(|t| self.inner.runtime.sleep_until(self.inner.runtime.now() + t));
         let handshake = upgrade(stream);
         match deadline {
@@ -623,6 +639,14 @@ impl GatewayServer {
 }
 
 impl Inner {
+    /// The connection settings a connection accepted now gets.
+    pub(crate) fn connection_config(&self) -> ConnectionConfig {
+        self.connection
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+    }
+
     pub(crate) fn current_tenants(&self) -> Arc<Tenants> {
         Arc::clone(&self.tenants.read().unwrap_or_else(|p| p.into_inner()))
     }

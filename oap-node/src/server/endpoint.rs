@@ -68,7 +68,7 @@ impl GatewayEndpoint {
     /// certificate named `certificate_name` (if any).
     pub fn new(server: Arc<Inner>, now: Instant, certificate_name: Option<String>) -> Self {
         let mut gateway = Gateway::with_tenants(
-            server.config.connection.clone(),
+            server.connection_config(),
             server.config.service.clone(),
             server.current_tenants(),
             now,
