@@ -10,32 +10,110 @@ use anyhow::{Context, Result};
 use kernel_core::Config;
 use kernel_core::config::ConfigStore;
 use oap_node::server::byte_limits_from_kernel;
-use oap_node::tls::ServerCertificate;
+use oap_node::tls::{ServerCertificate, ServerTls, server_config_with};
 use oap_node::{GatewayConfig, GatewayServer, Services};
 use rustls::pki_types::{CertificateDer, PrivateKeyDer};
 
-/// The `--tls-cert` and `--tls-key` files, read again at each reload.
+/// The `--tls-*` files of `oap serve`, read again at each reload.
+#[derive(Debug, Clone)]
 pub struct TlsFiles {
-    /// The PEM certificate chain.
+    /// The PEM certificate chain (`--tls-cert`).
     pub cert: PathBuf,
-    /// The PEM private key.
+    /// The PEM private key (`--tls-key`).
     pub key: PathBuf,
+    /// The PEM client CA (`--tls-client-ca`), for mutual TLS.
+    pub client_ca: Option<PathBuf>,
+}
+
+/// The files' contents, read and checked, not yet in force.
+struct TlsContents {
+    chain: Vec<CertificateDer<'static>>,
+    key: PrivateKeyDer<'static>,
+    client_ca: Option<Vec<CertificateDer<'static>>>,
 }
 
 impl TlsFiles {
-    /// The chain and key the files hold now.
-    pub fn read(&self) -> Result<(Vec<CertificateDer<'static>>, PrivateKeyDer<'static>)> {
-        Ok((
-            crate::pem::certificates(&self.cert, "certificate")?,
-            crate::pem::private_key(&self.key)?,
-        ))
+    fn read(&self) -> Result<TlsContents> {
+        Ok(TlsContents {
+            chain: crate::pem::certificates(&self.cert, "certificate")?,
+            key: crate::pem::private_key(&self.key)?,
+            client_ca: self
+                .client_ca
+                .as_deref()
+                .map(|ca| crate::pem::certificates(ca, "client CA file"))
+                .transpose()?,
+        })
     }
+}
+
+/// The node's TLS, which a reload replaces: the certificate and key through
+/// a rustls certificate resolver, the client CA by a new configuration for
+/// new handshakes. Sessions already up keep theirs.
+#[derive(Clone)]
+pub struct ReloadableTls {
+    files: TlsFiles,
+    certificate: Arc<ServerCertificate>,
+    config: Arc<ServerTls>,
+}
+
+impl ReloadableTls {
+    /// Reads `files` and builds the configuration they describe.
+    pub fn load(files: TlsFiles) -> Result<Self> {
+        let contents = files.read()?;
+        let certificate = ServerCertificate::new(contents.chain, contents.key)
+            .context("cannot serve TLS with these files")?;
+        let config = server_config_with(Arc::clone(&certificate), contents.client_ca.as_deref())
+            .context("cannot serve TLS with these files")?;
+        Ok(Self {
+            files,
+            certificate,
+            config: ServerTls::new(Arc::new(config)),
+        })
+    }
+
+    /// The configuration the acceptor reads at each handshake.
+    pub fn config(&self) -> Arc<ServerTls> {
+        Arc::clone(&self.config)
+    }
+
+    /// Checks `contents` can be served; applies nothing.
+    fn prepare(&self, contents: TlsContents) -> Result<PreparedTls> {
+        let staged = ServerCertificate::new(contents.chain.clone(), contents.key.clone_key())
+            .context("cannot serve TLS with the new files")?;
+        let config = match &contents.client_ca {
+            None => None,
+            Some(ca) => Some(
+                server_config_with(Arc::clone(&self.certificate), Some(ca))
+                    .context("cannot verify client certificates with the new client CA")?,
+            ),
+        };
+        drop(staged);
+        Ok(PreparedTls { contents, config })
+    }
+
+    /// Puts prepared contents in force.
+    fn apply(&self, prepared: PreparedTls) -> Result<()> {
+        self.certificate
+            .replace(prepared.contents.chain, prepared.contents.key)
+            .context("cannot serve TLS with the new files")?;
+        if let Some(config) = prepared.config {
+            self.config.replace(Arc::new(config));
+        }
+        tracing::info!("TLS certificate, key and client CA reloaded: new handshakes use them");
+        Ok(())
+    }
+}
+
+/// TLS contents checked by [`ReloadableTls::prepare`].
+struct PreparedTls {
+    contents: TlsContents,
+    config: Option<rustls::ServerConfig>,
 }
 
 /// Applies configuration reloads to a running node.
 pub struct Reloader {
     path: Option<PathBuf>,
-    tls: Option<(TlsFiles, Arc<ServerCertificate>)>,
+    tls: Option<ReloadableTls>,
     listen: std::net::SocketAddr,
     store: Mutex<ConfigStore>,
     server: GatewayServer,
@@ -72,10 +150,10 @@ impl Reloader {
         })
     }
 
-    /// Also rotates the TLS certificate at each reload: `files` are read
-    /// again and `certificate` serves what they hold from the next
-    /// handshake on (connections already up keep theirs).
-    pub fn with_tls(mut self, tls: Option<(TlsFiles, Arc<ServerCertificate>)>) -> Self {
+    /// Also reloads the node's TLS at each reload: its files are read again
+    /// and serve from the next handshake on (connections already up keep
+    /// theirs).
+    pub fn with_tls(mut self, tls: Option<ReloadableTls>) -> Self {
         self.tls = tls;
         self
     }
@@ -89,8 +167,8 @@ impl Reloader {
     /// `unauthorized`), request quotas and byte quotas. Applied to new
     /// connections: HELLO limits (`max_frame`, `max_inflight`,
     /// `initial_credit`), `max_object_bytes` and the timeouts. The TLS
-    /// certificate and key (if serving TLS) are read again and rotated; the
-    /// client CA is not. Not applied, and logged: the listen and admin
+    /// certificate, key and client CA (if serving TLS) are read again and
+    /// serve new handshakes. Not applied, and logged: the listen and admin
     /// addresses, `max_connections*` and `bus_capacity`, which need a
     /// restart.
     pub fn reload(&self) -> Result<Reloaded> {
@@ -101,9 +179,9 @@ impl Reloader {
         let next = crate::serve::load_config(self.path.as_deref()).map_err(failed)?;
         // The TLS files are read and checked before anything changes.
         let tls = match &self.tls {
-            Some((files, certificate)) => {
-                let (chain, key) = files.read().map_err(failed)?;
-                Some((certificate, chain, key))
+            Some(tls) => {
+                let contents = tls.files.read().map_err(failed)?;
+                Some((tls, tls.prepare(contents).map_err(failed)?))
             }
             None => None,
         };
@@ -113,12 +191,8 @@ impl Reloader {
                 anyhow::Error::new(e).context("invalid configuration"),
             ));
         }
-        if let Some((certificate, chain, key)) = tls {
-            certificate
-                .replace(chain, key)
-                .context("cannot serve TLS with the new files")
-                .map_err(failed)?;
-            tracing::info!("TLS certificate reloaded: new handshakes present it");
+        if let Some((tls, prepared)) = tls {
+            tls.apply(prepared).map_err(failed)?;
         }
         let previous = store.current();
         let event = match store.replace(next.clone()) {

@@ -15,10 +15,8 @@ use tokio::sync::watch;
 
 use crate::admin::{self, AdminState};
 use crate::args::{DEFAULT_ADMIN, DEFAULT_LISTEN, ServeArgs, StoreSpec};
-use crate::pem;
-use crate::reload::{self, Reloader, TlsFiles};
+use crate::reload::{self, ReloadableTls, Reloader, TlsFiles};
 use crate::signals::StopSignals;
-use oap_node::tls::ServerCertificate;
 
 /// The file in a `dir:` store's directory that keeps each tenant's stored
 /// bytes across restarts.
@@ -45,23 +43,6 @@ fn open_store(spec: &StoreSpec) -> Result<Arc<dyn ObjectStore>> {
                 .with_context(|| format!("cannot open store directory {}", dir.display()))?,
         ),
     })
-}
-
-/// The server's TLS settings from `--tls-cert`, `--tls-key` and, for mutual
-/// TLS, `--tls-client-ca`, and the certificate a reload replaces.
-fn tls_server_config(
-    files: &TlsFiles,
-    client_ca: Option<&Path>,
-) -> Result<(Arc<rustls::ServerConfig>, Arc<ServerCertificate>)> {
-    let (chain, key) = files.read()?;
-    let certificate =
-        ServerCertificate::new(chain, key).context("cannot serve TLS with these files")?;
-    let client_ca = client_ca
-        .map(|ca| pem::certificates(ca, "client CA file"))
-        .transpose()?;
-    let config = oap_node::tls::server_config_with(Arc::clone(&certificate), client_ca.as_deref())
-        .context("cannot serve TLS with these files")?;
-    Ok((Arc::new(config), certificate))
 }
 
 /// Whether `ev` is about one of the node's own services (those `/readyz`
@@ -137,19 +118,13 @@ pub async fn run(args: &ServeArgs) -> Result<()> {
     let store = open_store(&args.store)?;
     services.health.set("store", true);
 
-    let tls_files = match (&args.tls_cert, &args.tls_key) {
-        (Some(cert), Some(key)) => Some(TlsFiles {
+    let tls = match (&args.tls_cert, &args.tls_key) {
+        (Some(cert), Some(key)) => Some(ReloadableTls::load(TlsFiles {
             cert: cert.clone(),
             key: key.clone(),
-        }),
+            client_ca: args.tls_client_ca.clone(),
+        })?),
         _ => None,
-    };
-    let (tls, certificate) = match &tls_files {
-        Some(files) => {
-            let (config, certificate) = tls_server_config(files, args.tls_client_ca.as_deref())?;
-            (Some(config), Some(certificate))
-        }
-        None => (None, None),
     };
 
     // The anonymous policy's default depends on the address actually
@@ -196,7 +171,7 @@ pub async fn run(args: &ServeArgs) -> Result<()> {
             server.clone(),
             services.clone(),
         )?
-        .with_tls(tls_files.zip(certificate)),
+        .with_tls(tls.clone()),
     );
     // Installed before the node can be seen ready: a SIGHUP before it would
     // kill the process.
@@ -213,7 +188,7 @@ pub async fn run(args: &ServeArgs) -> Result<()> {
     ));
     services.health.set("admin", true);
 
-    let upgrade = tls.map(runtime_tokio::tls::acceptor);
+    let upgrade = tls.map(|t| runtime_tokio::tls::reloadable_acceptor(t.config()));
     let scheme = if upgrade.is_some() { "oap+tls" } else { "oap" };
     let serve = |listener: Box<dyn oap_io::Listener>| {
         let gateway = server.clone();

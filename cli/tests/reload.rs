@@ -248,3 +248,82 @@ fn a_reload_rotates_the_tls_certificate_for_new_handshakes_only() {
     assert_eq!(seen, new);
     assert!(server.stop().success());
 }
+
+#[test]
+fn a_reload_replaces_the_client_ca_for_new_handshakes() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = |p: &str| dir.path().join(p);
+    let s = |p: &std::path::Path| p.to_str().unwrap().to_owned();
+    let (ca1, ca2) = (path("ca1"), path("ca2"));
+    common::oap_cert(&["ca", "--out", &s(&ca1)]);
+    common::oap_cert(&["ca", "--out", &s(&ca2)]);
+    common::oap_cert(&[
+        "server",
+        "--ca",
+        &s(&ca1),
+        "--name",
+        "localhost",
+        "--out",
+        &s(&ca1),
+    ]);
+    // The client's certificate comes from the second CA.
+    common::oap_cert(&[
+        "client",
+        "--ca",
+        &s(&ca2),
+        "--tenant",
+        "edge",
+        "--out",
+        &s(&ca2),
+    ]);
+    let client_ca = path("clients.pem");
+    std::fs::copy(ca1.join("ca.pem"), &client_ca).unwrap();
+    let config = path("node.toml");
+    std::fs::write(
+        &config,
+        "[auth]\nanonymous = \"none\"\n\n[[tenants]]\nname = \"edge\"\n\
+         cert_name = \"edge\"\npermissions = [\"put\", \"get\"]\n",
+    )
+    .unwrap();
+    let server = Server::start(&[
+        "--config",
+        &s(&config),
+        "--tls-cert",
+        &s(&ca1.join("server.pem")),
+        "--tls-key",
+        &s(&ca1.join("server-key.pem")),
+        "--tls-client-ca",
+        &s(&client_ca),
+    ]);
+    let port = server.oap.rsplit_once(':').unwrap().1;
+    let target = format!("localhost:{port}");
+    let doc = path("doc.bin");
+    write_pattern(&doc, 10_000);
+    let put = || {
+        run(&[
+            "put",
+            &s(&doc),
+            "--server",
+            &target,
+            "--tls-ca",
+            &s(&ca1.join("ca.pem")),
+            "--tls-cert",
+            &s(&ca2.join("client-edge.pem")),
+            "--tls-key",
+            &s(&ca2.join("client-edge-key.pem")),
+        ])
+    };
+    let refused = put();
+    assert_eq!(refused.status.code(), Some(1), "CA 2 is not trusted yet");
+
+    std::fs::copy(ca2.join("ca.pem"), &client_ca).unwrap();
+    let (status, body) = http_post(server.admin, "/reload");
+    assert_eq!(status, 200, "{body}");
+    let accepted = put();
+    assert!(
+        accepted.status.success(),
+        "the reloaded client CA admits the certificate: {}",
+        stderr(&accepted)
+    );
+    assert!(server.stop().success());
+}

@@ -18,9 +18,14 @@ use crate::{Client, ClientError, Upgrade, Upgraded};
 /// to [`crate::GatewayServer::serve_listener`]. Build `config` with
 /// [`crate::tls::server_config`] for ALPN `oap/1` and client certificates.
 pub fn acceptor(config: Arc<ServerConfig>) -> Upgrade {
-    let acceptor = TlsAcceptor::from(config);
+    reloadable_acceptor(crate::tls::ServerTls::new(config))
+}
+
+/// [`acceptor`] with the configuration `tls` holds at each handshake, so
+/// replacing it (a reload) changes new handshakes only.
+pub fn reloadable_acceptor(tls: Arc<crate::tls::ServerTls>) -> Upgrade {
     Arc::new(move |stream: BoxStream| {
-        let acceptor = acceptor.clone();
+        let acceptor = TlsAcceptor::from(tls.current());
         Box::pin(async move {
             let tls = acceptor.accept(stream).await?;
             let certificate_name =

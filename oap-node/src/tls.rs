@@ -8,9 +8,11 @@
 
 pub(crate) mod failure;
 mod server_certificate;
+mod server_tls;
 
 pub use failure::TlsError;
 pub use server_certificate::ServerCertificate;
+pub use server_tls::ServerTls;
 
 use std::sync::Arc;
 

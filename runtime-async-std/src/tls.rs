@@ -4,7 +4,7 @@
 use std::net::SocketAddr;
 use std::sync::Arc;
 
-pub use oap_node::futures_tls::{ClientConfig, ServerConfig, acceptor};
+pub use oap_node::futures_tls::{ClientConfig, ServerConfig, acceptor, reloadable_acceptor};
 use oap_node::{Client, ClientError};
 
 /// Connects over TLS, verifying the server as `server_name`, and completes

@@ -19,9 +19,14 @@ use crate::runtime;
 /// `config` with [`oap_node::tls::server_config`] for ALPN `oap/1` and
 /// client certificates.
 pub fn acceptor(config: Arc<ServerConfig>) -> Upgrade {
-    let acceptor = TlsAcceptor::from(config);
+    reloadable_acceptor(oap_node::tls::ServerTls::new(config))
+}
+
+/// [`acceptor`] with the configuration `tls` holds at each handshake, so
+/// replacing it (a reload) changes new handshakes only.
+pub fn reloadable_acceptor(tls: Arc<oap_node::tls::ServerTls>) -> Upgrade {
     Arc::new(move |stream: BoxStream| {
-        let acceptor = acceptor.clone();
+        let acceptor = TlsAcceptor::from(tls.current());
         Box::pin(async move {
             let tls = acceptor.accept(stream.compat()).await?;
             let certificate_name =
