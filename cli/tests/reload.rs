@@ -43,7 +43,7 @@ fn put(server: &Server, file: &str, token_file: &str) -> std::process::Output {
 fn sighup_and_post_reload_apply_tenants_to_a_running_node() {
     let dir = tempfile::tempdir().unwrap();
     let (a_token, a_entry) = new_token("alpha", "put,get,subscribe");
-    let (b_token, b_entry) = new_token("beta", "put,get");
+    let (b_token, b_entry) = new_token("beta", "put,get,subscribe");
     let config = dir.path().join("node.toml");
     let head = "[auth]\nanonymous = \"none\"\n\n";
     std::fs::write(&config, format!("{head}{a_entry}\n")).unwrap();
@@ -116,11 +116,26 @@ fn sighup_and_post_reload_apply_tenants_to_a_running_node() {
         "alpha still works"
     );
 
-    // Revoke alpha through POST /reload: its open connection is closed
-    // with `unauthorized`, and its token is refused from now on.
+    // Revoke alpha by SIGHUP: its open connection is closed with
+    // `unauthorized`, and its token is refused from now on. Beta's
+    // subscription says when the reload is in force.
+    let beta = rt
+        .block_on(runtime_tokio::Client::connect_with(
+            addr,
+            ConnectionConfig {
+                token: Some(b_token.clone()),
+                ..ConnectionConfig::default()
+            },
+        ))
+        .expect("beta connects");
+    let mut beta_sub = beta.subscribe("config").expect("subscribe");
+    rt.block_on(beta.put_doc("docs", "sync", bytes::Bytes::from_static(b"sync")))
+        .expect("beta puts");
     std::fs::write(&config, format!("{head}{b_entry}\n")).unwrap();
-    let (status, body) = http_post(server.admin, "/reload");
-    assert_eq!((status, body.trim()), (200, "reloaded: version 3"));
+    server.signal("HUP");
+    let event = rt.block_on(beta_sub.next()).expect("ConfigUpdated");
+    let event: serde_json::Value = serde_json::from_slice(&event).unwrap();
+    assert_eq!(event["ConfigUpdated"]["version"], 3, "{event}");
     let refused = rt
         .block_on(alpha.put_doc("docs", "after", bytes::Bytes::from_static(b"x")))
         .expect_err("alpha was revoked");
@@ -135,8 +150,8 @@ fn sighup_and_post_reload_apply_tenants_to_a_running_node() {
     assert!(put(&server, doc, b_tf).status.success(), "beta goes on");
     let (_, metrics) = http_get(server.admin, "/metrics");
     assert_eq!(metric(&metrics, "config_version"), Some(3.0));
-    drop(sub);
-    drop(alpha);
+    drop((sub, beta_sub));
+    drop((alpha, beta));
     assert!(server.stop().success());
 }
 
