@@ -361,13 +361,22 @@ pub async fn hostile_slow_subscriber_is_told_missed_and_holds_a_bounded_queue(h:
     .await
     .expect("ack");
     let mut events = 0;
+    // A message may come in several DATA frames (the first credit was
+    // small): each is one object, whole once `total_len` bytes arrived.
+    let mut message = Vec::new();
     let missed = loop {
         let f = p.recv().await.expect("read").expect("a frame");
         if f.typ != FrameType::Data {
             continue;
         }
-        let (_, body) = decode_data_payload(&f.payload).expect("DATA");
-        let json: serde_json::Value = serde_json::from_slice(body).expect("JSON");
+        let (header, body) = decode_data_payload(&f.payload).expect("DATA");
+        message.extend_from_slice(body);
+        let total = header.total_len.unwrap_or(body.len() as u64);
+        if (message.len() as u64) < total {
+            continue;
+        }
+        let json: serde_json::Value = serde_json::from_slice(&message).expect("JSON");
+        message.clear();
         if let Some(n) = json.get("missed") {
             break n.as_u64().expect("a count");
         }
