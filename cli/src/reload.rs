@@ -78,7 +78,7 @@ impl ReloadableTls {
 
     /// Checks `contents` can be served; applies nothing.
     fn prepare(&self, contents: TlsContents) -> Result<PreparedTls> {
-        let staged = ServerCertificate::new(contents.chain.clone(), contents.key.clone_key())
+        let certificate = ServerCertificate::new(contents.chain, contents.key)
             .context("cannot serve TLS with the new files")?;
         let config = match &contents.client_ca {
             None => None,
@@ -87,26 +87,25 @@ impl ReloadableTls {
                     .context("cannot verify client certificates with the new client CA")?,
             ),
         };
-        drop(staged);
-        Ok(PreparedTls { contents, config })
+        Ok(PreparedTls {
+            certificate,
+            config,
+        })
     }
 
     /// Puts prepared contents in force.
-    fn apply(&self, prepared: PreparedTls) -> Result<()> {
-        self.certificate
-            .replace(prepared.contents.chain, prepared.contents.key)
-            .context("cannot serve TLS with the new files")?;
+    fn apply(&self, prepared: PreparedTls) {
+        self.certificate.replace_with(&prepared.certificate);
         if let Some(config) = prepared.config {
             self.config.replace(Arc::new(config));
         }
         tracing::info!("TLS certificate, key and client CA reloaded: new handshakes use them");
-        Ok(())
     }
 }
 
 /// TLS contents checked by [`ReloadableTls::prepare`].
 struct PreparedTls {
-    contents: TlsContents,
+    certificate: Arc<ServerCertificate>,
     config: Option<rustls::ServerConfig>,
 }
 
@@ -192,7 +191,7 @@ impl Reloader {
             ));
         }
         if let Some((tls, prepared)) = tls {
-            tls.apply(prepared).map_err(failed)?;
+            tls.apply(prepared);
         }
         let previous = store.current();
         let event = match store.replace(next.clone()) {

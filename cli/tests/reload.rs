@@ -28,6 +28,26 @@ fn hello_answer_max_frame(addr: SocketAddr) -> u64 {
     answer["max_frame"].as_u64().expect("max_frame")
 }
 
+/// A client with `token`, subscribed to `config`; a round trip on its
+/// connection orders the subscription before anything that follows.
+fn subscribed(
+    rt: &tokio::runtime::Runtime,
+    addr: SocketAddr,
+    token: &str,
+) -> (oap_node::Client, oap_node::Subscription) {
+    let config = ConnectionConfig {
+        token: Some(token.to_owned()),
+        ..ConnectionConfig::default()
+    };
+    let client = rt
+        .block_on(runtime_tokio::Client::connect_with(addr, config))
+        .expect("connect with the token");
+    let sub = client.subscribe("config").expect("subscribe");
+    rt.block_on(client.put_doc("docs", "sync", bytes::Bytes::from_static(b"sync")))
+        .expect("put");
+    (client, sub)
+}
+
 fn put(server: &Server, file: &str, token_file: &str) -> std::process::Output {
     run(&[
         "put",
@@ -67,19 +87,7 @@ fn sighup_and_post_reload_apply_tenants_to_a_running_node() {
     let rt = tokio::runtime::Runtime::new().unwrap();
     let addr: SocketAddr = server.oap.parse().unwrap();
     // alpha stays connected, subscribed to `config`, across every reload.
-    let alpha = rt
-        .block_on(runtime_tokio::Client::connect_with(
-            addr,
-            ConnectionConfig {
-                token: Some(a_token.clone()),
-                ..ConnectionConfig::default()
-            },
-        ))
-        .expect("alpha connects");
-    let mut sub = alpha.subscribe("config").expect("subscribe");
-    // A round trip orders the subscription before the reload.
-    rt.block_on(alpha.put_doc("docs", "sync", bytes::Bytes::from_static(b"sync")))
-        .expect("alpha puts");
+    let (alpha, mut sub) = subscribed(&rt, addr, &a_token);
 
     // Add beta and lower max_frame (new connections only); SIGHUP.
     std::fs::write(
@@ -119,18 +127,7 @@ fn sighup_and_post_reload_apply_tenants_to_a_running_node() {
     // Revoke alpha by SIGHUP: its open connection is closed with
     // `unauthorized`, and its token is refused from now on. Beta's
     // subscription says when the reload is in force.
-    let beta = rt
-        .block_on(runtime_tokio::Client::connect_with(
-            addr,
-            ConnectionConfig {
-                token: Some(b_token.clone()),
-                ..ConnectionConfig::default()
-            },
-        ))
-        .expect("beta connects");
-    let mut beta_sub = beta.subscribe("config").expect("subscribe");
-    rt.block_on(beta.put_doc("docs", "sync", bytes::Bytes::from_static(b"sync")))
-        .expect("beta puts");
+    let (beta, mut beta_sub) = subscribed(&rt, addr, &b_token);
     std::fs::write(&config, format!("{head}{b_entry}\n")).unwrap();
     server.signal("HUP");
     let event = rt.block_on(beta_sub.next()).expect("ConfigUpdated");

@@ -40,13 +40,11 @@ fn directory(anonymous: Permissions) -> Tenants {
             }),
         })
         .and_then(|t| {
-            t.with(Tenant {
-                name: "reader".into(),
-                token_hash: Some(token_hash(READER_TOKEN)),
-                certificate_name: None,
-                permissions: Permissions::GET,
-                quota: None,
-            })
+            t.with(Tenant::with_token(
+                "reader",
+                token_hash(READER_TOKEN),
+                Permissions::GET,
+            ))
         })
         .expect("distinct tenants")
 }

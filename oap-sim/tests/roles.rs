@@ -107,13 +107,11 @@ impl Pair {
             ..ConnectionConfig::default()
         };
         let tenants = Tenants::new(Permissions::NONE)
-            .with(Tenant {
-                name: "t1".into(),
-                token_hash: Some(token_hash("t1-token")),
-                certificate_name: None,
-                permissions: Permissions::ALL,
-                quota: None,
-            })
+            .with(Tenant::with_token(
+                "t1",
+                token_hash("t1-token"),
+                Permissions::ALL,
+            ))
             .expect("one tenant");
         let mut p = Self {
             now,

@@ -32,21 +32,17 @@ async fn connect(
 /// with `unauthorized` on that request only and can still get.
 pub async fn tenants_authenticate_by_token_and_permissions_hold_per_request(h: Harness) {
     let tenants = Tenants::new(Permissions::NONE)
-        .with(Tenant {
-            name: "writer".into(),
-            token_hash: Some(token_hash(WRITER_TOKEN)),
-            certificate_name: None,
-            permissions: Permissions::PUT.union(Permissions::GET),
-            quota: None,
-        })
+        .with(Tenant::with_token(
+            "writer",
+            token_hash(WRITER_TOKEN),
+            Permissions::PUT.union(Permissions::GET),
+        ))
         .and_then(|t| {
-            t.with(Tenant {
-                name: "reader".into(),
-                token_hash: Some(token_hash(READER_TOKEN)),
-                certificate_name: None,
-                permissions: Permissions::GET,
-                quota: None,
-            })
+            t.with(Tenant::with_token(
+                "reader",
+                token_hash(READER_TOKEN),
+                Permissions::GET,
+            ))
         })
         .expect("two tenants");
     let config = GatewayConfig {

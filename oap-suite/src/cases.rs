@@ -357,13 +357,11 @@ pub async fn client_that_stops_reading_is_bounded(h: Harness) {
     let config = GatewayConfig {
         tenants: Arc::new(
             Tenants::open()
-                .with(Tenant {
-                    name: "slow".into(),
-                    token_hash: Some(token_hash("slow-token")),
-                    certificate_name: None,
-                    permissions: Permissions::ALL,
-                    quota: None,
-                })
+                .with(Tenant::with_token(
+                    "slow",
+                    token_hash("slow-token"),
+                    Permissions::ALL,
+                ))
                 .expect("one tenant"),
         ),
         ..GatewayConfig::default()

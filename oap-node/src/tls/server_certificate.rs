@@ -64,6 +64,13 @@ impl ServerCertificate {
         Ok(())
     }
 
+    /// Serves what `other` serves, from the next handshake on (a pair
+    /// already checked by [`ServerCertificate::new`]).
+    pub fn replace_with(&self, other: &ServerCertificate) {
+        let next = Arc::clone(&other.current.read().unwrap_or_else(|p| p.into_inner()));
+        *self.current.write().unwrap_or_else(|p| p.into_inner()) = next;
+    }
+
     /// The end-entity certificate served now.
     pub fn end_entity(&self) -> CertificateDer<'static> {
         let current = self.current.read().unwrap_or_else(|p| p.into_inner());
