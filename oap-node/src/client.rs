@@ -114,7 +114,8 @@ impl ClientError {
 
     /// Whether trying the same request again later, on the same
     /// connection, may succeed: it was refused for now (`quota_exhausted`,
-    /// `busy`, `too_many_inflight`) and the connection is still open.
+    /// `busy`, `too_many_inflight`, `unavailable`) and the connection is
+    /// still open.
     pub fn is_retryable(&self) -> bool {
         match self {
             Self::Request(RequestError::Failed(env)) => RETRYABLE.contains(&env.code),
@@ -125,10 +126,11 @@ impl ClientError {
 }
 
 /// The codes [`ClientError::is_retryable`] retries.
-const RETRYABLE: [ErrorCode; 3] = [
+const RETRYABLE: [ErrorCode; 4] = [
     ErrorCode::QuotaExhausted,
     ErrorCode::Busy,
     ErrorCode::TooManyInflight,
+    ErrorCode::Unavailable,
 ];
 
 /// Bounded exponential backoff for [`Client::with_retries`]: the first
@@ -254,7 +256,7 @@ impl Client {
     /// Runs `op` (which starts one request, e.g. `|| client.put_doc(…)`)
     /// and, while it fails with a retryable error
     /// ([`ClientError::is_retryable`]: `quota_exhausted`, `busy`,
-    /// `too_many_inflight`), runs it again after `policy`'s backoff, timed
+    /// `too_many_inflight`, `unavailable`), runs it again after `policy`'s backoff, timed
     /// by the runtime's clock. Returns the first success, the first error
     /// that is not retryable, or the last error once `policy.max_tries`
     /// tries were made.

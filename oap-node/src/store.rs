@@ -16,10 +16,12 @@
 mod corrupt;
 mod dir;
 mod mem;
+mod unavailable;
 
 pub use corrupt::CorruptObject;
 pub use dir::DirStore;
 pub use mem::MemStore;
+pub use unavailable::StoreUnavailable;
 
 use std::io;
 
@@ -36,16 +38,28 @@ pub trait ObjectStore: Send + Sync + 'static {
     /// verify them as they are read (see [`ObjectReader::read`]).
     fn open(&self, obj: &ObjectId) -> io::Result<Option<Box<dyn ObjectReader>>>;
 
-    /// Whether `obj` is stored.
+    /// Whether `obj` is stored (`false` too when the store cannot tell
+    /// now: the caller then stores it again, which is safe).
     fn contains(&self, obj: &ObjectId) -> bool;
 
-    /// Whether [`ObjectStore::open`], [`ObjectReader::read`] and
-    /// [`Staging::commit`] can wait on
-    /// something slow (a disk's read, an fsync). The gateway then runs
-    /// them on the runtime's blocking pool instead of the connection's
-    /// task, which serves every request of the connection and shares its
-    /// thread with other connections. In-memory stores say no (the
-    /// default), which spares small requests a hop to another thread.
+    /// Whether the store can serve now, for readiness probes (`/readyz`).
+    /// A store that is always there (memory) says yes, the default; a
+    /// network store asks its service, within its timeout.
+    ///
+    /// # Errors
+    /// Why the store cannot serve.
+    fn check(&self) -> io::Result<()> {
+        Ok(())
+    }
+
+    /// Whether the store's calls can wait on something slow (a disk's
+    /// read, an fsync, a network round trip). The gateway then makes every
+    /// call of this trait and of its stagings and readers on the runtime's
+    /// blocking pool instead of the connection's task, which serves every
+    /// request of the connection and shares its thread with other
+    /// connections; one request has at most one such call running at a
+    /// time. In-memory stores say no (the default), which spares small
+    /// requests a hop to another thread.
     fn blocks(&self) -> bool {
         false
     }

@@ -152,9 +152,10 @@ pub async fn blocking_store_keeps_connections_moving(h: Harness) {
 }
 
 /// One request cannot queue commits without end: a put carrying many small
-/// objects while the store's commits are stuck gets ERROR `busy` once 16
-/// of its commits wait; the store's pool holds no more than that for it,
-/// and the server goes on serving.
+/// objects while its store work is stuck gets ERROR `busy` once 16 of its
+/// objects wait for their commit; the store's pool holds one batch of it
+/// (a request's store work runs one batch at a time), and the server goes
+/// on serving.
 pub async fn one_request_cannot_queue_commits_without_end(h: Harness) {
     use oap_core::frame::FrameType;
     use oap_core::payload::{DataHeader, ErrorCode, Hello, Start, encode_data_payload};
@@ -186,18 +187,17 @@ pub async fn one_request_cannot_queue_commits_without_end(h: Harness) {
     }
     let e = p.recv_error().await.expect("read").expect("ERROR");
     assert_eq!((e.code, e.corr_id), (ErrorCode::Busy, Some(1)), "{}", e.msg);
-    // The 16 queued commits reach the store (pool threads start when
-    // they start); none beyond them was ever queued.
-    gate.arrivals(16).await;
+    // Whatever of the refused request was in the store when it was
+    // refused is all it ever sent there: at most 16 commits.
     gate.set(true);
     let c = client(&h, addr).await;
     let doc = pattern(1000, 3);
     let id = c.put_doc("docs", "after", doc.clone()).await.expect("put");
     assert_eq!(c.get(id).await.expect("get"), doc);
-    assert_eq!(
-        gate.arrived(),
-        17,
-        "16 commits of the refused request, and the later put's"
+    let arrived = gate.arrived();
+    assert!(
+        (1..=17).contains(&arrived),
+        "{arrived} commits: at most 16 of the refused request, and the later put's"
     );
     let _ = std::fs::remove_dir_all(&dir);
 }

@@ -44,6 +44,10 @@ pub enum ErrorCode {
     /// The sender gave up on the request (its caller dropped it); nothing
     /// was wrong with the peer.
     Cancelled,
+    /// The receiver's store could not be reached or did not answer in
+    /// time; nothing of the object was kept and the same request may
+    /// succeed later.
+    Unavailable,
     /// A code this implementation does not know.
     #[serde(other)]
     Unknown,
@@ -51,7 +55,7 @@ pub enum ErrorCode {
 
 impl ErrorCode {
     /// Every code this side may send.
-    pub const ALL: [ErrorCode; 16] = [
+    pub const ALL: [ErrorCode; 17] = [
         Self::BadFrame,
         Self::BadVersion,
         Self::UnknownType,
@@ -68,6 +72,7 @@ impl ErrorCode {
         Self::NotFound,
         Self::StoreFull,
         Self::Cancelled,
+        Self::Unavailable,
     ];
 
     /// Whether the same request may succeed if sent again later unchanged.
@@ -83,6 +88,7 @@ impl ErrorCode {
                 | Self::Timeout
                 | Self::Internal
                 | Self::StoreFull
+                | Self::Unavailable
         )
     }
 
@@ -106,6 +112,7 @@ impl ErrorCode {
             Self::NotFound => "not_found",
             Self::StoreFull => "store_full",
             Self::Cancelled => "cancelled",
+            Self::Unavailable => "unavailable",
             Self::Unknown => "unknown",
         }
     }

@@ -21,7 +21,7 @@ use oap_io::{Endpoint, WeakEndpointHandle};
 
 use super::Inner;
 use super::subscription::Subscription;
-use crate::store::CorruptObject;
+use crate::store::{CorruptObject, StoreUnavailable};
 use get::Get;
 use put::Put;
 
@@ -200,6 +200,12 @@ impl GatewayEndpoint {
             (ErrorCode::Internal, "the stored copy is corrupt".to_owned())
         } else if e.kind() == io::ErrorKind::StorageFull {
             (ErrorCode::StoreFull, "the store is full".to_owned())
+        } else if StoreUnavailable::is(e) {
+            tracing::warn!(error = %e, "store unavailable");
+            (
+                ErrorCode::Unavailable,
+                "the store is unavailable".to_owned(),
+            )
         } else {
             (ErrorCode::Internal, format!("store: {e:.120}"))
         };
@@ -208,11 +214,8 @@ impl GatewayEndpoint {
 
     fn on_connection_event(&mut self, now: Instant, ev: Event) {
         match ev {
-            Event::Readable { id } => self.drain_put(id),
-            Event::ObjectVerified { id, obj, len, .. } => {
-                self.drain_put(id);
-                self.commit(id, obj, len);
-            }
+            Event::Readable { id } => self.advance_put(id),
+            Event::ObjectVerified { id, obj, len, .. } => self.put_verified(id, obj, len),
             Event::Finished { id, obj } => self.on_peer_end(id, obj),
             Event::CreditGranted { id, .. } => self.pump(id),
             Event::RequestEnded { id, .. } => {

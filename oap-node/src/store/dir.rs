@@ -125,8 +125,9 @@ impl ObjectStore for DirStore {
         self.final_path(obj).is_file()
     }
 
-    /// Opens, reads and fsyncs go to the blocking pool. Writes of arriving bytes
-    /// stay on the connection's task: they land in the page cache.
+    /// Every file operation goes to the blocking pool: reads can wait on
+    /// the disk, commits on an fsync, and writes, which usually land in the
+    /// page cache, stall under the kernel's write-back throttling.
     fn blocks(&self) -> bool {
         true
     }

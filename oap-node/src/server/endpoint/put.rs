@@ -1,20 +1,33 @@
 //! Puts: received bytes go to a staging in the store, and become visible
 //! only through a commit after the connection verified the object.
+//!
+//! Everything a put asks of its store (reserve bytes and begin an object,
+//! write what arrived, commit what verified) runs in arrival order as
+//! batches, one batch at a time per request: inline for a store that does
+//! not block, else on the blocking pool. While a batch is away the
+//! request reads nothing more from its connection, so the peer's credit is
+//! not returned and a slow store (a disk under write-back, a network
+//! store) holds the sender back: a put holds at most about two windows,
+//! the batch being stored and the next one arriving, whatever the object's
+//! size.
 
 use std::collections::VecDeque;
 use std::io;
 use std::sync::Arc;
 
 use oap_core::ObjectId;
-use oap_core::connection::RequestId;
+use oap_core::connection::{Chunk, RequestId};
 use oap_core::payload::ErrorCode;
 
 use super::{GatewayEndpoint, Job, Kind};
+use crate::server::ByteQuotas;
 use crate::server::byte_quotas::Reservation;
 use crate::store::{ObjectStore, Staging};
 
-/// Commits one request may have running on the blocking pool at once.
-const MAX_COMMITS_PER_REQUEST: usize = 16;
+/// Objects of one request verified but not committed yet, in the batch
+/// away and waiting for the next. Objects of no bytes cost no credit, so
+/// credit alone does not bound them.
+const MAX_PENDING_COMMITS: usize = 16;
 
 /// An object being received: its staging, and the bytes reserved for it
 /// against its tenant's byte quota (released if it is never stored).
@@ -24,20 +37,106 @@ struct Incoming {
     reservation: Option<Reservation>,
 }
 
-/// A put: objects being received in arrival order (a legacy request may
-/// carry several), the last object verified and sent to commit, the
-/// commits still running on the blocking pool, and the client's END once
-/// it came.
+/// The store's side of a put: the objects being received, in arrival
+/// order (a legacy request may carry several). Travels to the blocking
+/// pool and back with each batch.
 #[derive(Default)]
-pub(super) struct Put {
-    stagings: VecDeque<Incoming>,
-    stored: Option<ObjectId>,
-    committing: Vec<Job>,
-    peer_end: Option<Option<ObjectId>>,
+struct Sink {
+    incoming: VecDeque<Incoming>,
+}
+
+/// One batch of store work, applied in this order: the chunks read from
+/// the connection (the first chunk of an object begins it), then the
+/// commits of the objects the connection verified. A verified object's
+/// bytes all arrived before its verification, so they are among the
+/// chunks of this batch or an earlier one.
+struct Batch {
+    chunks: Vec<Chunk>,
+    verified: Vec<(ObjectId, u64)>,
+    /// Who pays for new objects, and what their byte quotas allow.
+    quotas: Option<(Arc<ByteQuotas>, String)>,
+}
+
+/// Why a batch stopped.
+enum Refusal {
+    /// The tenant's byte quota has no room for the object.
+    Quota(String),
+    /// The store failed.
+    Store(io::Error),
+}
+
+impl From<io::Error> for Refusal {
+    fn from(e: io::Error) -> Self {
+        Self::Store(e)
+    }
+}
+
+impl Sink {
+    /// Applies `batch`; returns the last object committed.
+    fn apply(
+        &mut self,
+        store: &dyn ObjectStore,
+        batch: Batch,
+    ) -> Result<Option<ObjectId>, Refusal> {
+        for chunk in batch.chunks {
+            if chunk.offset == 0 {
+                let reservation = reserve(store, batch.quotas.as_ref(), &chunk)?;
+                // Refused before any byte is stored.
+                let staging = store.begin(chunk.obj, chunk.total_len)?;
+                self.incoming.push_back(Incoming {
+                    obj: chunk.obj,
+                    staging,
+                    reservation,
+                });
+            }
+            if let Some(incoming) = self.incoming.back_mut() {
+                incoming.staging.write(&chunk.bytes)?;
+            }
+        }
+        let mut stored = None;
+        for (obj, len) in batch.verified {
+            let incoming = match self.incoming.front() {
+                Some(i) if i.obj == obj => self.incoming.pop_front(),
+                // A zero-length object has no bytes, hence no staging yet.
+                _ if len == 0 => Some(Incoming {
+                    obj,
+                    staging: store.begin(obj, 0)?,
+                    reservation: None,
+                }),
+                _ => None,
+            };
+            let incoming = incoming.ok_or_else(|| {
+                Refusal::Store(io::Error::other("verified object has no staging"))
+            })?;
+            commit_and_settle(store, incoming)?;
+            stored = Some(obj);
+        }
+        Ok(stored)
+    }
+}
+
+/// Reserves the object's `total_len` bytes of the tenant's byte quota;
+/// nothing when the gateway counts no bytes or the store already has the
+/// object (storing it again costs nothing).
+fn reserve(
+    store: &dyn ObjectStore,
+    quotas: Option<&(Arc<ByteQuotas>, String)>,
+    chunk: &Chunk,
+) -> Result<Option<Reservation>, Refusal> {
+    let Some((quotas, tenant)) = quotas else {
+        return Ok(None);
+    };
+    if store.contains(&chunk.obj) {
+        return Ok(None);
+    }
+    quotas
+        .reserve(tenant, chunk.total_len)
+        .map(Some)
+        .map_err(|e| Refusal::Quota(e.to_string()))
 }
 
 /// Commits a verified object, then charges its reservation if the commit
-/// stored it for the first time. Runs where the commit may block.
+/// stored it for the first time.
 fn commit_and_settle(store: &dyn ObjectStore, incoming: Incoming) -> io::Result<()> {
     let newly_stored = incoming.reservation.is_some() && !store.contains(&incoming.obj);
     incoming.staging.commit()?;
@@ -45,6 +144,32 @@ fn commit_and_settle(store: &dyn ObjectStore, incoming: Incoming) -> io::Result<
         r.settle(newly_stored);
     }
     Ok(())
+}
+
+/// A put: its sink (away on the blocking pool while `batch` runs), the
+/// objects verified since the last batch left, the last object stored,
+/// and the client's END once it came.
+pub(super) struct Put {
+    sink: Option<Sink>,
+    batch: Option<Job>,
+    /// Commits in the batch away.
+    committing: usize,
+    verified: Vec<(ObjectId, u64)>,
+    stored: Option<ObjectId>,
+    peer_end: Option<Option<ObjectId>>,
+}
+
+impl Default for Put {
+    fn default() -> Self {
+        Self {
+            sink: Some(Sink::default()),
+            batch: None,
+            committing: 0,
+            verified: Vec::new(),
+            stored: None,
+            peer_end: None,
+        }
+    }
 }
 
 impl GatewayEndpoint {
@@ -55,123 +180,97 @@ impl GatewayEndpoint {
         }
     }
 
-    /// Moves received bytes into their staging.
-    pub(super) fn drain_put(&mut self, id: RequestId) {
-        let store = Arc::clone(&self.server.store);
-        while let Some(chunk) = self.conn().read(id, usize::MAX) {
-            if self.put_mut(id).is_none() {
-                return;
-            }
-            if chunk.offset == 0 {
-                // Refused before any byte is stored.
-                let reservation = match self.reserve(&chunk.obj, chunk.total_len) {
-                    Ok(r) => r,
-                    Err(msg) => return self.reject(id, ErrorCode::StoreFull, msg),
-                };
-                let staging = match store.begin(chunk.obj, chunk.total_len) {
-                    Ok(s) => s,
-                    Err(e) => return self.store_failed(id, &e),
-                };
-                let Some(put) = self.put_mut(id) else { return };
-                put.stagings.push_back(Incoming {
-                    obj: chunk.obj,
-                    staging,
-                    reservation,
-                });
-            }
-            let Some(put) = self.put_mut(id) else { return };
-            let written = match put.stagings.back_mut() {
-                Some(incoming) => incoming.staging.write(&chunk.bytes),
-                None => Ok(()),
-            };
-            if let Err(e) = written {
-                return self.store_failed(id, &e);
-            }
-        }
-    }
-
-    /// Reserves `total_len` bytes of the tenant's byte quota for `obj`;
-    /// nothing when the gateway counts no bytes or the store already has
-    /// the object (storing it again costs nothing).
-    fn reserve(&self, obj: &ObjectId, total_len: u64) -> Result<Option<Reservation>, String> {
-        let Some(quotas) = &self.server.config.byte_quotas else {
-            return Ok(None);
-        };
-        if self.server.store.contains(obj) {
-            return Ok(None);
-        }
-        quotas
-            .reserve(self.gateway.tenant(), total_len)
-            .map(Some)
-            .map_err(|e| e.to_string())
-    }
-
-    /// The connection verified `obj`: only now does it enter the store.
-    pub(super) fn commit(&mut self, id: RequestId, obj: ObjectId, len: u64) {
-        let store = Arc::clone(&self.server.store);
+    /// The connection verified `obj` of put `id`: it enters the store with
+    /// the next batch.
+    pub(super) fn put_verified(&mut self, id: RequestId, obj: ObjectId, len: u64) {
         let Some(put) = self.put_mut(id) else { return };
-        let incoming = match put.stagings.front() {
-            Some(i) if i.obj == obj => put.stagings.pop_front(),
-            // A zero-length object has no bytes, hence no staging yet.
-            _ if len == 0 => store.begin(obj, 0).ok().map(|staging| Incoming {
-                obj,
-                staging,
-                reservation: None,
-            }),
-            _ => None,
-        };
-        let Some(incoming) = incoming else {
-            return self.reject(id, ErrorCode::Internal, "verified object has no staging");
-        };
-        // Recorded now, so that the END is checked against the last object
-        // verified even if commits on the pool finish out of order; a
-        // failed commit rejects the whole request anyway.
-        if let Some(put) = self.put_mut(id) {
-            put.stored = Some(obj);
-        }
-        if !store.blocks() {
-            return self.committed(id, commit_and_settle(&*store, incoming));
-        }
-        if self
-            .put_mut(id)
-            .is_some_and(|p| p.committing.len() >= MAX_COMMITS_PER_REQUEST)
-        {
-            // Objects of no bytes cost no credit, so credit alone does not
-            // stop one request from queueing commits without end.
+        if put.verified.len() + put.committing >= MAX_PENDING_COMMITS {
             return self.reject(
                 id,
                 ErrorCode::Busy,
-                "too many objects of this request are still being committed",
+                "too many objects of this request are waiting to be stored",
             );
         }
-        let job = self.new_job();
-        if let Some(put) = self.put_mut(id) {
-            put.committing.push(job);
+        put.verified.push((obj, len));
+        self.advance_put(id);
+    }
+
+    /// Sends what put `id` received and verified since its last batch to
+    /// the store, unless a batch is still away; answers the put once
+    /// nothing is left to store.
+    pub(super) fn advance_put(&mut self, id: RequestId) {
+        if self.put_mut(id).is_none_or(|p| p.batch.is_some()) {
+            return;
         }
+        let mut chunks = Vec::new();
+        while let Some(chunk) = self.conn().read(id, usize::MAX) {
+            chunks.push(chunk);
+        }
+        let quotas =
+            (self.server.config.byte_quotas.clone()).map(|q| (q, self.gateway.tenant().to_owned()));
+        let store = Arc::clone(&self.server.store);
+        let job = self.new_job();
+        let Some(put) = self.put_mut(id) else { return };
+        if chunks.is_empty() && put.verified.is_empty() {
+            return self.try_finish_put(id);
+        }
+        let batch = Batch {
+            chunks,
+            verified: std::mem::take(&mut put.verified),
+            quotas,
+        };
+        let Some(mut sink) = put.sink.take() else {
+            return;
+        };
+        if !store.blocks() {
+            let result = sink.apply(&*store, batch);
+            return self.applied(id, sink, result);
+        }
+        put.batch = Some(job);
+        put.committing = batch.verified.len();
         self.off_driver(
-            move || commit_and_settle(&*store, incoming),
-            move |ep, result| {
+            move || {
+                let result = sink.apply(&*store, batch);
+                Ok((sink, result))
+            },
+            move |ep, outcome| {
                 let Some(put) = ep.put_mut(id) else { return };
-                let Some(at) = put.committing.iter().position(|j| *j == job) else {
+                if put.batch != Some(job) {
                     return;
-                };
-                put.committing.swap_remove(at);
-                ep.committed(id, result);
+                }
+                put.batch = None;
+                put.committing = 0;
+                match outcome {
+                    Ok((sink, result)) => ep.applied(id, sink, result),
+                    Err(e) => ep.store_failed(id, &e),
+                }
             },
         );
     }
 
-    pub(super) fn committed(&mut self, id: RequestId, result: io::Result<()>) {
+    /// A batch of put `id` came back from the store.
+    fn applied(&mut self, id: RequestId, sink: Sink, result: Result<Option<ObjectId>, Refusal>) {
+        let Some(put) = self.put_mut(id) else { return };
+        put.sink = Some(sink);
         match result {
-            Ok(()) => self.try_finish_put(id),
-            Err(e) => self.store_failed(id, &e),
+            Ok(stored) => {
+                if stored.is_some() {
+                    put.stored = stored;
+                }
+                // More may have arrived meanwhile.
+                self.advance_put(id);
+            }
+            Err(Refusal::Quota(msg)) => self.reject(id, ErrorCode::StoreFull, msg),
+            Err(Refusal::Store(e)) => self.store_failed(id, &e),
         }
     }
 
     /// Answers a put once the client ended it and everything was stored.
-    pub(super) fn try_finish_put(&mut self, id: RequestId) {
+    fn try_finish_put(&mut self, id: RequestId) {
         let Some(put) = self.put_mut(id) else { return };
-        let done = put.stagings.is_empty() && put.committing.is_empty();
+        let done = put.batch.is_none()
+            && put.verified.is_empty()
+            && put.sink.as_ref().is_some_and(|s| s.incoming.is_empty());
         let (Some(announced), true) = (put.peer_end, done) else {
             return;
         };
@@ -192,6 +291,6 @@ impl GatewayEndpoint {
         if let Some(p) = self.put_mut(id) {
             p.peer_end = Some(announced);
         }
-        self.try_finish_put(id);
+        self.advance_put(id);
     }
 }
