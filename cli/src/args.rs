@@ -200,17 +200,33 @@ pub enum StoreSpec {
     Mem,
     /// In a directory, content-addressed, verified on read.
     Dir(PathBuf),
+    /// In an S3 bucket (`s3://BUCKET[/PREFIX]`), verified on read; the
+    /// endpoint, region and credentials come from the `--s3-*` flags and
+    /// the `AWS_*` environment.
+    S3 {
+        /// The bucket.
+        bucket: String,
+        /// The keys' prefix (empty: none).
+        prefix: String,
+    },
 }
 
 impl std::str::FromStr for StoreSpec {
     type Err = String;
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
+        if s.starts_with("s3://") {
+            let c = oap_store_s3::S3Config::from_url(s)?;
+            return Ok(Self::S3 {
+                bucket: c.bucket,
+                prefix: c.prefix,
+            });
+        }
         match s {
             "mem" => Ok(Self::Mem),
             _ => match s.strip_prefix("dir:") {
                 Some(path) if !path.is_empty() => Ok(Self::Dir(PathBuf::from(path))),
-                _ => Err("expected `mem` or `dir:PATH`".to_owned()),
+                _ => Err("expected `mem`, `dir:PATH` or `s3://BUCKET[/PREFIX]`".to_owned()),
             },
         }
     }
@@ -227,9 +243,21 @@ pub struct ServeArgs {
     /// --config].
     #[arg(long, value_name = "ADDR")]
     pub admin: Option<SocketAddr>,
-    /// Object store: `mem` or `dir:PATH`.
-    #[arg(long, value_name = "mem|dir:PATH", default_value = "mem")]
+    /// Object store: `mem`, `dir:PATH` or `s3://BUCKET[/PREFIX]` (an
+    /// S3-compatible service: AWS S3, Garage, MinIO; see docs/deploy.md).
+    #[arg(long, value_name = "mem|dir:PATH|s3://BUCKET", default_value = "mem")]
     pub store: StoreSpec,
+    /// The S3 service's URL, e.g. `http://127.0.0.1:3900` [default:
+    /// `AWS_ENDPOINT_URL`, else AWS].
+    #[arg(long, value_name = "URL")]
+    pub s3_endpoint: Option<String>,
+    /// The S3 region [default: `AWS_REGION`].
+    #[arg(long, value_name = "REGION")]
+    pub s3_region: Option<String>,
+    /// The most one S3 call may take, retries included, in milliseconds;
+    /// past it the request fails with the retryable `unavailable`.
+    #[arg(long, value_name = "MS", default_value_t = 30_000)]
+    pub s3_timeout_ms: u64,
     /// PEM certificate chain; serves TLS (requires --tls-key).
     #[arg(long, value_name = "FILE", requires = "tls_key")]
     pub tls_cert: Option<PathBuf>,

@@ -11,6 +11,7 @@ use anyhow::{Context, Result};
 use kernel_core::supervisor::{Exit, RestartPolicy, Supervisor};
 use kernel_core::{Config, KernelEvent};
 use oap_node::{DirStore, GatewayConfig, GatewayServer, MemStore, ObjectStore, Services};
+use oap_store_s3::{S3Config, S3Store};
 use tokio::sync::watch;
 
 use crate::admin::{self, AdminState};
@@ -35,14 +36,57 @@ pub(crate) fn load_config(path: Option<&Path>) -> Result<Config> {
     }
 }
 
-fn open_store(spec: &StoreSpec) -> Result<Arc<dyn ObjectStore>> {
-    Ok(match spec {
+fn open_store(args: &ServeArgs) -> Result<Arc<dyn ObjectStore>> {
+    Ok(match &args.store {
         StoreSpec::Mem => Arc::new(MemStore::new()),
         StoreSpec::Dir(dir) => Arc::new(
             DirStore::open(dir)
                 .with_context(|| format!("cannot open store directory {}", dir.display()))?,
         ),
+        StoreSpec::S3 { bucket, prefix } => {
+            let mut config = S3Config::new(bucket);
+            config.prefix.clone_from(prefix);
+            config.endpoint.clone_from(&args.s3_endpoint);
+            config.region.clone_from(&args.s3_region);
+            config.timeout = Duration::from_millis(args.s3_timeout_ms);
+            Arc::new(S3Store::new(config).context("cannot set up the S3 store")?)
+        }
     })
+}
+
+/// How often `serve` asks the store whether it can serve (`/readyz`).
+const STORE_CHECK_EVERY: Duration = Duration::from_secs(5);
+
+/// Keeps the `store` service's health current: asks the store every
+/// [`STORE_CHECK_EVERY`] on the blocking pool (a network store's check is a
+/// round trip), one check at a time, and publishes a change on the bus.
+fn watch_store(store: Arc<dyn ObjectStore>, services: &Services, ok_at_start: bool) {
+    let bus = services.bus.clone();
+    tokio::spawn(async move {
+        let mut was_ok = ok_at_start;
+        loop {
+            tokio::time::sleep(STORE_CHECK_EVERY).await;
+            let store = Arc::clone(&store);
+            let checked = tokio::task::spawn_blocking(move || store.check()).await;
+            let error = match checked {
+                Ok(Ok(())) => None,
+                Ok(Err(e)) => Some(e.to_string()),
+                Err(e) => Some(format!("the check panicked: {e}")),
+            };
+            let ok = error.is_none();
+            if ok != was_ok {
+                match &error {
+                    Some(error) => tracing::warn!(%error, "store unavailable: not ready"),
+                    None => tracing::info!("store available again: ready"),
+                }
+                bus.publish_lossy(KernelEvent::Health {
+                    service: "store".to_owned(),
+                    ok,
+                });
+                was_ok = ok;
+            }
+        }
+    });
 }
 
 /// Whether `ev` is about one of the node's own services (those `/readyz`
@@ -115,8 +159,23 @@ pub async fn run(args: &ServeArgs) -> Result<()> {
     services.health.set("config", true);
     watch_bus(&services);
 
-    let store = open_store(&args.store)?;
-    services.health.set("store", true);
+    let store = open_store(args)?;
+    // A store that cannot serve at start is not ready; the watcher tells
+    // when it can.
+    let store_ok = match tokio::task::spawn_blocking({
+        let store = Arc::clone(&store);
+        move || store.check()
+    })
+    .await?
+    {
+        Ok(()) => true,
+        Err(error) => {
+            tracing::warn!(%error, "store unavailable: not ready");
+            false
+        }
+    };
+    services.health.set("store", store_ok);
+    watch_store(Arc::clone(&store), &services, store_ok);
 
     let tls = match (&args.tls_cert, &args.tls_key) {
         (Some(cert), Some(key)) => Some(ReloadableTls::load(TlsFiles {

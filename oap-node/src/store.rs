@@ -67,8 +67,9 @@ pub trait ObjectStore: Send + Sync + 'static {
 
 /// An object being received.
 pub trait Staging: Send {
-    /// Appends the next bytes.
-    fn write(&mut self, bytes: &[u8]) -> io::Result<()>;
+    /// Appends the next bytes. They are shared, not copied: a store that
+    /// keeps them for a while (an upload's part) may hold `bytes` itself.
+    fn write(&mut self, bytes: Bytes) -> io::Result<()>;
 
     /// Makes the object visible under its id. Call only after the
     /// connection verified it.

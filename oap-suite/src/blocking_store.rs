@@ -98,7 +98,7 @@ impl ObjectStore for GatedStore {
 }
 
 impl Staging for GatedStaging {
-    fn write(&mut self, bytes: &[u8]) -> io::Result<()> {
+    fn write(&mut self, bytes: bytes::Bytes) -> io::Result<()> {
         self.inner.write(bytes)
     }
 

@@ -119,7 +119,7 @@ impl ObjectStore for PatternStore {
 }
 
 impl Staging for PatternStaging {
-    fn write(&mut self, bytes: &[u8]) -> io::Result<()> {
+    fn write(&mut self, bytes: bytes::Bytes) -> io::Result<()> {
         let salt = self.store.salt;
         let at = self.at;
         if bytes

@@ -262,7 +262,7 @@ impl ObjectStore for FullStore {
 }
 
 impl Staging for FullStaging {
-    fn write(&mut self, bytes: &[u8]) -> io::Result<()> {
+    fn write(&mut self, bytes: bytes::Bytes) -> io::Result<()> {
         self.room = self
             .room
             .checked_sub(bytes.len() as u64)

@@ -18,4 +18,6 @@ forbid() { # CRATE ARGS... -- PATTERN
 }
 forbid -p kernel-core --no-default-features -- 'async-io|ctrlc'
 forbid -p oap-node -- 'ctrlc'
+# S3 is opt-in: the node library pulls no HTTP client.
+forbid -p oap-node -- 'object_store|reqwest|hyper'
 exit $fail

@@ -103,7 +103,13 @@ impl Server {
     /// Starts `oap serve --listen 127.0.0.1:0 --admin 127.0.0.1:0 extra…`
     /// and waits for the two address lines.
     pub fn start(extra: &[&str]) -> Self {
+        Self::start_with_env(extra, &[])
+    }
+
+    /// [`Server::start`] with the variables `env` set.
+    pub fn start_with_env(extra: &[&str], env: &[(&str, &str)]) -> Self {
         let mut child = oap()
+            .envs(env.iter().copied())
             .args(["serve", "--listen", "127.0.0.1:0", "--admin", "127.0.0.1:0"])
             .args(extra)
             .stdin(Stdio::null())
@@ -141,6 +147,11 @@ impl Server {
             oap: oap.expect("oap address"),
             admin: admin.expect("admin address"),
         }
+    }
+
+    /// The server's process id.
+    pub fn pid(&self) -> u32 {
+        self.child.as_ref().expect("running").id()
     }
 
     /// Sends SIGINT (what Ctrl-C sends) and waits for the exit.

@@ -134,9 +134,9 @@ impl ObjectStore for DirStore {
 }
 
 impl Staging for DirStaging {
-    fn write(&mut self, bytes: &[u8]) -> io::Result<()> {
+    fn write(&mut self, bytes: Bytes) -> io::Result<()> {
         match &mut self.file {
-            Some(f) => f.write_all(bytes),
+            Some(f) => f.write_all(&bytes),
             None => Err(io::ErrorKind::BrokenPipe.into()),
         }
     }

@@ -73,8 +73,8 @@ impl ObjectStore for MemStore {
 }
 
 impl Staging for MemStaging {
-    fn write(&mut self, bytes: &[u8]) -> io::Result<()> {
-        self.buf.extend_from_slice(bytes);
+    fn write(&mut self, bytes: Bytes) -> io::Result<()> {
+        self.buf.extend_from_slice(&bytes);
         Ok(())
     }
 

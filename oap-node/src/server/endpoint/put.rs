@@ -90,7 +90,7 @@ impl Sink {
                 });
             }
             if let Some(incoming) = self.incoming.back_mut() {
-                incoming.staging.write(&chunk.bytes)?;
+                incoming.staging.write(chunk.bytes)?;
             }
         }
         let mut stored = None;
