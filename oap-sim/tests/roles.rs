@@ -156,7 +156,6 @@ fn hello_emits_health_and_put_doc_is_confirmed() {
         p.store.gateway_events[0],
         GatewayEvent::Health {
             service: "storage/1".into(),
-            ok: true
         }
     );
     assert_eq!(p.gateway.tenant(), "t1");

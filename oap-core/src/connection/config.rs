@@ -173,12 +173,3 @@ pub struct Negotiated {
     /// Initial per-request credit in each direction.
     pub credit: u64,
 }
-
-impl Negotiated {
-    /// What a peer that announced nothing gets: the protocol defaults.
-    pub const DEFAULTS: Negotiated = Negotiated {
-        max_frame: DEFAULT_MAX_FRAME,
-        max_inflight: DEFAULT_MAX_INFLIGHT,
-        credit: DEFAULT_CREDIT,
-    };
-}

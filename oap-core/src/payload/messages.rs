@@ -172,20 +172,14 @@ pub struct End {
 
 impl ControlPayload for End {
     const FRAME_TYPE: FrameType = FrameType::End;
-    const EMPTY_IS_DEFAULT: bool = true;
 
     /// Parses an END. The shapes [`End::encode`](ControlPayload::encode)
     /// writes are read by hand, because every request ends with one; any
     /// other input goes through the bounded serde path, so results and
     /// errors are the same as serde's.
     fn decode(payload: &[u8]) -> Result<Self, PayloadError> {
-        // As in the trait's default: the original codec's END had no
-        // payload, which stands for `{}`.
-        let payload: &[u8] = if Self::EMPTY_IS_DEFAULT && payload.is_empty() {
-            b"{}"
-        } else {
-            payload
-        };
+        // The original codec's END had no payload, which stands for `{}`.
+        let payload: &[u8] = if payload.is_empty() { b"{}" } else { payload };
         match end_fast::decode(payload) {
             Some(end) => Ok(end),
             None => json::from_slice_bounded(payload),

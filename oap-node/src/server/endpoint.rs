@@ -131,11 +131,13 @@ impl GatewayEndpoint {
 
     fn on_event(&mut self, now: Instant, ev: GatewayEvent) {
         match ev {
-            GatewayEvent::Health { service, ok } => {
+            // A completed HELLO is always healthy; `KernelEvent::Health`
+            // keeps its `ok` field for the supervisor's failures.
+            GatewayEvent::Health { service } => {
                 self.server
                     .services
                     .bus
-                    .publish_lossy(KernelEvent::Health { service, ok });
+                    .publish_lossy(KernelEvent::Health { service, ok: true });
             }
             GatewayEvent::RequestAccepted { id, start, .. } => self.on_accepted(now, id, start),
             GatewayEvent::RequestRefused { .. } => {}
