@@ -31,7 +31,7 @@ pub(crate) struct Misplaced(pub &'static str);
 impl Assembly {
     /// Starts an object with its first frame's header. `None` for the
     /// whole-object form (no `total_len`): the frame's body is all of it.
-    pub fn begin(header: &DataHeader, body_len: u64) -> Result<Self, Misplaced> {
+    pub(super) fn begin(header: &DataHeader, body_len: u64) -> Result<Self, Misplaced> {
         if header.offset_or_zero() != 0 {
             return Err(Misplaced("first DATA of an object must be at offset 0"));
         }
@@ -44,21 +44,21 @@ impl Assembly {
         })
     }
 
-    pub fn obj(&self) -> ObjectId {
+    pub(super) fn obj(&self) -> ObjectId {
         self.obj
     }
 
-    pub fn total_len(&self) -> u64 {
+    pub(super) fn total_len(&self) -> u64 {
         self.total_len
     }
 
     /// Offset the next body starts at.
-    pub fn next_offset(&self) -> u64 {
+    pub(super) fn next_offset(&self) -> u64 {
         self.next_offset
     }
 
     /// Feeds the next frame of this object.
-    pub fn push(&mut self, header: &DataHeader, body: &[u8]) -> Result<Progress, Misplaced> {
+    pub(super) fn push(&mut self, header: &DataHeader, body: &[u8]) -> Result<Progress, Misplaced> {
         if header.obj != self.obj {
             return Err(Misplaced(
                 "DATA for another object before this one completed",

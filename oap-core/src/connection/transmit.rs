@@ -42,18 +42,18 @@ pub(super) struct OutQueue {
 }
 
 impl OutQueue {
-    pub fn is_empty(&self) -> bool {
+    pub(super) fn is_empty(&self) -> bool {
         self.urgent.is_empty() && self.fifo.is_empty()
     }
 
-    pub fn clear(&mut self) {
+    pub(super) fn clear(&mut self) {
         self.urgent.clear();
         self.fifo.clear();
         self.control_bytes = 0;
     }
 
     /// Bytes of control frames waiting.
-    pub fn control_bytes(&self) -> usize {
+    pub(super) fn control_bytes(&self) -> usize {
         self.control_bytes
     }
 }
