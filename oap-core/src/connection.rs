@@ -47,6 +47,7 @@ mod send_stream;
 mod stats;
 mod timers;
 mod transmit;
+mod violation;
 
 use std::collections::{BTreeMap, VecDeque};
 use std::time::Instant;
@@ -59,10 +60,11 @@ pub use request::RequestId;
 pub use send_stream::{ChunkSource, ObjectSource, SendState, SendStream};
 pub use stats::ConnectionStats;
 pub use transmit::Transmit;
+pub use violation::Violation;
 
 use crate::frame::{FrameEncoder, FrameType, StreamDecoder};
 use crate::limits::{HEADER_LEN, LEGACY_READ_SLACK, MAX_HELLO_STRING};
-use crate::payload::{ControlPayload, ErrorCode, ErrorEnvelope, Hello, PROTOCOL_NAME};
+use crate::payload::{ControlPayload, ErrorEnvelope, Hello, PROTOCOL_NAME};
 use request::Request;
 use transmit::OutQueue;
 
@@ -78,6 +80,7 @@ const EVENT_BACKLOG_HINT: usize = 1 << 16;
 struct Closing {
     error: Option<ErrorEnvelope>,
     by_peer: bool,
+    violation: Option<Violation>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -333,13 +336,23 @@ impl Connection {
     /// from the peer), aborting every open request. With `flush`, what is
     /// queued is still sent before the connection reports itself closed.
     fn close_with(&mut self, error: Option<ErrorEnvelope>, by_peer: bool, flush: bool) {
+        let closing = Closing {
+            error,
+            by_peer,
+            violation: None,
+        };
+        self.close_as(closing, flush);
+    }
+
+    /// Ends the connection as `closing` says (see [`Connection::close_with`]).
+    fn close_as(&mut self, closing: Closing, flush: bool) {
         if matches!(self.state, State::Closing | State::Closed) {
             return;
         }
         if !flush {
             self.out.clear();
         }
-        if let (Some(e), false) = (&error, by_peer) {
+        if let (Some(e), false) = (&closing.error, closing.by_peer) {
             *self.stats.rejects.entry(e.code).or_default() += 1;
             let e = e.clone();
             self.queue_error(&e);
@@ -353,7 +366,7 @@ impl Connection {
             });
         }
         self.state = State::Closing;
-        self.closing = Some(Closing { error, by_peer });
+        self.closing = Some(closing);
         self.maybe_finish_close();
     }
 
@@ -363,16 +376,30 @@ impl Connection {
             return;
         }
         self.state = State::Closed;
-        let Closing { error, by_peer } = self.closing.take().unwrap_or(Closing {
+        let Closing {
+            error,
+            by_peer,
+            violation,
+        } = self.closing.take().unwrap_or(Closing {
             error: None,
             by_peer: false,
+            violation: None,
         });
-        self.push_event(Event::Closed { error, by_peer });
+        self.push_event(Event::Closed {
+            error,
+            by_peer,
+            violation,
+        });
     }
 
     /// Closes the connection for an error of the peer's making.
-    fn protocol_error(&mut self, code: ErrorCode, msg: &str) {
-        self.close_with(Some(ErrorEnvelope::new(code, msg)), false, true);
+    fn protocol_error(&mut self, violation: Violation) {
+        let closing = Closing {
+            error: Some(violation.envelope()),
+            by_peer: false,
+            violation: Some(violation),
+        };
+        self.close_as(closing, true);
     }
 
     /// The transport is gone (a read or write failed): queued output is
@@ -396,22 +423,22 @@ impl Connection {
         self.peer_hello.as_mut()?.token.take()
     }
 
-    fn check_hello(hello: &Hello) -> Result<(), &'static str> {
+    fn check_hello(hello: &Hello) -> Result<(), Violation> {
         if hello.hello != PROTOCOL_NAME {
-            return Err("unsupported protocol in HELLO");
+            return Err(Violation::UnsupportedProtocol);
         }
         if hello.max_frame.is_some_and(|m| m < MIN_MAX_FRAME) {
-            return Err("HELLO max_frame below the protocol minimum");
+            return Err(Violation::MaxFrameBelowMinimum);
         }
         if hello.max_inflight == Some(0) || hello.credit == Some(0) {
-            return Err("HELLO max_inflight and credit must be positive");
+            return Err(Violation::ZeroLimit);
         }
         let strings = [&hello.app_proto_id, &hello.tenant, &hello.token];
         if strings
             .iter()
             .any(|s| s.as_ref().is_some_and(|s| s.len() > MAX_HELLO_STRING))
         {
-            return Err("HELLO app_proto_id, tenant or token longer than 128 bytes");
+            return Err(Violation::HelloStringTooLong);
         }
         Ok(())
     }

@@ -2,7 +2,7 @@
 
 use bytes::Bytes;
 
-use super::{Negotiated, RequestId};
+use super::{Negotiated, RequestId, Violation};
 use crate::object_id::ObjectId;
 use crate::payload::{ErrorEnvelope, Start};
 
@@ -70,6 +70,9 @@ pub enum Event {
         error: Option<ErrorEnvelope>,
         /// Whether the peer closed it.
         by_peer: bool,
+        /// What the peer did wrong, if this side closed it for that
+        /// (`error` is then the ERROR sent for it).
+        violation: Option<Violation>,
     },
 }
 
@@ -84,6 +87,9 @@ pub enum RequestOutcome {
         error: ErrorEnvelope,
         /// Whether the peer sent the ERROR (else this side did).
         by_peer: bool,
+        /// What the peer did wrong, if this side ended the request for
+        /// that (`error` is then the ERROR sent for it).
+        violation: Option<Violation>,
     },
     /// The connection closed while the request was open.
     Aborted,

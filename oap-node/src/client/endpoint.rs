@@ -369,7 +369,7 @@ impl ClientEndpoint {
                     wake(&mut sub.waker);
                 }
             }
-            Event::Closed { error, by_peer } => {
+            Event::Closed { error, by_peer, .. } => {
                 let reason = if self.session.connection().peer_speaks_tls() {
                     ClientError::Tls(TlsError::ServerExpectsTls)
                 } else {
