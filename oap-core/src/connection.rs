@@ -50,6 +50,7 @@ mod transmit;
 mod violation;
 
 use std::collections::{BTreeMap, VecDeque};
+use std::hash::{Hash, Hasher};
 use std::time::Instant;
 
 pub use commands::OutgoingObject;
@@ -76,14 +77,14 @@ const DISCARD_MEMORY: usize = 128;
 const EVENT_BACKLOG_HINT: usize = 1 << 16;
 
 /// What to report when a closing connection has drained its queue.
-#[derive(Debug)]
+#[derive(Debug, Hash)]
 struct Closing {
     error: Option<ErrorEnvelope>,
     by_peer: bool,
     violation: Option<Violation>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 enum State {
     /// HELLO not yet exchanged.
     Handshake,
@@ -219,6 +220,54 @@ impl Connection {
     /// [`DecodeError::is_tls_record`]: crate::frame::DecodeError::is_tls_record
     pub fn peer_speaks_tls(&self) -> bool {
         self.peer_speaks_tls
+    }
+
+    /// Feeds `h` everything that decides this connection's future
+    /// behaviour, for the model checker (`model-check`), which merges
+    /// states with equal fingerprints. Not a stable API.
+    ///
+    /// Every field is named below, so a new field does not compile until
+    /// it is either hashed or left out here with its reason.
+    #[doc(hidden)]
+    pub fn model_fingerprint<H: Hasher>(&self, h: &mut H) {
+        let Self {
+            role,
+            // Fixed when the connection is made: the same for every state
+            // of one exploration.
+            config: _,
+            state,
+            negotiated,
+            decoder,
+            encoder,
+            out,
+            events,
+            requests,
+            discarded,
+            next_corr_id,
+            handshake_deadline,
+            idle_deadline,
+            frame_deadline,
+            peer_eof,
+            closing,
+            peer_hello,
+            peer_speaks_tls,
+            // Counters for metrics: nothing reads them to decide.
+            stats: _,
+            learned_window,
+        } = self;
+        (role, state, negotiated).hash(h);
+        decoder.model_fingerprint(h);
+        encoder.max_frame().hash(h);
+        (out, events, requests, discarded, next_corr_id).hash(h);
+        (handshake_deadline, idle_deadline, frame_deadline).hash(h);
+        (
+            peer_eof,
+            closing,
+            peer_hello,
+            peer_speaks_tls,
+            learned_window,
+        )
+            .hash(h);
     }
 
     /// Counters for metrics.
@@ -441,5 +490,48 @@ impl Connection {
             return Err(Violation::HelloStringTooLong);
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::hash_map::DefaultHasher;
+
+    use super::*;
+
+    fn fingerprint(conn: &Connection) -> u64 {
+        let mut h = DefaultHasher::new();
+        conn.model_fingerprint(&mut h);
+        h.finish()
+    }
+
+    /// The fingerprint once cut from `Debug` text before `stats:` also cut
+    /// `learned_window`, which comes after it, and merged these two states:
+    /// the second grows a held-back request's window at once, the first
+    /// does not.
+    #[test]
+    fn states_that_differ_only_in_learned_window_fingerprint_apart() {
+        let now = Instant::now();
+        let a = Connection::server(ConnectionConfig::default(), now);
+        let mut b = Connection::server(ConnectionConfig::default(), now);
+        assert_eq!(fingerprint(&a), fingerprint(&b), "same path, same state");
+        b.learned_window = 1 << 20;
+        let before_stats = |c: &Connection| {
+            let text = format!("{c:?}");
+            let cut = text.find("stats:").expect("Debug shows stats");
+            text[..cut].to_owned()
+        };
+        assert_eq!(before_stats(&a), before_stats(&b), "the old fingerprint");
+        assert_ne!(fingerprint(&a), fingerprint(&b));
+    }
+
+    #[test]
+    fn counters_alone_do_not_tell_states_apart() {
+        let now = Instant::now();
+        let a = Connection::server(ConnectionConfig::default(), now);
+        let mut b = Connection::server(ConnectionConfig::default(), now);
+        b.stats.frames_in += 1;
+        b.stats.bytes_in += 6;
+        assert_eq!(fingerprint(&a), fingerprint(&b));
     }
 }

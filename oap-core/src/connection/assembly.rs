@@ -1,5 +1,7 @@
 //! Reassembly and verification of one incoming object.
 
+use std::hash::{Hash, Hasher};
+
 use super::Violation;
 use crate::object_id::{ObjectHasher, ObjectId};
 use crate::payload::DataHeader;
@@ -12,6 +14,23 @@ pub(crate) struct Assembly {
     next_offset: u64,
     e2e: bool,
     hasher: ObjectHasher,
+}
+
+/// Everything that decides how the object goes on, for
+/// [`Connection::model_fingerprint`](super::Connection::model_fingerprint):
+/// the hasher by the digest of the bytes it has seen, since two objects
+/// with equal offsets but different bytes so far end differently.
+impl Hash for Assembly {
+    fn hash<H: Hasher>(&self, h: &mut H) {
+        let Self {
+            obj,
+            total_len,
+            next_offset,
+            e2e,
+            hasher,
+        } = self;
+        (obj, total_len, next_offset, e2e, hasher.finalize()).hash(h);
+    }
 }
 
 /// What a DATA frame did to the object it belongs to.

@@ -7,7 +7,7 @@ use crate::object_id::ObjectId;
 use crate::payload::{ErrorEnvelope, Start};
 
 /// An event, taken with [`super::Connection::poll_event`].
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum Event {
     /// The HELLO exchange completed; these limits now apply.
     Connected(Negotiated),
@@ -77,7 +77,7 @@ pub enum Event {
 }
 
 /// How a request ended.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum RequestOutcome {
     /// Both sides sent END and all received bytes were read.
     Completed,
@@ -101,7 +101,7 @@ pub enum RequestOutcome {
 /// These bytes are **provisional** until [`Event::ObjectVerified`] names
 /// `obj`: a receiver may stage them (a temporary file, say) but must not
 /// treat them as the object before that event.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct Chunk {
     /// The object the bytes belong to.
     pub obj: ObjectId,

@@ -20,7 +20,7 @@ impl fmt::Display for RequestId {
 }
 
 /// One open request.
-#[derive(Debug)]
+#[derive(Debug, Hash)]
 pub(super) struct Request {
     /// The peer omitted `corr_id`; our frames for it omit it too.
     pub legacy: bool,
@@ -73,7 +73,7 @@ impl Request {
 }
 
 /// What this side sends.
-#[derive(Debug)]
+#[derive(Debug, Hash)]
 pub(super) struct SendHalf {
     /// DATA body bytes queued so far.
     pub sent: u64,
@@ -92,7 +92,7 @@ impl SendHalf {
 }
 
 /// An object being sent.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Hash)]
 pub(super) struct OutObject {
     pub obj: ObjectId,
     pub total_len: u64,
@@ -102,7 +102,7 @@ pub(super) struct OutObject {
 }
 
 /// What this side receives.
-#[derive(Debug)]
+#[derive(Debug, Hash)]
 pub(super) struct RecvHalf {
     /// The window the request started with (the negotiated credit).
     pub base_window: u64,

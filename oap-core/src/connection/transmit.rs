@@ -25,7 +25,7 @@ pub struct Transmit {
     pub body: Option<Bytes>,
 }
 
-#[derive(Debug)]
+#[derive(Debug, Hash)]
 enum Item {
     Frame(Bytes),
     Data { head: Bytes, body: Bytes },
@@ -34,7 +34,7 @@ enum Item {
 /// Frames waiting for the transport. ACKs overtake everything else: they
 /// depend on no other frame's order, and returning credit early keeps the
 /// peer's sends flowing.
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Hash)]
 pub(super) struct OutQueue {
     urgent: VecDeque<Bytes>,
     fifo: VecDeque<Item>,

@@ -17,7 +17,7 @@ use crate::payload::{ErrorCode, ErrorEnvelope, PayloadError};
 /// `PeerMisbehaved` does.
 ///
 /// The `Display` text is short and never repeats the peer's text at length.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum Violation {
     /// The byte stream is not OAP/1 frames (a bad header, or it ended

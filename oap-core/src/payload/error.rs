@@ -7,7 +7,7 @@ use crate::object_id::ObjectIdError;
 const MAX_JSON_DETAIL: usize = 120;
 
 /// Why a payload could not be decoded or encoded.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, thiserror::Error)]
 pub enum PayloadError {
     /// JSON longer than the control-payload bound.
     #[error("JSON payload of {len} bytes exceeds the {max}-byte bound")]
@@ -60,7 +60,7 @@ pub enum PayloadError {
 }
 
 /// Which way a JSON payload was wrong.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum JsonErrorKind {
     /// Not JSON (a stray character, a bad escape, ...).
     Syntax,

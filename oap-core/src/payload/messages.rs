@@ -17,7 +17,7 @@ pub const PROTOCOL_NAME: &str = "oap/1";
 /// original client's HELLO and negotiates all defaults).
 ///
 /// `Debug` never shows the `token`: it prints `Some("<redacted>")`.
-#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct Hello {
     /// Protocol name; must be [`PROTOCOL_NAME`].
     pub hello: String,
@@ -79,7 +79,7 @@ impl ControlPayload for Hello {
 }
 
 /// START: opens a request.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct Start {
     /// Request id chosen by the client, unique among its open requests.
     /// Absent: the legacy single request (request 0).
@@ -194,7 +194,7 @@ impl ControlPayload for End {
 }
 
 /// ERROR: ends one request (with `corr_id`) or the connection (without).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct ErrorEnvelope {
     /// What went wrong.
     pub code: ErrorCode,
