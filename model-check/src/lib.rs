@@ -17,6 +17,19 @@
 //! the action path that reaches it and rebuilt by replaying that path
 //! (everything is deterministic), while the visited set holds fingerprints
 //! of the rebuilt states ([`System::fingerprint`]).
+//!
+//! A small exploration of the bus (the CI runs go much deeper):
+//!
+//! ```
+//! use oap_model_check::bus::BusSystem;
+//! use oap_model_check::{Bounds, explore};
+//!
+//! let bounds = Bounds { max_depth: 4, max_states: 100_000 };
+//! let report = explore::<BusSystem>(&(), bounds).expect("no counterexample");
+//! assert!(report.states > 10, "{report:?}");
+//! // A bus can always take another step: the depth bound cut paths.
+//! assert!(!report.complete);
+//! ```
 
 pub mod bus;
 pub mod pair;
