@@ -22,6 +22,15 @@
 //!
 //! [`run`] does everything and returns a [`report::Report`]; `oap bench`
 //! and `cargo bench -p oap-bench` both call it.
+//!
+//! One reference row, measured and printed as the report prints it:
+//!
+//! ```
+//! let row = oap_bench::baseline::hash_only(1 << 20, 4);
+//! assert_eq!((row.size, row.iterations), (1 << 20, 4));
+//! assert!(row.gbps() > 0.0);
+//! println!("{}", row.line());
+//! ```
 
 pub mod baseline;
 pub mod files;

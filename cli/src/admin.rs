@@ -21,11 +21,11 @@ use tokio::sync::watch;
 /// bound. The table holds only the node's own services: the applications
 /// clients announce in HELLO reach the bus, never this table (a peer-chosen
 /// name must not become a permanent entry).
-pub const REQUIRED: [&str; 4] = ["config", "store", "listener", "admin"];
+pub(crate) const REQUIRED: [&str; 4] = ["config", "store", "listener", "admin"];
 
 /// What the admin endpoints read.
 #[derive(Clone)]
-pub struct AdminState {
+pub(crate) struct AdminState {
     /// Readiness of every service.
     pub health: HealthState,
     /// The Prometheus registry.
@@ -35,7 +35,7 @@ pub struct AdminState {
 }
 
 /// Status and JSON body of `/readyz`.
-pub fn readiness(health: &HealthState) -> (StatusCode, String) {
+pub(crate) fn readiness(health: &HealthState) -> (StatusCode, String) {
     let snap = health.snapshot();
     let not_ready: Vec<&str> = REQUIRED
         .iter()
@@ -128,7 +128,11 @@ async fn stopped(stop: &mut watch::Receiver<bool>) {
 
 /// Serves admin HTTP on `listener` until `stop` turns true; each
 /// connection runs in its own task and is closed gracefully on stop.
-pub async fn serve(listener: TcpListener, state: AdminState, mut stop: watch::Receiver<bool>) {
+pub(crate) async fn serve(
+    listener: TcpListener,
+    state: AdminState,
+    mut stop: watch::Receiver<bool>,
+) {
     let state = Arc::new(state);
     loop {
         let accepted = tokio::select! {

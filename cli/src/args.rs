@@ -8,14 +8,14 @@ use clap::{Args, Parser, Subcommand};
 use oap_core::ObjectId;
 
 /// Default OAP/1 listener (and the address `put`/`get` connect to).
-pub const DEFAULT_LISTEN: &str = "127.0.0.1:9444";
+pub(crate) const DEFAULT_LISTEN: &str = "127.0.0.1:9444";
 /// Default admin HTTP listener.
-pub const DEFAULT_ADMIN: &str = "127.0.0.1:9096";
+pub(crate) const DEFAULT_ADMIN: &str = "127.0.0.1:9096";
 
 /// `oap`: run an OAP/1 node, put and get content-addressed objects.
 #[derive(Debug, Parser)]
 #[command(name = "oap", version, about, propagate_version = true)]
-pub struct Cli {
+pub(crate) struct Cli {
     /// What to do.
     #[command(subcommand)]
     pub command: Command,
@@ -23,7 +23,7 @@ pub struct Cli {
 
 /// The subcommands.
 #[derive(Debug, Subcommand)]
-pub enum Command {
+pub(crate) enum Command {
     /// Run a node: the OAP/1 gateway plus admin HTTP (/healthz, /readyz,
     /// /metrics) until Ctrl-C.
     Serve(ServeArgs),
@@ -55,7 +55,7 @@ pub enum Command {
 
 /// `oap token …`.
 #[derive(Debug, Subcommand)]
-pub enum TokenCommand {
+pub(crate) enum TokenCommand {
     /// Print a fresh random token (first line, for the client: keep it
     /// secret) and the `[[tenants]]` entry to paste into the node's config
     /// file, which holds only the token's hash.
@@ -64,7 +64,7 @@ pub enum TokenCommand {
 
 /// `oap token new`.
 #[derive(Debug, Args)]
-pub struct TokenNewArgs {
+pub(crate) struct TokenNewArgs {
     /// The tenant's name in the printed entry.
     #[arg(long, value_name = "NAME", default_value = "tenant")]
     pub name: String,
@@ -81,7 +81,7 @@ pub struct TokenNewArgs {
 
 /// `oap cert …`.
 #[derive(Debug, Subcommand)]
-pub enum CertCommand {
+pub(crate) enum CertCommand {
     /// Make a local CA: `ca.pem`, which clients (`--tls-ca`) and nodes
     /// checking client certificates (`--tls-client-ca`) trust, and
     /// `ca-key.pem`, which signs the other certificates: keep it secret.
@@ -97,7 +97,7 @@ pub enum CertCommand {
 
 /// Where `oap cert` writes.
 #[derive(Debug, Args)]
-pub struct CertOutArgs {
+pub(crate) struct CertOutArgs {
     /// Directory to write the certificate and key into (made if missing,
     /// readable only by you).
     #[arg(long, value_name = "DIR")]
@@ -109,7 +109,7 @@ pub struct CertOutArgs {
 
 /// `oap cert ca`.
 #[derive(Debug, Args)]
-pub struct CertCaArgs {
+pub(crate) struct CertCaArgs {
     /// Output.
     #[command(flatten)]
     pub out: CertOutArgs,
@@ -120,7 +120,7 @@ pub struct CertCaArgs {
 
 /// `oap cert server`.
 #[derive(Debug, Args)]
-pub struct CertServerArgs {
+pub(crate) struct CertServerArgs {
     /// The CA directory (`ca.pem` and `ca-key.pem`, as `oap cert ca` makes).
     #[arg(long, value_name = "DIR")]
     pub ca: PathBuf,
@@ -138,7 +138,7 @@ pub struct CertServerArgs {
 
 /// `oap cert client`.
 #[derive(Debug, Args)]
-pub struct CertClientArgs {
+pub(crate) struct CertClientArgs {
     /// The CA directory (`ca.pem` and `ca-key.pem`, as `oap cert ca` makes).
     #[arg(long, value_name = "DIR")]
     pub ca: PathBuf,
@@ -156,7 +156,7 @@ pub struct CertClientArgs {
 
 /// A permission `oap token new` can grant.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub enum Permission {
+pub(crate) enum Permission {
     /// Store objects.
     Put,
     /// Read objects.
@@ -167,7 +167,7 @@ pub enum Permission {
 
 /// `oap bench`.
 #[derive(Debug, Args)]
-pub struct BenchArgs {
+pub(crate) struct BenchArgs {
     /// Smoke-sized run (1 MiB objects, 500 small objects, 50 connections,
     /// 8 MiB files): checks every case works; its figures mean little.
     #[arg(long)]
@@ -184,7 +184,7 @@ pub struct BenchArgs {
 
 /// `oap bench-server`.
 #[derive(Debug, Args)]
-pub struct BenchServerArgs {
+pub(crate) struct BenchServerArgs {
     /// The runtime to serve on.
     pub runtime: oap_bench::RuntimeKind,
     /// Store objects in this directory (a directory store) instead of in
@@ -195,7 +195,7 @@ pub struct BenchServerArgs {
 
 /// Where objects are kept.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum StoreSpec {
+pub(crate) enum StoreSpec {
     /// In memory; gone when the process exits.
     Mem,
     /// In a directory, content-addressed, verified on read.
@@ -234,7 +234,7 @@ impl std::str::FromStr for StoreSpec {
 
 /// `oap serve`.
 #[derive(Debug, Args)]
-pub struct ServeArgs {
+pub(crate) struct ServeArgs {
     /// OAP/1 listen address [default: 127.0.0.1:9444, or `listen_addr` from
     /// --config]. Port 0 picks a free port; the bound address is printed.
     #[arg(long, value_name = "ADDR")]
@@ -277,7 +277,7 @@ pub struct ServeArgs {
 
 /// How a client reaches the server.
 #[derive(Debug, Args)]
-pub struct ServerArgs {
+pub(crate) struct ServerArgs {
     /// Server address, `HOST:PORT`.
     #[arg(long, value_name = "ADDR", default_value = DEFAULT_LISTEN)]
     pub server: String,
@@ -303,7 +303,7 @@ pub struct ServerArgs {
 
 /// `oap put`.
 #[derive(Debug, Args)]
-pub struct PutArgs {
+pub(crate) struct PutArgs {
     /// Files to upload.
     #[arg(required = true, value_name = "FILE")]
     pub files: Vec<PathBuf>,
@@ -314,7 +314,7 @@ pub struct PutArgs {
 
 /// `oap get`.
 #[derive(Debug, Args)]
-pub struct GetArgs {
+pub(crate) struct GetArgs {
     /// Object id, `b3:<64 hex digits>`.
     #[arg(value_name = "ID")]
     pub id: ObjectId,
@@ -329,7 +329,7 @@ pub struct GetArgs {
 
 /// `oap id`.
 #[derive(Debug, Args)]
-pub struct IdArgs {
+pub(crate) struct IdArgs {
     /// Files to hash (`-` is stdin).
     #[arg(required = true, value_name = "FILE")]
     pub files: Vec<PathBuf>,

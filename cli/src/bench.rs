@@ -7,7 +7,7 @@ use oap_bench::{Launcher, Options};
 use crate::args::{BenchArgs, BenchServerArgs};
 
 /// Runs the benchmarks and prints the table on stdout (progress on stderr).
-pub fn run(args: &BenchArgs) -> Result<()> {
+pub(crate) fn run(args: &BenchArgs) -> Result<()> {
     let mut options = if args.quick {
         Options::quick()
     } else {
@@ -29,7 +29,7 @@ pub fn run(args: &BenchArgs) -> Result<()> {
 }
 
 /// The child side of [`run`]: serves until stdin closes.
-pub fn serve(args: &BenchServerArgs) -> Result<()> {
+pub(crate) fn serve(args: &BenchServerArgs) -> Result<()> {
     oap_bench::server::serve_child(args.runtime, args.store_dir.as_deref())?;
     Ok(())
 }

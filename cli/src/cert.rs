@@ -41,7 +41,7 @@ const SERVER_KEY: &str = "server-key.pem";
 const TENANT_URI: &str = "oap://tenant/";
 
 /// Runs `oap cert ca|server|client`.
-pub fn run(command: &CertCommand) -> Result<()> {
+pub(crate) fn run(command: &CertCommand) -> Result<()> {
     match command {
         CertCommand::Ca(a) => ca(a),
         CertCommand::Server(a) => server(a),

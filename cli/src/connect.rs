@@ -49,7 +49,7 @@ fn tls_config(args: &ServerArgs, ca: &Path) -> Result<Arc<rustls::ClientConfig>>
 
 /// A client error as one message: its `Display` already includes the cause,
 /// so the source chain would only repeat it.
-pub fn client_error(e: oap_node::ClientError) -> anyhow::Error {
+pub(crate) fn client_error(e: oap_node::ClientError) -> anyhow::Error {
     anyhow!("{e}")
 }
 
@@ -77,7 +77,7 @@ fn token(args: &ServerArgs) -> Result<Option<String>> {
 /// Connects to the server and completes HELLO, with the token of
 /// `--token-file` or `OAP_TOKEN` if there is one. Over plaintext, the SDK
 /// refuses to send a token to anything but loopback, before connecting.
-pub async fn connect(args: &ServerArgs) -> Result<Client> {
+pub(crate) async fn connect(args: &ServerArgs) -> Result<Client> {
     let (host, addr) = resolve(&args.server).await?;
     let config = ConnectionConfig {
         token: token(args)?,

@@ -19,7 +19,7 @@ fn drain(bus: &mut Receiver) {
 }
 
 /// Runs the demo; fails if any step does.
-pub async fn run() -> Result<()> {
+pub(crate) async fn run() -> Result<()> {
     let runtime = runtime_tokio::runtime();
     let services = Services::new(64);
     let mut bus = services.bus.subscribe();

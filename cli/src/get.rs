@@ -23,7 +23,7 @@ fn get_error(e: ClientError, id: &oap_core::ObjectId, dest: &str) -> anyhow::Err
 /// Fetches `args.id` into `-o FILE` (a temporary file beside it, renamed
 /// after verification) or to stdout (through a private temporary file,
 /// copied out only after verification: stdout cannot take bytes back).
-pub async fn run(args: &GetArgs) -> Result<()> {
+pub(crate) async fn run(args: &GetArgs) -> Result<()> {
     let client = connect(&args.server).await?;
     let to_file = args.output.as_deref().filter(|p| *p != Path::new("-"));
     let spool;

@@ -10,7 +10,7 @@ use oap_core::object_id::ObjectHasher;
 use crate::args::IdArgs;
 
 /// Hashes everything `reader` yields.
-pub fn hash_reader(mut reader: impl Read) -> io::Result<ObjectId> {
+pub(crate) fn hash_reader(mut reader: impl Read) -> io::Result<ObjectId> {
     let mut hasher = ObjectHasher::new();
     let mut buf = vec![0u8; 64 * 1024];
     loop {
@@ -26,7 +26,7 @@ pub fn hash_reader(mut reader: impl Read) -> io::Result<ObjectId> {
 }
 
 /// The id of the file at `path` (`-`: stdin).
-pub fn hash_path(path: &Path) -> Result<ObjectId> {
+pub(crate) fn hash_path(path: &Path) -> Result<ObjectId> {
     if path == Path::new("-") {
         return hash_reader(io::stdin().lock()).context("cannot read stdin");
     }
@@ -36,7 +36,7 @@ pub fn hash_path(path: &Path) -> Result<ObjectId> {
 }
 
 /// Prints one id per file, in order (the same output `oap put` gives).
-pub fn run(args: &IdArgs) -> Result<()> {
+pub(crate) fn run(args: &IdArgs) -> Result<()> {
     let mut out = io::stdout().lock();
     for path in &args.files {
         let id = hash_path(path)?;

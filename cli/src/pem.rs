@@ -9,7 +9,7 @@ use rustls::pki_types::{CertificateDer, PrivateKeyDer};
 
 /// Every certificate in the PEM file at `path` (at least one); `what` names
 /// the file's role in messages ("CA file", "certificate").
-pub fn certificates(path: &Path, what: &str) -> Result<Vec<CertificateDer<'static>>> {
+pub(crate) fn certificates(path: &Path, what: &str) -> Result<Vec<CertificateDer<'static>>> {
     let certs: Vec<CertificateDer<'static>> = CertificateDer::pem_file_iter(path)
         .with_context(|| format!("cannot read {what} {}", path.display()))?
         .collect::<Result<_, _>>()
@@ -21,7 +21,7 @@ pub fn certificates(path: &Path, what: &str) -> Result<Vec<CertificateDer<'stati
 }
 
 /// The private key in the PEM file at `path`.
-pub fn private_key(path: &Path) -> Result<PrivateKeyDer<'static>> {
+pub(crate) fn private_key(path: &Path) -> Result<PrivateKeyDer<'static>> {
     PrivateKeyDer::from_pem_file(path)
         .with_context(|| format!("cannot read private key {}", path.display()))
 }

@@ -12,19 +12,19 @@ const THRESHOLD: u64 = 8 * 1024 * 1024;
 
 /// A bar for one transfer, drawn only when stderr is a terminal (piped
 /// output stays clean) and the object is large enough to watch.
-pub struct TransferBar {
+pub(crate) struct TransferBar {
     bar: Option<ProgressBar>,
     what: String,
 }
 
 impl TransferBar {
     /// A bar labelled `what`, shown once the transfer's size is known.
-    pub fn new(what: String) -> Self {
+    pub(crate) fn new(what: String) -> Self {
         Self { bar: None, what }
     }
 
     /// Moves the bar to `p` (creating it at the first large report).
-    pub fn update(&mut self, p: Progress) {
+    pub(crate) fn update(&mut self, p: Progress) {
         if self.bar.is_none() && p.total >= THRESHOLD && io::stderr().is_terminal() {
             let bar = ProgressBar::new(p.total);
             let style = ProgressStyle::with_template(

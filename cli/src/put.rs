@@ -39,7 +39,7 @@ fn put_error(e: ClientError, shown: &str) -> anyhow::Error {
 
 /// Uploads every file in order (`-` is standard input), retrying a put
 /// refused for now with bounded backoff; stops at the first failure.
-pub async fn run(args: &PutArgs) -> Result<()> {
+pub(crate) async fn run(args: &PutArgs) -> Result<()> {
     let client = connect(&args.server).await?;
     let mut out = io::stdout().lock();
     for path in &args.files {

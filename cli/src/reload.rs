@@ -16,7 +16,7 @@ use rustls::pki_types::{CertificateDer, PrivateKeyDer};
 
 /// The `--tls-*` files of `oap serve`, read again at each reload.
 #[derive(Debug, Clone)]
-pub struct TlsFiles {
+pub(crate) struct TlsFiles {
     /// The PEM certificate chain (`--tls-cert`).
     pub cert: PathBuf,
     /// The PEM private key (`--tls-key`).
@@ -50,7 +50,7 @@ impl TlsFiles {
 /// a rustls certificate resolver, the client CA by a new configuration for
 /// new handshakes. Sessions already up keep theirs.
 #[derive(Clone)]
-pub struct ReloadableTls {
+pub(crate) struct ReloadableTls {
     files: TlsFiles,
     certificate: Arc<ServerCertificate>,
     config: Arc<ServerTls>,
@@ -58,7 +58,7 @@ pub struct ReloadableTls {
 
 impl ReloadableTls {
     /// Reads `files` and builds the configuration they describe.
-    pub fn load(files: TlsFiles) -> Result<Self> {
+    pub(crate) fn load(files: TlsFiles) -> Result<Self> {
         let contents = files.read()?;
         let certificate = ServerCertificate::new(contents.chain, contents.key)
             .context("cannot serve TLS with these files")?;
@@ -72,7 +72,7 @@ impl ReloadableTls {
     }
 
     /// The configuration the acceptor reads at each handshake.
-    pub fn config(&self) -> Arc<ServerTls> {
+    pub(crate) fn config(&self) -> Arc<ServerTls> {
         Arc::clone(&self.config)
     }
 
@@ -110,7 +110,7 @@ struct PreparedTls {
 }
 
 /// Applies configuration reloads to a running node.
-pub struct Reloader {
+pub(crate) struct Reloader {
     path: Option<PathBuf>,
     tls: Option<ReloadableTls>,
     listen: std::net::SocketAddr,
@@ -120,7 +120,7 @@ pub struct Reloader {
 }
 
 /// What one reload did.
-pub enum Reloaded {
+pub(crate) enum Reloaded {
     /// The configuration changed: this is its version now.
     Updated(u64),
     /// The configuration read is the one in force.
@@ -130,7 +130,7 @@ pub enum Reloaded {
 impl Reloader {
     /// A reloader for a node started with `config` (version 1) from `path`
     /// (none: defaults and `OAP_*`), listening on `listen`.
-    pub fn new(
+    pub(crate) fn new(
         path: Option<PathBuf>,
         listen: std::net::SocketAddr,
         config: Config,
@@ -152,7 +152,7 @@ impl Reloader {
     /// Also reloads the node's TLS at each reload: its files are read again
     /// and serve from the next handshake on (connections already up keep
     /// theirs).
-    pub fn with_tls(mut self, tls: Option<ReloadableTls>) -> Self {
+    pub(crate) fn with_tls(mut self, tls: Option<ReloadableTls>) -> Self {
         self.tls = tls;
         self
     }
@@ -170,7 +170,7 @@ impl Reloader {
     /// serve new handshakes. Not applied, and logged: the listen and admin
     /// addresses, `max_connections*` and `bus_capacity`, which need a
     /// restart.
-    pub fn reload(&self) -> Result<Reloaded> {
+    pub(crate) fn reload(&self) -> Result<Reloaded> {
         let failed = |e: anyhow::Error| {
             self.services.metrics.record_config_reload_failure();
             e
@@ -260,7 +260,7 @@ fn log_changes(previous: &Config, next: &Config, revoked: usize) {
 }
 
 /// Reloads on every SIGHUP until the process ends.
-pub fn on_sighup(reloader: Arc<Reloader>) -> Result<()> {
+pub(crate) fn on_sighup(reloader: Arc<Reloader>) -> Result<()> {
     use tokio::signal::unix::{SignalKind, signal};
     let mut hup = signal(SignalKind::hangup()).context("cannot install the SIGHUP handler")?;
     tokio::spawn(async move {
@@ -272,7 +272,7 @@ pub fn on_sighup(reloader: Arc<Reloader>) -> Result<()> {
 }
 
 /// Logs a reload's outcome.
-pub fn report(outcome: Result<Reloaded>, trigger: &str) {
+pub(crate) fn report(outcome: Result<Reloaded>, trigger: &str) {
     match outcome {
         Ok(Reloaded::Updated(version)) => tracing::info!(trigger, version, "reload applied"),
         Ok(Reloaded::Unchanged(version)) => {

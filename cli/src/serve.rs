@@ -139,7 +139,7 @@ fn watch_bus(services: &Services) {
 }
 
 /// Runs the node until Ctrl-C.
-pub async fn run(args: &ServeArgs) -> Result<()> {
+pub(crate) async fn run(args: &ServeArgs) -> Result<()> {
     let config = load_config(args.config.as_deref())?;
     // Flags win over the config file; without a file the documented
     // command-line defaults apply.

@@ -14,7 +14,7 @@ type CtrlC = Pin<Box<dyn Future<Output = io::Result<()>> + Send>>;
 
 /// SIGINT and SIGTERM, installed together before the node is ready so that
 /// neither can kill it mid-start instead of draining.
-pub struct StopSignals {
+pub(crate) struct StopSignals {
     ctrl_c: CtrlC,
     term: Signal,
 }
@@ -26,7 +26,7 @@ fn ctrl_c() -> CtrlC {
 impl StopSignals {
     /// Installs both handlers now. A signal that arrives later, even before
     /// [`StopSignals::next`] is awaited, is not missed.
-    pub async fn install() -> Result<Self> {
+    pub(crate) async fn install() -> Result<Self> {
         let term = signal(SignalKind::terminate()).context("cannot install the SIGTERM handler")?;
         let mut ctrl_c = ctrl_c();
         // The kernel's Ctrl-C future installs its handler when first polled.
@@ -40,7 +40,7 @@ impl StopSignals {
     }
 
     /// Waits for the next SIGINT or SIGTERM and names it.
-    pub async fn next(&mut self) -> Result<&'static str> {
+    pub(crate) async fn next(&mut self) -> Result<&'static str> {
         tokio::select! {
             r = &mut self.ctrl_c => {
                 r.context("cannot install the Ctrl-C handler")?;

@@ -9,7 +9,7 @@ use rand::TryRngCore;
 use crate::args::{Permission, TokenNewArgs};
 
 /// `n` random bytes from the operating system, as `2n` hex digits.
-pub fn random_hex(n: usize) -> Result<String> {
+pub(crate) fn random_hex(n: usize) -> Result<String> {
     let mut bytes = vec![0u8; n];
     rand::rngs::OsRng
         .try_fill_bytes(&mut bytes)
@@ -20,7 +20,7 @@ pub fn random_hex(n: usize) -> Result<String> {
 /// Prints the token on the first line of stdout and, after a blank line,
 /// the `[[tenants]]` entry for the node's config file; a reminder of which
 /// is which goes to stderr.
-pub fn new(args: &TokenNewArgs) -> Result<()> {
+pub(crate) fn new(args: &TokenNewArgs) -> Result<()> {
     let token = random_hex(32)?;
     let hash = token_hash(&token).to_hex();
     let mut permissions: Vec<&str> = Vec::new();

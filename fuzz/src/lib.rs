@@ -11,6 +11,17 @@
 //! The harnesses decode their own structure from the bytes (see [`Reader`])
 //! instead of relying on a generator, so a corpus stays valid across bolero
 //! versions and engines.
+//!
+//! A harness called by hand, on a reproducer's bytes:
+//!
+//! ```
+//! // An END frame (version 1, type 4, empty payload), then garbage: the
+//! // harness panics only if a property breaks, never for bad input.
+//! oap_fuzz::codec::frame_decode(b"\x01\x04\x00\x00\x00\x00not a frame");
+//! let frames = oap_fuzz::codec::split_frames(b"\x01\x04\x00\x00\x00\x00")?;
+//! assert_eq!(frames.len(), 1);
+//! # Ok::<(), oap_core::DecodeError>(())
+//! ```
 
 mod reader;
 

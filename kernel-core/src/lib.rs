@@ -12,6 +12,22 @@
 //! The `runtime` feature (on by default) adds the two pieces that do touch a clock or a
 //! signal, [`wait_for_ctrl_c`] and [`sub::recv_with_timeout`]; without it the crate
 //! depends on neither `ctrlc` nor `async-io`.
+//!
+//! A health event on the bus, read by a subscriber and applied to the
+//! health table:
+//!
+//! ```
+//! use kernel_core::{Bus, HealthState, KernelEvent};
+//!
+//! let bus = Bus::new(16);
+//! let mut rx = bus.subscribe();
+//! bus.publish(KernelEvent::Health { service: "storage".into(), ok: true });
+//! let event = rx.try_recv()?;
+//! let health = HealthState::new();
+//! health.apply(&event);
+//! assert_eq!(health.get("storage"), Some(true));
+//! # Ok::<(), kernel_core::bus::TryRecvError>(())
+//! ```
 
 pub mod bus;
 pub mod config;

@@ -10,6 +10,26 @@
 //! kernel. With the `accounting-adapter` feature, kernel-core's
 //! `metrics::accounting::TenantCounters` implement it, and
 //! `Ledger::integrate_accounting` settles straight from them.
+//!
+//! Settling a tenant's usage, then only what it used since:
+//!
+//! ```
+//! use ledger::{Credits, InMemoryUsage, Ledger, Weights};
+//!
+//! let mut ledger = Ledger::new(Weights {
+//!     alpha_out_per_byte: Credits::from_micros(2),
+//!     beta_in_per_byte: Credits::from_micros(1),
+//! });
+//! let mut usage = InMemoryUsage::new();
+//! usage.set("acme", 1_000, 3_000); // bytes in, bytes out
+//! let first = ledger.settle_with(&usage, "acme")?;
+//! assert_eq!(first.charge, Credits::from_micros(3_000 * 2 + 1_000));
+//! usage.set("acme", 1_000, 3_500);
+//! let second = ledger.settle_with(&usage, "acme")?;
+//! assert_eq!(second.charge, Credits::from_micros(500 * 2));
+//! assert_eq!(second.total, Credits::from_micros(8_000));
+//! # Ok::<(), ledger::LedgerError>(())
+//! ```
 
 #[cfg(feature = "accounting-adapter")]
 pub mod accounting;

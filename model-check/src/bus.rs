@@ -49,8 +49,11 @@ pub struct BusSystem {
 
 impl System for BusSystem {
     type Action = BusAction;
+    /// Sizes are fixed: [`MAX_SUBSCRIBERS`], [`MAX_PUBLISHES`], the
+    /// smallest capacity.
+    type Params = ();
 
-    fn init() -> Self {
+    fn init((): &()) -> Self {
         let core = BusCore::new_clamped(MIN_CAPACITY);
         let model = Model::new(core.capacity());
         Self {

@@ -16,7 +16,20 @@
 //! small explorer of its own rather than `stateright`: a state is stored as
 //! the action path that reaches it and rebuilt by replaying that path
 //! (everything is deterministic), while the visited set holds fingerprints
-//! of the rebuilt state's `Debug` form.
+//! of the rebuilt states ([`System::fingerprint`]).
+//!
+//! A small exploration of the bus (the CI runs go much deeper):
+//!
+//! ```
+//! use oap_model_check::bus::BusSystem;
+//! use oap_model_check::{Bounds, explore};
+//!
+//! let bounds = Bounds { max_depth: 4, max_states: 100_000 };
+//! let report = explore::<BusSystem>(&(), bounds).expect("no counterexample");
+//! assert!(report.states > 10, "{report:?}");
+//! // A bus can always take another step: the depth bound cut paths.
+//! assert!(!report.complete);
+//! ```
 
 pub mod bus;
 pub mod pair;
@@ -31,8 +44,12 @@ pub trait System: Sized {
     /// One step.
     type Action: Clone + Debug;
 
+    /// What one exploration is run with (sizes, fault budgets); every
+    /// state of it is built from the same value.
+    type Params;
+
     /// The initial state.
-    fn init() -> Self;
+    fn init(params: &Self::Params) -> Self;
 
     /// Actions enabled in this state.
     fn actions(&self) -> Vec<Self::Action>;
@@ -43,7 +60,9 @@ pub trait System: Sized {
     /// The invariant that broke.
     fn apply(&mut self, action: &Self::Action) -> Result<(), String>;
 
-    /// A fingerprint of everything that determines future behaviour.
+    /// A fingerprint of everything that determines future behaviour: two
+    /// states with equal fingerprints are explored once, so leaving out a
+    /// field that matters hides the states only it tells apart.
     fn fingerprint(&self) -> u64;
 
     /// The liveness check run once from every new state (on a private copy,
@@ -90,8 +109,8 @@ pub fn fingerprint_of(s: &str) -> u64 {
     h.finish()
 }
 
-fn replay<S: System>(path: &[S::Action]) -> S {
-    let mut s = S::init();
+fn replay<S: System>(params: &S::Params, path: &[S::Action]) -> S {
+    let mut s = S::init(params);
     for a in path {
         if let Err(e) = s.apply(a) {
             unreachable!("replay of a checked path failed: {e}");
@@ -100,12 +119,15 @@ fn replay<S: System>(path: &[S::Action]) -> S {
     s
 }
 
-/// Explores `S` breadth first within `bounds`.
+/// Explores `S`, built with `params`, breadth first within `bounds`.
 ///
 /// # Errors
 /// The first (shortest) counterexample found.
-pub fn explore<S: System>(bounds: Bounds) -> Result<Report, Counterexample<S::Action>> {
-    let init = S::init();
+pub fn explore<S: System>(
+    params: &S::Params,
+    bounds: Bounds,
+) -> Result<Report, Counterexample<S::Action>> {
+    let init = S::init(params);
     let mut visited = HashSet::from([init.fingerprint()]);
     if let Err(error) = init.liveness() {
         return Err(Counterexample {
@@ -117,10 +139,10 @@ pub fn explore<S: System>(bounds: Bounds) -> Result<Report, Counterexample<S::Ac
     let mut transitions = 0;
     let mut complete = true;
     while let Some(path) = queue.pop_front() {
-        let actions = replay::<S>(&path).actions();
+        let actions = replay::<S>(params, &path).actions();
         for action in actions {
             transitions += 1;
-            let mut next = replay::<S>(&path);
+            let mut next = replay::<S>(params, &path);
             let mut child = path.clone();
             child.push(action.clone());
             if let Err(error) = next.apply(&action) {
@@ -139,7 +161,7 @@ pub fn explore<S: System>(bounds: Bounds) -> Result<Report, Counterexample<S::Ac
             }
             if child.len() < bounds.max_depth {
                 queue.push_back(child);
-            } else if !replay::<S>(&child).actions().is_empty() {
+            } else if !replay::<S>(params, &child).actions().is_empty() {
                 complete = false;
             }
         }

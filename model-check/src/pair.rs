@@ -8,7 +8,9 @@
 //! frame to deliver, drop or duplicate (within a fault budget), which
 //! application step to take, and when time jumps to the next deadline.
 
+use std::collections::hash_map::DefaultHasher;
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
+use std::hash::{Hash, Hasher};
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
@@ -20,7 +22,7 @@ use oap_core::connection::{
 use oap_core::frame::{Frame, FrameDecoder, FrameEncoder, FrameType};
 use oap_core::payload::{Ack, ControlPayload, decode_data_payload};
 
-use crate::{System, fingerprint_of};
+use crate::System;
 
 /// The objects the client puts, one per request, in order.
 pub const OBJECTS: [&[u8]; 3] = [b"abcdef", b"ghijkl", b"mnopqr"];
@@ -56,23 +58,10 @@ impl PairParams {
     };
 }
 
-static PARAMS: OnceLock<std::sync::Mutex<PairParams>> = OnceLock::new();
+/// The instant every state starts at: replays must rebuild the very same
+/// deadlines, and `Instant` has no constant to start from. Set once, never
+/// changed, so explorations running at once do not disturb each other.
 static EPOCH: OnceLock<Instant> = OnceLock::new();
-
-/// Sets the parameters the next explorations of [`PairSystem`] use.
-pub fn set_params(p: PairParams) {
-    *PARAMS
-        .get_or_init(|| std::sync::Mutex::new(PairParams::CI))
-        .lock()
-        .unwrap_or_else(|e| e.into_inner()) = p;
-}
-
-fn params() -> PairParams {
-    *PARAMS
-        .get_or_init(|| std::sync::Mutex::new(PairParams::CI))
-        .lock()
-        .unwrap_or_else(|e| e.into_inner())
-}
 
 /// The connections' settings.
 pub fn config(timeouts: bool) -> ConnectionConfig {
@@ -90,7 +79,7 @@ pub fn config(timeouts: bool) -> ConnectionConfig {
 }
 
 /// Which way a frame travels.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Dir {
     /// Client to server.
     ToServer,
@@ -126,7 +115,7 @@ pub enum PairAction {
 }
 
 /// Client-side application state of one request.
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Hash)]
 struct ClientReq {
     object: usize,
     /// The object going out (END is a separate action, `ClientFinish`).
@@ -137,7 +126,7 @@ struct ClientReq {
 }
 
 /// Server-side application state of one request.
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Hash)]
 struct ServerReq {
     accepted: bool,
     peer_finished: bool,
@@ -445,23 +434,14 @@ impl PairSystem {
             let _ = stream.poll(&mut self.client);
         }
     }
-
-    fn strip(conn: &Connection) -> String {
-        // Counters do not influence behaviour; leave them out so equivalent
-        // states fingerprint alike.
-        let s = format!("{conn:?}");
-        match s.find("stats: ConnectionStats") {
-            Some(i) => s[..i].to_owned(),
-            None => s,
-        }
-    }
 }
 
 impl System for PairSystem {
     type Action = PairAction;
+    type Params = PairParams;
 
-    fn init() -> Self {
-        let params = params();
+    fn init(params: &PairParams) -> Self {
+        let params = *params;
         let now = *EPOCH.get_or_init(Instant::now);
         let cfg = config(params.timeouts);
         let mut s = Self {
@@ -604,23 +584,52 @@ impl System for PairSystem {
         self.settle()
     }
 
+    /// Every field, named so that a new one must be hashed or left out
+    /// here on purpose; each connection hashes its own
+    /// (`Connection::model_fingerprint`).
     fn fingerprint(&self) -> u64 {
-        fingerprint_of(&format!(
-            "{}|{}|{:?}|{:?}|{:?}|{:?}|{:?}|{}{}{}{}{}|{:?}",
-            Self::strip(&self.client),
-            Self::strip(&self.server),
-            self.net,
-            self.client_reqs,
-            self.server_reqs,
-            self.client_granted,
-            self.client_sent,
-            self.started,
-            self.drops,
-            self.dups,
-            self.corrupts,
-            self.ticks,
-            self.now
-        ))
+        let Self {
+            // The same for every state of one exploration.
+            params: _,
+            now,
+            client,
+            server,
+            net,
+            client_reqs,
+            server_reqs,
+            client_granted,
+            client_sent,
+            started,
+            drops,
+            dups,
+            corrupts,
+            ticks,
+            client_closed,
+            server_closed,
+        } = self;
+        let mut h = DefaultHasher::new();
+        client.model_fingerprint(&mut h);
+        server.model_fingerprint(&mut h);
+        (
+            now,
+            net,
+            client_reqs,
+            server_reqs,
+            client_granted,
+            client_sent,
+        )
+            .hash(&mut h);
+        (
+            started,
+            drops,
+            dups,
+            corrupts,
+            ticks,
+            client_closed,
+            server_closed,
+        )
+            .hash(&mut h);
+        h.finish()
     }
 
     /// Every request ends: from this state, a fair continuation (deliver

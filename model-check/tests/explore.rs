@@ -5,25 +5,22 @@
 //! further: `cargo test -p oap-model-check --release -- --ignored`.
 
 use oap_model_check::bus::BusSystem;
-use oap_model_check::pair::{PairParams, PairSystem, set_params};
+use oap_model_check::pair::{PairParams, PairSystem};
 use oap_model_check::{Bounds, explore};
-use std::sync::Mutex;
-
-/// The pair parameters are process-global: run pair explorations one at a time.
-static PAIR: Mutex<()> = Mutex::new(());
 
 fn run_pair(params: PairParams, bounds: Bounds) -> Result<oap_model_check::Report, String> {
-    let _guard = PAIR.lock().unwrap_or_else(|e| e.into_inner());
-    set_params(params);
-    explore::<PairSystem>(bounds).map_err(|c| format!("{}\npath: {:?}", c.error, c.path))
+    explore::<PairSystem>(&params, bounds).map_err(|c| format!("{}\npath: {:?}", c.error, c.path))
 }
 
 #[test]
 fn bus_core_three_subscribers_capacity_8() {
-    let report = explore::<BusSystem>(Bounds {
-        max_depth: 16,
-        max_states: 2_000_000,
-    })
+    let report = explore::<BusSystem>(
+        &(),
+        Bounds {
+            max_depth: 16,
+            max_states: 2_000_000,
+        },
+    )
     .unwrap_or_else(|c| panic!("{}\npath: {:?}", c.error, c.path));
     eprintln!("bus: {report:?}");
     assert!(report.states > 1_000, "{report:?}");
@@ -110,10 +107,13 @@ fn connection_pair_deep() {
 #[test]
 #[ignore = "deep bounds: run in release, see specs/README.md"]
 fn bus_core_deep() {
-    let report = explore::<BusSystem>(Bounds {
-        max_depth: 24,
-        max_states: 5_000_000,
-    })
+    let report = explore::<BusSystem>(
+        &(),
+        Bounds {
+            max_depth: 24,
+            max_states: 5_000_000,
+        },
+    )
     .unwrap_or_else(|c| panic!("{}\npath: {:?}", c.error, c.path));
     eprintln!("bus, deep: {report:?}");
 }

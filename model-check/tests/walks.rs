@@ -5,12 +5,12 @@
 
 use oap_model_check::System;
 use oap_model_check::bus::BusSystem;
-use oap_model_check::pair::{PairParams, PairSystem, set_params};
+use oap_model_check::pair::{PairParams, PairSystem};
 use proptest::prelude::*;
 
 /// Applies the `choices[i] % enabled`-th enabled action at each step.
-fn walk<S: System>(choices: &[u16]) -> Result<(), String> {
-    let mut s = S::init();
+fn walk<S: System>(params: &S::Params, choices: &[u16]) -> Result<(), String> {
+    let mut s = S::init(params);
     let mut path = Vec::new();
     for &c in choices {
         let actions = s.actions();
@@ -31,22 +31,22 @@ proptest! {
     /// 1 corruption, 3 time jumps, up to 120 steps.
     #[test]
     fn connection_pair_random_walks(choices in prop::collection::vec(any::<u16>(), 0..120)) {
-        set_params(PairParams {
+        let params = PairParams {
             requests: 3,
             drops: 2,
             dups: 2,
             corrupts: 1,
             ticks: 3,
             timeouts: true,
-        });
-        if let Err(e) = walk::<PairSystem>(&choices) {
+        };
+        if let Err(e) = walk::<PairSystem>(&params, &choices) {
             prop_assert!(false, "{}", e);
         }
     }
 
     #[test]
     fn bus_random_walks(choices in prop::collection::vec(any::<u16>(), 0..200)) {
-        if let Err(e) = walk::<BusSystem>(&choices) {
+        if let Err(e) = walk::<BusSystem>(&(), &choices) {
             prop_assert!(false, "{}", e);
         }
     }

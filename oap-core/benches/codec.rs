@@ -456,7 +456,6 @@ struct SerdeEnd(End);
 
 impl ControlPayload for SerdeEnd {
     const FRAME_TYPE: FrameType = FrameType::End;
-    const EMPTY_IS_DEFAULT: bool = true;
 }
 
 /// 1,024 ENDs as a put's answer carries them (`corr_id` and `obj`).

@@ -47,8 +47,10 @@ mod send_stream;
 mod stats;
 mod timers;
 mod transmit;
+mod violation;
 
 use std::collections::{BTreeMap, VecDeque};
+use std::hash::{Hash, Hasher};
 use std::time::Instant;
 
 pub use commands::OutgoingObject;
@@ -59,10 +61,11 @@ pub use request::RequestId;
 pub use send_stream::{ChunkSource, ObjectSource, SendState, SendStream};
 pub use stats::ConnectionStats;
 pub use transmit::Transmit;
+pub use violation::Violation;
 
 use crate::frame::{FrameEncoder, FrameType, StreamDecoder};
 use crate::limits::{HEADER_LEN, LEGACY_READ_SLACK, MAX_HELLO_STRING};
-use crate::payload::{ControlPayload, ErrorCode, ErrorEnvelope, Hello, PROTOCOL_NAME};
+use crate::payload::{ControlPayload, ErrorEnvelope, Hello, PROTOCOL_NAME};
 use request::Request;
 use transmit::OutQueue;
 
@@ -74,13 +77,14 @@ const DISCARD_MEMORY: usize = 128;
 const EVENT_BACKLOG_HINT: usize = 1 << 16;
 
 /// What to report when a closing connection has drained its queue.
-#[derive(Debug)]
+#[derive(Debug, Hash)]
 struct Closing {
     error: Option<ErrorEnvelope>,
     by_peer: bool,
+    violation: Option<Violation>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 enum State {
     /// HELLO not yet exchanged.
     Handshake,
@@ -218,6 +222,54 @@ impl Connection {
         self.peer_speaks_tls
     }
 
+    /// Feeds `h` everything that decides this connection's future
+    /// behaviour, for the model checker (`model-check`), which merges
+    /// states with equal fingerprints. Not a stable API.
+    ///
+    /// Every field is named below, so a new field does not compile until
+    /// it is either hashed or left out here with its reason.
+    #[doc(hidden)]
+    pub fn model_fingerprint<H: Hasher>(&self, h: &mut H) {
+        let Self {
+            role,
+            // Fixed when the connection is made: the same for every state
+            // of one exploration.
+            config: _,
+            state,
+            negotiated,
+            decoder,
+            encoder,
+            out,
+            events,
+            requests,
+            discarded,
+            next_corr_id,
+            handshake_deadline,
+            idle_deadline,
+            frame_deadline,
+            peer_eof,
+            closing,
+            peer_hello,
+            peer_speaks_tls,
+            // Counters for metrics: nothing reads them to decide.
+            stats: _,
+            learned_window,
+        } = self;
+        (role, state, negotiated).hash(h);
+        decoder.model_fingerprint(h);
+        encoder.max_frame().hash(h);
+        (out, events, requests, discarded, next_corr_id).hash(h);
+        (handshake_deadline, idle_deadline, frame_deadline).hash(h);
+        (
+            peer_eof,
+            closing,
+            peer_hello,
+            peer_speaks_tls,
+            learned_window,
+        )
+            .hash(h);
+    }
+
     /// Counters for metrics.
     pub fn stats(&self) -> &ConnectionStats {
         &self.stats
@@ -333,13 +385,23 @@ impl Connection {
     /// from the peer), aborting every open request. With `flush`, what is
     /// queued is still sent before the connection reports itself closed.
     fn close_with(&mut self, error: Option<ErrorEnvelope>, by_peer: bool, flush: bool) {
+        let closing = Closing {
+            error,
+            by_peer,
+            violation: None,
+        };
+        self.close_as(closing, flush);
+    }
+
+    /// Ends the connection as `closing` says (see [`Connection::close_with`]).
+    fn close_as(&mut self, closing: Closing, flush: bool) {
         if matches!(self.state, State::Closing | State::Closed) {
             return;
         }
         if !flush {
             self.out.clear();
         }
-        if let (Some(e), false) = (&error, by_peer) {
+        if let (Some(e), false) = (&closing.error, closing.by_peer) {
             *self.stats.rejects.entry(e.code).or_default() += 1;
             let e = e.clone();
             self.queue_error(&e);
@@ -353,7 +415,7 @@ impl Connection {
             });
         }
         self.state = State::Closing;
-        self.closing = Some(Closing { error, by_peer });
+        self.closing = Some(closing);
         self.maybe_finish_close();
     }
 
@@ -363,16 +425,30 @@ impl Connection {
             return;
         }
         self.state = State::Closed;
-        let Closing { error, by_peer } = self.closing.take().unwrap_or(Closing {
+        let Closing {
+            error,
+            by_peer,
+            violation,
+        } = self.closing.take().unwrap_or(Closing {
             error: None,
             by_peer: false,
+            violation: None,
         });
-        self.push_event(Event::Closed { error, by_peer });
+        self.push_event(Event::Closed {
+            error,
+            by_peer,
+            violation,
+        });
     }
 
     /// Closes the connection for an error of the peer's making.
-    fn protocol_error(&mut self, code: ErrorCode, msg: &str) {
-        self.close_with(Some(ErrorEnvelope::new(code, msg)), false, true);
+    fn protocol_error(&mut self, violation: Violation) {
+        let closing = Closing {
+            error: Some(violation.envelope()),
+            by_peer: false,
+            violation: Some(violation),
+        };
+        self.close_as(closing, true);
     }
 
     /// The transport is gone (a read or write failed): queued output is
@@ -396,23 +472,66 @@ impl Connection {
         self.peer_hello.as_mut()?.token.take()
     }
 
-    fn check_hello(hello: &Hello) -> Result<(), &'static str> {
+    fn check_hello(hello: &Hello) -> Result<(), Violation> {
         if hello.hello != PROTOCOL_NAME {
-            return Err("unsupported protocol in HELLO");
+            return Err(Violation::UnsupportedProtocol);
         }
         if hello.max_frame.is_some_and(|m| m < MIN_MAX_FRAME) {
-            return Err("HELLO max_frame below the protocol minimum");
+            return Err(Violation::MaxFrameBelowMinimum);
         }
         if hello.max_inflight == Some(0) || hello.credit == Some(0) {
-            return Err("HELLO max_inflight and credit must be positive");
+            return Err(Violation::ZeroLimit);
         }
         let strings = [&hello.app_proto_id, &hello.tenant, &hello.token];
         if strings
             .iter()
             .any(|s| s.as_ref().is_some_and(|s| s.len() > MAX_HELLO_STRING))
         {
-            return Err("HELLO app_proto_id, tenant or token longer than 128 bytes");
+            return Err(Violation::HelloStringTooLong);
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::hash_map::DefaultHasher;
+
+    use super::*;
+
+    fn fingerprint(conn: &Connection) -> u64 {
+        let mut h = DefaultHasher::new();
+        conn.model_fingerprint(&mut h);
+        h.finish()
+    }
+
+    /// The fingerprint once cut from `Debug` text before `stats:` also cut
+    /// `learned_window`, which comes after it, and merged these two states:
+    /// the second grows a held-back request's window at once, the first
+    /// does not.
+    #[test]
+    fn states_that_differ_only_in_learned_window_fingerprint_apart() {
+        let now = Instant::now();
+        let a = Connection::server(ConnectionConfig::default(), now);
+        let mut b = Connection::server(ConnectionConfig::default(), now);
+        assert_eq!(fingerprint(&a), fingerprint(&b), "same path, same state");
+        b.learned_window = 1 << 20;
+        let before_stats = |c: &Connection| {
+            let text = format!("{c:?}");
+            let cut = text.find("stats:").expect("Debug shows stats");
+            text[..cut].to_owned()
+        };
+        assert_eq!(before_stats(&a), before_stats(&b), "the old fingerprint");
+        assert_ne!(fingerprint(&a), fingerprint(&b));
+    }
+
+    #[test]
+    fn counters_alone_do_not_tell_states_apart() {
+        let now = Instant::now();
+        let a = Connection::server(ConnectionConfig::default(), now);
+        let mut b = Connection::server(ConnectionConfig::default(), now);
+        b.stats.frames_in += 1;
+        b.stats.bytes_in += 6;
+        assert_eq!(fingerprint(&a), fingerprint(&b));
     }
 }

@@ -31,8 +31,6 @@ pub enum GatewayEvent {
         /// The service the client spoke to (its `app_proto_id`, or the
         /// gateway's own name).
         service: String,
-        /// Always true for a completed HELLO.
-        ok: bool,
     },
     /// A request passed admission and was accepted (its ACK is queued).
     RequestAccepted {
@@ -210,7 +208,6 @@ impl Gateway {
                         .peer_hello()
                         .and_then(|h| h.app_proto_id.clone())
                         .unwrap_or_else(|| self.service.clone()),
-                    ok: true,
                 },
                 Err(error) => GatewayEvent::AuthenticationFailed { error },
             },

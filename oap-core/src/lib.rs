@@ -15,6 +15,32 @@
 //!
 //! The normative description of the protocol is `docs/specs/OAP-1.md` in the
 //! repository.
+//!
+//! A client and a server connection completing HELLO, the caller moving the
+//! bytes (here straight from one to the other) and the time:
+//!
+//! ```
+//! use std::time::Instant;
+//! use oap_core::connection::{Connection, ConnectionConfig, Event};
+//!
+//! /// Hands what `from` has to send to `to`; false if it had nothing.
+//! fn pump(from: &mut Connection, to: &mut Connection, now: Instant) -> bool {
+//!     let mut wire = Vec::new();
+//!     while let Some(t) = from.poll_transmit(now, &mut wire) {
+//!         wire.extend_from_slice(t.body.as_deref().unwrap_or_default());
+//!     }
+//!     to.handle_input(now, &wire);
+//!     !wire.is_empty()
+//! }
+//!
+//! let now = Instant::now();
+//! let mut client = Connection::client(ConnectionConfig::default(), now);
+//! let mut server = Connection::server(ConnectionConfig::default(), now);
+//! while pump(&mut client, &mut server, now) | pump(&mut server, &mut client, now) {}
+//! assert!(matches!(client.poll_event(), Some(Event::Connected(_))));
+//! assert!(matches!(server.poll_event(), Some(Event::Connected(_))));
+//! assert!(client.is_established() && server.is_established());
+//! ```
 
 pub mod client;
 pub mod connection;

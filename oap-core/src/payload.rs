@@ -31,7 +31,7 @@ pub use data::{
     data_frame_parts_json, decode_data_bytes, decode_data_payload, encode_data_payload,
     pack_data_raw, unpack_data_raw,
 };
-pub use error::PayloadError;
+pub use error::{JsonErrorKind, PayloadError};
 pub use error_code::ErrorCode;
 pub(crate) use messages::REDACTED;
 pub use messages::{Ack, End, ErrorEnvelope, Hello, PROTOCOL_NAME, Start};

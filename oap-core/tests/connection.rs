@@ -7,12 +7,12 @@ use bytes::{Bytes, BytesMut};
 use oap_core::ObjectId;
 use oap_core::connection::{
     CommandError, Connection, ConnectionConfig, Event, Negotiated, OutgoingObject, RequestId,
-    RequestOutcome,
+    RequestOutcome, Violation,
 };
 use oap_core::frame::{Frame, FrameDecoder, FrameEncoder, FrameType};
 use oap_core::payload::{
-    Ack, ControlPayload, DataHeader, End, ErrorCode, ErrorEnvelope, Hello, Start, data_frame,
-    decode_data_bytes,
+    Ack, ControlPayload, DataHeader, End, ErrorCode, ErrorEnvelope, Hello, JsonErrorKind,
+    PayloadError, Start, data_frame, decode_data_bytes,
 };
 
 /// The scripted side: encodes frames into the connection and decodes what
@@ -234,12 +234,16 @@ fn anything_before_hello_is_a_protocol_error() {
     let errs = errors_in(&out);
     assert_eq!(errs.len(), 1);
     assert_eq!(errs[0].code, ErrorCode::Proto);
+    assert_eq!(errs[0].msg, "first frame must be HELLO");
     assert_eq!(errs[0].corr_id, None);
-    assert!(
-        p.events()
-            .iter()
-            .any(|e| matches!(e, Event::Closed { by_peer: false, .. }))
-    );
+    assert!(p.events().iter().any(|e| matches!(
+        e,
+        Event::Closed {
+            by_peer: false,
+            violation: Some(Violation::FirstFrameNotHello),
+            error: Some(sent),
+        } if *sent == errs[0]
+    )));
     // Nothing after the error is processed.
     p.send(Hello::legacy().to_frame());
     assert!(p.written().is_empty());
@@ -247,23 +251,35 @@ fn anything_before_hello_is_a_protocol_error() {
 
 #[test]
 fn bad_protocol_name_and_zero_limits_are_refused() {
-    for hello in [
-        Hello {
-            hello: "oap/2".into(),
-            ..Hello::legacy()
-        },
-        Hello {
-            credit: Some(0),
-            ..Hello::legacy()
-        },
-        Hello {
-            max_inflight: Some(0),
-            ..Hello::legacy()
-        },
-        Hello {
-            max_frame: Some(10),
-            ..Hello::legacy()
-        },
+    for (hello, violation) in [
+        (
+            Hello {
+                hello: "oap/2".into(),
+                ..Hello::legacy()
+            },
+            Violation::UnsupportedProtocol,
+        ),
+        (
+            Hello {
+                credit: Some(0),
+                ..Hello::legacy()
+            },
+            Violation::ZeroLimit,
+        ),
+        (
+            Hello {
+                max_inflight: Some(0),
+                ..Hello::legacy()
+            },
+            Violation::ZeroLimit,
+        ),
+        (
+            Hello {
+                max_frame: Some(10),
+                ..Hello::legacy()
+            },
+            Violation::MaxFrameBelowMinimum,
+        ),
     ] {
         let mut p = Peer::server(ConnectionConfig::default());
         p.send(hello.to_frame());
@@ -273,7 +289,45 @@ fn bad_protocol_name_and_zero_limits_are_refused() {
             "{hello:?}"
         );
         assert!(p.conn.is_closed());
+        assert!(
+            p.events().iter().any(|e| matches!(e,
+                Event::Closed { violation: Some(v), .. } if *v == violation)),
+            "{hello:?}"
+        );
     }
+}
+
+#[test]
+fn a_json_error_quoting_the_peers_text_is_sent_back_cut_short() {
+    let mut p = Peer::server(ConnectionConfig::default());
+    // serde_json's message for a wrong type quotes the whole string.
+    let long = "A".repeat(4000);
+    let hello = format!(r#"{{"hello":"oap/1","max_frame":"{long}"}}"#);
+    p.send(Frame::new(FrameType::Hello, Bytes::from(hello)));
+    let errs = errors_in(&p.written());
+    assert_eq!(errs.len(), 1);
+    assert_eq!(errs[0].code, ErrorCode::BadFrame);
+    let prefix = "invalid JSON payload: invalid type: string \"AAA";
+    assert!(errs[0].msg.starts_with(prefix), "{}", errs[0].msg);
+    assert!(errs[0].msg.ends_with('…'), "{}", errs[0].msg);
+    assert!(
+        errs[0].msg.chars().count() <= "invalid JSON payload: ".len() + 121,
+        "{} characters",
+        errs[0].msg.chars().count()
+    );
+    assert!(p.events().iter().any(|e| matches!(
+        e,
+        Event::Closed {
+            violation: Some(Violation::MalformedPayload {
+                frame: FrameType::Hello,
+                error: PayloadError::Json {
+                    kind: JsonErrorKind::Data,
+                    ..
+                },
+            }),
+            ..
+        }
+    )));
 }
 
 #[test]
@@ -503,7 +557,19 @@ fn a_digest_mismatch_discards_the_object() {
     );
     let errs = errors_in(&p.written());
     assert_eq!(errs[0].code, ErrorCode::BadDigest);
+    assert_eq!(
+        errs[0].msg,
+        format!("object bytes do not hash to {claimed}")
+    );
     let evs = p.events();
+    assert!(evs.iter().any(|e| matches!(e,
+        Event::RequestEnded {
+            outcome: RequestOutcome::Failed {
+                violation: Some(Violation::DigestMismatch { obj }),
+                ..
+            },
+            ..
+        } if *obj == claimed)));
     assert!(
         !evs.iter()
             .any(|e| matches!(e, Event::ObjectVerified { .. } | Event::Readable { .. }))
@@ -658,7 +724,7 @@ fn error_with_corr_id_ends_one_request_and_without_ends_the_connection() {
         outcome: RequestOutcome::Aborted
     }));
     assert!(
-        matches!(evs.last(), Some(Event::Closed { by_peer: true, error: Some(e) }) if e.code == ErrorCode::Busy)
+        matches!(evs.last(), Some(Event::Closed { by_peer: true, error: Some(e), violation: None }) if e.code == ErrorCode::Busy)
     );
     assert!(p.conn.is_closed());
 }
@@ -813,8 +879,14 @@ fn assert_refused_too_large(p: &mut Peer, corr: u64, len: u64, max: u64) {
         "no byte of the refused object is readable: {evs:?}"
     );
     assert!(evs.iter().any(|e| matches!(e,
-        Event::RequestEnded { id: i, outcome: RequestOutcome::Failed { error, by_peer: false } }
-            if *i == id && error.code == ErrorCode::TooLarge)));
+        Event::RequestEnded {
+            id: i,
+            outcome: RequestOutcome::Failed {
+                error,
+                by_peer: false,
+                violation: Some(Violation::ObjectTooLarge { total_len, max: bound }),
+            },
+        } if *i == id && error.code == ErrorCode::TooLarge && *total_len == len && *bound == max)));
     assert_eq!(p.conn.read(id, usize::MAX), None);
     assert_eq!(p.conn.stats().rejects.get(&ErrorCode::TooLarge), Some(&1));
     assert!(!p.conn.is_closed(), "only the request ends");

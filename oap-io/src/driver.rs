@@ -75,8 +75,8 @@ pub trait Endpoint: Send + 'static {
         false
     }
 
-    /// The driver stopped: the connection closed (`None`) or the transport
-    /// failed. Called exactly once.
+    /// The driver stopped: the connection closed or its stream was
+    /// detached (`None`), or the transport failed. Called exactly once.
     fn on_driver_exit(&mut self, error: Option<&io::Error>) {
         let _ = error;
     }
@@ -437,6 +437,10 @@ impl<E: Endpoint, S: AsyncRead + AsyncWrite + Unpin> Future for ConnectionDriver
             if ep.wants_detach() && this.write_idle() && !this.needs_flush {
                 if let (Some(give), Some(io)) = (this.on_detach.take(), this.io.take()) {
                     shared.finished = true;
+                    // The driver stops here as surely as on a close: the
+                    // endpoint settles what waits on it before the stream
+                    // changes hands.
+                    shared.endpoint.on_driver_exit(None);
                     give(io);
                     return Poll::Ready(Ok(()));
                 }

@@ -12,6 +12,25 @@
 //! * [`framed`] — raw frames over a stream, for tools and tests.
 //! * [`async_io_rt`] — TCP and timers on `async-io`/`async-net`, shared by
 //!   the smol and async-std runtimes.
+//!
+//! Raw frames through an in-memory pipe, as tools and tests script a peer:
+//!
+//! ```
+//! use oap_core::frame::FrameType;
+//! use oap_core::payload::{ControlPayload, Hello};
+//! use oap_io::{FramedStream, duplex};
+//!
+//! futures_lite::future::block_on(async {
+//!     let (a, b) = duplex(4096);
+//!     let (mut a, mut b) = (FramedStream::new(a), FramedStream::new(b));
+//!     a.send(&Hello::legacy().to_frame()).await?;
+//!     let frame = b.recv().await?.expect("one frame");
+//!     assert_eq!(frame.typ, FrameType::Hello);
+//!     assert_eq!(Hello::decode(&frame.payload).ok(), Some(Hello::legacy()));
+//!     Ok::<(), std::io::Error>(())
+//! })?;
+//! # Ok::<(), std::io::Error>(())
+//! ```
 
 pub mod async_io_rt;
 pub mod driver;

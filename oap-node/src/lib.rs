@@ -13,6 +13,39 @@
 //! * [`tls`] — the TLS settings every runtime shares (ALPN, mutual TLS).
 //! * [`TlsError`] — TLS failures in words, with the fix.
 //! * [`topic`] — which bus events a subscription topic matches.
+//!
+//! A gateway and a client over an in-memory pipe, on a runtime made of
+//! `oap-io`'s timers and a thread per task:
+//!
+//! ```
+//! use std::sync::Arc;
+//! use oap_core::connection::ConnectionConfig;
+//! use oap_io::async_io_rt::AsyncIoRuntime;
+//! use oap_io::{Runtime, duplex};
+//! use oap_node::{Client, GatewayConfig, GatewayServer, MemStore, Services};
+//!
+//! let runtime: Arc<dyn Runtime> = Arc::new(AsyncIoRuntime::new("example", |task| {
+//!     std::thread::spawn(move || futures_lite::future::block_on(task));
+//! }));
+//! let server = GatewayServer::new(
+//!     Arc::clone(&runtime),
+//!     GatewayConfig::default(),
+//!     Arc::new(MemStore::new()),
+//!     Services::new(64),
+//! );
+//! let (client_end, server_end) = duplex(64 * 1024);
+//! runtime.spawn(Box::pin(async move {
+//!     let _ = server.handle_stream(server_end).await;
+//! }));
+//! futures_lite::future::block_on(async {
+//!     let config = ConnectionConfig::default();
+//!     let client = Client::over(Arc::clone(&runtime), client_end, config, "example/1").await?;
+//!     let id = client.put_doc("docs", "hello", "hi".into()).await?;
+//!     assert_eq!(&client.get(id).await?[..], b"hi");
+//!     Ok::<(), oap_node::ClientError>(())
+//! })?;
+//! # Ok::<(), oap_node::ClientError>(())
+//! ```
 
 pub mod client;
 pub mod demo;

@@ -1,5 +1,5 @@
 //! The gateway server: accepts connections, drives each through the
-//! shared driver with a [`GatewayEndpoint`](endpoint::GatewayEndpoint), and
+//! shared driver with a `GatewayEndpoint` (`server/endpoint.rs`), and
 //! shuts down gracefully.
 
 mod admission;

@@ -4,7 +4,7 @@
 //!
 //! The runtime crates run the handshakes (tokio-rustls, futures-rustls);
 //! what a handshake must check is decided here, once, and what a failed
-//! one means in [`failure`].
+//! one means in `tls/failure.rs` (reported as [`TlsError`]).
 
 pub(crate) mod failure;
 mod server_certificate;

@@ -39,7 +39,7 @@ pub(crate) struct CreditChecker {
 }
 
 impl CreditChecker {
-    pub fn new(name: &'static str, window_growth: u64) -> Self {
+    pub(crate) fn new(name: &'static str, window_growth: u64) -> Self {
         Self {
             name,
             initial: None,
@@ -53,12 +53,12 @@ impl CreditChecker {
     }
 
     /// The negotiated initial credit, once the endpoint knows it.
-    pub fn set_initial(&mut self, credit: u64) {
+    pub(crate) fn set_initial(&mut self, credit: u64) {
         self.initial.get_or_insert(credit);
     }
 
     /// Bytes delivered to the endpoint.
-    pub fn delivered(&mut self, bytes: &[u8]) {
+    pub(crate) fn delivered(&mut self, bytes: &[u8]) {
         if self.blind {
             return;
         }
@@ -87,7 +87,7 @@ impl CreditChecker {
     /// read per request: credit may only run one window (the initial credit
     /// plus at most the growth budget) ahead of it, which is what makes
     /// credit follow consumption rather than receipt.
-    pub fn sent(
+    pub(crate) fn sent(
         &mut self,
         frames: &[Frame],
         consumed: &BTreeMap<u64, u64>,

@@ -10,6 +10,17 @@
 //!
 //! The model is quinn-proto's `Pair`: no threads, no sockets, no real time,
 //! so every run is reproducible from `(seed, scenario)`.
+//!
+//! One seeded run over a network that splits, coalesces and delays bytes,
+//! with the tightest limits:
+//!
+//! ```
+//! use oap_sim::{PutResult, scenarios};
+//!
+//! let report = scenarios::small_limits(7).run().expect("no invariant broke");
+//! assert!(!report.client.results.is_empty());
+//! assert!(report.client.results.values().all(|r| *r == PutResult::Stored));
+//! ```
 
 mod apps;
 mod checker;

@@ -43,7 +43,7 @@ pub(crate) struct Link {
 }
 
 impl Link {
-    pub fn new(plan: FaultPlan) -> Self {
+    pub(crate) fn new(plan: FaultPlan) -> Self {
         Self {
             plan,
             tap: BytesMut::new(),
@@ -59,7 +59,7 @@ impl Link {
 
     /// Accepts bytes the sender wrote and returns the frames they complete,
     /// exactly as sent (before any fault).
-    pub fn send(&mut self, now: Instant, bytes: &[u8], rng: &mut StdRng) -> Vec<Frame> {
+    pub(crate) fn send(&mut self, now: Instant, bytes: &[u8], rng: &mut StdRng) -> Vec<Frame> {
         self.tap.extend_from_slice(bytes);
         let mut frames = Vec::new();
         while let Some(f) = self
@@ -137,12 +137,12 @@ impl Link {
     }
 
     /// The sender closed: EOF follows the bytes in flight.
-    pub fn close(&mut self) {
+    pub(crate) fn close(&mut self) {
         self.closed = true;
     }
 
     /// All bytes due by `now`, coalesced into one read.
-    pub fn take_due(&mut self, now: Instant) -> Option<Vec<u8>> {
+    pub(crate) fn take_due(&mut self, now: Instant) -> Option<Vec<u8>> {
         let mut out: Option<Vec<u8>> = None;
         while self.in_flight.front().is_some_and(|(due, _)| *due <= now) {
             let (_, seg) = self.in_flight.pop_front().expect("front exists");
@@ -152,7 +152,7 @@ impl Link {
     }
 
     /// Whether the EOF is due now (once, after every byte).
-    pub fn take_eof(&mut self) -> bool {
+    pub(crate) fn take_eof(&mut self) -> bool {
         if self.closed && self.in_flight.is_empty() && !self.eof_delivered {
             self.eof_delivered = true;
             return true;
@@ -161,7 +161,7 @@ impl Link {
     }
 
     /// When the next segment is due.
-    pub fn next_due(&self) -> Option<Instant> {
+    pub(crate) fn next_due(&self) -> Option<Instant> {
         self.in_flight.front().map(|(d, _)| *d)
     }
 }

@@ -156,7 +156,6 @@ fn hello_emits_health_and_put_doc_is_confirmed() {
         p.store.gateway_events[0],
         GatewayEvent::Health {
             service: "storage/1".into(),
-            ok: true
         }
     );
     assert_eq!(p.gateway.tenant(), "t1");
@@ -394,12 +393,12 @@ fn cancel_ends_the_request_on_both_sides_with_cancelled() {
     p.settle();
     let events = p.take();
     assert!(
-        matches!(&events[..], [ClientEvent::Connection(Event::RequestEnded { id, outcome: RequestOutcome::Failed { error, by_peer: false } })]
+        matches!(&events[..], [ClientEvent::Connection(Event::RequestEnded { id, outcome: RequestOutcome::Failed { error, by_peer: false, violation: None } })]
             if *id == rid && error.code == ErrorCode::Cancelled),
         "a cancelled request reports only its end: {events:?}"
     );
     assert_eq!(p.gateway.connection().open_requests(), 0);
     assert!(p.store.gateway_events.iter().any(|e| matches!(e,
-        GatewayEvent::Connection(Event::RequestEnded { id, outcome: RequestOutcome::Failed { error, by_peer: true } })
+        GatewayEvent::Connection(Event::RequestEnded { id, outcome: RequestOutcome::Failed { error, by_peer: true, violation: None } })
             if *id == rid && error.code == ErrorCode::Cancelled)));
 }

@@ -404,7 +404,7 @@ fn open_fds() -> usize {
 /// none of their sockets (the process's descriptors are the baseline plus
 /// the twenty ends this test still holds) and none of what it had queued
 /// for them (allocated bytes back within 4 MiB of the baseline). Run alone
-/// in its test binary ([`resources_test!`]), so no other case opens
+/// in its test binary ([`resources_test!`](crate::resources_test!)), so no other case opens
 /// descriptors or allocates meanwhile; `allocated` reads the counting
 /// allocator.
 pub async fn hostile_peers_leave_no_descriptors_or_memory_behind(

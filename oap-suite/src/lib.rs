@@ -4,6 +4,22 @@
 //! pieces and its TLS glue); [`suite!`] turns the whole list into `#[test]`
 //! functions for one runtime, so the three runtimes run the very same
 //! checks.
+//!
+//! Large objects in the suite are patterns, known by id without being held
+//! in memory:
+//!
+//! ```
+//! use futures_lite::AsyncReadExt;
+//! use oap_core::ObjectId;
+//! use oap_suite::{PatternReader, pattern_id};
+//!
+//! let mut bytes = Vec::new();
+//! futures_lite::future::block_on(PatternReader::new(1000, 7).read_to_end(&mut bytes))?;
+//! assert_eq!(bytes.len(), 1000);
+//! assert_eq!(ObjectId::of(&bytes), pattern_id(1000, 7));
+//! assert_ne!(pattern_id(1000, 7), pattern_id(1000, 8));
+//! # Ok::<(), std::io::Error>(())
+//! ```
 
 mod auth;
 mod blocking_store;

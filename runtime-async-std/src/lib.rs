@@ -12,12 +12,22 @@
 //! futures-rustls); only spawning goes through async-std. New projects
 //! should prefer `runtime-smol` or `runtime-tokio`.
 //!
-//! ```no_run
-//! # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
+//! A gateway on a loopback port and a client that puts a document and
+//! gets it back:
+//!
+//! ```
 //! use runtime_async_std::{Client, Gateway, GatewayConfig};
-//! let gateway = Gateway::bind("127.0.0.1:0".parse()?, GatewayConfig::default()).await?;
-//! let client = Client::connect(gateway.local_addr()).await?;
-//! # Ok(()) }
+//! # type Error = Box<dyn std::error::Error>;
+//! async_std::task::block_on(async {
+//!     let gateway = Gateway::bind("127.0.0.1:0".parse()?, GatewayConfig::default()).await?;
+//!     let server = gateway.clone();
+//!     async_std::task::spawn(async move { server.serve().await });
+//!     let client = Client::connect(gateway.local_addr()).await?;
+//!     let id = client.put_doc("docs", "hello", "hi".into()).await?;
+//!     assert_eq!(&client.get(id).await?[..], b"hi");
+//!     Ok::<(), Error>(())
+//! })?;
+//! # Ok::<(), Error>(())
 //! ```
 
 pub mod tls;

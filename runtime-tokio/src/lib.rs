@@ -5,17 +5,23 @@
 //! `oap-core` and the services in `oap-node`. tokio streams reach the
 //! `futures-io` driver through tokio-util's `compat`.
 //!
-//! ```no_run
-//! # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
+//! A gateway on a loopback port and a client that puts a document and
+//! gets it back:
+//!
+//! ```
 //! use runtime_tokio::{Client, Gateway, GatewayConfig};
-//! let gateway = Gateway::bind("127.0.0.1:0".parse()?, GatewayConfig::default()).await?;
-//! let addr = gateway.local_addr();
-//! let server = gateway.clone();
-//! tokio::spawn(async move { server.serve().await });
-//! let client = Client::connect(addr).await?;
-//! let id = client.put_doc("docs", "hello", bytes::Bytes::from_static(b"hi")).await?;
-//! assert_eq!(&client.get(id).await?[..], b"hi");
-//! # Ok(()) }
+//! # type Error = Box<dyn std::error::Error>;
+//! tokio::runtime::Runtime::new()?.block_on(async {
+//!     let gateway = Gateway::bind("127.0.0.1:0".parse()?, GatewayConfig::default()).await?;
+//!     let addr = gateway.local_addr();
+//!     let server = gateway.clone();
+//!     tokio::spawn(async move { server.serve().await });
+//!     let client = Client::connect(addr).await?;
+//!     let id = client.put_doc("docs", "hello", bytes::Bytes::from_static(b"hi")).await?;
+//!     assert_eq!(&client.get(id).await?[..], b"hi");
+//!     Ok::<(), Error>(())
+//! })?;
+//! # Ok::<(), Error>(())
 //! ```
 
 pub mod tls;

@@ -45,7 +45,7 @@ mod config;
 mod reader;
 mod staging;
 
-pub use config::S3Config;
+pub use config::{MIN_PART_SIZE, S3Config};
 
 use std::future::Future;
 use std::io;

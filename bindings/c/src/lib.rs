@@ -15,6 +15,22 @@
 //! library, owned by the caller, and released with their `*_free` function.
 //! Output buffers always belong to the caller. Borrowed pointers handed out
 //! by the library state how long they stay valid where they are returned.
+//!
+//! The ABI called from Rust, as C calls it:
+//!
+//! ```
+//! use oap::{OapObjectId, OapStatus, oap_object_id_compute, oap_object_id_verify};
+//!
+//! let data = b"hello";
+//! let mut id = OapObjectId { bytes: [0; 32] };
+//! // SAFETY: `data` is readable for its length and `id` is writable.
+//! let status = unsafe { oap_object_id_compute(data.as_ptr(), data.len(), &mut id) };
+//! assert_eq!(status, OapStatus::Ok);
+//! assert_eq!(&id.bytes, oap_core::ObjectId::of(data).as_bytes());
+//! // SAFETY: `id` is readable, and so is `data` for its length.
+//! let verdict = unsafe { oap_object_id_verify(&id, data.as_ptr(), data.len()) };
+//! assert_eq!(verdict, OapStatus::Ok);
+//! ```
 
 mod data;
 mod decoder;

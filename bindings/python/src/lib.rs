@@ -4,7 +4,7 @@
 //! here and adds the two functions whose work is Python's own, JSON in and
 //! out of DATA headers (`pack_data`, `unpack_data`, over `_pack_data` and
 //! `_unpack_data` below). Its exceptions are plain Python classes in
-//! `oap._errors`, raised from here by [`errors`].
+//! `oap._errors`, raised from here by the private `errors` module.
 //!
 //! Conventions, as the ctypes package that preceded this module had them:
 //! byte inputs are `bytes`, `bytearray` or `memoryview` (the last two are
@@ -15,6 +15,16 @@
 //! every later version. No `unsafe` here: PyO3's safe API is enough, and a
 //! Rust panic reaches Python as `pyo3_runtime.PanicException`, never as
 //! unwinding through the interpreter.
+//!
+//! The module is a `cdylib` for CPython, so it has no Rust doctests (they
+//! would have to embed libpython); the pytest suite (`bindings/run-tests.sh`)
+//! tests it. From Python:
+//!
+//! ```python
+//! import oap
+//! frames = oap.Decoder().feed(oap.encode_frame("END", b""))
+//! assert [f.typ for f in frames] == ["END"]
+//! ```
 
 mod args;
 mod data;

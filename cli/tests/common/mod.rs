@@ -14,10 +14,10 @@ use std::thread;
 use std::time::Duration;
 
 /// Upper bound for any single wait in these tests.
-pub const TIMEOUT: Duration = Duration::from_secs(60);
+pub(crate) const TIMEOUT: Duration = Duration::from_secs(60);
 
 /// The binary under test.
-pub fn oap() -> Command {
+pub(crate) fn oap() -> Command {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_oap"));
     // Keep the tests independent of the caller's environment.
     cmd.env_remove("RUST_LOG");
@@ -26,19 +26,19 @@ pub fn oap() -> Command {
 }
 
 /// Runs `oap args…` with `stdin` as input and waits (bounded) for it.
-pub fn run_with_input(args: &[&str], stdin: &[u8]) -> Output {
+pub(crate) fn run_with_input(args: &[&str], stdin: &[u8]) -> Output {
     run_with(oap(), args, stdin)
 }
 
 /// Runs `oap args…` with the variables `env` set (and empty stdin).
-pub fn run_with_env(args: &[&str], env: &[(&str, &str)]) -> Output {
+pub(crate) fn run_with_env(args: &[&str], env: &[(&str, &str)]) -> Output {
     let mut cmd = oap();
     cmd.envs(env.iter().copied());
     run_with(cmd, args, b"")
 }
 
 /// Runs `oap args…` in the directory `dir` (and empty stdin).
-pub fn run_in(dir: &Path, args: &[&str]) -> Output {
+pub(crate) fn run_in(dir: &Path, args: &[&str]) -> Output {
     let mut cmd = oap();
     cmd.current_dir(dir);
     run_with(cmd, args, b"")
@@ -67,12 +67,12 @@ fn run_with(mut cmd: Command, args: &[&str], stdin: &[u8]) -> Output {
 }
 
 /// Runs `oap args…` with empty stdin.
-pub fn run(args: &[&str]) -> Output {
+pub(crate) fn run(args: &[&str]) -> Output {
     run_with_input(args, b"")
 }
 
 /// Runs `oap cert args…` and asserts it succeeded; returns its stdout.
-pub fn oap_cert(args: &[&str]) -> String {
+pub(crate) fn oap_cert(args: &[&str]) -> String {
     let mut all = vec!["cert"];
     all.extend_from_slice(args);
     let out = run(&all);
@@ -81,17 +81,17 @@ pub fn oap_cert(args: &[&str]) -> String {
 }
 
 /// stdout as text.
-pub fn stdout(out: &Output) -> String {
+pub(crate) fn stdout(out: &Output) -> String {
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
 /// stderr as text.
-pub fn stderr(out: &Output) -> String {
+pub(crate) fn stderr(out: &Output) -> String {
     String::from_utf8_lossy(&out.stderr).into_owned()
 }
 
 /// A running `oap serve`; killed on drop if not stopped.
-pub struct Server {
+pub(crate) struct Server {
     child: Option<Child>,
     /// The OAP/1 listener, as `--server` takes it.
     pub oap: String,
@@ -102,12 +102,12 @@ pub struct Server {
 impl Server {
     /// Starts `oap serve --listen 127.0.0.1:0 --admin 127.0.0.1:0 extra…`
     /// and waits for the two address lines.
-    pub fn start(extra: &[&str]) -> Self {
+    pub(crate) fn start(extra: &[&str]) -> Self {
         Self::start_with_env(extra, &[])
     }
 
     /// [`Server::start`] with the variables `env` set.
-    pub fn start_with_env(extra: &[&str], env: &[(&str, &str)]) -> Self {
+    pub(crate) fn start_with_env(extra: &[&str], env: &[(&str, &str)]) -> Self {
         let mut child = oap()
             .envs(env.iter().copied())
             .args(["serve", "--listen", "127.0.0.1:0", "--admin", "127.0.0.1:0"])
@@ -150,18 +150,18 @@ impl Server {
     }
 
     /// The server's process id.
-    pub fn pid(&self) -> u32 {
+    pub(crate) fn pid(&self) -> u32 {
         self.child.as_ref().expect("running").id()
     }
 
     /// Sends SIGINT (what Ctrl-C sends) and waits for the exit.
-    pub fn stop(self) -> ExitStatus {
+    pub(crate) fn stop(self) -> ExitStatus {
         self.signal("INT");
         self.wait()
     }
 
     /// Sends `SIG` (`"INT"`, `"TERM"`, ...) without waiting.
-    pub fn signal(&self, sig: &str) {
+    pub(crate) fn signal(&self, sig: &str) {
         let pid = self.child.as_ref().expect("running").id();
         let status = Command::new("kill")
             .args([&format!("-{sig}"), &pid.to_string()])
@@ -171,7 +171,7 @@ impl Server {
     }
 
     /// Waits (bounded) for the server to exit.
-    pub fn wait(mut self) -> ExitStatus {
+    pub(crate) fn wait(mut self) -> ExitStatus {
         wait_bounded(self.child.take().expect("running"))
     }
 }
@@ -202,12 +202,12 @@ impl Drop for Server {
 }
 
 /// `GET path` over HTTP/1.1: the status code and the body.
-pub fn http_get(addr: SocketAddr, path: &str) -> (u16, String) {
+pub(crate) fn http_get(addr: SocketAddr, path: &str) -> (u16, String) {
     http(addr, "GET", path)
 }
 
 /// `POST path` with an empty body to the admin listener: status and body.
-pub fn http_post(addr: SocketAddr, path: &str) -> (u16, String) {
+pub(crate) fn http_post(addr: SocketAddr, path: &str) -> (u16, String) {
     http(addr, "POST", path)
 }
 
@@ -231,14 +231,14 @@ fn http(addr: SocketAddr, method: &str, path: &str) -> (u16, String) {
 }
 
 /// The value of a metric line `name value` (exact name with labels).
-pub fn metric(text: &str, name: &str) -> Option<f64> {
+pub(crate) fn metric(text: &str, name: &str) -> Option<f64> {
     text.lines()
         .filter(|l| !l.starts_with('#'))
         .find_map(|l| l.strip_prefix(name)?.strip_prefix(' ')?.trim().parse().ok())
 }
 
 /// Writes `len` bytes of a deterministic, non-repeating pattern.
-pub fn write_pattern(path: &Path, len: usize) {
+pub(crate) fn write_pattern(path: &Path, len: usize) {
     let data: Vec<u8> = (0..len as u64)
         .map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8)
         .collect();
@@ -247,7 +247,7 @@ pub fn write_pattern(path: &Path, len: usize) {
 
 /// `oap token new --name NAME --permissions P`: the token and the config
 /// entry to paste (which holds only its hash).
-pub fn new_token(name: &str, permissions: &str) -> (String, String) {
+pub(crate) fn new_token(name: &str, permissions: &str) -> (String, String) {
     let out = run(&["token", "new", "--name", name, "--permissions", permissions]);
     assert!(out.status.success(), "{}", stderr(&out));
     let text = stdout(&out);

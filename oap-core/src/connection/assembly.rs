@@ -1,5 +1,8 @@
 //! Reassembly and verification of one incoming object.
 
+use std::hash::{Hash, Hasher};
+
+use super::Violation;
 use crate::object_id::{ObjectHasher, ObjectId};
 use crate::payload::DataHeader;
 
@@ -13,6 +16,23 @@ pub(crate) struct Assembly {
     hasher: ObjectHasher,
 }
 
+/// Everything that decides how the object goes on, for
+/// [`Connection::model_fingerprint`](super::Connection::model_fingerprint):
+/// the hasher by the digest of the bytes it has seen, since two objects
+/// with equal offsets but different bytes so far end differently.
+impl Hash for Assembly {
+    fn hash<H: Hasher>(&self, h: &mut H) {
+        let Self {
+            obj,
+            total_len,
+            next_offset,
+            e2e,
+            hasher,
+        } = self;
+        (obj, total_len, next_offset, e2e, hasher.finalize()).hash(h);
+    }
+}
+
 /// What a DATA frame did to the object it belongs to.
 #[derive(Debug, PartialEq, Eq)]
 pub(crate) enum Progress {
@@ -24,16 +44,12 @@ pub(crate) enum Progress {
     DigestMismatch { obj: ObjectId },
 }
 
-/// A DATA frame that does not continue the object correctly.
-#[derive(Debug, PartialEq, Eq)]
-pub(crate) struct Misplaced(pub &'static str);
-
 impl Assembly {
     /// Starts an object with its first frame's header. `None` for the
     /// whole-object form (no `total_len`): the frame's body is all of it.
-    pub fn begin(header: &DataHeader, body_len: u64) -> Result<Self, Misplaced> {
+    pub(super) fn begin(header: &DataHeader, body_len: u64) -> Result<Self, Violation> {
         if header.offset_or_zero() != 0 {
-            return Err(Misplaced("first DATA of an object must be at offset 0"));
+            return Err(Violation::FirstDataNotAtZero);
         }
         Ok(Self {
             obj: header.obj,
@@ -44,38 +60,36 @@ impl Assembly {
         })
     }
 
-    pub fn obj(&self) -> ObjectId {
+    pub(super) fn obj(&self) -> ObjectId {
         self.obj
     }
 
-    pub fn total_len(&self) -> u64 {
+    pub(super) fn total_len(&self) -> u64 {
         self.total_len
     }
 
     /// Offset the next body starts at.
-    pub fn next_offset(&self) -> u64 {
+    pub(super) fn next_offset(&self) -> u64 {
         self.next_offset
     }
 
     /// Feeds the next frame of this object.
-    pub fn push(&mut self, header: &DataHeader, body: &[u8]) -> Result<Progress, Misplaced> {
+    pub(super) fn push(&mut self, header: &DataHeader, body: &[u8]) -> Result<Progress, Violation> {
         if header.obj != self.obj {
-            return Err(Misplaced(
-                "DATA for another object before this one completed",
-            ));
+            return Err(Violation::ObjectInterleaved);
         }
         if header.total_len.unwrap_or(self.total_len) != self.total_len {
-            return Err(Misplaced("total_len changed within an object"));
+            return Err(Violation::TotalLenChanged);
         }
         if header.e2e != self.e2e {
-            return Err(Misplaced("e2e changed within an object"));
+            return Err(Violation::E2eChanged);
         }
         if header.offset_or_zero() != self.next_offset {
-            return Err(Misplaced("DATA offset is not the next byte of the object"));
+            return Err(Violation::OffsetGap);
         }
         let end = self.next_offset.checked_add(body.len() as u64);
         if end.is_none_or(|e| e > self.total_len) {
-            return Err(Misplaced("DATA runs past total_len"));
+            return Err(Violation::PastTotalLen);
         }
         self.hasher.update(body);
         self.next_offset += body.len() as u64;

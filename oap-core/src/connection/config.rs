@@ -16,7 +16,7 @@ pub const MIN_MAX_FRAME: u32 = 256;
 pub const DEFAULT_KEEPALIVE_INTERVAL: Duration = Duration::from_secs(15);
 
 /// Which end of the connection this is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Role {
     /// Sends HELLO first and opens requests.
     Client,
@@ -164,7 +164,7 @@ impl ConnectionConfig {
 }
 
 /// The limits both sides apply once the HELLO exchange is complete.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct Negotiated {
     /// Largest payload either side sends.
     pub max_frame: u32,
@@ -172,13 +172,4 @@ pub struct Negotiated {
     pub max_inflight: u32,
     /// Initial per-request credit in each direction.
     pub credit: u64,
-}
-
-impl Negotiated {
-    /// What a peer that announced nothing gets: the protocol defaults.
-    pub const DEFAULTS: Negotiated = Negotiated {
-        max_frame: DEFAULT_MAX_FRAME,
-        max_inflight: DEFAULT_MAX_INFLIGHT,
-        credit: DEFAULT_CREDIT,
-    };
 }

@@ -2,12 +2,12 @@
 
 use bytes::Bytes;
 
-use super::{Negotiated, RequestId};
+use super::{Negotiated, RequestId, Violation};
 use crate::object_id::ObjectId;
 use crate::payload::{ErrorEnvelope, Start};
 
 /// An event, taken with [`super::Connection::poll_event`].
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum Event {
     /// The HELLO exchange completed; these limits now apply.
     Connected(Negotiated),
@@ -70,11 +70,14 @@ pub enum Event {
         error: Option<ErrorEnvelope>,
         /// Whether the peer closed it.
         by_peer: bool,
+        /// What the peer did wrong, if this side closed it for that
+        /// (`error` is then the ERROR sent for it).
+        violation: Option<Violation>,
     },
 }
 
 /// How a request ended.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum RequestOutcome {
     /// Both sides sent END and all received bytes were read.
     Completed,
@@ -84,6 +87,9 @@ pub enum RequestOutcome {
         error: ErrorEnvelope,
         /// Whether the peer sent the ERROR (else this side did).
         by_peer: bool,
+        /// What the peer did wrong, if this side ended the request for
+        /// that (`error` is then the ERROR sent for it).
+        violation: Option<Violation>,
     },
     /// The connection closed while the request was open.
     Aborted,
@@ -95,7 +101,7 @@ pub enum RequestOutcome {
 /// These bytes are **provisional** until [`Event::ObjectVerified`] names
 /// `obj`: a receiver may stage them (a temporary file, say) but must not
 /// treat them as the object before that event.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct Chunk {
     /// The object the bytes belong to.
     pub obj: ObjectId,

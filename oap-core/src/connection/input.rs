@@ -8,11 +8,13 @@ use super::assembly::{Assembly, Progress};
 use super::request::Request;
 use super::{
     Chunk, Connection, DISCARD_MEMORY, Event, Negotiated, RequestId, RequestOutcome, Role, State,
+    Violation,
 };
 use crate::frame::{Frame, FrameType};
 use crate::limits::{DEFAULT_CREDIT, DEFAULT_MAX_FRAME, DEFAULT_MAX_INFLIGHT, LEGACY_READ_SLACK};
 use crate::payload::{
-    Ack, ControlPayload, DataHeader, End, ErrorCode, ErrorEnvelope, Hello, Start, decode_data_bytes,
+    Ack, ControlPayload, DataHeader, End, ErrorEnvelope, Hello, PayloadError, Start,
+    decode_data_bytes,
 };
 
 /// Room the frame decoder may keep between frames; more is freed, so idle
@@ -41,20 +43,13 @@ impl Connection {
                     self.frame_deadline = None;
                     self.handle_frame(now, frame);
                     if self.out.control_bytes() > self.config.max_control_backlog {
-                        self.close_with(
-                            Some(ErrorEnvelope::new(
-                                ErrorCode::Busy,
-                                "peer is not reading this side's answers",
-                            )),
-                            false,
-                            true,
-                        );
+                        self.protocol_error(Violation::NotReading);
                     }
                 }
                 Ok(None) => break,
                 Err(e) => {
                     self.peer_speaks_tls = self.stats.frames_in == 0 && e.is_tls_record();
-                    self.protocol_error(e.error_code(), &e.to_string());
+                    self.protocol_error(Violation::MalformedFrame(e));
                 }
             }
         }
@@ -79,7 +74,7 @@ impl Connection {
             return;
         }
         if let Err(e) = self.decoder.finish() {
-            return self.protocol_error(e.error_code(), &e.to_string());
+            return self.protocol_error(Violation::MalformedFrame(e));
         }
         self.frame_deadline = None;
         if self.state != State::Established {
@@ -93,13 +88,7 @@ impl Connection {
             .map(|(id, _)| *id)
             .collect();
         for id in unfinished {
-            self.fail_request(
-                id,
-                ErrorEnvelope::new(
-                    ErrorCode::Proto,
-                    "the peer closed its sending half before END",
-                ),
-            );
+            self.request_violated(id, Violation::EofBeforeEnd);
         }
         self.close_if_peer_done();
     }
@@ -121,12 +110,10 @@ impl Connection {
             (State::Closing | State::Closed, _) => {}
             (State::Handshake, FrameType::Hello) => self.on_hello(payload),
             (State::Established, FrameType::Hello) => {
-                self.protocol_error(ErrorCode::Proto, "duplicate HELLO")
+                self.protocol_error(Violation::DuplicateHello)
             }
             (_, FrameType::Error) => self.on_error(payload),
-            (State::Handshake, _) => {
-                self.protocol_error(ErrorCode::Proto, "first frame must be HELLO")
-            }
+            (State::Handshake, _) => self.protocol_error(Violation::FirstFrameNotHello),
             (_, FrameType::Start) => self.on_start(now, payload),
             (_, FrameType::Data) => self.on_data(now, payload),
             (_, FrameType::End) => self.on_end(now, payload),
@@ -137,10 +124,10 @@ impl Connection {
     fn on_hello(&mut self, payload: &[u8]) {
         let hello = match Hello::decode(payload) {
             Ok(h) => h,
-            Err(e) => return self.protocol_error(ErrorCode::BadFrame, &e.to_string()),
+            Err(e) => return self.malformed(FrameType::Hello, e),
         };
-        if let Err(why) = Self::check_hello(&hello) {
-            return self.protocol_error(ErrorCode::Proto, why);
+        if let Err(violation) = Self::check_hello(&hello) {
+            return self.protocol_error(violation);
         }
         let negotiated = match self.role {
             Role::Server => {
@@ -186,8 +173,7 @@ impl Connection {
                     || n.max_inflight > mine.max_inflight
                     || n.credit > mine.credit
                 {
-                    return self
-                        .protocol_error(ErrorCode::Proto, "HELLO answer raised a proposed limit");
+                    return self.protocol_error(Violation::RaisedLimit);
                 }
                 n
             }
@@ -203,30 +189,23 @@ impl Connection {
 
     fn on_start(&mut self, now: Instant, payload: &[u8]) {
         if self.role == Role::Client {
-            return self.protocol_error(ErrorCode::Proto, "only the client opens requests");
+            return self.protocol_error(Violation::StartFromServer);
         }
         let start = match Start::decode(payload) {
             Ok(s) => s,
-            Err(e) => return self.protocol_error(ErrorCode::BadFrame, &e.to_string()),
+            Err(e) => return self.malformed(FrameType::Start, e),
         };
         let id = RequestId(start.corr_id.unwrap_or(0));
         let legacy = start.corr_id.is_none();
         if self.requests.contains_key(&id) {
-            return self.fail_request(
-                id,
-                ErrorEnvelope::new(ErrorCode::Proto, "corr_id already in use"),
-            );
+            return self.request_violated(id, Violation::CorrIdInUse);
         }
         self.discarded.retain(|d| *d != id);
         let Some(limits) = self.negotiated else {
             return;
         };
         if self.requests.len() >= limits.max_inflight as usize {
-            return self.refuse_unopened(
-                id,
-                legacy,
-                ErrorEnvelope::new(ErrorCode::TooManyInflight, "max_inflight requests are open"),
-            );
+            return self.refuse_unopened(id, legacy, Violation::TooManyInflight);
         }
         let deadline = self.config.request_timeout.map(|t| now + t);
         self.requests
@@ -238,16 +217,16 @@ impl Connection {
     fn on_data(&mut self, now: Instant, payload: &Bytes) {
         let (header, body) = match decode_data_bytes(payload) {
             Ok(v) => v,
-            Err(e) => return self.protocol_error(ErrorCode::BadFrame, &e.to_string()),
+            Err(e) => return self.malformed(FrameType::Data, e),
         };
         let id = RequestId(header.corr_id.unwrap_or(0));
         if !self.requests.contains_key(&id) {
-            return self.stray_frame(id, header.corr_id.is_none(), "DATA");
+            return self.stray_frame(id, header.corr_id.is_none(), FrameType::Data);
         }
         self.touch_request(id, now);
         match self.accept_data(id, &header, body) {
             Ok(()) => {}
-            Err(env) => self.fail_request(id, env),
+            Err(violation) => self.request_violated(id, violation),
         }
     }
 
@@ -258,14 +237,13 @@ impl Connection {
         id: RequestId,
         header: &DataHeader,
         body: Bytes,
-    ) -> Result<(), ErrorEnvelope> {
-        let proto = |msg: &str| ErrorEnvelope::new(ErrorCode::Proto, msg);
+    ) -> Result<(), Violation> {
         let Some(req) = self.requests.get_mut(&id) else {
             return Ok(());
         };
         let recv = &mut req.recv;
         if recv.finished {
-            return Err(proto("DATA after END"));
+            return Err(Violation::DataAfterEnd);
         }
         let len = body.len() as u64;
         // The original client never waited for credit: request 0 is held
@@ -279,31 +257,25 @@ impl Connection {
             recv.granted
         };
         if recv.received.saturating_add(len) > limit {
-            return Err(ErrorEnvelope::new(
-                ErrorCode::CreditExceeded,
-                "DATA beyond the granted credit",
-            ));
+            return Err(Violation::CreditExceeded);
         }
         let mut asm = match recv.assembly.take() {
             Some(a) => a,
             None => {
                 // The object's first frame: its length is known (claimed)
                 // before any byte of it is taken.
-                let asm = Assembly::begin(header, len).map_err(|m| proto(m.0))?;
+                let asm = Assembly::begin(header, len)?;
                 check_object_size(asm.total_len(), self.config.max_object_bytes)?;
                 Box::new(asm)
             }
         };
         let offset = asm.next_offset();
-        let progress = asm.push(header, &body).map_err(|m| proto(m.0))?;
+        let progress = asm.push(header, &body)?;
         recv.received += len;
         self.stats.data_bytes_in += len;
         if let Progress::DigestMismatch { obj } = progress {
             self.stats.objects_failed += 1;
-            return Err(ErrorEnvelope::new(
-                ErrorCode::BadDigest,
-                format!("object bytes do not hash to {obj}"),
-            ));
+            return Err(Violation::DigestMismatch { obj });
         }
         let total_len = asm.total_len();
         let obj = asm.obj();
@@ -333,20 +305,17 @@ impl Connection {
     fn on_end(&mut self, now: Instant, payload: &[u8]) {
         let end = match End::decode(payload) {
             Ok(e) => e,
-            Err(e) => return self.protocol_error(ErrorCode::BadFrame, &e.to_string()),
+            Err(e) => return self.malformed(FrameType::End, e),
         };
         let id = RequestId(end.corr_id.unwrap_or(0));
         let Some(req) = self.requests.get_mut(&id) else {
-            return self.stray_frame(id, end.corr_id.is_none(), "END");
+            return self.stray_frame(id, end.corr_id.is_none(), FrameType::End);
         };
         if req.recv.finished {
-            return self.fail_request(id, ErrorEnvelope::new(ErrorCode::Proto, "duplicate END"));
+            return self.request_violated(id, Violation::DuplicateEnd);
         }
         if req.recv.assembly.is_some() {
-            return self.fail_request(
-                id,
-                ErrorEnvelope::new(ErrorCode::Proto, "END before the object's last byte"),
-            );
+            return self.request_violated(id, Violation::EndMidObject);
         }
         req.recv.finished = true;
         self.touch_request(id, now);
@@ -357,7 +326,7 @@ impl Connection {
     fn on_ack(&mut self, now: Instant, payload: &[u8]) {
         let ack = match Ack::decode(payload) {
             Ok(a) => a,
-            Err(e) => return self.protocol_error(ErrorCode::BadFrame, &e.to_string()),
+            Err(e) => return self.malformed(FrameType::Ack, e),
         };
         let id = RequestId(ack.corr_id.unwrap_or(0));
         let role = self.role;
@@ -389,7 +358,7 @@ impl Connection {
     fn on_error(&mut self, payload: &[u8]) {
         let env = match ErrorEnvelope::decode(payload) {
             Ok(e) => e,
-            Err(e) => return self.protocol_error(ErrorCode::BadFrame, &e.to_string()),
+            Err(e) => return self.malformed(FrameType::Error, e),
         };
         *self.stats.errors_received.entry(env.code).or_default() += 1;
         match env.corr_id {
@@ -402,6 +371,7 @@ impl Connection {
                         outcome: RequestOutcome::Failed {
                             error: env,
                             by_peer: true,
+                            violation: None,
                         },
                     });
                     self.close_if_peer_done();
@@ -414,22 +384,22 @@ impl Connection {
     /// A DATA or END for a request that is not open: quietly dropped if
     /// this side ended the request recently (the peer had not heard yet),
     /// otherwise refused.
-    fn stray_frame(&mut self, id: RequestId, legacy: bool, what: &str) {
+    fn stray_frame(&mut self, id: RequestId, legacy: bool, frame: FrameType) {
         if self.discarded.contains(&id) {
             return;
         }
-        self.refuse_unopened(
-            id,
-            legacy,
-            ErrorEnvelope::new(
-                ErrorCode::Proto,
-                format!("{what} for a request that is not open"),
-            ),
-        );
+        self.refuse_unopened(id, legacy, Violation::RequestNotOpen { frame });
     }
 
-    /// Sends an ERROR for a request that has no state here.
-    fn refuse_unopened(&mut self, id: RequestId, legacy: bool, mut env: ErrorEnvelope) {
+    /// Closes the connection for a frame whose payload does not decode.
+    fn malformed(&mut self, frame: FrameType, error: PayloadError) {
+        self.protocol_error(Violation::MalformedPayload { frame, error });
+    }
+
+    /// Sends an ERROR for a request that has no state here (so no event
+    /// reports it: the application never saw the request).
+    fn refuse_unopened(&mut self, id: RequestId, legacy: bool, violation: Violation) {
+        let mut env = violation.envelope();
         env.corr_id = (!legacy).then_some(id.0);
         *self.stats.rejects.entry(env.code).or_default() += 1;
         self.queue_error(&env);
@@ -437,7 +407,16 @@ impl Connection {
     }
 
     /// Ends request `id` with a local error, telling the peer.
-    pub(super) fn fail_request(&mut self, id: RequestId, mut env: ErrorEnvelope) {
+    pub(super) fn fail_request(&mut self, id: RequestId, env: ErrorEnvelope) {
+        self.end_failed(id, env, None);
+    }
+
+    /// Ends request `id` for the peer's `violation`, telling the peer.
+    fn request_violated(&mut self, id: RequestId, violation: Violation) {
+        self.end_failed(id, violation.envelope(), Some(violation));
+    }
+
+    fn end_failed(&mut self, id: RequestId, mut env: ErrorEnvelope, violation: Option<Violation>) {
         let Some(req) = self.requests.remove(&id) else {
             return;
         };
@@ -450,6 +429,7 @@ impl Connection {
             outcome: RequestOutcome::Failed {
                 error: env,
                 by_peer: false,
+                violation,
             },
         });
         self.close_if_peer_done();
@@ -480,12 +460,9 @@ impl Connection {
 /// Refuses an object whose length (claimed by its first DATA frame) is over
 /// `max_object_bytes`, so that a single header cannot make the receiver
 /// store without bound.
-fn check_object_size(total_len: u64, max_object_bytes: Option<u64>) -> Result<(), ErrorEnvelope> {
+fn check_object_size(total_len: u64, max_object_bytes: Option<u64>) -> Result<(), Violation> {
     match max_object_bytes {
-        Some(max) if total_len > max => Err(ErrorEnvelope::new(
-            ErrorCode::TooLarge,
-            format!("object of {total_len} bytes exceeds max_object_bytes {max}"),
-        )),
+        Some(max) if total_len > max => Err(Violation::ObjectTooLarge { total_len, max }),
         _ => Ok(()),
     }
 }

@@ -20,7 +20,7 @@ impl fmt::Display for RequestId {
 }
 
 /// One open request.
-#[derive(Debug)]
+#[derive(Debug, Hash)]
 pub(super) struct Request {
     /// The peer omitted `corr_id`; our frames for it omit it too.
     pub legacy: bool,
@@ -35,7 +35,7 @@ pub(super) struct Request {
 }
 
 impl Request {
-    pub fn new(legacy: bool, credit: u64, deadline: Option<Instant>) -> Self {
+    pub(super) fn new(legacy: bool, credit: u64, deadline: Option<Instant>) -> Self {
         Self {
             legacy,
             accepted: false,
@@ -62,18 +62,18 @@ impl Request {
     }
 
     /// Both halves done and nothing left to read.
-    pub fn is_complete(&self) -> bool {
+    pub(super) fn is_complete(&self) -> bool {
         self.send.finished && self.recv.finished && self.recv.chunks.is_empty()
     }
 
     /// The `corr_id` to put in our frames for request `id`.
-    pub fn wire_id(&self, id: RequestId) -> Option<u64> {
+    pub(super) fn wire_id(&self, id: RequestId) -> Option<u64> {
         (!self.legacy).then_some(id.0)
     }
 }
 
 /// What this side sends.
-#[derive(Debug)]
+#[derive(Debug, Hash)]
 pub(super) struct SendHalf {
     /// DATA body bytes queued so far.
     pub sent: u64,
@@ -86,13 +86,13 @@ pub(super) struct SendHalf {
 }
 
 impl SendHalf {
-    pub fn available(&self) -> u64 {
+    pub(super) fn available(&self) -> u64 {
         self.limit.saturating_sub(self.sent)
     }
 }
 
 /// An object being sent.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Hash)]
 pub(super) struct OutObject {
     pub obj: ObjectId,
     pub total_len: u64,
@@ -102,7 +102,7 @@ pub(super) struct OutObject {
 }
 
 /// What this side receives.
-#[derive(Debug)]
+#[derive(Debug, Hash)]
 pub(super) struct RecvHalf {
     /// The window the request started with (the negotiated credit).
     pub base_window: u64,
@@ -137,7 +137,7 @@ impl RecvHalf {
     /// the connection needed) if that is larger, taking at most `spare`
     /// bytes (the connection's growth budget left), so one window round
     /// trip carries more next time.
-    pub fn credit_update(&mut self, spare: u64, learned: u64) -> Option<u64> {
+    pub(super) fn credit_update(&mut self, spare: u64, learned: u64) -> Option<u64> {
         let target = self.consumed.saturating_add(self.window);
         if self.finished || target.saturating_sub(self.granted) < self.window.div_ceil(2) {
             return None;
@@ -151,7 +151,7 @@ impl RecvHalf {
     }
 
     /// How far the window has grown beyond where it started.
-    pub fn growth(&self) -> u64 {
+    pub(super) fn growth(&self) -> u64 {
         self.window - self.base_window
     }
 }

@@ -25,7 +25,7 @@ pub struct Transmit {
     pub body: Option<Bytes>,
 }
 
-#[derive(Debug)]
+#[derive(Debug, Hash)]
 enum Item {
     Frame(Bytes),
     Data { head: Bytes, body: Bytes },
@@ -34,7 +34,7 @@ enum Item {
 /// Frames waiting for the transport. ACKs overtake everything else: they
 /// depend on no other frame's order, and returning credit early keeps the
 /// peer's sends flowing.
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Hash)]
 pub(super) struct OutQueue {
     urgent: VecDeque<Bytes>,
     fifo: VecDeque<Item>,
@@ -42,18 +42,18 @@ pub(super) struct OutQueue {
 }
 
 impl OutQueue {
-    pub fn is_empty(&self) -> bool {
+    pub(super) fn is_empty(&self) -> bool {
         self.urgent.is_empty() && self.fifo.is_empty()
     }
 
-    pub fn clear(&mut self) {
+    pub(super) fn clear(&mut self) {
         self.urgent.clear();
         self.fifo.clear();
         self.control_bytes = 0;
     }
 
     /// Bytes of control frames waiting.
-    pub fn control_bytes(&self) -> usize {
+    pub(super) fn control_bytes(&self) -> usize {
         self.control_bytes
     }
 }

@@ -8,7 +8,7 @@ use crate::payload::ErrorCode;
 /// bytes alone. Errors are permanent: once a decoder has returned one, it
 /// returns the same error on every later call, because the stream has lost
 /// its framing and nothing after the bad header can be trusted.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, thiserror::Error)]
 pub enum DecodeError {
     /// Byte 0 was not 1.
     #[error("unsupported OAP version {0} (expected 1)")]

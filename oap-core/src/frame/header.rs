@@ -5,7 +5,7 @@ use crate::limits::{HEADER_LEN, OAP_VERSION};
 
 /// A validated frame header: a known type and a payload length within
 /// `max_frame`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct FrameHeader {
     /// Frame type.
     pub typ: FrameType,

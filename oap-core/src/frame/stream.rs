@@ -1,5 +1,7 @@
 //! A decoder that owns a bounded buffer, for hosts that push arbitrary chunks.
 
+use std::hash::{Hash, Hasher};
+
 use bytes::BytesMut;
 
 use super::{DecodeError, Frame, FrameDecoder, FrameHeader};
@@ -39,6 +41,20 @@ impl StreamDecoder {
             decoder: FrameDecoder::with_max_frame(max_frame),
             ..Self::default()
         }
+    }
+
+    /// Hashes everything that decides what this decoder returns next: its
+    /// limit, a latched error, the partial frame and its parsed header.
+    /// Part of [`Connection::model_fingerprint`].
+    ///
+    /// [`Connection::model_fingerprint`]: crate::connection::Connection::model_fingerprint
+    pub(crate) fn model_fingerprint<H: Hasher>(&self, h: &mut H) {
+        let Self {
+            decoder,
+            buf,
+            header,
+        } = self;
+        (decoder.max_frame(), decoder.error(), &buf[..], header).hash(h);
     }
 
     /// The largest payload accepted.

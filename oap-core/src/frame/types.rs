@@ -79,7 +79,7 @@ impl std::fmt::Display for FrameType {
 ///
 /// The payload is a [`Bytes`], so frames split off a receive buffer share its
 /// allocation instead of copying it.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct Frame {
     /// Frame type.
     pub typ: FrameType,

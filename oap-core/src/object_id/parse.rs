@@ -3,7 +3,7 @@
 use super::SCHEME;
 
 /// Why a string is not an object id.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, thiserror::Error)]
 pub enum ObjectIdError {
     /// No `<algorithm>:` prefix at all.
     #[error("object id must start with \"b3:\"")]

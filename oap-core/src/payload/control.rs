@@ -12,15 +12,8 @@ pub trait ControlPayload: Serialize + DeserializeOwned {
     /// The frame type that carries this payload.
     const FRAME_TYPE: FrameType;
 
-    /// Whether an empty payload stands for `{}` (the original codec sent END
-    /// with no payload at all).
-    const EMPTY_IS_DEFAULT: bool = false;
-
     /// Parses a payload with the size and nesting bounds applied.
     fn decode(payload: &[u8]) -> Result<Self, PayloadError> {
-        if Self::EMPTY_IS_DEFAULT && payload.is_empty() {
-            return json::from_slice_bounded(b"{}");
-        }
         json::from_slice_bounded(payload)
     }
 

@@ -100,7 +100,7 @@ impl DataHeader {
             }
             Some(_) => {}
         }
-        serde_json::from_value(value).map_err(PayloadError::Json)
+        serde_json::from_value(value).map_err(|e| PayloadError::json(&e))
     }
 }
 

@@ -15,7 +15,7 @@ pub(crate) fn from_slice_bounded<T: DeserializeOwned>(bytes: &[u8]) -> Result<T,
         });
     }
     check_depth(bytes, MAX_JSON_DEPTH)?;
-    serde_json::from_slice(bytes).map_err(PayloadError::Json)
+    serde_json::from_slice(bytes).map_err(|e| PayloadError::json(&e))
 }
 
 /// One linear pass counting open brackets outside strings. It does not

@@ -17,7 +17,7 @@ pub const PROTOCOL_NAME: &str = "oap/1";
 /// original client's HELLO and negotiates all defaults).
 ///
 /// `Debug` never shows the `token`: it prints `Some("<redacted>")`.
-#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct Hello {
     /// Protocol name; must be [`PROTOCOL_NAME`].
     pub hello: String,
@@ -79,7 +79,7 @@ impl ControlPayload for Hello {
 }
 
 /// START: opens a request.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct Start {
     /// Request id chosen by the client, unique among its open requests.
     /// Absent: the legacy single request (request 0).
@@ -172,20 +172,14 @@ pub struct End {
 
 impl ControlPayload for End {
     const FRAME_TYPE: FrameType = FrameType::End;
-    const EMPTY_IS_DEFAULT: bool = true;
 
     /// Parses an END. The shapes [`End::encode`](ControlPayload::encode)
     /// writes are read by hand, because every request ends with one; any
     /// other input goes through the bounded serde path, so results and
     /// errors are the same as serde's.
     fn decode(payload: &[u8]) -> Result<Self, PayloadError> {
-        // As in the trait's default: the original codec's END had no
-        // payload, which stands for `{}`.
-        let payload: &[u8] = if Self::EMPTY_IS_DEFAULT && payload.is_empty() {
-            b"{}"
-        } else {
-            payload
-        };
+        // The original codec's END had no payload, which stands for `{}`.
+        let payload: &[u8] = if payload.is_empty() { b"{}" } else { payload };
         match end_fast::decode(payload) {
             Some(end) => Ok(end),
             None => json::from_slice_bounded(payload),
@@ -200,7 +194,7 @@ impl ControlPayload for End {
 }
 
 /// ERROR: ends one request (with `corr_id`) or the connection (without).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct ErrorEnvelope {
     /// What went wrong.
     pub code: ErrorCode,

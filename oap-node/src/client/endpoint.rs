@@ -54,7 +54,7 @@ pub(crate) struct ClientEndpoint {
 }
 
 impl ClientEndpoint {
-    pub fn new(session: ClientSession) -> Self {
+    pub(crate) fn new(session: ClientSession) -> Self {
         Self {
             session,
             starts: BTreeMap::new(),
@@ -68,7 +68,7 @@ impl ClientEndpoint {
     }
 
     /// Asks the driver to hand the stream back once idle.
-    pub fn request_detach(&mut self) -> Result<(), ClientError> {
+    pub(crate) fn request_detach(&mut self) -> Result<(), ClientError> {
         if self.session.connection().open_requests() > 0 {
             return Err(ClientError::RequestsOpen);
         }
@@ -79,7 +79,7 @@ impl ClientEndpoint {
         Ok(())
     }
 
-    pub fn poll_connected(
+    pub(crate) fn poll_connected(
         &mut self,
         cx: &mut Context<'_>,
     ) -> Poll<Result<Negotiated, ClientError>> {
@@ -102,7 +102,7 @@ impl ClientEndpoint {
         Ok(rid)
     }
 
-    pub fn put_doc(
+    pub(crate) fn put_doc(
         &mut self,
         now: Instant,
         collection: &str,
@@ -117,7 +117,7 @@ impl ClientEndpoint {
         self.track(rid)
     }
 
-    pub fn put_stream(
+    pub(crate) fn put_stream(
         &mut self,
         now: Instant,
         collection: &str,
@@ -129,17 +129,21 @@ impl ClientEndpoint {
         self.track(rid)
     }
 
-    pub fn get(&mut self, now: Instant, obj: ObjectId) -> Result<RequestId, ClientError> {
+    pub(crate) fn get(&mut self, now: Instant, obj: ObjectId) -> Result<RequestId, ClientError> {
         let rid = self.session.get(now, obj);
         self.track(rid)
     }
 
-    pub fn get_stream(&mut self, now: Instant, obj: ObjectId) -> Result<RequestId, ClientError> {
+    pub(crate) fn get_stream(
+        &mut self,
+        now: Instant,
+        obj: ObjectId,
+    ) -> Result<RequestId, ClientError> {
         let rid = self.session.get_stream(now, obj);
         self.track(rid)
     }
 
-    pub fn start(
+    pub(crate) fn start(
         &mut self,
         now: Instant,
         req_id: u64,
@@ -153,7 +157,7 @@ impl ClientEndpoint {
     /// The task waiting on `rid` stopped waiting (its future or stream was
     /// dropped): if the request is still open, cancel it on the wire and
     /// forget it, so nothing of it stays behind.
-    pub fn abandon(&mut self, rid: RequestId) {
+    pub(crate) fn abandon(&mut self, rid: RequestId) {
         let open = self.slots.remove(&rid).is_some_and(|s| s.done.is_none());
         let start_open = self.starts.remove(&rid).is_some_and(|p| p.answer.is_none());
         if open || start_open {
@@ -162,7 +166,7 @@ impl ClientEndpoint {
     }
 
     /// Resolves with the credit the server's ACK granted.
-    pub fn poll_accepted(
+    pub(crate) fn poll_accepted(
         &mut self,
         rid: RequestId,
         cx: &mut Context<'_>,
@@ -181,20 +185,24 @@ impl ClientEndpoint {
         Poll::Pending
     }
 
-    pub fn subscribe(&mut self, now: Instant, topic: &str) -> Result<RequestId, CommandError> {
+    pub(crate) fn subscribe(
+        &mut self,
+        now: Instant,
+        topic: &str,
+    ) -> Result<RequestId, CommandError> {
         let rid = self.session.subscribe(now, topic)?;
         self.subs.insert(rid, SubSlot::default());
         Ok(rid)
     }
 
-    pub fn unsubscribe(&mut self, id: RequestId) {
+    pub(crate) fn unsubscribe(&mut self, id: RequestId) {
         if self.subs.remove(&id).is_some() {
             let _ = self.session.connection().finish(id, None);
         }
     }
 
     /// Resolves with the request's final event (and forgets the request).
-    pub fn poll_result(
+    pub(crate) fn poll_result(
         &mut self,
         rid: RequestId,
         cx: &mut Context<'_>,
@@ -227,7 +235,7 @@ impl ClientEndpoint {
 
     /// Resolves with how many more bytes streamed put `rid` takes now;
     /// 0 once it ended (its result says how).
-    pub fn poll_room(&mut self, rid: RequestId, cx: &mut Context<'_>) -> Poll<u64> {
+    pub(crate) fn poll_room(&mut self, rid: RequestId, cx: &mut Context<'_>) -> Poll<u64> {
         let want = self.session.put_want(rid).unwrap_or(0);
         let Some(slot) = self.slots.get_mut(&rid) else {
             return Poll::Ready(0);
@@ -240,18 +248,18 @@ impl ClientEndpoint {
     }
 
     /// The object length streamed get `rid` announced (unverified).
-    pub fn announced_len(&self, rid: RequestId) -> Option<u64> {
+    pub(crate) fn announced_len(&self, rid: RequestId) -> Option<u64> {
         self.session.announced_len(rid)
     }
 
     /// Hands the next bytes of streamed put `rid` over.
-    pub fn push(&mut self, rid: RequestId, bytes: Bytes) -> Result<(), ClientError> {
+    pub(crate) fn push(&mut self, rid: RequestId, bytes: Bytes) -> Result<(), ClientError> {
         Ok(self.session.push(rid, bytes)?)
     }
 
     /// Resolves with the next bytes of streamed get `rid` (at most `max`),
     /// or `None` once no more will come (its result says why).
-    pub fn poll_chunk(
+    pub(crate) fn poll_chunk(
         &mut self,
         rid: RequestId,
         max: usize,
@@ -272,7 +280,7 @@ impl ClientEndpoint {
 
     /// Why subscription `id` ended: the server's ERROR for it, or the
     /// connection's close; `None` while it is open or after an orderly end.
-    pub fn subscription_error(&self, id: RequestId) -> Option<ClientError> {
+    pub(crate) fn subscription_error(&self, id: RequestId) -> Option<ClientError> {
         let sub = self.subs.get(&id)?;
         if !sub.ended && self.closed.is_none() {
             return None;
@@ -280,7 +288,11 @@ impl ClientEndpoint {
         sub.error.clone().or_else(|| self.closed.clone())
     }
 
-    pub fn poll_message(&mut self, id: RequestId, cx: &mut Context<'_>) -> Poll<Option<Bytes>> {
+    pub(crate) fn poll_message(
+        &mut self,
+        id: RequestId,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Bytes>> {
         let Some(sub) = self.subs.get_mut(&id) else {
             return Poll::Ready(None);
         };
@@ -357,7 +369,7 @@ impl ClientEndpoint {
                     wake(&mut sub.waker);
                 }
             }
-            Event::Closed { error, by_peer } => {
+            Event::Closed { error, by_peer, .. } => {
                 let reason = if self.session.connection().peer_speaks_tls() {
                     ClientError::Tls(TlsError::ServerExpectsTls)
                 } else {

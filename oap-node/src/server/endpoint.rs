@@ -66,7 +66,7 @@ pub(crate) struct GatewayEndpoint {
 impl GatewayEndpoint {
     /// The endpoint of a connection whose transport verified a client
     /// certificate named `certificate_name` (if any).
-    pub fn new(server: Arc<Inner>, now: Instant, certificate_name: Option<String>) -> Self {
+    pub(super) fn new(server: Arc<Inner>, now: Instant, certificate_name: Option<String>) -> Self {
         let mut gateway = Gateway::with_tenants(
             server.connection_config(),
             server.config.service.clone(),
@@ -85,7 +85,7 @@ impl GatewayEndpoint {
     }
 
     /// A reloaded tenant directory: see [`Gateway::update_tenants`].
-    pub fn update_tenants(
+    pub(super) fn update_tenants(
         &mut self,
         tenants: Arc<oap_core::gateway::Tenants>,
     ) -> Result<(), oap_core::gateway::AuthError> {
@@ -97,18 +97,18 @@ impl GatewayEndpoint {
     }
 
     /// Lets subscription tasks reach this endpoint.
-    pub fn set_self(&mut self, me: WeakEndpointHandle<GatewayEndpoint>) {
+    pub(super) fn set_self(&mut self, me: WeakEndpointHandle<GatewayEndpoint>) {
         self.me = Some(me);
     }
 
     /// Graceful shutdown: refuse new requests; close once none is open.
-    pub fn drain(&mut self) {
+    pub(super) fn drain(&mut self) {
         self.gateway.drain();
         self.close_if_drained();
     }
 
     /// The grace period is over.
-    pub fn force_close(&mut self) {
+    pub(super) fn force_close(&mut self) {
         let env = ErrorEnvelope::new(ErrorCode::Busy, "the server shut down");
         self.gateway.connection().close(Some(env));
     }
@@ -131,11 +131,13 @@ impl GatewayEndpoint {
 
     fn on_event(&mut self, now: Instant, ev: GatewayEvent) {
         match ev {
-            GatewayEvent::Health { service, ok } => {
+            // A completed HELLO is always healthy; `KernelEvent::Health`
+            // keeps its `ok` field for the supervisor's failures.
+            GatewayEvent::Health { service } => {
                 self.server
                     .services
                     .bus
-                    .publish_lossy(KernelEvent::Health { service, ok });
+                    .publish_lossy(KernelEvent::Health { service, ok: true });
             }
             GatewayEvent::RequestAccepted { id, start, .. } => self.on_accepted(now, id, start),
             GatewayEvent::RequestRefused { .. } => {}
@@ -275,7 +277,7 @@ impl GatewayEndpoint {
     }
 
     /// A subscription task delivers a bus outcome; `false` ends the task.
-    pub fn deliver(
+    pub(super) fn deliver(
         &mut self,
         id: RequestId,
         outcome: Result<KernelEvent, kernel_core::bus::RecvError>,

@@ -49,7 +49,7 @@ impl Drop for Place {
 impl Subscription {
     /// Starts the task feeding request `id` with events matching `topic`;
     /// `None` when the server already serves `max_subscriptions`.
-    pub fn start(
+    pub(super) fn start(
         server: &Arc<Inner>,
         me: WeakEndpointHandle<GatewayEndpoint>,
         id: RequestId,
@@ -100,14 +100,14 @@ impl Subscription {
     }
 
     /// Stops the feeding task.
-    pub fn cancel(&self) {
+    pub(super) fn cancel(&self) {
         self.cancelled.store(true, Ordering::SeqCst);
         self.cancel.notify(usize::MAX);
     }
 
     /// Takes one bus outcome: queue it if it matches, count it if the
     /// queue is full.
-    pub fn offer(&mut self, outcome: Result<KernelEvent, RecvError>) {
+    pub(super) fn offer(&mut self, outcome: Result<KernelEvent, RecvError>) {
         match outcome {
             Ok(ev) if topic::matches(&self.topic, &ev) => {
                 if self.queue.len() < QUEUE {
@@ -125,7 +125,7 @@ impl Subscription {
     }
 
     /// Sends queued messages as far as credit allows.
-    pub fn pump(&mut self, conn: &mut Connection, id: RequestId) {
+    pub(super) fn pump(&mut self, conn: &mut Connection, id: RequestId) {
         loop {
             if let Some(msg) = &mut self.current {
                 match msg.poll(conn) {

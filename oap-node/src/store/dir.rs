@@ -32,7 +32,7 @@ pub struct DirStore {
 const TMP_PREFIX: &str = ".partial-";
 
 /// Where corrupted files are moved, inside the store's directory.
-pub const QUARANTINE_DIR: &str = ".quarantine";
+pub(super) const QUARANTINE_DIR: &str = ".quarantine";
 
 /// The most a single read takes from the file, whatever the caller asks.
 const READ_MAX: usize = 1 << 20;

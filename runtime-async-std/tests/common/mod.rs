@@ -6,11 +6,11 @@ use std::sync::Arc;
 
 use oap_suite::Harness;
 
-pub fn block_on<F: Future<Output = ()>>(f: F) {
+pub(crate) fn block_on<F: Future<Output = ()>>(f: F) {
     async_std::task::block_on(f)
 }
 
-pub fn harness() -> Harness {
+pub(crate) fn harness() -> Harness {
     Harness {
         runtime: runtime_async_std::runtime(),
         tls_acceptor: Arc::new(runtime_async_std::tls::acceptor),

@@ -8,7 +8,7 @@ use oap_io::BoxStream;
 use oap_suite::Harness;
 use tokio_util::compat::TokioAsyncReadCompatExt;
 
-pub fn block_on<F: Future<Output = ()>>(f: F) {
+pub(crate) fn block_on<F: Future<Output = ()>>(f: F) {
     tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
@@ -17,7 +17,7 @@ pub fn block_on<F: Future<Output = ()>>(f: F) {
         .block_on(f);
 }
 
-pub fn harness() -> Harness {
+pub(crate) fn harness() -> Harness {
     Harness {
         runtime: runtime_tokio::runtime(),
         tls_acceptor: Arc::new(runtime_tokio::tls::acceptor),
