@@ -5,10 +5,10 @@
 //!
 //! - **Puts** stream as DATA arrives: an object's first part of
 //!   [`S3Config::part_size`] bytes is buffered; a smaller object goes up in
-//!   one PUT at commit, a larger one as a multipart upload, one part at a
-//!   time as it fills. The upload is completed only in
-//!   [`Staging::commit`](oap_node::store::Staging::commit), which the
-//!   gateway calls after the object's digest verified; a put dropped
+//!   one PUT at commit, a larger one as a multipart upload, each part sent
+//!   as it fills, at most two travelling at once. The upload is completed
+//!   only in [`Staging::commit`], which the gateway calls after the
+//!   object's digest verified; a put dropped
 //!   before (a bad digest, a cancelled request, a dying gateway) is
 //!   aborted. An incomplete multipart upload is invisible in S3, so
 //!   nothing unverified is ever visible under an object's key.
