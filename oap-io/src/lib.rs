@@ -10,8 +10,6 @@
 //!   which an application reacts to events.
 //! * [`join`] — a separate reader and writer seen as one stream.
 //! * [`framed`] — raw frames over a stream, for tools and tests.
-//! * [`async_io_rt`] — TCP and timers on `async-io`/`async-net`, shared by
-//!   the smol and async-std runtimes.
 //!
 //! Raw frames through an in-memory pipe, as tools and tests script a peer:
 //!
@@ -32,7 +30,6 @@
 //! # Ok::<(), std::io::Error>(())
 //! ```
 
-pub mod async_io_rt;
 pub mod driver;
 pub mod framed;
 pub mod join;

@@ -14,19 +14,16 @@
 //! * [`TlsError`] — TLS failures in words, with the fix.
 //! * [`topic`] — which bus events a subscription topic matches.
 //!
-//! A gateway and a client over an in-memory pipe, on a runtime made of
-//! `oap-io`'s timers and a thread per task:
+//! A gateway and a client over an in-memory pipe, here on `runtime-smol`'s
+//! runtime (any [`oap_io::Runtime`] will do):
 //!
 //! ```
 //! use std::sync::Arc;
 //! use oap_core::connection::ConnectionConfig;
-//! use oap_io::async_io_rt::AsyncIoRuntime;
-//! use oap_io::{Runtime, duplex};
+//! use oap_io::duplex;
 //! use oap_node::{Client, GatewayConfig, GatewayServer, MemStore, Services};
 //!
-//! let runtime: Arc<dyn Runtime> = Arc::new(AsyncIoRuntime::new("example", |task| {
-//!     std::thread::spawn(move || futures_lite::future::block_on(task));
-//! }));
+//! let runtime = runtime_smol::runtime();
 //! let server = GatewayServer::new(
 //!     Arc::clone(&runtime),
 //!     GatewayConfig::default(),

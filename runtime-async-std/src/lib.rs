@@ -1,8 +1,8 @@
 //! OAP/1 on async-std.
 //!
 //! This crate only supplies async-std's spawner to the shared `oap-io`
-//! driver; timers and TCP come from `oap_io::async_io_rt` (async-io and
-//! async-net, shared with the other futures-io runtime) and TLS from
+//! driver; timers and TCP come from `runtime_smol::async_io_rt` (async-io
+//! and async-net, shared with the other futures-io runtime) and TLS from
 //! futures-rustls. The protocol lives in `oap-core`, the services in
 //! `oap-node`.
 //!
@@ -35,7 +35,7 @@ pub mod tls;
 use std::sync::Arc;
 
 use oap_io::Runtime;
-use oap_io::async_io_rt::AsyncIoRuntime;
+use runtime_smol::async_io_rt::AsyncIoRuntime;
 
 pub use oap_node::{
     ClientError, DirStore, GatewayConfig, GatewayServer, MemStore, ObjectStore, Services,

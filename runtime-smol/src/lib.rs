@@ -1,10 +1,9 @@
 //! OAP/1 on smol.
 //!
-//! This crate only supplies smol's spawner to the shared `oap-io`
-//! driver; timers and TCP come from `oap_io::async_io_rt` (async-io and
-//! async-net, shared with the other futures-io runtime) and TLS from
-//! futures-rustls. The protocol lives in `oap-core`, the services in
-//! `oap-node`.
+//! This crate supplies smol's spawner to the shared `oap-io` driver;
+//! timers and TCP come from [`async_io_rt`] (async-io and async-net, which
+//! `runtime-async-std` reuses from here) and TLS from futures-rustls. The
+//! protocol lives in `oap-core`, the services in `oap-node`.
 //!
 //! A gateway on a loopback port and a client that puts a document and
 //! gets it back:
@@ -24,12 +23,14 @@
 //! # Ok::<(), Error>(())
 //! ```
 
+pub mod async_io_rt;
 pub mod tls;
 
 use std::sync::Arc;
 
 use oap_io::Runtime;
-use oap_io::async_io_rt::AsyncIoRuntime;
+
+use crate::async_io_rt::AsyncIoRuntime;
 
 pub use oap_node::{
     ClientError, DirStore, GatewayConfig, GatewayServer, MemStore, ObjectStore, Services,

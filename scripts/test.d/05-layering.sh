@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The layering the design promises, checked on the dependency graph:
 # kernel-core's sans-IO core builds without a signal handler or a reactor,
-# and the node library does not pull the Ctrl-C handler in.
+# the node library does not pull the Ctrl-C handler in, and a runtime
+# brings no other runtime's reactor along.
 set -euo pipefail
 fail=0
 forbid() { # CRATE ARGS... -- PATTERN
@@ -20,4 +21,8 @@ forbid -p kernel-core --no-default-features -- 'async-io|ctrlc'
 forbid -p oap-node -- 'ctrlc'
 # S3 is opt-in: the node library pulls no HTTP client.
 forbid -p oap-node -- 'object_store|reqwest|hyper'
+# The driver has no reactor of its own: async-io (timers, TCP) lives in
+# runtime-smol, so a tokio build compiles tokio's reactor only.
+forbid -p oap-io -- 'async-io|async-net'
+forbid -p runtime-tokio -- 'async-io'
 exit $fail

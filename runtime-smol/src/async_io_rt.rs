@@ -1,13 +1,17 @@
 //! A complete [`Runtime`] on `async-io` / `async-net`, parameterised only
 //! by a spawner: the smol and async-std adapters are this type with their
 //! own `spawn`, so both run the very same `futures-io` code.
+//!
+//! It lives here rather than in `oap-io` so that a runtime with a reactor
+//! of its own (tokio) does not compile async-io's second one; async-std
+//! reuses it from this crate.
 
 use std::fmt;
 use std::io;
 use std::net::SocketAddr;
 use std::time::Instant;
 
-use crate::{BoxFuture, BoxStream, Listener, Runtime};
+use oap_io::{BoxFuture, BoxStream, Listener, Runtime};
 
 /// How a runtime starts a detached task.
 pub type Spawn = fn(BoxFuture<'static, ()>);
