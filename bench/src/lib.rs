@@ -20,8 +20,8 @@
 //! process's. Process figures come from Linux's
 //! `/proc`; elsewhere they print as `n/a`.
 //!
-//! [`run`] does everything and returns a [`report::Report`]; `oap bench`
-//! and `cargo bench -p oap-bench` both call it.
+//! [`run`] does everything and returns a [`report::Report`]; the
+//! `oap-bench` binary and `cargo bench -p oap-bench` both call it.
 //!
 //! One reference row, measured and printed as the report prints it:
 //!

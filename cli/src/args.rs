@@ -43,14 +43,6 @@ pub(crate) enum Command {
     /// Run a server and a client in this process on loopback and show
     /// HELLO → START → ACK → put → get → verify with the bus events.
     Demo,
-    /// Benchmark put/get end to end on every runtime against a hashed TCP
-    /// copy, small objects with 32 in flight, 1,000 connections, and files
-    /// of 1 GiB and 4 GiB against a hashed copy between files; prints a
-    /// Markdown table (build with --release for meaningful figures).
-    Bench(BenchArgs),
-    /// (Internal) the server process `oap bench` starts.
-    #[command(hide = true)]
-    BenchServer(BenchServerArgs),
 }
 
 /// `oap token …`.
@@ -163,34 +155,6 @@ pub(crate) enum Permission {
     Get,
     /// Subscribe to events.
     Subscribe,
-}
-
-/// `oap bench`.
-#[derive(Debug, Args)]
-pub(crate) struct BenchArgs {
-    /// Smoke-sized run (1 MiB objects, 500 small objects, 50 connections,
-    /// 8 MiB files): checks every case works; its figures mean little.
-    #[arg(long)]
-    pub quick: bool,
-    /// Only this runtime (repeatable): tokio, smol, async-std.
-    #[arg(long = "runtime", value_name = "NAME")]
-    pub runtimes: Vec<oap_bench::RuntimeKind>,
-    /// Only this case (repeatable): large, small, scale, files (the files
-    /// case writes up to three times the largest file size, 12 GiB, in
-    /// the system's temporary directory).
-    #[arg(long = "case", value_name = "NAME")]
-    pub cases: Vec<oap_bench::Case>,
-}
-
-/// `oap bench-server`.
-#[derive(Debug, Args)]
-pub(crate) struct BenchServerArgs {
-    /// The runtime to serve on.
-    pub runtime: oap_bench::RuntimeKind,
-    /// Store objects in this directory (a directory store) instead of in
-    /// memory.
-    #[arg(long = "store-dir", value_name = "DIR")]
-    pub store_dir: Option<PathBuf>,
 }
 
 /// Where objects are kept.

@@ -6,7 +6,6 @@
 
 mod admin;
 mod args;
-mod bench;
 mod cert;
 mod connect;
 mod demo;
@@ -55,9 +54,6 @@ fn main() -> ExitCode {
         Command::Token(args::TokenCommand::New(a)) => token::new(a),
         // Certificates are made from files alone: no runtime needed.
         Command::Cert(c) => cert::run(c),
-        // The benchmarks start their own runtimes, one per case.
-        Command::Bench(a) => bench::run(a),
-        Command::BenchServer(a) => bench::serve(a),
         command => tokio::runtime::Builder::new_multi_thread()
             .enable_all()
             .build()
@@ -69,11 +65,7 @@ fn main() -> ExitCode {
                         Command::Put(a) => put::run(a).await,
                         Command::Get(a) => get::run(a).await,
                         Command::Demo => demo::run().await,
-                        Command::Id(_)
-                        | Command::Token(_)
-                        | Command::Cert(_)
-                        | Command::Bench(_)
-                        | Command::BenchServer(_) => {
+                        Command::Id(_) | Command::Token(_) | Command::Cert(_) => {
                             unreachable!("handled above")
                         }
                     }

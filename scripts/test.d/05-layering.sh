@@ -25,4 +25,7 @@ forbid -p oap-node -- 'object_store|reqwest|hyper'
 # runtime-smol, so a tokio build compiles tokio's reactor only.
 forbid -p oap-io -- 'async-io|async-net'
 forbid -p runtime-tokio -- 'async-io'
+# The `oap` command runs on tokio only; the benchmarks of the other
+# runtimes are the separate oap-bench binary.
+forbid -p cli -- 'async-std|smol'
 exit $fail

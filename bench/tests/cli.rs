@@ -1,14 +1,47 @@
-//! `oap bench --quick` end to end: every case on every runtime, with the
-//! server in a child `oap bench-server` process (with a directory store
-//! for the files case), printed as Markdown tables.
+//! `oap-bench --quick` end to end: every case on every runtime, with the
+//! server in a child `oap-bench serve` process (with a directory store for
+//! the files case), printed as Markdown tables.
 
-mod common;
+use std::process::{Command, Output, Stdio};
+use std::sync::mpsc;
+use std::thread;
+use std::time::Duration;
 
-use common::{run, stderr, stdout};
+/// Upper bound for one run: the quick run of every case on every runtime,
+/// in a debug build, on a busy machine.
+const TIMEOUT: Duration = Duration::from_secs(300);
+
+/// Runs the built `oap-bench args…` with empty stdin and waits (bounded)
+/// for it.
+fn run(args: &[&str]) -> Output {
+    let child = Command::new(env!("CARGO_BIN_EXE_oap-bench"))
+        .args(args)
+        .env_remove("RUST_LOG")
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn oap-bench");
+    let (tx, rx) = mpsc::channel();
+    thread::spawn(move || {
+        let _ = tx.send(child.wait_with_output());
+    });
+    rx.recv_timeout(TIMEOUT)
+        .unwrap_or_else(|_| panic!("oap-bench {args:?} did not finish within {TIMEOUT:?}"))
+        .expect("wait for oap-bench")
+}
+
+fn stdout(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+fn stderr(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
 
 #[test]
 fn quick_bench_measures_every_case_on_every_runtime() {
-    let out = run(&["bench", "--quick"]);
+    let out = run(&["--quick"]);
     assert!(out.status.success(), "{}", stderr(&out));
     let table = stdout(&out);
     for runtime in ["tokio", "smol", "async-std"] {
@@ -39,7 +72,7 @@ fn quick_bench_measures_every_case_on_every_runtime() {
 
 #[test]
 fn bench_runs_only_what_is_asked_and_refuses_unknown_names() {
-    let out = run(&["bench", "--quick", "--runtime", "smol", "--case", "small"]);
+    let out = run(&["--quick", "--runtime", "smol", "--case", "small"]);
     assert!(out.status.success(), "{}", stderr(&out));
     let table = stdout(&out);
     assert!(table.contains("| smol | put 1 KiB |"), "{table}");
@@ -48,7 +81,7 @@ fn bench_runs_only_what_is_asked_and_refuses_unknown_names() {
         "{table}"
     );
 
-    let out = run(&["bench", "--runtime", "glommio"]);
+    let out = run(&["--runtime", "glommio"]);
     assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
     assert!(stderr(&out).contains("unknown runtime"), "{}", stderr(&out));
 }

@@ -1,0 +1,112 @@
+//! `oap-bench`: the end-to-end and scale benchmarks of every runtime,
+//! printed as Markdown tables, with the server in a child `oap-bench
+//! serve` process.
+//!
+//! A binary of its own rather than an `oap` subcommand: measuring every
+//! runtime links smol and async-std, which the `oap` command never runs.
+//!
+//! Exit codes: 0 success, 1 a benchmark failed (message on stderr), 2 usage
+//! error (from clap).
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Args, Parser, Subcommand};
+use oap_bench::{Case, Launcher, Options, RuntimeKind};
+
+/// Benchmark put/get end to end on every runtime against a hashed TCP
+/// copy, small objects with 32 in flight, 1,000 connections, and files of
+/// 1 GiB and 4 GiB against a hashed copy between files; prints a Markdown
+/// table (build with --release for meaningful figures).
+#[derive(Debug, Parser)]
+// `about` is the doc comment above (not the package's description): it
+// says what a run measures.
+#[command(name = "oap-bench", version, args_conflicts_with_subcommands = true)]
+struct Cli {
+    /// The child server instead of a run.
+    #[command(subcommand)]
+    command: Option<Command>,
+    /// What to run.
+    #[command(flatten)]
+    run: RunArgs,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// (Internal) the server process a run starts.
+    #[command(hide = true)]
+    Serve(ServeArgs),
+}
+
+/// What a run measures.
+#[derive(Debug, Args)]
+struct RunArgs {
+    /// Smoke-sized run (1 MiB objects, 500 small objects, 50 connections,
+    /// 8 MiB files): checks every case works; its figures mean little.
+    #[arg(long)]
+    quick: bool,
+    /// Only this runtime (repeatable): tokio, smol, async-std.
+    #[arg(long = "runtime", value_name = "NAME")]
+    runtimes: Vec<RuntimeKind>,
+    /// Only this case (repeatable): large, small, scale, files (the files
+    /// case writes up to three times the largest file size, 12 GiB, in
+    /// the system's temporary directory).
+    #[arg(long = "case", value_name = "NAME")]
+    cases: Vec<Case>,
+}
+
+/// `oap-bench serve`.
+#[derive(Debug, Args)]
+struct ServeArgs {
+    /// The runtime to serve on.
+    runtime: RuntimeKind,
+    /// Store objects in this directory (a directory store) instead of in
+    /// memory.
+    #[arg(long = oap_bench::server::STORE_DIR_FLAG.trim_start_matches('-'), value_name = "DIR")]
+    store_dir: Option<PathBuf>,
+}
+
+/// The subcommand that makes this binary the child server; the
+/// [`Launcher`] puts it before the runtime's name.
+const SERVE: &str = "serve";
+
+/// Runs the benchmarks and prints the table on stdout (progress on stderr).
+fn run(args: &RunArgs) -> Result<(), oap_bench::Error> {
+    let mut options = if args.quick {
+        Options::quick()
+    } else {
+        Options::full()
+    };
+    if !args.runtimes.is_empty() {
+        options.runtimes = args.runtimes.clone();
+    }
+    if !args.cases.is_empty() {
+        options.cases = args.cases.clone();
+    }
+    if cfg!(debug_assertions) {
+        eprintln!("oap-bench: this is a debug build; use `cargo run --release -p oap-bench --`");
+    }
+    let launcher = Launcher::current_exe([SERVE])?;
+    let report = oap_bench::run(&options, &launcher)?;
+    println!("{}", report.table());
+    Ok(())
+}
+
+fn main() -> ExitCode {
+    // clap exits with 2 on usage errors and 0 for --help/--version.
+    let cli = Cli::parse();
+    let result = match &cli.command {
+        Some(Command::Serve(a)) => {
+            oap_bench::server::serve_child(a.runtime, a.store_dir.as_deref()).map_err(Into::into)
+        }
+        None => run(&cli.run),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("oap-bench: error: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
