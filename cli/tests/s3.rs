@@ -134,6 +134,7 @@ fn a_put_through_one_gateway_is_got_verified_through_another() {
     let c = cluster();
     let p = prefix("across");
     let (a, b) = (c.gateway(1, &p), c.gateway(2, &p));
+    let (s3, rt) = (c.s3(2), tokio_rt());
     let dir = tempfile::tempdir().unwrap();
     // One object in a single PUT, one in a multipart upload of three parts.
     for (name, len) in [("small", 300_000), ("large", 20 << 20)] {
@@ -144,6 +145,18 @@ fn a_put_through_one_gateway_is_got_verified_through_another() {
         let (ok, err) = get_file(&b, &id, &out);
         assert!(ok, "get through B: {err}");
         assert!(same_bytes(&file, &out), "{name}: bytes differ");
+
+        // Put again, through B: the bucket has it, so nothing is uploaded
+        // (the stored version is the same one).
+        let obj: ObjectId = id.parse().unwrap();
+        let before = rt.block_on(s3.head(&key(&p, &obj))).expect("stored");
+        assert_eq!(put_file(&b, &file), id);
+        let after = rt.block_on(s3.head(&key(&p, &obj))).expect("stored");
+        assert_eq!(
+            (after.e_tag, after.last_modified),
+            (before.e_tag, before.last_modified),
+            "{name}: uploaded a second time"
+        );
     }
     assert!(a.stop().success());
     assert!(b.stop().success());

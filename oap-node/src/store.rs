@@ -33,6 +33,22 @@ pub trait ObjectStore: Send + Sync + 'static {
     /// Starts receiving object `obj` of `total_len` bytes.
     fn begin(&self, obj: ObjectId, total_len: u64) -> io::Result<Box<dyn Staging>>;
 
+    /// Starts receiving object `obj` unless the store has it already
+    /// (`None`: putting a stored object again costs no second copy; the
+    /// put's bytes are dropped). The default asks
+    /// [`ObjectStore::contains`], then [`ObjectStore::begin`]; a store that
+    /// can tell in one call (one round trip) overrides it.
+    fn begin_if_absent(
+        &self,
+        obj: ObjectId,
+        total_len: u64,
+    ) -> io::Result<Option<Box<dyn Staging>>> {
+        if self.contains(&obj) {
+            return Ok(None);
+        }
+        self.begin(obj, total_len).map(Some)
+    }
+
     /// Opens object `obj` for reading (`None`: not stored). A store whose
     /// bytes can change after [`Staging::commit`] (files on disk) must
     /// verify them as they are read (see [`ObjectReader::read`]).

@@ -239,19 +239,22 @@ fn unavailable(what: &'static str, reason: &str) -> io::Error {
 }
 
 impl ObjectStore for S3Store {
-    fn begin(&self, obj: ObjectId, total_len: u64) -> io::Result<Box<dyn Staging>> {
-        // Stored already, at the right length: nothing to upload. A copy
-        // rotted behind the store's back is caught on read and moved aside,
-        // after which a put stores the object again.
-        let stored = self
-            .shared
-            .head(&obj)?
-            .is_some_and(|meta| meta.size == total_len);
-        Ok(Box::new(S3Staging::new(
-            Arc::clone(&self.shared),
-            obj,
-            stored,
-        )))
+    fn begin(&self, obj: ObjectId, _total_len: u64) -> io::Result<Box<dyn Staging>> {
+        Ok(Box::new(S3Staging::new(Arc::clone(&self.shared), obj)))
+    }
+
+    /// One HEAD: stored already at the right length, nothing to upload. A
+    /// copy rotted behind the store's back is caught on read and moved
+    /// aside, after which a put stores the object again.
+    fn begin_if_absent(
+        &self,
+        obj: ObjectId,
+        total_len: u64,
+    ) -> io::Result<Option<Box<dyn Staging>>> {
+        match self.shared.head(&obj)? {
+            Some(meta) if meta.size == total_len => Ok(None),
+            _ => self.begin(obj, total_len).map(Some),
+        }
     }
 
     fn open(&self, obj: &ObjectId) -> io::Result<Option<Box<dyn ObjectReader>>> {

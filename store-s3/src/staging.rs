@@ -21,8 +21,6 @@ const PARTS_IN_FLIGHT: usize = 2;
 pub(crate) struct S3Staging {
     shared: Arc<Shared>,
     obj: ObjectId,
-    /// The bucket already holds the object: its bytes are dropped.
-    stored: bool,
     /// Bytes not sent yet: less than a part.
     buf: Vec<Bytes>,
     buf_len: usize,
@@ -33,11 +31,10 @@ pub(crate) struct S3Staging {
 }
 
 impl S3Staging {
-    pub(crate) fn new(shared: Arc<Shared>, obj: ObjectId, stored: bool) -> Self {
+    pub(crate) fn new(shared: Arc<Shared>, obj: ObjectId) -> Self {
         Self {
             shared,
             obj,
-            stored,
             buf: Vec::new(),
             buf_len: 0,
             upload: None,
@@ -82,7 +79,7 @@ impl S3Staging {
 
 impl Staging for S3Staging {
     fn write(&mut self, bytes: Bytes) -> io::Result<()> {
-        if self.stored || bytes.is_empty() {
+        if bytes.is_empty() {
             return Ok(());
         }
         // Kept as received, not copied into one large buffer: a part is a
@@ -101,9 +98,6 @@ impl Staging for S3Staging {
     }
 
     fn commit(mut self: Box<Self>) -> io::Result<()> {
-        if self.stored {
-            return Ok(());
-        }
         let rest_len = self.buf_len;
         let rest = self.take_buf();
         let Some(_) = &self.upload else {

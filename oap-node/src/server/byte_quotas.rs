@@ -104,11 +104,11 @@ pub(crate) struct Reservation {
 }
 
 impl Reservation {
-    /// The object committed: charge it to the tenant if it was not stored
-    /// before (`newly_stored`), and record that in the journal. May write
-    /// to a file: call it where blocking is allowed (the commit's place).
-    pub(crate) fn settle(mut self, newly_stored: bool) {
-        let stored = if newly_stored { self.bytes } else { 0 };
+    /// The new object committed: charge it to the tenant and record that
+    /// in the journal. May write to a file: call it where blocking is
+    /// allowed (the commit's place).
+    pub(crate) fn settle(mut self) {
+        let stored = self.bytes;
         self.quotas.lock().settle(&self.tenant, self.bytes, stored);
         if stored > 0 {
             if let Some(journal) = &self.quotas.journal {

@@ -80,9 +80,13 @@ impl Sink {
     ) -> Result<Option<ObjectId>, Refusal> {
         for chunk in batch.chunks {
             if chunk.offset == 0 {
-                let reservation = reserve(store, batch.quotas.as_ref(), &chunk)?;
-                // Refused before any byte is stored.
-                let staging = store.begin(chunk.obj, chunk.total_len)?;
+                let (staging, reservation) =
+                    match store.begin_if_absent(chunk.obj, chunk.total_len)? {
+                        // Stored already: its bytes go nowhere, and cost nothing.
+                        None => (Box::new(Discard) as Box<dyn Staging>, None),
+                        // Refused before any byte is stored.
+                        Some(staging) => (staging, reserve(batch.quotas.as_ref(), &chunk)?),
+                    };
                 self.incoming.push_back(Incoming {
                     obj: chunk.obj,
                     staging,
@@ -108,42 +112,51 @@ impl Sink {
             let incoming = incoming.ok_or_else(|| {
                 Refusal::Store(io::Error::other("verified object has no staging"))
             })?;
-            commit_and_settle(store, incoming)?;
+            commit_and_settle(incoming)?;
             stored = Some(obj);
         }
         Ok(stored)
     }
 }
 
-/// Reserves the object's `total_len` bytes of the tenant's byte quota;
-/// nothing when the gateway counts no bytes or the store already has the
-/// object (storing it again costs nothing).
+/// Reserves a new object's `total_len` bytes of the tenant's byte quota;
+/// nothing when the gateway counts no bytes.
 fn reserve(
-    store: &dyn ObjectStore,
     quotas: Option<&(Arc<ByteQuotas>, String)>,
     chunk: &Chunk,
 ) -> Result<Option<Reservation>, Refusal> {
     let Some((quotas, tenant)) = quotas else {
         return Ok(None);
     };
-    if store.contains(&chunk.obj) {
-        return Ok(None);
-    }
     quotas
         .reserve(tenant, chunk.total_len)
         .map(Some)
         .map_err(|e| Refusal::Quota(e.to_string()))
 }
 
-/// Commits a verified object, then charges its reservation if the commit
-/// stored it for the first time.
-fn commit_and_settle(store: &dyn ObjectStore, incoming: Incoming) -> io::Result<()> {
-    let newly_stored = incoming.reservation.is_some() && !store.contains(&incoming.obj);
+/// Commits a verified object, then charges its reservation: the object was
+/// not stored when its put began. (Two puts of one new object at once are
+/// both charged; asking the store again here would cost a round trip per
+/// put on a network store.)
+fn commit_and_settle(incoming: Incoming) -> io::Result<()> {
     incoming.staging.commit()?;
     if let Some(r) = incoming.reservation {
-        r.settle(newly_stored);
+        r.settle();
     }
     Ok(())
+}
+
+/// The staging of an object the store has already: keeps nothing.
+struct Discard;
+
+impl Staging for Discard {
+    fn write(&mut self, _bytes: bytes::Bytes) -> io::Result<()> {
+        Ok(())
+    }
+
+    fn commit(self: Box<Self>) -> io::Result<()> {
+        Ok(())
+    }
 }
 
 /// A put: its sink (away on the blocking pool while `batch` runs), the
