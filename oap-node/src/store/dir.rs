@@ -125,11 +125,15 @@ impl ObjectStore for DirStore {
         self.final_path(obj).is_file()
     }
 
-    /// Every file operation goes to the blocking pool: reads can wait on
-    /// the disk, commits on an fsync, and writes, which usually land in the
-    /// page cache, stall under the kernel's write-back throttling.
+    /// Opens, reads and commits go to the blocking pool: reads can wait on
+    /// the disk, commits on an fsync.
     fn blocks(&self) -> bool {
         true
+    }
+
+    /// Writes land in the page cache: they stay on the connection's task.
+    fn writes_block(&self) -> bool {
+        false
     }
 }
 

@@ -3,8 +3,9 @@
 //!
 //! Everything a put asks of its store (reserve bytes and begin an object,
 //! write what arrived, commit what verified) runs in arrival order as
-//! batches, one batch at a time per request: inline for a store that does
-//! not block, else on the blocking pool. While a batch is away the
+//! batches, one batch at a time per request: on the blocking pool when the
+//! batch may wait (it commits, on a store that blocks, or it writes, on a
+//! store whose writes block: S3), else inline. While a batch is away the
 //! request reads nothing more from its connection, so the peer's credit is
 //! not returned and a slow store (a disk under write-back, a network
 //! store) holds the sender back: a put holds at most about two windows,
@@ -235,7 +236,10 @@ impl GatewayEndpoint {
         let Some(mut sink) = put.sink.take() else {
             return;
         };
-        if !store.blocks() {
+        // Commits may wait (an fsync); writes wait only on stores that say
+        // so (a network store), not on files (the page cache).
+        let waits = store.blocks() && (!batch.verified.is_empty() || store.writes_block());
+        if !waits {
             let result = sink.apply(&*store, batch);
             return self.applied(id, sink, result);
         }
