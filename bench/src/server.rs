@@ -172,7 +172,7 @@ pub fn serve_child(kind: RuntimeKind, store_dir: Option<&Path>) -> io::Result<()
         let runtime = kind.runtime();
         let addr = "127.0.0.1:0".parse().expect("literal");
         let gateway = Gateway::bind_with(runtime, addr, config, store, Services::new(64)).await?;
-        println!("listening {}", gateway.local_addr());
+        println!("listening {}", gateway.local_addr().expect("bound"));
         gateway.serve().await
     })?
 }

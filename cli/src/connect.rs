@@ -84,10 +84,9 @@ pub(crate) async fn connect(args: &ServerArgs) -> Result<Client> {
         ..ConnectionConfig::default()
     };
     let client = match &args.tls_ca {
-        None => runtime_tokio::Client::connect_with(addr, config).await,
+        None => runtime_tokio::connect_with(addr, config).await,
         Some(ca) => {
-            runtime_tokio::Client::connect_tls_with(addr, &host, tls_config(args, ca)?, config)
-                .await
+            runtime_tokio::connect_tls_with(addr, &host, tls_config(args, ca)?, config).await
         }
     };
     client.map_err(|e| match e {

@@ -8,7 +8,7 @@ use bytes::Bytes;
 use kernel_core::bus::Receiver;
 use oap_core::ObjectId;
 use oap_core::connection::ConnectionConfig;
-use oap_node::{Client, GatewayConfig, GatewayServer, MemStore, Services};
+use oap_node::{Client, Gateway, GatewayConfig, MemStore, Services};
 
 /// Prints the bus events published so far. Taken between steps (rather
 /// than by a concurrent task) so the output is in a stable order.
@@ -23,13 +23,13 @@ pub(crate) async fn run() -> Result<()> {
     let runtime = runtime_tokio::runtime();
     let services = Services::new(64);
     let mut bus = services.bus.subscribe();
-    let server = GatewayServer::new(
+    let server = Gateway::new(
         Arc::clone(&runtime),
         GatewayConfig::default(),
         Arc::new(MemStore::new()),
         services.clone(),
     );
-    let addr = server.bind("127.0.0.1:0".parse()?).await?;
+    let addr = server.listen("127.0.0.1:0".parse()?).await?;
     let s = server.clone();
     let serving = tokio::spawn(async move { s.serve().await });
     println!("1. gateway listening on {addr} (in-memory store)");

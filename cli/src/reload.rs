@@ -11,7 +11,7 @@ use kernel_core::Config;
 use kernel_core::config::ConfigStore;
 use oap_node::server::byte_limits_from_kernel;
 use oap_node::tls::{ServerCertificate, ServerTls, server_config_with};
-use oap_node::{GatewayConfig, GatewayServer, Services};
+use oap_node::{Gateway, GatewayConfig, Services};
 use rustls::pki_types::{CertificateDer, PrivateKeyDer};
 
 /// The `--tls-*` files of `oap serve`, read again at each reload.
@@ -115,7 +115,7 @@ pub(crate) struct Reloader {
     tls: Option<ReloadableTls>,
     listen: std::net::SocketAddr,
     store: Mutex<ConfigStore>,
-    server: GatewayServer,
+    server: Gateway,
     services: Services,
 }
 
@@ -134,7 +134,7 @@ impl Reloader {
         path: Option<PathBuf>,
         listen: std::net::SocketAddr,
         config: Config,
-        server: GatewayServer,
+        server: Gateway,
         services: Services,
     ) -> Result<Self> {
         let store = ConfigStore::new(config).context("invalid configuration")?;

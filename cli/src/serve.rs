@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, Result};
 use kernel_core::supervisor::{Exit, RestartPolicy, Supervisor};
 use kernel_core::{Config, KernelEvent};
-use oap_node::{DirStore, GatewayConfig, GatewayServer, MemStore, ObjectStore, Services};
+use oap_node::{DirStore, Gateway, GatewayConfig, MemStore, ObjectStore, Services};
 use oap_store_s3::{S3Config, S3Store};
 use tokio::sync::watch;
 
@@ -206,7 +206,7 @@ pub(crate) async fn run(args: &ServeArgs) -> Result<()> {
     }
     let grace = gateway_config.shutdown_grace;
     let runtime = runtime_tokio::runtime();
-    let server = GatewayServer::new(
+    let server = Gateway::new(
         Arc::clone(&runtime),
         gateway_config,
         store,

@@ -3,7 +3,7 @@
 use std::io::Write;
 
 use anyhow::{Context, Result};
-use oap_core::gateway::token_hash;
+use oap_core::server::token_hash;
 use rand::TryRngCore;
 
 use crate::args::{Permission, TokenNewArgs};

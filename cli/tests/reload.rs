@@ -40,7 +40,7 @@ fn subscribed(
         ..ConnectionConfig::default()
     };
     let client = rt
-        .block_on(runtime_tokio::Client::connect_with(addr, config))
+        .block_on(runtime_tokio::connect_with(addr, config))
         .expect("connect with the token");
     let sub = client.subscribe("config").expect("subscribe");
     rt.block_on(client.put_doc("docs", "sync", bytes::Bytes::from_static(b"sync")))

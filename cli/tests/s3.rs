@@ -217,9 +217,7 @@ fn a_gateway_killed_mid_put_leaves_no_object_and_the_next_put_succeeds() {
     let rt = tokio_rt();
     rt.block_on(async {
         let addr: SocketAddr = a.oap.parse().unwrap();
-        let client = runtime_tokio::Client::connect(addr)
-            .await
-            .expect("connect A");
+        let client = runtime_tokio::connect(addr).await.expect("connect A");
         let mut put = client
             .put_stream("c", "d", obj, LEN as u64)
             .expect("open the put");
@@ -332,9 +330,7 @@ fn sixty_four_clients_put_two_thousand_objects_through_one_gateway_and_get_them_
         let addr: SocketAddr = a.oap.parse().unwrap();
         let tasks = (0..CLIENTS).map(|n| {
             tokio::spawn(async move {
-                let client = runtime_tokio::Client::connect(addr)
-                    .await
-                    .expect("connect A");
+                let client = runtime_tokio::connect(addr).await.expect("connect A");
                 let mut ids = Vec::new();
                 for i in mine(n) {
                     let body = object(i);
@@ -361,9 +357,7 @@ fn sixty_four_clients_put_two_thousand_objects_through_one_gateway_and_get_them_
         let tasks = (0..CLIENTS).map(|n| {
             let ids = Arc::clone(&ids);
             tokio::spawn(async move {
-                let client = runtime_tokio::Client::connect(addr)
-                    .await
-                    .expect("connect B");
+                let client = runtime_tokio::connect(addr).await.expect("connect B");
                 let mut got = 0;
                 for (i, id) in ids.iter().skip(n).step_by(CLIENTS) {
                     let bytes = client
@@ -521,7 +515,7 @@ fn an_unreachable_store_fails_requests_with_unavailable_and_the_node_is_not_read
     let rt = tokio_rt();
     rt.block_on(async {
         let addr: SocketAddr = server.oap.parse().unwrap();
-        let client = runtime_tokio::Client::connect(addr).await.expect("connect");
+        let client = runtime_tokio::connect(addr).await.expect("connect");
         let doc = Bytes::from_static(b"an object for a store that is down");
         // Twice on one connection: the gateway goes on serving it.
         for _ in 0..2 {

@@ -403,7 +403,7 @@ fn fuzzed_start(r: &mut Reader<'_>) -> Start {
         topic: fuzzed_text(r),
         addr: fuzzed_text(r),
         collection: fuzzed_text(r),
-        id: fuzzed_text(r),
+        doc_id: fuzzed_text(r),
     }
 }
 

@@ -490,7 +490,7 @@ fn start(c: &mut Criterion) {
                     corr_id: Some(i),
                     op: Some("put".into()),
                     collection: Some("docs".into()),
-                    id: Some(format!("doc-{i:06}")),
+                    doc_id: Some(format!("doc-{i:06}")),
                     ..Start::default()
                 }
             } else {

@@ -154,18 +154,18 @@ impl ClientSession {
         &mut self.conn
     }
 
-    /// Opens request `req_id` with operation `method` (START only).
+    /// Opens request `req_id` with operation `op` (START only).
     pub fn start(
         &mut self,
         now: Instant,
         req_id: u64,
-        method: &str,
+        op: &str,
     ) -> Result<RequestId, CommandError> {
         self.conn.start(
             now,
             Start {
                 corr_id: Some(req_id),
-                op: Some(method.to_owned()),
+                op: Some(op.to_owned()),
                 ..Start::default()
             },
         )
@@ -179,11 +179,11 @@ impl ClientSession {
         &mut self,
         now: Instant,
         collection: &str,
-        id: &str,
+        doc_id: &str,
         bytes: Bytes,
     ) -> Result<(RequestId, ObjectId), CommandError> {
         let obj = ObjectId::of(&bytes);
-        self.put_object(now, collection, id, obj, bytes)
+        self.put_object(now, collection, doc_id, obj, bytes)
     }
 
     /// [`ClientSession::put_doc`] with the object's id already computed
@@ -194,11 +194,11 @@ impl ClientSession {
         &mut self,
         now: Instant,
         collection: &str,
-        id: &str,
+        doc_id: &str,
         obj: ObjectId,
         bytes: Bytes,
     ) -> Result<(RequestId, ObjectId), CommandError> {
-        let rid = self.put_stream(now, collection, id, obj, bytes.len() as u64)?;
+        let rid = self.put_stream(now, collection, doc_id, obj, bytes.len() as u64)?;
         self.push(rid, bytes)?;
         Ok((rid, obj))
     }
@@ -214,14 +214,14 @@ impl ClientSession {
         &mut self,
         now: Instant,
         collection: &str,
-        id: &str,
+        doc_id: &str,
         obj: ObjectId,
         total_len: u64,
     ) -> Result<RequestId, CommandError> {
         let start = Start {
             op: Some("put".into()),
             collection: Some(collection.to_owned()),
-            id: Some(id.to_owned()),
+            doc_id: Some(doc_id.to_owned()),
             ..Start::default()
         };
         let rid = self.conn.start(now, start)?;

@@ -10,7 +10,7 @@
 //! * [`object_id`] — `b3:<hex>` object addressing and verification.
 //! * [`limits`] — protocol defaults and ceilings.
 //! * [`connection`] — the connection state machine (both roles).
-//! * [`gateway`] and [`client`] — the two roles with admission, quotas and
+//! * [`server`] and [`client`] — the two roles with admission, quotas and
 //!   request helpers on top of a connection.
 //!
 //! The normative description of the protocol is `docs/specs/OAP-1.md` in the
@@ -45,10 +45,10 @@
 pub mod client;
 pub mod connection;
 pub mod frame;
-pub mod gateway;
 pub mod limits;
 pub mod object_id;
 pub mod payload;
+pub mod server;
 
 pub use frame::{DecodeError, EncodeError, Frame, FrameDecoder, FrameEncoder, FrameRef, FrameType};
 pub use object_id::ObjectId;

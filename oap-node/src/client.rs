@@ -295,7 +295,7 @@ impl Client {
             .peek(|ep| ep.session.connection().open_requests())
     }
 
-    /// Puts `bytes` as document `id` of `collection`; resolves with the id
+    /// Puts `bytes` as document `doc_id` of `collection`; resolves with the id
     /// the server confirmed having stored. Objects of 1 MiB or more are
     /// hashed on the runtime's blocking pool, on all cores
     /// ([`Runtime::spawn_blocking`]). Dropping the future cancels the put
@@ -305,7 +305,7 @@ impl Client {
     pub async fn put_doc(
         &self,
         collection: &str,
-        id: &str,
+        doc_id: &str,
         bytes: Bytes,
     ) -> Result<ObjectId, ClientError> {
         // Hashed before taking the connection's lock: the driver and other
@@ -314,7 +314,7 @@ impl Client {
         let now = self.runtime.now();
         let rid = self
             .handle
-            .with(|ep| ep.put_doc(now, collection, id, obj, bytes))?;
+            .with(|ep| ep.put_doc(now, collection, doc_id, obj, bytes))?;
         RequestGuard::new(&self.handle, rid).put_result().await
     }
 
@@ -324,14 +324,14 @@ impl Client {
     pub fn put_stream(
         &self,
         collection: &str,
-        id: &str,
+        doc_id: &str,
         obj: ObjectId,
         len: u64,
     ) -> Result<PutStream, ClientError> {
         let now = self.runtime.now();
         let rid = self
             .handle
-            .with(|ep| ep.put_stream(now, collection, id, obj, len))?;
+            .with(|ep| ep.put_stream(now, collection, doc_id, obj, len))?;
         Ok(PutStream::new(RequestGuard::new(&self.handle, rid)))
     }
 
@@ -341,13 +341,13 @@ impl Client {
     pub async fn put_reader<R: AsyncRead + Unpin>(
         &self,
         collection: &str,
-        id: &str,
+        doc_id: &str,
         obj: ObjectId,
         len: u64,
         mut reader: R,
     ) -> Result<ObjectId, ClientError> {
         use futures_lite::AsyncReadExt;
-        let mut put = self.put_stream(collection, id, obj, len)?;
+        let mut put = self.put_stream(collection, doc_id, obj, len)?;
         let mut left = len;
         while left > 0 {
             let room = put.room().await;
@@ -373,10 +373,10 @@ impl Client {
     pub async fn put_file(
         &self,
         collection: &str,
-        id: &str,
+        doc_id: &str,
         path: &Path,
     ) -> Result<ObjectId, ClientError> {
-        self.put_file_with(collection, id, path, |_| {}).await
+        self.put_file_with(collection, doc_id, path, |_| {}).await
     }
 
     /// [`Client::put_file`], calling `progress` after each piece sent (for
@@ -384,11 +384,11 @@ impl Client {
     pub async fn put_file_with(
         &self,
         collection: &str,
-        id: &str,
+        doc_id: &str,
         path: &Path,
         progress: impl FnMut(Progress),
     ) -> Result<ObjectId, ClientError> {
-        file::put_file(self, collection, id, path, progress).await
+        file::put_file(self, collection, doc_id, path, progress).await
     }
 
     /// Gets object `obj`; resolves with its bytes only if they are exactly
@@ -453,12 +453,12 @@ impl Client {
         file::get_to_file(self, obj, path, progress).await
     }
 
-    /// Opens request `req_id` with operation `method` and waits for the
+    /// Opens request `req_id` with operation `op` and waits for the
     /// server's ACK; resolves with the request and the credit it granted.
     /// Dropping the future before the ACK cancels the request on the wire.
-    pub async fn start(&self, req_id: u64, method: &str) -> Result<(RequestId, u64), ClientError> {
+    pub async fn start(&self, req_id: u64, op: &str) -> Result<(RequestId, u64), ClientError> {
         let now = self.runtime.now();
-        let rid = self.handle.with(|ep| ep.start(now, req_id, method))?;
+        let rid = self.handle.with(|ep| ep.start(now, req_id, op))?;
         let guard = RequestGuard::new(&self.handle, rid);
         let credit = poll_fn(|cx| self.handle.peek(|ep| ep.poll_accepted(rid, cx))).await?;
         // Accepted: from here on the caller drives the request itself.

@@ -10,7 +10,7 @@ use oap_core::ObjectId;
 use oap_core::connection::ConnectionConfig;
 use oap_io::{BoxStream, Runtime};
 
-use crate::{Client, ClientError, GatewayConfig, GatewayServer, MemStore, Services};
+use crate::{Client, ClientError, Gateway, GatewayConfig, MemStore, Services};
 
 fn fail(e: ClientError) -> io::Error {
     io::Error::other(e.to_string())
@@ -20,7 +20,7 @@ fn fail(e: ClientError) -> io::Error {
 /// gateway published on the bus. `pipe` gives the client and server ends.
 pub async fn in_memory(runtime: Arc<dyn Runtime>, pipe: (BoxStream, BoxStream)) -> io::Result<()> {
     let (client_end, server_end) = pipe;
-    let server = GatewayServer::new(
+    let server = Gateway::new(
         Arc::clone(&runtime),
         GatewayConfig::default(),
         Arc::new(MemStore::new()),
@@ -64,14 +64,14 @@ pub async fn in_memory(runtime: Arc<dyn Runtime>, pipe: (BoxStream, BoxStream)) 
 /// TCP on loopback: put a real document, get it back, verify it, print
 /// the ACK credit and the object id.
 pub async fn tcp(runtime: Arc<dyn Runtime>) -> io::Result<()> {
-    let server = GatewayServer::new(
+    let server = Gateway::new(
         Arc::clone(&runtime),
         GatewayConfig::default(),
         Arc::new(MemStore::new()),
         Services::new(64),
     );
     let addr = server
-        .bind("127.0.0.1:0".parse().map_err(io::Error::other)?)
+        .listen("127.0.0.1:0".parse().map_err(io::Error::other)?)
         .await?;
     let s = server.clone();
     runtime.spawn(Box::pin(async move {

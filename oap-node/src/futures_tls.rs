@@ -15,7 +15,7 @@ use crate::{Client, ClientError, Upgrade, Upgraded};
 
 /// The upgrade that runs a TLS server handshake on each accepted stream,
 /// reporting the verified client certificate's name (mutual TLS); pass it
-/// to [`crate::GatewayServer::serve_listener`]. Build `config` with
+/// to [`crate::Gateway::serve_listener`]. Build `config` with
 /// [`crate::tls::server_config`] for ALPN `oap/1` and client certificates.
 pub fn acceptor(config: Arc<ServerConfig>) -> Upgrade {
     reloadable_acceptor(crate::tls::ServerTls::new(config))

@@ -21,10 +21,10 @@
 //! use std::sync::Arc;
 //! use oap_core::connection::ConnectionConfig;
 //! use oap_io::duplex;
-//! use oap_node::{Client, GatewayConfig, GatewayServer, MemStore, Services};
+//! use oap_node::{Client, GatewayConfig, Gateway, MemStore, Services};
 //!
 //! let runtime = runtime_smol::runtime();
-//! let server = GatewayServer::new(
+//! let server = Gateway::new(
 //!     Arc::clone(&runtime),
 //!     GatewayConfig::default(),
 //!     Arc::new(MemStore::new()),
@@ -57,6 +57,6 @@ pub mod topic;
 pub use client::{
     Client, ClientError, ObjectStream, Progress, PutStream, RetryPolicy, Subscription,
 };
-pub use server::{ByteQuotas, Gateway, GatewayConfig, GatewayServer, Services, Upgrade, Upgraded};
+pub use server::{ByteQuotas, Gateway, GatewayConfig, Services, Upgrade, Upgraded};
 pub use store::{DirStore, MemStore, ObjectStore};
 pub use tls::TlsError;

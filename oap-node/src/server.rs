@@ -8,7 +8,6 @@ mod byte_quotas;
 mod endpoint;
 mod subscription;
 
-pub use bound::Gateway;
 pub use byte_quotas::ByteQuotas;
 
 use std::io;
@@ -23,8 +22,8 @@ use futures_lite::future;
 use kernel_core::{Bus, HealthState, KernelEvent, Metrics};
 use oap_core::connection::ConnectionConfig;
 use oap_core::frame::FrameEncoder;
-use oap_core::gateway::{Permissions, QuotaConfig, Tenant, TenantQuotas, Tenants};
 use oap_core::payload::{ControlPayload, ErrorCode, ErrorEnvelope};
+use oap_core::server::{Permissions, QuotaConfig, Tenant, TenantQuotas, Tenants};
 use oap_io::{BoxFuture, BoxStream, ConnectionDriver, EndpointHandle, Join, Listener, Runtime};
 
 /// Turns an accepted stream into the stream to serve (a TLS handshake).
@@ -233,10 +232,10 @@ pub(crate) struct Inner {
     services: Services,
     quotas: Option<Mutex<TenantQuotas>>,
     /// The tenant directory in force: `config.tenants` until a reload
-    /// ([`GatewayServer::update_tenants`]) replaces it.
+    /// ([`Gateway::update_tenants`]) replaces it.
     tenants: std::sync::RwLock<Arc<Tenants>>,
     /// The connection settings new connections get: `config.connection`
-    /// until a reload ([`GatewayServer::update_connection_config`]).
+    /// until a reload ([`Gateway::update_connection_config`]).
     connection: std::sync::RwLock<ConnectionConfig>,
     open: AtomicUsize,
     per_address: admission::PerAddress,
@@ -247,6 +246,9 @@ pub(crate) struct Inner {
     /// Notified whenever a connection ends.
     closed_event: Event,
     listener: Mutex<Option<Box<dyn Listener>>>,
+    /// The address [`Gateway::listen`] bound, kept after `serve` takes the
+    /// listener.
+    local_addr: Mutex<Option<SocketAddr>>,
     connections: Mutex<Vec<oap_io::WeakEndpointHandle<GatewayEndpoint>>>,
 }
 
@@ -254,11 +256,11 @@ pub(crate) struct Inner {
 ///
 /// Cheap to clone; every clone is the same server.
 #[derive(Clone)]
-pub struct GatewayServer {
+pub struct Gateway {
     inner: Arc<Inner>,
 }
 
-impl GatewayServer {
+impl Gateway {
     /// A server on `runtime` storing objects in `store`.
     pub fn new(
         runtime: Arc<dyn Runtime>,
@@ -285,13 +287,14 @@ impl GatewayServer {
                 drain_event: Event::new(),
                 closed_event: Event::new(),
                 listener: Mutex::new(None),
+                local_addr: Mutex::new(None),
                 connections: Mutex::new(Vec::new()),
             }),
         }
     }
 
     /// The settings this server was made with (its tenants as they were
-    /// then: see [`GatewayServer::tenants`]).
+    /// then: see [`Gateway::tenants`]).
     pub fn config(&self) -> &GatewayConfig {
         &self.inner.config
     }
@@ -377,8 +380,10 @@ impl GatewayServer {
     }
 
     /// Binds `addr` over plain TCP and returns the bound address (useful
-    /// with port 0). Serve it with [`GatewayServer::serve`].
-    pub async fn bind(&self, addr: SocketAddr) -> io::Result<SocketAddr> {
+    /// with port 0), which [`Gateway::local_addr`] also answers from now
+    /// on. Serve it with [`Gateway::serve`]. [`Gateway::bind`] is this and
+    /// [`Gateway::new`] in one call.
+    pub async fn listen(&self, addr: SocketAddr) -> io::Result<SocketAddr> {
         let listener = self.inner.runtime.bind(addr).await?;
         let local = listener.local_addr()?;
         *self
@@ -386,10 +391,26 @@ impl GatewayServer {
             .listener
             .lock()
             .unwrap_or_else(|p| p.into_inner()) = Some(listener);
+        *self
+            .inner
+            .local_addr
+            .lock()
+            .unwrap_or_else(|p| p.into_inner()) = Some(local);
         Ok(local)
     }
 
-    /// Serves the listener bound by [`GatewayServer::bind`] until shutdown.
+    /// The address [`Gateway::listen`] (or [`Gateway::bind`]) bound; `None`
+    /// before, and for a gateway that only serves streams handed to it
+    /// ([`Gateway::handle_stream`], [`Gateway::serve_listener`]).
+    pub fn local_addr(&self) -> Option<SocketAddr> {
+        *self
+            .inner
+            .local_addr
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Serves the listener bound by [`Gateway::listen`] until shutdown.
     pub async fn serve(&self) -> io::Result<()> {
         let listener = self
             .inner
@@ -397,7 +418,7 @@ impl GatewayServer {
             .lock()
             .unwrap_or_else(|p| p.into_inner())
             .take()
-            .ok_or_else(|| io::Error::new(io::ErrorKind::NotConnected, "bind first"))?;
+            .ok_or_else(|| io::Error::new(io::ErrorKind::NotConnected, "listen first"))?;
         self.serve_listener(listener, None).await
     }
 
@@ -528,7 +549,7 @@ impl GatewayServer {
                 }
             }
             if let Some(inner) = weak.upgrade() {
-                GatewayServer { inner }.shutdown();
+                Gateway { inner }.shutdown();
             }
         }));
     }
@@ -765,7 +786,7 @@ mod tests {
             base: std::time::Instant::now(),
             sleeps: Arc::clone(&sleeps),
         });
-        let server = GatewayServer::new(
+        let server = Gateway::new(
             runtime,
             GatewayConfig::default(),
             Arc::new(crate::MemStore::new()),
@@ -818,7 +839,7 @@ mod tests {
     #[test]
     fn from_kernel_carries_tenants_and_resolves_the_anonymous_default_by_listen_address() {
         let token = "a-test-token";
-        let hash = oap_core::gateway::token_hash(token).to_hex().to_string();
+        let hash = oap_core::server::token_hash(token).to_hex().to_string();
         let kernel = kernel_core::Config::from_toml_str(&format!(
             "[[tenants]]\nname = \"acme\"\ntoken_hash = \"{hash}\"\n\
              permissions = [\"get\", \"subscribe\"]\nburst = 7\n"
@@ -829,7 +850,7 @@ mod tests {
             .tenants
             .authenticate(
                 None,
-                oap_core::gateway::Credentials {
+                oap_core::server::Credentials {
                     token: Some(token),
                     certificate_name: None,
                 },

@@ -5,7 +5,7 @@ use std::time::Instant;
 
 use oap_core::client::{ClientEvent, ClientSession};
 use oap_core::connection::Connection;
-use oap_core::gateway::{Gateway, GatewayEvent, TenantQuotas};
+use oap_core::server::{ServerEvent, ServerSession, TenantQuotas};
 
 /// Moves everything `from` has to send into `to`. Returns the byte count.
 pub fn transfer(now: Instant, from: &mut Connection, to: &mut Connection) -> usize {
@@ -28,9 +28,9 @@ pub fn transfer(now: Instant, from: &mut Connection, to: &mut Connection) -> usi
 pub fn settle(
     now: Instant,
     client: &mut ClientSession,
-    gateway: &mut Gateway,
+    gateway: &mut ServerSession,
     mut quotas: Option<&mut TenantQuotas>,
-    mut on_gateway: impl FnMut(&mut Gateway, GatewayEvent),
+    mut on_gateway: impl FnMut(&mut ServerSession, ServerEvent),
     mut on_client: impl FnMut(ClientEvent),
 ) {
     loop {

@@ -10,11 +10,11 @@ use bytes::Bytes;
 use oap_core::client::{ClientEvent, ClientSession, RequestError};
 use oap_core::connection::{ConnectionConfig, Event, RequestId};
 use oap_core::frame::{FrameEncoder, FrameType};
-use oap_core::gateway::{
-    ANONYMOUS_TENANT, AuthError, Gateway, GatewayEvent, Permissions, QuotaConfig, Tenant,
+use oap_core::payload::{ControlPayload, ErrorCode, Hello, Start};
+use oap_core::server::{
+    ANONYMOUS_TENANT, AuthError, Permissions, QuotaConfig, ServerEvent, ServerSession, Tenant,
     TenantQuotas, Tenants, token_hash,
 };
-use oap_core::payload::{ControlPayload, ErrorCode, Hello, Start};
 use oap_sim::wire::settle;
 
 const ACME_TOKEN: &str = "acme-token-0123456789abcdef";
@@ -52,8 +52,8 @@ fn directory(anonymous: Permissions) -> Tenants {
 struct Pair {
     now: Instant,
     client: ClientSession,
-    gateway: Gateway,
-    gateway_events: Vec<GatewayEvent>,
+    gateway: ServerSession,
+    gateway_events: Vec<ServerEvent>,
     events: Vec<ClientEvent>,
 }
 
@@ -87,7 +87,7 @@ impl Pair {
         let mut p = Self {
             now,
             client: ClientSession::hello(config, "storage/1", now),
-            gateway: Gateway::with_tenants(
+            gateway: ServerSession::with_tenants(
                 ConnectionConfig::default(),
                 "gateway",
                 Arc::clone(tenants),
@@ -139,7 +139,7 @@ impl Pair {
 
     fn auth_failure(&self) -> Option<&AuthError> {
         self.gateway_events.iter().find_map(|e| match e {
-            GatewayEvent::AuthenticationFailed { error } => Some(error),
+            ServerEvent::AuthenticationFailed { error } => Some(error),
             _ => None,
         })
     }
@@ -147,12 +147,12 @@ impl Pair {
     fn accepted(&self, id: RequestId) -> bool {
         self.gateway_events
             .iter()
-            .any(|e| matches!(e, GatewayEvent::RequestAccepted { id: i, .. } if *i == id))
+            .any(|e| matches!(e, ServerEvent::RequestAccepted { id: i, .. } if *i == id))
     }
 
     fn refused(&self, id: RequestId) -> Option<ErrorCode> {
         self.gateway_events.iter().find_map(|e| match e {
-            GatewayEvent::RequestRefused { id: i, code } if *i == id => Some(*code),
+            ServerEvent::RequestRefused { id: i, code } if *i == id => Some(*code),
             _ => None,
         })
     }
@@ -199,10 +199,7 @@ fn a_valid_token_authenticates_its_tenant_even_where_anonymous_peers_are_refused
     let mut p = Pair::new(&tenants, &mut q, None, Some(ACME_TOKEN));
     assert!(matches!(p.events[..], [ClientEvent::Connected(_)]));
     assert_eq!(p.gateway.tenant(), "acme");
-    assert!(matches!(
-        p.gateway_events[..],
-        [GatewayEvent::Health { .. }]
-    ));
+    assert!(matches!(p.gateway_events[..], [ServerEvent::Health { .. }]));
     let id = p.open(&mut q, Some("put"));
     assert!(p.accepted(id));
     // Naming the token's own tenant is fine too.
@@ -229,7 +226,7 @@ fn a_token_that_matches_no_tenant_closes_the_connection_with_unauthorized() {
     assert!(
         !p.gateway_events
             .iter()
-            .any(|e| matches!(e, GatewayEvent::Health { .. })),
+            .any(|e| matches!(e, ServerEvent::Health { .. })),
         "no health event for a refused peer"
     );
 }
@@ -239,7 +236,7 @@ fn requests_pipelined_behind_a_refused_hello_are_refused_unauthorized() {
     let tenants = Arc::new(directory(Permissions::ALL));
     let mut q = quotas(&tenants);
     let now = Instant::now();
-    let mut gateway = Gateway::with_tenants(
+    let mut gateway = ServerSession::with_tenants(
         ConnectionConfig::default(),
         "gateway",
         Arc::clone(&tenants),
@@ -271,12 +268,12 @@ fn requests_pipelined_behind_a_refused_hello_are_refused_unauthorized() {
     assert!(
         events
             .iter()
-            .all(|e| !matches!(e, GatewayEvent::RequestAccepted { .. })),
+            .all(|e| !matches!(e, ServerEvent::RequestAccepted { .. })),
         "{events:?}"
     );
     assert!(matches!(
         events[0],
-        GatewayEvent::AuthenticationFailed {
+        ServerEvent::AuthenticationFailed {
             error: AuthError::UnknownToken
         }
     ));

@@ -10,16 +10,16 @@ use oap_core::client::{ClientEvent, ClientSession};
 use oap_core::connection::{
     ConnectionConfig, Event, OutgoingObject, RequestId, RequestOutcome, SendStream,
 };
-use oap_core::gateway::{Gateway, GatewayEvent};
 use oap_core::payload::ErrorCode;
+use oap_core::server::{ServerEvent, ServerSession};
 use oap_sim::wire::settle;
 
 struct Pair {
     now: Instant,
     client: ClientSession,
-    gateway: Gateway,
+    gateway: ServerSession,
     client_events: Vec<ClientEvent>,
-    server_events: Vec<GatewayEvent>,
+    server_events: Vec<ServerEvent>,
 }
 
 impl Pair {
@@ -28,7 +28,7 @@ impl Pair {
         let mut p = Self {
             now,
             client: ClientSession::hello(ConnectionConfig::default(), "watch/1", now),
-            gateway: Gateway::new(ConnectionConfig::default(), "gateway", now),
+            gateway: ServerSession::new(ConnectionConfig::default(), "gateway", now),
             client_events: Vec::new(),
             server_events: Vec::new(),
         };
@@ -47,7 +47,7 @@ impl Pair {
             &mut self.gateway,
             None,
             |gw, ev| {
-                if let GatewayEvent::RequestAccepted { id, start, .. } = &ev {
+                if let ServerEvent::RequestAccepted { id, start, .. } = &ev {
                     if start.op.as_deref() == Some("subscribe") {
                         gw.connection().keep_alive(*id, now).expect("open");
                     }

@@ -9,10 +9,10 @@ use oap_core::client::{ClientEvent, ClientSession, RequestError};
 use oap_core::connection::{
     ConnectionConfig, Event, OutgoingObject, RequestId, RequestOutcome, SendState, SendStream,
 };
-use oap_core::gateway::{
-    Gateway, GatewayEvent, Permissions, QuotaConfig, Tenant, TenantQuotas, Tenants, token_hash,
-};
 use oap_core::payload::ErrorCode;
+use oap_core::server::{
+    Permissions, QuotaConfig, ServerEvent, ServerSession, Tenant, TenantQuotas, Tenants, token_hash,
+};
 use oap_sim::wire::settle;
 
 /// A tiny object store behind the gateway: serves puts and gets.
@@ -20,7 +20,7 @@ use oap_sim::wire::settle;
 struct Store {
     objects: std::collections::BTreeMap<ObjectId, Vec<u8>>,
     staging: std::collections::BTreeMap<RequestId, Vec<u8>>,
-    gateway_events: Vec<GatewayEvent>,
+    gateway_events: Vec<ServerEvent>,
     serve_corrupt: bool,
     /// A get answers with the object and then this one too (both small).
     append: Option<Bytes>,
@@ -29,10 +29,10 @@ struct Store {
 }
 
 impl Store {
-    fn on_event(&mut self, gw: &mut Gateway, ev: GatewayEvent) {
+    fn on_event(&mut self, gw: &mut ServerSession, ev: ServerEvent) {
         let conn = gw.connection();
         match &ev {
-            GatewayEvent::RequestAccepted { id, start, .. }
+            ServerEvent::RequestAccepted { id, start, .. }
                 if start.op.as_deref() == Some("get") =>
             {
                 let want: ObjectId = start.addr.as_deref().expect("addr").parse().expect("id");
@@ -54,8 +54,8 @@ impl Store {
                 self.sending.insert(*id, stream.end_with(Some(want)));
                 self.pump(conn, *id);
             }
-            GatewayEvent::Connection(Event::CreditGranted { id, .. }) => self.pump(conn, *id),
-            GatewayEvent::Connection(Event::Readable { id }) => {
+            ServerEvent::Connection(Event::CreditGranted { id, .. }) => self.pump(conn, *id),
+            ServerEvent::Connection(Event::Readable { id }) => {
                 while let Some(c) = conn.read(*id, usize::MAX) {
                     self.staging
                         .entry(*id)
@@ -63,11 +63,11 @@ impl Store {
                         .extend_from_slice(&c.bytes);
                 }
             }
-            GatewayEvent::Connection(Event::ObjectVerified { id, obj, .. }) => {
+            ServerEvent::Connection(Event::ObjectVerified { id, obj, .. }) => {
                 let bytes = self.staging.remove(id).unwrap_or_default();
                 self.objects.insert(*obj, bytes);
             }
-            GatewayEvent::Connection(Event::Finished { id, obj }) if obj.is_some() => {
+            ServerEvent::Connection(Event::Finished { id, obj }) if obj.is_some() => {
                 let stored = obj.filter(|o| self.objects.contains_key(o));
                 let _ = conn.finish(*id, stored);
             }
@@ -92,7 +92,7 @@ impl Store {
 struct Pair {
     now: Instant,
     client: ClientSession,
-    gateway: Gateway,
+    gateway: ServerSession,
     quotas: Option<TenantQuotas>,
     store: Store,
     events: Vec<ClientEvent>,
@@ -117,7 +117,7 @@ impl Pair {
             now,
             client: ClientSession::hello(config, "storage/1", now),
             quotas: quotas.map(|q| tenants.quotas(q)),
-            gateway: Gateway::with_tenants(
+            gateway: ServerSession::with_tenants(
                 ConnectionConfig::default(),
                 "gateway",
                 Arc::new(tenants),
@@ -154,7 +154,7 @@ fn hello_emits_health_and_put_doc_is_confirmed() {
     assert!(matches!(p.take()[..], [ClientEvent::Connected(_)]));
     assert_eq!(
         p.store.gateway_events[0],
-        GatewayEvent::Health {
+        ServerEvent::Health {
             service: "storage/1".into(),
         }
     );
@@ -174,8 +174,8 @@ fn hello_emits_health_and_put_doc_is_confirmed() {
     );
     assert_eq!(p.store.objects.get(&obj).map(Vec::len), Some(300_000));
     assert!(p.store.gateway_events.iter().any(|e| matches!(e,
-        GatewayEvent::RequestAccepted { start, tenant, .. }
-            if start.collection.as_deref() == Some("docs") && start.id.as_deref() == Some("a") && tenant == "t1")));
+        ServerEvent::RequestAccepted { start, tenant, .. }
+            if start.collection.as_deref() == Some("docs") && start.doc_id.as_deref() == Some("a") && tenant == "t1")));
 }
 
 #[test]
@@ -210,7 +210,7 @@ fn quota_exhaustion_refuses_with_a_retryable_error_and_refills_with_time() {
     assert_eq!(refused.len(), 1, "{events:?}");
     assert!(matches!(refused[0], ClientEvent::PutDone { id, .. } if *id == ids[2]));
     assert!(p.store.gateway_events.iter().any(|e| *e
-        == GatewayEvent::RequestRefused {
+        == ServerEvent::RequestRefused {
             id: ids[2],
             code: ErrorCode::QuotaExhausted
         }));
@@ -265,7 +265,7 @@ fn subscribe_sends_start_with_the_topic() {
     let rid = p.client.subscribe(p.now, "health").expect("subscribe");
     p.settle();
     assert!(p.store.gateway_events.iter().any(|e| matches!(e,
-        GatewayEvent::RequestAccepted { id, start, .. }
+        ServerEvent::RequestAccepted { id, start, .. }
             if *id == rid && start.op.as_deref() == Some("subscribe") && start.topic.as_deref() == Some("health"))));
     assert!(
         p.take()
@@ -399,6 +399,6 @@ fn cancel_ends_the_request_on_both_sides_with_cancelled() {
     );
     assert_eq!(p.gateway.connection().open_requests(), 0);
     assert!(p.store.gateway_events.iter().any(|e| matches!(e,
-        GatewayEvent::Connection(Event::RequestEnded { id, outcome: RequestOutcome::Failed { error, by_peer: true, violation: None } })
+        ServerEvent::Connection(Event::RequestEnded { id, outcome: RequestOutcome::Failed { error, by_peer: true, violation: None } })
             if *id == rid && error.code == ErrorCode::Cancelled)));
 }

@@ -4,8 +4,8 @@ use std::sync::Arc;
 
 use oap_core::ObjectId;
 use oap_core::connection::ConnectionConfig;
-use oap_core::gateway::{Permissions, Tenant, Tenants, token_hash};
 use oap_core::payload::ErrorCode;
+use oap_core::server::{Permissions, Tenant, Tenants, token_hash};
 use oap_node::{ByteQuotas, Client, ClientError, DirStore, GatewayConfig, MemStore, ObjectStore};
 
 use crate::Harness;

@@ -16,12 +16,12 @@ use oap_core::ObjectId;
 use oap_core::client::RequestError;
 use oap_core::connection::{CommandError, ConnectionConfig};
 use oap_core::frame::FrameType;
-use oap_core::gateway::{Permissions, Tenant, Tenants, token_hash};
 use oap_core::payload::{
     Ack, ControlPayload, DataHeader, End, ErrorCode, Hello, Start, encode_data_payload,
 };
+use oap_core::server::{Permissions, Tenant, Tenants, token_hash};
 use oap_node::{
-    Client, ClientError, DirStore, GatewayConfig, GatewayServer, MemStore, ObjectStore, Services,
+    Client, ClientError, DirStore, Gateway, GatewayConfig, MemStore, ObjectStore, Services,
     TlsError,
 };
 
@@ -42,10 +42,10 @@ pub(crate) async fn gateway_with(
     h: &Harness,
     config: GatewayConfig,
     store: Arc<dyn ObjectStore>,
-) -> (GatewayServer, SocketAddr) {
-    let server = GatewayServer::new(Arc::clone(&h.runtime), config, store, Services::new(64));
+) -> (Gateway, SocketAddr) {
+    let server = Gateway::new(Arc::clone(&h.runtime), config, store, Services::new(64));
     let addr = server
-        .bind(LOOPBACK.parse().expect("addr"))
+        .listen(LOOPBACK.parse().expect("addr"))
         .await
         .expect("bind");
     let s = server.clone();
@@ -55,7 +55,7 @@ pub(crate) async fn gateway_with(
     (server, addr)
 }
 
-async fn gateway(h: &Harness) -> (GatewayServer, SocketAddr, MemStore) {
+async fn gateway(h: &Harness) -> (Gateway, SocketAddr, MemStore) {
     let store = MemStore::new();
     let (s, a) = gateway_with(h, GatewayConfig::default(), Arc::new(store.clone())).await;
     (s, a, store)
@@ -73,7 +73,7 @@ pub(crate) fn temp_dir(h: &Harness, tag: &str) -> std::path::PathBuf {
 
 /// The server's metrics show exactly one rejection for `reason`.
 /// `rejected_total{reason}` of `server` (0 before the first).
-pub(crate) fn rejected(server: &GatewayServer, reason: &str) -> u64 {
+pub(crate) fn rejected(server: &Gateway, reason: &str) -> u64 {
     let text = server.services().metrics.encode();
     let prefix = format!("rejected_total{{reason=\"{reason}\"}} ");
     text.lines()
@@ -81,7 +81,7 @@ pub(crate) fn rejected(server: &GatewayServer, reason: &str) -> u64 {
         .map_or(0, |n| n.trim().parse().expect("a count"))
 }
 
-fn assert_rejected_once(server: &GatewayServer, reason: &str) {
+fn assert_rejected_once(server: &Gateway, reason: &str) {
     assert_eq!(
         rejected(server, reason),
         1,
@@ -90,7 +90,7 @@ fn assert_rejected_once(server: &GatewayServer, reason: &str) {
 }
 
 /// The server's metrics show exactly one failed TLS handshake for `reason`.
-fn assert_tls_failures_once(server: &GatewayServer, reason: &str) {
+fn assert_tls_failures_once(server: &Gateway, reason: &str) {
     let text = server.services().metrics.encode();
     let line = format!("tls_handshake_failures_total{{reason=\"{reason}\"}} 1");
     assert!(text.contains(&line), "no `{line}` in:\n{text}");
@@ -471,7 +471,7 @@ pub async fn max_connections_busy(h: Harness) {
         .expect("served again");
 }
 
-async fn tls_gateway(h: &Harness, pki: &TestPki) -> (GatewayServer, SocketAddr, MemStore) {
+async fn tls_gateway(h: &Harness, pki: &TestPki) -> (Gateway, SocketAddr, MemStore) {
     let store = MemStore::new();
     let (server, addr) = crate::mtls::tls_gateway_on(
         h,
@@ -731,7 +731,7 @@ pub async fn idle_subscription_outlives_the_timeouts(h: Harness) {
 /// a health event on the bus.
 pub async fn in_memory_duplex(h: Harness) {
     let store = MemStore::new();
-    let server = GatewayServer::new(
+    let server = Gateway::new(
         Arc::clone(&h.runtime),
         GatewayConfig::default(),
         Arc::new(store.clone()),

@@ -5,10 +5,10 @@
 use std::net::SocketAddr;
 use std::sync::Arc;
 
-use oap_core::gateway::{Permissions, Tenant, Tenants};
 use oap_core::payload::ErrorCode;
+use oap_core::server::{Permissions, Tenant, Tenants};
 use oap_node::{
-    Client, ClientError, GatewayConfig, GatewayServer, MemStore, ObjectStore, Services, TlsError,
+    Client, ClientError, Gateway, GatewayConfig, MemStore, ObjectStore, Services, TlsError,
 };
 
 use crate::cases::{LOOPBACK, pattern, rejected};
@@ -21,8 +21,8 @@ pub(crate) async fn tls_gateway_on(
     tls: Arc<rustls::ServerConfig>,
     config: GatewayConfig,
     store: Arc<dyn ObjectStore>,
-) -> (GatewayServer, SocketAddr) {
-    let server = GatewayServer::new(Arc::clone(&h.runtime), config, store, Services::new(64));
+) -> (Gateway, SocketAddr) {
+    let server = Gateway::new(Arc::clone(&h.runtime), config, store, Services::new(64));
     let listener = h
         .runtime
         .bind(LOOPBACK.parse().expect("addr"))
@@ -42,7 +42,7 @@ async fn tls_gateway_with(
     h: &Harness,
     tls: Arc<rustls::ServerConfig>,
     tenants: Tenants,
-) -> (GatewayServer, SocketAddr) {
+) -> (Gateway, SocketAddr) {
     let config = GatewayConfig {
         tenants: Arc::new(tenants),
         ..GatewayConfig::default()

@@ -16,13 +16,14 @@
 //! gets it back:
 //!
 //! ```
-//! use runtime_async_std::{Client, Gateway, GatewayConfig};
+//! use runtime_async_std::GatewayConfig;
 //! # type Error = Box<dyn std::error::Error>;
 //! async_std::task::block_on(async {
-//!     let gateway = Gateway::bind("127.0.0.1:0".parse()?, GatewayConfig::default()).await?;
+//!     let gateway = runtime_async_std::bind("127.0.0.1:0".parse()?, GatewayConfig::default()).await?;
+//!     let addr = gateway.local_addr().expect("bound");
 //!     let server = gateway.clone();
 //!     async_std::task::spawn(async move { server.serve().await });
-//!     let client = Client::connect(gateway.local_addr()).await?;
+//!     let client = runtime_async_std::connect(addr).await?;
 //!     let id = client.put_doc("docs", "hello", "hi".into()).await?;
 //!     assert_eq!(&client.get(id).await?[..], b"hi");
 //!     Ok::<(), Error>(())
@@ -38,7 +39,7 @@ use oap_io::Runtime;
 use runtime_smol::async_io_rt::AsyncIoRuntime;
 
 pub use oap_node::{
-    ClientError, DirStore, GatewayConfig, GatewayServer, MemStore, ObjectStore, Services,
+    Client, ClientError, DirStore, Gateway, GatewayConfig, MemStore, ObjectStore, Services,
     Subscription,
 };
 

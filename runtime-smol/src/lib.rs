@@ -9,13 +9,14 @@
 //! gets it back:
 //!
 //! ```
-//! use runtime_smol::{Client, Gateway, GatewayConfig};
+//! use runtime_smol::GatewayConfig;
 //! # type Error = Box<dyn std::error::Error>;
 //! smol::block_on(async {
-//!     let gateway = Gateway::bind("127.0.0.1:0".parse()?, GatewayConfig::default()).await?;
+//!     let gateway = runtime_smol::bind("127.0.0.1:0".parse()?, GatewayConfig::default()).await?;
+//!     let addr = gateway.local_addr().expect("bound");
 //!     let server = gateway.clone();
 //!     smol::spawn(async move { server.serve().await }).detach();
-//!     let client = Client::connect(gateway.local_addr()).await?;
+//!     let client = runtime_smol::connect(addr).await?;
 //!     let id = client.put_doc("docs", "hello", "hi".into()).await?;
 //!     assert_eq!(&client.get(id).await?[..], b"hi");
 //!     Ok::<(), Error>(())
@@ -33,7 +34,7 @@ use oap_io::Runtime;
 use crate::async_io_rt::AsyncIoRuntime;
 
 pub use oap_node::{
-    ClientError, DirStore, GatewayConfig, GatewayServer, MemStore, ObjectStore, Services,
+    Client, ClientError, DirStore, Gateway, GatewayConfig, MemStore, ObjectStore, Services,
     Subscription,
 };
 

@@ -9,14 +9,14 @@
 //! gets it back:
 //!
 //! ```
-//! use runtime_tokio::{Client, Gateway, GatewayConfig};
+//! use runtime_tokio::GatewayConfig;
 //! # type Error = Box<dyn std::error::Error>;
 //! tokio::runtime::Runtime::new()?.block_on(async {
-//!     let gateway = Gateway::bind("127.0.0.1:0".parse()?, GatewayConfig::default()).await?;
-//!     let addr = gateway.local_addr();
+//!     let gateway = runtime_tokio::bind("127.0.0.1:0".parse()?, GatewayConfig::default()).await?;
+//!     let addr = gateway.local_addr().expect("bound");
 //!     let server = gateway.clone();
 //!     tokio::spawn(async move { server.serve().await });
-//!     let client = Client::connect(addr).await?;
+//!     let client = runtime_tokio::connect(addr).await?;
 //!     let id = client.put_doc("docs", "hello", bytes::Bytes::from_static(b"hi")).await?;
 //!     assert_eq!(&client.get(id).await?[..], b"hi");
 //!     Ok::<(), Error>(())
@@ -36,7 +36,7 @@ use oap_io::{BoxFuture, BoxStream, Listener, Runtime};
 use tokio_util::compat::{TokioAsyncReadCompatExt, TokioAsyncWriteCompatExt};
 
 pub use oap_node::{
-    ClientError, DirStore, GatewayConfig, GatewayServer, MemStore, ObjectStore, Services,
+    Client, ClientError, DirStore, Gateway, GatewayConfig, MemStore, ObjectStore, Services,
     Subscription,
 };
 
@@ -109,29 +109,23 @@ impl Listener for TcpListener {
 
 oap_node::runtime_entry_points!("tokio");
 
-impl Gateway {
-    /// Serves one connection given as tokio reader and writer halves (a
-    /// socket's, or an in-memory `tokio::io::duplex`).
-    pub async fn handle_conn<R, W>(server: &GatewayServer, reader: R, writer: W) -> io::Result<()>
-    where
-        R: tokio::io::AsyncRead + Unpin + Send + 'static,
-        W: tokio::io::AsyncWrite + Unpin + Send + 'static,
-    {
-        server
-            .handle_conn(reader.compat(), writer.compat_write())
-            .await
-    }
+/// Serves one connection on `gateway`, given as tokio reader and writer
+/// halves (a socket's, or an in-memory `tokio::io::duplex`'s).
+pub async fn handle_conn<R, W>(gateway: &Gateway, reader: R, writer: W) -> io::Result<()>
+where
+    R: tokio::io::AsyncRead + Unpin + Send + 'static,
+    W: tokio::io::AsyncWrite + Unpin + Send + 'static,
+{
+    gateway
+        .handle_conn(reader.compat(), writer.compat_write())
+        .await
 }
 
-impl Client {
-    /// Runs a client over any tokio stream (a duplex pipe, a TLS stream).
-    pub async fn over<S>(
-        stream: S,
-        config: ConnectionConfig,
-    ) -> Result<oap_node::Client, ClientError>
-    where
-        S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
-    {
-        oap_node::Client::over(runtime(), stream.compat(), config, "oap/1").await
-    }
+/// A client over any tokio stream (a duplex pipe, a TLS stream): completes
+/// HELLO with `config`.
+pub async fn connect_over<S>(stream: S, config: ConnectionConfig) -> Result<Client, ClientError>
+where
+    S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
+{
+    Client::over(runtime(), stream.compat(), config, "oap/1").await
 }

@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use oap_core::connection::ConnectionConfig;
 use oap_io::BoxStream;
-use oap_node::{ClientError, GatewayServer, Upgrade, Upgraded};
+use oap_node::{ClientError, Gateway, Upgrade, Upgraded};
 use tokio_rustls::rustls::pki_types::ServerName;
 pub use tokio_rustls::rustls::{ClientConfig, ServerConfig};
 use tokio_rustls::{TlsAcceptor, TlsConnector};
@@ -42,7 +42,7 @@ pub fn reloadable_acceptor(tls: Arc<oap_node::tls::ServerTls>) -> Upgrade {
 /// Serves TLS on `addr` until shutdown (every connection's handshake runs
 /// in its own task, bounded by the handshake timeout).
 pub async fn serve(
-    server: &GatewayServer,
+    server: &Gateway,
     addr: SocketAddr,
     config: Arc<ServerConfig>,
 ) -> io::Result<()> {

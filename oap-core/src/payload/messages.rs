@@ -85,7 +85,7 @@ pub struct Start {
     /// Absent: the legacy single request (request 0).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub corr_id: Option<u64>,
-    /// Operation or method (`"put"`, `"get"`, `"subscribe"`, ...).
+    /// Operation (`"put"`, `"get"`, `"subscribe"`, ...).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub op: Option<String>,
     /// Topic (subscriptions; the original client's only field).
@@ -97,9 +97,11 @@ pub struct Start {
     /// Collection a document is put into.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub collection: Option<String>,
-    /// Document id within the collection.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub id: Option<String>,
+    /// Document id within the collection: `"id"` on the wire. Not a
+    /// request id (that is `corr_id`) nor an object id (`addr`, and the
+    /// DATA header's `obj`).
+    #[serde(rename = "id", default, skip_serializing_if = "Option::is_none")]
+    pub doc_id: Option<String>,
 }
 
 impl ControlPayload for Start {

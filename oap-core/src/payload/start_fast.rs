@@ -72,14 +72,14 @@ pub(super) fn decode(bytes: &[u8]) -> Option<Start> {
     let topic = reader.string(TOPIC)?;
     let addr = reader.string(ADDR)?;
     let collection = reader.string(COLLECTION)?;
-    let id = reader.string(ID)?;
+    let doc_id = reader.string(ID)?;
     (reader.rest == CLOSE).then_some(Start {
         corr_id,
         op,
         topic,
         addr,
         collection,
-        id,
+        doc_id,
     })
 }
 
@@ -122,7 +122,7 @@ fn strings(start: &Start) -> [(&'static [u8], Option<&str>); 5] {
         (TOPIC, start.topic.as_deref()),
         (ADDR, start.addr.as_deref()),
         (COLLECTION, start.collection.as_deref()),
-        (ID, start.id.as_deref()),
+        (ID, start.doc_id.as_deref()),
     ]
 }
 
@@ -246,7 +246,7 @@ mod tests {
                 corr_id: Some(7),
                 op: Some("put".into()),
                 collection: Some("docs".into()),
-                id: Some("doc-000042".into()),
+                doc_id: Some("doc-000042".into()),
                 ..Start::default()
             },
             Start {
@@ -258,7 +258,7 @@ mod tests {
             Start {
                 op: Some("put".into()),
                 collection: Some("docs".into()),
-                id: Some("doc-000042".into()),
+                doc_id: Some("doc-000042".into()),
                 ..Start::default()
             },
             Start {
@@ -294,7 +294,7 @@ mod tests {
                     topic: text(2),
                     addr: text(3),
                     collection: text(4),
-                    id: text(5),
+                    doc_id: text(5),
                 });
             }
         }
@@ -382,7 +382,7 @@ mod tests {
         // read here, to the same string serde reads.
         for text in ["a\u{7f}b", "é", "\u{1f980}"] {
             let bytes = with_tail(&format!(",\"id\":\"{text}\""));
-            assert_eq!(decode(&bytes).and_then(|s| s.id), Some(text.to_owned()));
+            assert_eq!(decode(&bytes).and_then(|s| s.doc_id), Some(text.to_owned()));
             assert_same_as_serde(&bytes).expect("same as serde");
         }
         // Invalid UTF-8 inside a string.
@@ -407,7 +407,7 @@ mod tests {
             Start {
                 corr_id: Some(1),
                 op: Some("put".into()),
-                id: Some("é".into()),
+                doc_id: Some("é".into()),
                 ..Start::default()
             }
         );
@@ -417,7 +417,7 @@ mod tests {
     fn oversized_starts_get_the_size_error() {
         let long = |len: usize| Start {
             corr_id: Some(1),
-            id: Some("a".repeat(len)),
+            doc_id: Some("a".repeat(len)),
             ..Start::default()
         };
         let fixed = long(0).encode().len();
@@ -464,7 +464,7 @@ mod tests {
                         1 => &mut start.topic,
                         2 => &mut start.addr,
                         3 => &mut start.collection,
-                        _ => &mut start.id,
+                        _ => &mut start.doc_id,
                     };
                     *slot = text.map(str::to_owned);
                     let serde = serde_bytes(&start);
@@ -496,7 +496,7 @@ mod tests {
                     1 => &mut start.topic,
                     2 => &mut start.addr,
                     3 => &mut start.collection,
-                    _ => &mut start.id,
+                    _ => &mut start.doc_id,
                 };
                 *slot = Some(text.clone());
                 let bytes = start.encode();
@@ -541,13 +541,13 @@ mod tests {
             proptest::option::of(text()),
             proptest::option::of(text()),
         )
-            .prop_map(|(corr_id, op, topic, addr, collection, id)| Start {
+            .prop_map(|(corr_id, op, topic, addr, collection, doc_id)| Start {
                 corr_id,
                 op,
                 topic,
                 addr,
                 collection,
-                id,
+                doc_id,
             })
     }
 

@@ -106,13 +106,13 @@ impl ClientEndpoint {
         &mut self,
         now: Instant,
         collection: &str,
-        id: &str,
+        doc_id: &str,
         obj: ObjectId,
         bytes: Bytes,
     ) -> Result<RequestId, ClientError> {
         let rid = self
             .session
-            .put_object(now, collection, id, obj, bytes)
+            .put_object(now, collection, doc_id, obj, bytes)
             .map(|(rid, _)| rid);
         self.track(rid)
     }
@@ -121,11 +121,11 @@ impl ClientEndpoint {
         &mut self,
         now: Instant,
         collection: &str,
-        id: &str,
+        doc_id: &str,
         obj: ObjectId,
         len: u64,
     ) -> Result<RequestId, ClientError> {
-        let rid = self.session.put_stream(now, collection, id, obj, len);
+        let rid = self.session.put_stream(now, collection, doc_id, obj, len);
         self.track(rid)
     }
 
@@ -147,9 +147,9 @@ impl ClientEndpoint {
         &mut self,
         now: Instant,
         req_id: u64,
-        method: &str,
+        op: &str,
     ) -> Result<RequestId, CommandError> {
-        let rid = self.session.start(now, req_id, method)?;
+        let rid = self.session.start(now, req_id, op)?;
         self.starts.insert(rid, Pending::default());
         Ok(rid)
     }

@@ -1,25 +1,19 @@
-//! A gateway bound to a TCP address: the usual way to run one.
+//! Making a gateway and binding its TCP listener in one call: the usual
+//! way to run one.
 
 use std::io;
 use std::net::SocketAddr;
-use std::ops::Deref;
 use std::sync::Arc;
 
 use oap_io::Runtime;
 
-use super::{GatewayConfig, GatewayServer, Services};
+use super::{Gateway, GatewayConfig, Services};
 use crate::store::{MemStore, ObjectStore};
 
-/// A [`GatewayServer`] with its listener bound. Dereferences to the server
-/// for `serve`, `shutdown`, `handle_conn`, `services`, ...
-#[derive(Clone)]
-pub struct Gateway {
-    server: GatewayServer,
-    local_addr: SocketAddr,
-}
-
 impl Gateway {
-    /// Binds `addr` with an in-memory store and fresh kernel services.
+    /// A gateway on `runtime` with an in-memory store and fresh kernel
+    /// services, listening on `addr` ([`Gateway::local_addr`] says where).
+    /// Then call [`Gateway::serve`].
     pub async fn bind(
         runtime: Arc<dyn Runtime>,
         addr: SocketAddr,
@@ -35,7 +29,8 @@ impl Gateway {
         .await
     }
 
-    /// Binds `addr` with the given store and services.
+    /// A gateway on `runtime` with the given store and services, listening
+    /// on `addr`. Then call [`Gateway::serve`].
     pub async fn bind_with(
         runtime: Arc<dyn Runtime>,
         addr: SocketAddr,
@@ -43,26 +38,8 @@ impl Gateway {
         store: Arc<dyn ObjectStore>,
         services: Services,
     ) -> io::Result<Self> {
-        let server = GatewayServer::new(runtime, config, store, services);
-        let local_addr = server.bind(addr).await?;
-        Ok(Self { server, local_addr })
-    }
-
-    /// The bound address.
-    pub fn local_addr(&self) -> SocketAddr {
-        self.local_addr
-    }
-
-    /// The server.
-    pub fn server(&self) -> &GatewayServer {
-        &self.server
-    }
-}
-
-impl Deref for Gateway {
-    type Target = GatewayServer;
-
-    fn deref(&self) -> &GatewayServer {
-        &self.server
+        let gateway = Self::new(runtime, config, store, services);
+        gateway.listen(addr).await?;
+        Ok(gateway)
     }
 }

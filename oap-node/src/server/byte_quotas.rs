@@ -13,7 +13,7 @@ use std::path::PathBuf;
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use ledger::{StorageError, StorageLedger, UsageJournal};
-use oap_core::gateway::{ANONYMOUS_TENANT, Tenants};
+use oap_core::server::{ANONYMOUS_TENANT, Tenants};
 
 /// The byte quotas of a gateway's tenants (see the module docs).
 #[derive(Debug)]

@@ -15,8 +15,8 @@ use std::io;
 use kernel_core::KernelEvent;
 use oap_core::ObjectId;
 use oap_core::connection::{Connection, Event, RequestId};
-use oap_core::gateway::{Gateway, GatewayEvent};
 use oap_core::payload::{ErrorCode, ErrorEnvelope, Start};
+use oap_core::server::{ServerEvent, ServerSession};
 use oap_io::{Endpoint, WeakEndpointHandle};
 
 use super::Inner;
@@ -56,7 +56,7 @@ struct Reported {
 /// The gateway's side of one connection.
 pub(crate) struct GatewayEndpoint {
     server: Arc<Inner>,
-    gateway: Gateway,
+    gateway: ServerSession,
     me: Option<WeakEndpointHandle<GatewayEndpoint>>,
     requests: BTreeMap<RequestId, Request>,
     reported: Reported,
@@ -67,7 +67,7 @@ impl GatewayEndpoint {
     /// The endpoint of a connection whose transport verified a client
     /// certificate named `certificate_name` (if any).
     pub(super) fn new(server: Arc<Inner>, now: Instant, certificate_name: Option<String>) -> Self {
-        let mut gateway = Gateway::with_tenants(
+        let mut gateway = ServerSession::with_tenants(
             server.connection_config(),
             server.config.service.clone(),
             server.current_tenants(),
@@ -84,11 +84,11 @@ impl GatewayEndpoint {
         }
     }
 
-    /// A reloaded tenant directory: see [`Gateway::update_tenants`].
+    /// A reloaded tenant directory: see [`ServerSession::update_tenants`].
     pub(super) fn update_tenants(
         &mut self,
-        tenants: Arc<oap_core::gateway::Tenants>,
-    ) -> Result<(), oap_core::gateway::AuthError> {
+        tenants: Arc<oap_core::server::Tenants>,
+    ) -> Result<(), oap_core::server::AuthError> {
         let result = self.gateway.update_tenants(tenants);
         if let Err(error) = &result {
             tracing::debug!(%error, "credentials revoked by a reload");
@@ -129,24 +129,24 @@ impl GatewayEndpoint {
         let _ = self.conn().reject(id, ErrorEnvelope::new(code, msg));
     }
 
-    fn on_event(&mut self, now: Instant, ev: GatewayEvent) {
+    fn on_event(&mut self, now: Instant, ev: ServerEvent) {
         match ev {
             // A completed HELLO is always healthy; `KernelEvent::Health`
             // keeps its `ok` field for the supervisor's failures.
-            GatewayEvent::Health { service } => {
+            ServerEvent::Health { service } => {
                 self.server
                     .services
                     .bus
                     .publish_lossy(KernelEvent::Health { service, ok: true });
             }
-            GatewayEvent::RequestAccepted { id, start, .. } => self.on_accepted(now, id, start),
-            GatewayEvent::RequestRefused { .. } => {}
+            ServerEvent::RequestAccepted { id, start, .. } => self.on_accepted(now, id, start),
+            ServerEvent::RequestRefused { .. } => {}
             // Counted as `rejected_total{reason="unauthorized"}` from the
             // connection's stats; the message never holds the token.
-            GatewayEvent::AuthenticationFailed { error } => {
+            ServerEvent::AuthenticationFailed { error } => {
                 tracing::debug!(%error, "peer refused at HELLO");
             }
-            GatewayEvent::Connection(ev) => self.on_connection_event(now, ev),
+            ServerEvent::Connection(ev) => self.on_connection_event(now, ev),
         }
     }
 

@@ -1,7 +1,7 @@
 //! The gateway role: a server [`Connection`] plus authentication (who the
 //! peer is, from its HELLO's token: [`Tenants`]), admission (permissions by
 //! op, per-tenant quotas) and the events the kernel cares about. Still
-//! sans-IO: the runtime layer turns [`GatewayEvent`]s into bus events and
+//! sans-IO: the runtime layer turns [`ServerEvent`]s into bus events and
 //! metrics.
 
 mod auth;
@@ -24,7 +24,7 @@ pub const ANONYMOUS_TENANT: &str = "anonymous";
 
 /// What the gateway reports.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum GatewayEvent {
+pub enum ServerEvent {
     /// A client completed HELLO and authenticated: publish
     /// `KernelEvent::Health`.
     Health {
@@ -60,12 +60,12 @@ pub enum GatewayEvent {
 
 /// One gateway connection.
 ///
-/// Drive it like a [`Connection`] (through [`Gateway::connection`]), but take
-/// events from [`Gateway::poll_event`], which authenticates the peer when
+/// Drive it like a [`Connection`] (through [`ServerSession::connection`]), but take
+/// events from [`ServerSession::poll_event`], which authenticates the peer when
 /// its HELLO arrives and performs admission: every started request is
 /// accepted or refused before the application sees it.
 #[derive(Debug)]
-pub struct Gateway {
+pub struct ServerSession {
     conn: Connection,
     service: String,
     draining: bool,
@@ -77,7 +77,7 @@ pub struct Gateway {
     identity: Option<Identity>,
 }
 
-impl Gateway {
+impl ServerSession {
     /// A gateway connection named `service` (used in health events when the
     /// client names no application protocol) with an open directory
     /// ([`Tenants::open`]: no tenants, anonymous peers may do everything).
@@ -117,7 +117,7 @@ impl Gateway {
         self.draining = true;
     }
 
-    /// Whether [`Gateway::drain`] was called.
+    /// Whether [`ServerSession::drain`] was called.
     pub fn is_draining(&self) -> bool {
         self.draining
     }
@@ -198,21 +198,21 @@ impl Gateway {
         &mut self,
         now: Instant,
         quotas: Option<&mut TenantQuotas>,
-    ) -> Option<GatewayEvent> {
+    ) -> Option<ServerEvent> {
         let ev = self.conn.poll_event()?;
         Some(match ev {
             Event::Connected(_) => match self.authenticate() {
-                Ok(()) => GatewayEvent::Health {
+                Ok(()) => ServerEvent::Health {
                     service: self
                         .conn
                         .peer_hello()
                         .and_then(|h| h.app_proto_id.clone())
                         .unwrap_or_else(|| self.service.clone()),
                 },
-                Err(error) => GatewayEvent::AuthenticationFailed { error },
+                Err(error) => ServerEvent::AuthenticationFailed { error },
             },
             Event::RequestStarted { id, start } => self.admit(now, id, start, quotas),
-            other => GatewayEvent::Connection(other),
+            other => ServerEvent::Connection(other),
         })
     }
 
@@ -222,13 +222,13 @@ impl Gateway {
         id: RequestId,
         start: Start,
         quotas: Option<&mut TenantQuotas>,
-    ) -> GatewayEvent {
+    ) -> ServerEvent {
         let Some(identity) = &self.identity else {
             // Authentication failed (the connection is closing): nothing
             // it pipelined behind its HELLO is served.
             let env = ErrorEnvelope::new(ErrorCode::Unauthorized, "not authenticated");
             let _ = self.conn.reject(id, env);
-            return GatewayEvent::RequestRefused {
+            return ServerEvent::RequestRefused {
                 id,
                 code: ErrorCode::Unauthorized,
             };
@@ -238,7 +238,7 @@ impl Gateway {
         if self.draining {
             let env = ErrorEnvelope::new(ErrorCode::Busy, "the server is shutting down");
             let _ = self.conn.reject(id, env);
-            return GatewayEvent::RequestRefused {
+            return ServerEvent::RequestRefused {
                 id,
                 code: ErrorCode::Busy,
             };
@@ -250,7 +250,7 @@ impl Gateway {
                     format!("tenant {tenant} may not {name}"),
                 );
                 let _ = self.conn.reject(id, env);
-                return GatewayEvent::RequestRefused {
+                return ServerEvent::RequestRefused {
                     id,
                     code: ErrorCode::Unauthorized,
                 };
@@ -269,16 +269,16 @@ impl Gateway {
                 // The request was just announced, so it is open: reject
                 // cannot fail here.
                 let _ = self.conn.reject(id, env);
-                return GatewayEvent::RequestRefused {
+                return ServerEvent::RequestRefused {
                     id,
                     code: ErrorCode::QuotaExhausted,
                 };
             }
         }
         match self.conn.accept(id) {
-            Ok(()) => GatewayEvent::RequestAccepted { id, start, tenant },
+            Ok(()) => ServerEvent::RequestAccepted { id, start, tenant },
             // Already ended (e.g. the peer sent ERROR in the same read).
-            Err(_) => GatewayEvent::RequestRefused {
+            Err(_) => ServerEvent::RequestRefused {
                 id,
                 code: ErrorCode::Proto,
             },
