@@ -10,7 +10,7 @@ use oap_core::connection::{
 };
 use oap_core::payload::{ErrorCode, ErrorEnvelope, Start};
 
-use crate::Violation;
+use crate::InvariantViolation;
 
 /// How one put ended, from the client's point of view.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -37,7 +37,7 @@ struct Staging {
 impl Staging {
     /// Commits the object once all its verified bytes have been read; the
     /// invariant "nothing verified unless its bytes match" is checked here.
-    fn try_commit(&mut self, who: &str) -> Result<Option<(ObjectId, Vec<u8>)>, Violation> {
+    fn try_commit(&mut self, who: &str) -> Result<Option<(ObjectId, Vec<u8>)>, InvariantViolation> {
         let Some((obj, len)) = self.verified else {
             return Ok(None);
         };
@@ -47,7 +47,7 @@ impl Staging {
         let bytes: Vec<u8> = self.bytes.drain(..len as usize).collect();
         self.verified = None;
         if ObjectId::of(&bytes) != obj {
-            return Err(Violation(format!(
+            return Err(InvariantViolation(format!(
                 "{who}: object {obj} reported verified but its bytes hash elsewhere"
             )));
         }
@@ -138,7 +138,11 @@ impl ClientApp {
         self.results.len() == self.objects.len()
     }
 
-    pub(crate) fn on_event(&mut self, conn: &mut Connection, ev: &Event) -> Result<(), Violation> {
+    pub(crate) fn on_event(
+        &mut self,
+        conn: &mut Connection,
+        ev: &Event,
+    ) -> Result<(), InvariantViolation> {
         match ev {
             Event::CreditGranted { id, .. } => self.advance(conn, *id),
             Event::ObjectVerified { id, obj, len, .. } => {
@@ -181,7 +185,11 @@ impl ClientApp {
     }
 
     /// Starts puts, reads and verifies; returns whether anything happened.
-    pub(crate) fn tick(&mut self, conn: &mut Connection, now: Instant) -> Result<bool, Violation> {
+    pub(crate) fn tick(
+        &mut self,
+        conn: &mut Connection,
+        now: Instant,
+    ) -> Result<bool, InvariantViolation> {
         let mut acted = false;
         while conn.is_established()
             && self.next < self.objects.len()
@@ -203,7 +211,7 @@ impl ClientApp {
             let data = &self.objects[self.next];
             // END names the object, so a server that lost it can tell.
             let stream = SendStream::open(conn, id, OutgoingObject::of(data), data.clone())
-                .map_err(|e| Violation(format!("client: begin_object: {e}")))?
+                .map_err(|e| InvariantViolation(format!("client: begin_object: {e}")))?
                 .end_with(Some(ObjectId::of(data)));
             self.puts.insert(
                 id,
@@ -277,7 +285,11 @@ impl ServerApp {
         self
     }
 
-    pub(crate) fn on_event(&mut self, conn: &mut Connection, ev: &Event) -> Result<(), Violation> {
+    pub(crate) fn on_event(
+        &mut self,
+        conn: &mut Connection,
+        ev: &Event,
+    ) -> Result<(), InvariantViolation> {
         match ev {
             Event::RequestStarted { id, .. } => {
                 if let Some(code) = self.reject_with {
@@ -289,12 +301,12 @@ impl ServerApp {
                     // Events queue up: the request (or connection) may have
                     // ended by the time its start is handled.
                     Err(CommandError::UnknownRequest(_) | CommandError::Closed) => return Ok(()),
-                    Err(e) => return Err(Violation(format!("server: accept: {e}"))),
+                    Err(e) => return Err(InvariantViolation(format!("server: accept: {e}"))),
                 }
                 self.open.insert(*id);
                 if let Some(obj) = &self.respond_with {
                     let stream = SendStream::open(conn, *id, OutgoingObject::of(obj), obj.clone())
-                        .map_err(|e| Violation(format!("server: begin_object: {e}")))?;
+                        .map_err(|e| InvariantViolation(format!("server: begin_object: {e}")))?;
                     self.responses.insert(*id, stream);
                     self.respond(conn, *id);
                 }
@@ -329,7 +341,7 @@ impl ServerApp {
         }
     }
 
-    pub(crate) fn tick(&mut self, conn: &mut Connection) -> Result<bool, Violation> {
+    pub(crate) fn tick(&mut self, conn: &mut Connection) -> Result<bool, InvariantViolation> {
         let mut acted = false;
         let mut budget = self.read_budget.unwrap_or(usize::MAX);
         for id in self.open.clone() {

@@ -10,9 +10,9 @@ use oap_core::payload::{Ack, ControlPayload, decode_data_payload};
 
 /// A broken invariant, with enough context to debug it.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Violation(pub String);
+pub struct InvariantViolation(pub String);
 
-impl fmt::Display for Violation {
+impl fmt::Display for InvariantViolation {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.0)
     }
@@ -91,24 +91,28 @@ impl CreditChecker {
         &mut self,
         frames: &[Frame],
         consumed: &BTreeMap<u64, u64>,
-    ) -> Result<(), Violation> {
+    ) -> Result<(), InvariantViolation> {
         for f in frames.iter().filter(|f| f.typ == FrameType::Ack) {
             let Ok(ack) = Ack::decode(&f.payload) else {
-                return Err(Violation(format!("{}: wrote an unparsable ACK", self.name)));
+                return Err(InvariantViolation(format!(
+                    "{}: wrote an unparsable ACK",
+                    self.name
+                )));
             };
             let corr = ack.corr_id.unwrap_or(0);
             let read = consumed.get(&corr).copied().unwrap_or(0);
             let window = self.initial.unwrap_or(0) + self.window_growth;
             if ack.credit > read + window {
-                return Err(Violation(format!(
+                return Err(InvariantViolation(format!(
                     "{}: granted credit {} on request {corr} having read only {read} (window {window})",
                     self.name, ack.credit
                 )));
             }
         }
         for f in frames.iter().filter(|f| f.typ == FrameType::Data) {
-            let (header, body) = decode_data_payload(&f.payload)
-                .map_err(|e| Violation(format!("{}: wrote an unpackable DATA: {e}", self.name)))?;
+            let (header, body) = decode_data_payload(&f.payload).map_err(|e| {
+                InvariantViolation(format!("{}: wrote an unpackable DATA: {e}", self.name))
+            })?;
             let corr = header.corr_id.unwrap_or(0);
             let sent = self.sent.entry(corr).or_default();
             *sent += body.len() as u64;
@@ -119,7 +123,7 @@ impl CreditChecker {
                 .unwrap_or(0)
                 .max(self.initial.unwrap_or(0));
             if *sent > limit && !self.blind {
-                return Err(Violation(format!(
+                return Err(InvariantViolation(format!(
                     "{}: sent {} body bytes on request {corr} with only {limit} credit",
                     self.name, *sent
                 )));

@@ -32,7 +32,7 @@ mod simulation;
 pub mod wire;
 
 pub use apps::{ClientApp, PutResult, ServerApp};
-pub use checker::Violation;
+pub use checker::InvariantViolation;
 pub use clock::Clock;
 pub use faults::FaultPlan;
 pub use simulation::{Report, Scenario, Simulation};

@@ -9,7 +9,7 @@ use rand::rngs::StdRng;
 
 use crate::checker::CreditChecker;
 use crate::link::{Link, LinkStats};
-use crate::{ClientApp, Clock, FaultPlan, ServerApp, Violation};
+use crate::{ClientApp, Clock, FaultPlan, InvariantViolation, ServerApp};
 
 /// Steps without the clock advancing before the run is declared stuck.
 const MAX_STEPS_PER_INSTANT: u64 = 100_000;
@@ -136,10 +136,10 @@ impl Simulation {
 
     /// Runs to quiescence, checking invariants after every step. The error
     /// names the seed, so the failing run can be replayed.
-    pub fn run(mut self) -> Result<Report, Violation> {
+    pub fn run(mut self) -> Result<Report, InvariantViolation> {
         let seed = self.seed;
         self.run_inner()
-            .map_err(|v| Violation(format!("seed {seed}: {v}")))?;
+            .map_err(|v| InvariantViolation(format!("seed {seed}: {v}")))?;
         Ok(Report {
             elapsed: self.clock.elapsed(),
             steps: self.steps,
@@ -153,7 +153,7 @@ impl Simulation {
         })
     }
 
-    fn run_inner(&mut self) -> Result<(), Violation> {
+    fn run_inner(&mut self) -> Result<(), InvariantViolation> {
         let mut same_instant = 0u64;
         loop {
             self.steps += 1;
@@ -166,7 +166,9 @@ impl Simulation {
             if progressed {
                 same_instant += 1;
                 if same_instant > MAX_STEPS_PER_INSTANT {
-                    return Err(Violation("no progress in virtual time (livelock)".into()));
+                    return Err(InvariantViolation(
+                        "no progress in virtual time (livelock)".into(),
+                    ));
                 }
                 continue;
             }
@@ -184,7 +186,7 @@ impl Simulation {
             if next.saturating_duration_since(self.clock.now()) > self.scenario.deadline
                 || self.clock.elapsed() > self.scenario.deadline
             {
-                return Err(Violation(format!(
+                return Err(InvariantViolation(format!(
                     "requests still open after {:?} of virtual time",
                     self.clock.elapsed()
                 )));
@@ -197,7 +199,7 @@ impl Simulation {
         self.check_liveness()
     }
 
-    fn drive_client(&mut self, now: Instant) -> Result<bool, Violation> {
+    fn drive_client(&mut self, now: Instant) -> Result<bool, InvariantViolation> {
         let mut acted = false;
         loop {
             let mut round = false;
@@ -226,7 +228,7 @@ impl Simulation {
         }
     }
 
-    fn drive_server(&mut self, now: Instant) -> Result<bool, Violation> {
+    fn drive_server(&mut self, now: Instant) -> Result<bool, InvariantViolation> {
         let mut acted = false;
         loop {
             let mut round = false;
@@ -251,20 +253,20 @@ impl Simulation {
         }
     }
 
-    fn check_invariants(&mut self) -> Result<(), Violation> {
+    fn check_invariants(&mut self) -> Result<(), InvariantViolation> {
         for (name, side) in [("client", &self.client), ("server", &self.server)] {
             let conn = &side.conn;
             let buffered = conn.buffered_input();
             self.peak_buffered = self.peak_buffered.max(buffered);
             if buffered > conn.buffered_input_bound() {
-                return Err(Violation(format!(
+                return Err(InvariantViolation(format!(
                     "{name}: {buffered} bytes buffered, above the bound {}",
                     conn.buffered_input_bound()
                 )));
             }
             if let Some(n) = conn.negotiated() {
                 if conn.open_requests() > n.max_inflight as usize {
-                    return Err(Violation(format!(
+                    return Err(InvariantViolation(format!(
                         "{name}: {} requests open, max_inflight {}",
                         conn.open_requests(),
                         n.max_inflight
@@ -275,9 +277,9 @@ impl Simulation {
         Ok(())
     }
 
-    fn check_liveness(&self) -> Result<(), Violation> {
+    fn check_liveness(&self) -> Result<(), InvariantViolation> {
         if !self.client_app.done() {
-            return Err(Violation(format!(
+            return Err(InvariantViolation(format!(
                 "quiescent with {} of {} puts unresolved",
                 self.client_app.objects().len() - self.client_app.results.len(),
                 self.client_app.objects().len()
@@ -285,7 +287,7 @@ impl Simulation {
         }
         for (name, side) in [("client", &self.client), ("server", &self.server)] {
             if side.conn.open_requests() != 0 {
-                return Err(Violation(format!(
+                return Err(InvariantViolation(format!(
                     "{name}: {} requests never ended",
                     side.conn.open_requests()
                 )));
@@ -301,7 +303,7 @@ fn transmit(
     now: Instant,
     rng: &mut StdRng,
     consumed: &BTreeMap<u64, u64>,
-) -> Result<bool, Violation> {
+) -> Result<bool, InvariantViolation> {
     let mut buf = Vec::new();
     while let Some(t) = side.conn.poll_transmit(now, &mut buf) {
         if let Some(body) = t.body {
