@@ -11,7 +11,7 @@ use bytes::{Bytes, BytesMut};
 
 use crate::connection::{
     Chunk, ChunkSource, CommandError, Connection, ConnectionConfig, Event, Negotiated,
-    OutgoingObject, RequestId, RequestOutcome, SendState, SendStream,
+    OutgoingObject, RequestId, RequestOutcome, SendState, SendStream, Violation,
 };
 use crate::object_id::ObjectId;
 use crate::payload::{ErrorCode, ErrorEnvelope, Start};
@@ -19,9 +19,15 @@ use crate::payload::{ErrorCode, ErrorEnvelope, Start};
 /// How a put or get ended badly.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum RequestError {
-    /// The server (or this side) ended the request with an ERROR.
+    /// The server (or this side, cancelling) ended the request with an
+    /// ERROR.
     #[error("request failed: {} ({})", .0.code, .0.msg)]
     Failed(ErrorEnvelope),
+    /// The server broke a rule of the protocol within the request, so this
+    /// side ended it with an ERROR of [`Violation::code`] (the connection
+    /// goes on).
+    #[error("the server broke the protocol: {0}")]
+    Violated(Violation),
     /// The connection closed first.
     #[error("the connection closed before the request ended")]
     Aborted,
@@ -487,8 +493,22 @@ impl ClientSession {
     }
 }
 
+impl RequestError {
+    /// Why a request that did not complete ended: the ERROR that ended it
+    /// ([`RequestError::Failed`], or [`RequestError::Violated`] when this
+    /// side ended it for something the server did), else
+    /// [`RequestError::Aborted`]. For applications that take
+    /// [`Event::RequestEnded`] themselves.
+    pub fn from_outcome(outcome: RequestOutcome) -> Self {
+        failure(outcome)
+    }
+}
+
 fn failure(outcome: RequestOutcome) -> RequestError {
     match outcome {
+        RequestOutcome::Failed {
+            violation: Some(v), ..
+        } => RequestError::Violated(v),
         RequestOutcome::Failed { error, .. } => RequestError::Failed(error),
         _ => RequestError::Aborted,
     }

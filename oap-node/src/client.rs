@@ -18,7 +18,7 @@ use futures_io::{AsyncRead, AsyncWrite};
 use futures_lite::future::poll_fn;
 use oap_core::ObjectId;
 use oap_core::client::{ClientEvent, ClientSession, RequestError};
-use oap_core::connection::{CommandError, ConnectionConfig, Negotiated, RequestId};
+use oap_core::connection::{CommandError, ConnectionConfig, Negotiated, RequestId, Violation};
 use oap_core::payload::ErrorCode;
 use oap_io::{BoxStream, ConnectionDriver, EndpointHandle, FramedStream, Runtime};
 
@@ -48,14 +48,18 @@ pub enum ClientError {
     /// mismatch, an unconfirmed put, the wrong object).
     #[error(transparent)]
     Request(#[from] RequestError),
-    /// The connection closed: with the error that closed it, if any, and
-    /// whether the server closed it.
+    /// The connection closed: with the error that closed it, if any,
+    /// whether the server closed it, and the rule the server broke when
+    /// this side closed it for that.
     #[error("connection closed{}", match .error { Some(e) => format!(": {} ({:.120})", e.code, e.msg), None => String::new() })]
     Closed {
         /// The ERROR that closed it (none for an orderly close).
         error: Option<oap_core::payload::ErrorEnvelope>,
         /// Whether the server closed it.
         by_peer: bool,
+        /// What the server did wrong, when this side closed the connection
+        /// for it (`error` is then the ERROR sent to the server).
+        violation: Option<Violation>,
     },
     /// [`Client::into_io`] while requests are still open.
     #[error("requests are still open")]
@@ -104,6 +108,7 @@ impl ClientError {
     pub fn code(&self) -> Option<ErrorCode> {
         match self {
             Self::Request(RequestError::Failed(env)) => Some(env.code),
+            Self::Request(RequestError::Violated(v)) => Some(v.code()),
             Self::Closed {
                 error: Some(env), ..
             } => Some(env.code),
@@ -502,6 +507,7 @@ impl Client {
                 return Err(ClientError::Closed {
                     error: None,
                     by_peer: false,
+                    violation: None,
                 });
             }
             ready.await;
@@ -604,6 +610,7 @@ mod tests {
         let closed = ClientError::Closed {
             error: Some(oap_core::payload::ErrorEnvelope::new(ErrorCode::Busy, "x")),
             by_peer: true,
+            violation: None,
         };
         assert!(!closed.is_retryable(), "a closed connection cannot retry");
         assert_eq!(closed.code(), Some(ErrorCode::Busy));

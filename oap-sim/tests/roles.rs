@@ -8,6 +8,7 @@ use oap_core::ObjectId;
 use oap_core::client::{ClientEvent, ClientSession, RequestError};
 use oap_core::connection::{
     ConnectionConfig, Event, OutgoingObject, RequestId, RequestOutcome, SendState, SendStream,
+    Violation,
 };
 use oap_core::payload::ErrorCode;
 use oap_core::server::{
@@ -252,8 +253,8 @@ fn get_returns_only_verified_bytes() {
     p.settle();
     let events = p.take();
     assert!(
-        matches!(&events[..], [ClientEvent::GetDone { id, result: Err(RequestError::Failed(env)) }]
-        if *id == rid && env.code == ErrorCode::BadDigest),
+        matches!(&events[..], [ClientEvent::GetDone { id, result: Err(RequestError::Violated(v @ Violation::DigestMismatch { obj: bad })) }]
+        if *id == rid && *bad == obj && v.code() == ErrorCode::BadDigest),
         "{events:?}"
     );
 }

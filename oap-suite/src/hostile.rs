@@ -12,13 +12,14 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use futures_lite::future;
 use oap_core::ObjectId;
-use oap_core::connection::ConnectionConfig;
-use oap_core::frame::FrameType;
+use oap_core::connection::{ConnectionConfig, Violation};
+use oap_core::frame::{DecodeError, FrameType};
 use oap_core::payload::{ControlPayload, DataHeader, End, ErrorCode, Hello, Start};
-use oap_node::{Client, GatewayConfig, MemStore, ObjectStore};
+use oap_node::{Client, ClientError, GatewayConfig, MemStore, ObjectStore};
 
-use crate::cases::{client, gateway_with, pattern, rejected};
+use crate::cases::{LOOPBACK, client, gateway_with, pattern, rejected};
 use crate::mtls::tls_gateway_on;
 use crate::{Harness, RawPeer, TestPki};
 
@@ -448,4 +449,51 @@ pub async fn hostile_peers_leave_no_descriptors_or_memory_behind(
     );
     assert_eq!(c.get(id).await.expect("served").len(), 16 << 20);
     drop(slow);
+}
+
+/// A server that answers HELLO and then sends a frame of another protocol
+/// version: the client closes the connection with an ERROR, and the caller's
+/// get ends in a `ClientError::Closed` that names the rule the server
+/// broke, as a value it can match, not a string.
+pub async fn hostile_server_that_breaks_framing_gets_a_typed_close(h: Harness) {
+    let listener = h
+        .runtime
+        .bind(LOOPBACK.parse().expect("addr"))
+        .await
+        .expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    let server_side = async {
+        let (stream, _) = listener.accept().await.expect("accept");
+        let mut peer = RawPeer::new(stream);
+        let hello = peer.recv().await.expect("read").expect("HELLO");
+        assert_eq!(hello.typ, FrameType::Hello);
+        peer.send_control(&Hello::legacy()).await.expect("answer");
+        let start = peer.recv().await.expect("read").expect("START");
+        assert_eq!(start.typ, FrameType::Start);
+        // Version 9, type DATA, empty payload.
+        peer.send_raw(&[9, 3, 0, 0, 0, 0]).await.expect("send");
+        peer.recv_error().await.expect("read")
+    };
+    let client_side = async {
+        let client = Client::connect(Arc::clone(&h.runtime), addr, ConnectionConfig::default())
+            .await
+            .expect("connect");
+        client.get(ObjectId::of(b"anything")).await
+    };
+    let (sent, got) = future::zip(server_side, client_side).await;
+    let broken = Violation::MalformedFrame(DecodeError::BadVersion(9));
+    assert_eq!(broken.code(), ErrorCode::BadVersion);
+    assert_eq!(
+        sent.map(|e| e.code),
+        Some(broken.code()),
+        "the client tells the server why it closes"
+    );
+    match got {
+        Err(ClientError::Closed {
+            violation: Some(v),
+            by_peer: false,
+            error: Some(error),
+        }) if v == broken => assert_eq!(error.code, broken.code()),
+        other => panic!("expected a typed close for the bad version, got {other:?}"),
+    }
 }

@@ -86,6 +86,7 @@ macro_rules! suite {
             hostile_subscriptions_are_capped_server_wide,
             hostile_made_up_identities_leave_no_keys,
             hostile_slow_subscriber_is_told_missed_and_holds_a_bounded_queue,
+            hostile_server_that_breaks_framing_gets_a_typed_close,
             one_request_cannot_queue_commits_without_end);
     };
     (@cases $block_on:path, $harness:expr; $($case:ident),* $(,)?) => {

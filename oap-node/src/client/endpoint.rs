@@ -327,12 +327,7 @@ impl ClientEndpoint {
             Event::RequestEnded { id, outcome } if self.starts.contains_key(&id) => {
                 if let Some(p) = self.starts.get_mut(&id) {
                     if p.answer.is_none() {
-                        let err = match outcome {
-                            RequestOutcome::Failed { error, .. } => {
-                                ClientError::Request(RequestError::Failed(error))
-                            }
-                            _ => ClientError::Request(RequestError::Aborted),
-                        };
+                        let err = ClientError::Request(RequestError::from_outcome(outcome));
                         p.answer = Some(Err(err));
                     }
                     wake(&mut p.waker);
@@ -363,17 +358,25 @@ impl ClientEndpoint {
             Event::RequestEnded { id, outcome } => {
                 if let Some(sub) = self.subs.get_mut(&id) {
                     sub.ended = true;
-                    if let RequestOutcome::Failed { error, .. } = outcome {
-                        sub.error = Some(ClientError::Request(RequestError::Failed(error)));
+                    if let RequestOutcome::Failed { .. } = outcome {
+                        sub.error = Some(ClientError::Request(RequestError::from_outcome(outcome)));
                     }
                     wake(&mut sub.waker);
                 }
             }
-            Event::Closed { error, by_peer, .. } => {
+            Event::Closed {
+                error,
+                by_peer,
+                violation,
+            } => {
                 let reason = if self.session.connection().peer_speaks_tls() {
                     ClientError::Tls(TlsError::ServerExpectsTls)
                 } else {
-                    ClientError::Closed { error, by_peer }
+                    ClientError::Closed {
+                        error,
+                        by_peer,
+                        violation,
+                    }
                 };
                 self.mark_closed(reason);
             }
@@ -470,6 +473,7 @@ impl Endpoint for ClientEndpoint {
             None => ClientError::Closed {
                 error: None,
                 by_peer: false,
+                violation: None,
             },
         };
         self.mark_closed(reason);
