@@ -441,6 +441,7 @@ impl<E: Endpoint, S: AsyncRead + AsyncWrite + Unpin> Future for ConnectionDriver
                     // endpoint settles what waits on it before the stream
                     // changes hands.
                     shared.endpoint.on_driver_exit(None);
+                    tracing::debug!("stream detached");
                     give(io);
                     return Poll::Ready(Ok(()));
                 }
@@ -488,6 +489,14 @@ impl<E: Endpoint, S: AsyncRead + AsyncWrite + Unpin> Future for ConnectionDriver
 
 /// The transport failed: abort the connection and tell the endpoint.
 fn fail<E: Endpoint>(shared: &mut Shared<E>, e: io::Error, now: Instant) -> io::Error {
+    // Logged once, here, in the caller's connection span (if it gave the
+    // driver one). A peer that stops reading is worth an operator's look;
+    // a reset or a vanished peer is everyday.
+    if e.kind() == io::ErrorKind::TimedOut {
+        tracing::info!(error = %e, "closed: timed out on the transport");
+    } else {
+        tracing::debug!(error = %e, "closed: the transport failed");
+    }
     shared.endpoint.connection().abort();
     shared.endpoint.handle_events(now);
     shared.finished = true;

@@ -25,6 +25,7 @@ use oap_core::frame::FrameEncoder;
 use oap_core::payload::{ControlPayload, ErrorCode, ErrorEnvelope};
 use oap_core::server::{Permissions, QuotaConfig, Tenant, TenantQuotas, Tenants};
 use oap_io::{BoxFuture, BoxStream, ConnectionDriver, EndpointHandle, Join, Listener, Runtime};
+use tracing::Instrument;
 
 /// Turns an accepted stream into the stream to serve (a TLS handshake).
 pub type Upgrade = Arc<dyn Fn(BoxStream) -> BoxFuture<'static, io::Result<Upgraded>> + Send + Sync>;
@@ -512,7 +513,7 @@ impl Gateway {
                     },
                 };
                 let _ = server
-                    .serve_admitted(upgraded.stream, upgraded.certificate_name, slot)
+                    .serve_admitted(upgraded.stream, upgraded.certificate_name, slot, Some(peer))
                     .await;
             }));
         }
@@ -572,7 +573,7 @@ impl Gateway {
         S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
     {
         match self.inner.admit(None) {
-            Ok(slot) => self.serve_admitted(stream, None, slot).await,
+            Ok(slot) => self.serve_admitted(stream, None, slot, None).await,
             Err(refusal) => {
                 self.inner
                     .services
@@ -583,14 +584,15 @@ impl Gateway {
         }
     }
 
-    /// Serves one admitted connection over `stream`, whose transport
-    /// verified a client certificate named `certificate_name` (if any);
-    /// `slot` is given back when it ends.
+    /// Serves one admitted connection from `peer` (if known) over
+    /// `stream`, whose transport verified a client certificate named
+    /// `certificate_name` (if any); `slot` is given back when it ends.
     async fn serve_admitted<S>(
         &self,
         stream: S,
         certificate_name: Option<String>,
         slot: admission::Slot,
+        peer: Option<SocketAddr>,
     ) -> io::Result<()>
     where
         S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
@@ -598,22 +600,24 @@ impl Gateway {
         let inner = &self.inner;
         inner.services.metrics.connection_opened();
         let now = inner.runtime.now();
-        let endpoint = GatewayEndpoint::new(Arc::clone(inner), now, certificate_name);
+        let span = connection_span(peer);
+        let endpoint = GatewayEndpoint::new(Arc::clone(inner), now, certificate_name, span.clone());
         let handle = EndpointHandle::new(endpoint);
         let weak = handle.downgrade();
         handle.peek(|ep| ep.set_self(weak.clone()));
         inner.lock_connections().push(weak);
-        let result = ConnectionDriver::new(Arc::clone(&inner.runtime), stream, handle).await;
+        let result = ConnectionDriver::new(Arc::clone(&inner.runtime), stream, handle)
+            .instrument(span.clone())
+            .await;
         inner.services.metrics.connection_closed();
         match &result {
             Ok(()) => {}
             // The peer's doing (it stopped reading, reset, vanished): no
-            // fault of the service's.
+            // fault of the service's. The driver logged it.
             Err(e) if peer_caused(e) => {
                 if e.kind() == io::ErrorKind::TimedOut {
                     inner.services.metrics.record_rejected("write_timeout");
                 }
-                tracing::debug!(error = %e, "connection ended by the transport");
             }
             Err(e) => {
                 inner
@@ -685,6 +689,22 @@ impl Inner {
 /// The shortest and longest waits after a failed accept.
 const ACCEPT_BACKOFF_MIN: Duration = Duration::from_millis(10);
 const ACCEPT_BACKOFF_MAX: Duration = Duration::from_secs(1);
+
+/// The span every event of one connection is logged in: the peer's
+/// address (none for a stream handed to [`Gateway::handle_stream`]), and,
+/// once HELLO completed, the tenant and the negotiated limits. At info
+/// level, so that a connection's refusals, violations and timeouts carry
+/// who it was; it costs a span per connection, nothing per frame.
+fn connection_span(peer: Option<SocketAddr>) -> tracing::Span {
+    tracing::info_span!(
+        "conn",
+        peer = peer.map(tracing::field::display),
+        tenant = tracing::field::Empty,
+        max_frame = tracing::field::Empty,
+        max_inflight = tracing::field::Empty,
+        credit = tracing::field::Empty,
+    )
+}
 
 /// Whether a transport error is the peer's doing rather than the server's.
 fn peer_caused(e: &io::Error) -> bool {

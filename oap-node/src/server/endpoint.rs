@@ -14,7 +14,7 @@ use std::io;
 
 use kernel_core::KernelEvent;
 use oap_core::ObjectId;
-use oap_core::connection::{Connection, Event, RequestId};
+use oap_core::connection::{Connection, Event, RequestId, RequestOutcome, Violation};
 use oap_core::payload::{ErrorCode, ErrorEnvelope, Start};
 use oap_core::server::{ServerEvent, ServerSession};
 use oap_io::{Endpoint, WeakEndpointHandle};
@@ -61,12 +61,20 @@ pub(crate) struct GatewayEndpoint {
     requests: BTreeMap<RequestId, Request>,
     reported: Reported,
     next_job: Job,
+    /// The connection's span (see `server::connection_span`): the driver
+    /// runs in it; HELLO fills in the tenant and the negotiated limits.
+    span: tracing::Span,
 }
 
 impl GatewayEndpoint {
     /// The endpoint of a connection whose transport verified a client
-    /// certificate named `certificate_name` (if any).
-    pub(super) fn new(server: Arc<Inner>, now: Instant, certificate_name: Option<String>) -> Self {
+    /// certificate named `certificate_name` (if any), logging in `span`.
+    pub(super) fn new(
+        server: Arc<Inner>,
+        now: Instant,
+        certificate_name: Option<String>,
+        span: tracing::Span,
+    ) -> Self {
         let mut gateway = ServerSession::with_tenants(
             server.connection_config(),
             server.config.service.clone(),
@@ -81,6 +89,7 @@ impl GatewayEndpoint {
             requests: BTreeMap::new(),
             reported: Reported::default(),
             next_job: 0,
+            span,
         }
     }
 
@@ -134,17 +143,33 @@ impl GatewayEndpoint {
             // A completed HELLO is always healthy; `KernelEvent::Health`
             // keeps its `ok` field for the supervisor's failures.
             ServerEvent::Health { service } => {
+                self.span
+                    .record("tenant", tracing::field::display(self.gateway.tenant()));
+                if let Some(n) = self.gateway.connection().negotiated() {
+                    self.span.record("max_frame", n.max_frame);
+                    self.span.record("max_inflight", n.max_inflight);
+                    self.span.record("credit", n.credit);
+                }
+                tracing::debug!(%service, "hello");
                 self.server
                     .services
                     .bus
                     .publish_lossy(KernelEvent::Health { service, ok: true });
             }
             ServerEvent::RequestAccepted { id, start, .. } => self.on_accepted(now, id, start),
-            ServerEvent::RequestRefused { .. } => {}
+            // A refusal to retry later is the system working (and a peer
+            // retrying in a loop would flood the log): debug. Others say
+            // a client is misconfigured: info.
+            ServerEvent::RequestRefused { id, code } if code.retryable() => {
+                tracing::debug!(request = id.0, %code, "request refused");
+            }
+            ServerEvent::RequestRefused { id, code } => {
+                tracing::info!(request = id.0, %code, "request refused");
+            }
             // Counted as `rejected_total{reason="unauthorized"}` from the
             // connection's stats; the message never holds the token.
             ServerEvent::AuthenticationFailed { error } => {
-                tracing::debug!(%error, "peer refused at HELLO");
+                tracing::info!(%error, "peer refused at HELLO");
             }
             ServerEvent::Connection(ev) => self.on_connection_event(now, ev),
         }
@@ -220,7 +245,8 @@ impl GatewayEndpoint {
             Event::ObjectVerified { id, obj, len, .. } => self.put_verified(id, obj, len),
             Event::Finished { id, obj } => self.on_peer_end(id, obj),
             Event::CreditGranted { id, .. } => self.pump(id),
-            Event::RequestEnded { id, .. } => {
+            Event::RequestEnded { id, outcome } => {
+                log_request_end(id, &outcome);
                 if let Some(req) = self.requests.remove(&id) {
                     if let Kind::Subscribe(sub) = &req.kind {
                         sub.cancel();
@@ -230,6 +256,11 @@ impl GatewayEndpoint {
                     m.observe_request_latency(now.saturating_duration_since(req.started));
                 }
             }
+            Event::Closed {
+                error,
+                by_peer,
+                violation,
+            } => log_close(error.as_ref(), by_peer, violation.as_ref()),
             _ => {}
         }
     }
@@ -353,5 +384,48 @@ impl Endpoint for GatewayEndpoint {
                 s.cancel();
             }
         }
+    }
+}
+
+/// Logs a request that did not complete: at info when the peer broke the
+/// protocol or let it time out (worth an operator's look), at debug for
+/// the rest (the peer cancelled, the store refused: counted in metrics).
+fn log_request_end(id: RequestId, outcome: &RequestOutcome) {
+    let RequestOutcome::Failed {
+        error,
+        by_peer,
+        violation,
+    } = outcome
+    else {
+        return;
+    };
+    match violation {
+        Some(v) => {
+            tracing::info!(request = id.0, violation = %v, code = %v.code(), "request ended: the peer broke the protocol")
+        }
+        None if !by_peer && error.code == ErrorCode::Timeout => {
+            tracing::info!(request = id.0, "request ended: timed out")
+        }
+        None => {
+            tracing::debug!(request = id.0, code = %error.code, by_peer, "request ended with an error")
+        }
+    }
+}
+
+/// Logs why the connection closed: at info for a protocol violation, a
+/// timeout or an error from the peer; at debug for an orderly close.
+fn log_close(error: Option<&ErrorEnvelope>, by_peer: bool, violation: Option<&Violation>) {
+    match (violation, error) {
+        (Some(v), _) => {
+            tracing::info!(violation = %v, code = %v.code(), "closed: the peer broke the protocol")
+        }
+        (None, Some(e)) if by_peer => {
+            tracing::info!(code = %e.code, message = %format_args!("{:.120}", e.msg), "closed by the peer with an error")
+        }
+        (None, Some(e)) if e.code == ErrorCode::Timeout => {
+            tracing::info!(reason = %e.msg, "closed: timed out")
+        }
+        (None, Some(e)) => tracing::info!(code = %e.code, reason = %e.msg, "closed with an error"),
+        (None, None) => tracing::debug!(by_peer, "closed"),
     }
 }
