@@ -33,6 +33,9 @@ pub(crate) enum Command {
     Get(GetArgs),
     /// Print the object id of files without a server (same digest as b3sum).
     Id(IdArgs),
+    /// Print the node's bus events as they happen, one JSON line each,
+    /// until Ctrl-C (needs the `subscribe` permission).
+    Watch(WatchArgs),
     /// Bearer tokens for tenants (see docs/auth.md).
     #[command(subcommand)]
     Token(TokenCommand),
@@ -286,6 +289,18 @@ pub(crate) struct GetArgs {
     /// then rename) instead of stdout; `-` is stdout.
     #[arg(short, long, value_name = "FILE")]
     pub output: Option<PathBuf>,
+    /// Connection.
+    #[command(flatten)]
+    pub server: ServerArgs,
+}
+
+/// `oap watch`.
+#[derive(Debug, Args)]
+pub(crate) struct WatchArgs {
+    /// What to watch: `health`, `health/<service>`, `config`, `crashed`,
+    /// `shutdown`, or `*` for everything.
+    #[arg(value_name = "TOPIC", default_value = "*")]
+    pub topic: String,
     /// Connection.
     #[command(flatten)]
     pub server: ServerArgs,

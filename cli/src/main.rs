@@ -18,6 +18,7 @@ mod reload;
 mod serve;
 mod signals;
 mod token;
+mod watch;
 
 use std::process::ExitCode;
 
@@ -64,6 +65,7 @@ fn main() -> ExitCode {
                         Command::Serve(a) => serve::run(a).await,
                         Command::Put(a) => put::run(a).await,
                         Command::Get(a) => get::run(a).await,
+                        Command::Watch(a) => watch::run(a).await,
                         Command::Demo => demo::run().await,
                         Command::Id(_) | Command::Token(_) | Command::Cert(_) => {
                             unreachable!("handled above")

@@ -3,9 +3,15 @@
 
 mod common;
 
+use std::io::{BufRead, BufReader};
+use std::process::{Command, Stdio};
+use std::sync::mpsc;
+use std::thread;
+use std::time::Duration;
+
 use common::{
-    Server, http_get, metric, new_token, run, run_in, run_with_env, run_with_input, stderr, stdout,
-    write_pattern,
+    Server, http_get, metric, new_token, oap, run, run_in, run_with_env, run_with_input, stderr,
+    stdout, wait_bounded, write_pattern,
 };
 
 /// BLAKE3 of the empty input (the reference test vector).
@@ -660,4 +666,70 @@ fn a_tenants_byte_quota_holds_across_a_restart_of_a_dir_store_node() {
         stderr(&again)
     );
     assert!(node.stop().success());
+}
+
+#[test]
+fn watch_prints_bus_events_as_json_lines_until_ctrl_c() {
+    let dir = tempfile::tempdir().unwrap();
+    let (token, entry) = new_token("watcher", "subscribe");
+    let config = dir.path().join("node.toml");
+    std::fs::write(&config, format!("{entry}\n")).unwrap();
+    let token_file = dir.path().join("token");
+    std::fs::write(&token_file, &token).unwrap();
+    let server = Server::start(&["--config", config.to_str().unwrap()]);
+
+    // Anonymous peers on loopback may put and get, not subscribe: the
+    // refusal says what is missing.
+    let refused = run(&["watch", "--server", &server.oap]);
+    assert_eq!(refused.status.code(), Some(1));
+    assert!(
+        stderr(&refused).contains("`subscribe` permission"),
+        "{}",
+        stderr(&refused)
+    );
+
+    let mut watch = oap()
+        .args(["watch", "health", "--server", &server.oap])
+        .args(["--token-file", token_file.to_str().unwrap()])
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn oap watch");
+    let out = watch.stdout.take().expect("stdout");
+    let (tx, rx) = mpsc::channel();
+    thread::spawn(move || {
+        for line in BufReader::new(out).lines() {
+            let Ok(line) = line else { return };
+            if tx.send(line).is_err() {
+                return;
+            }
+        }
+    });
+    // Every completed HELLO publishes a health event. The subscription is
+    // open once the node has taken its START, which the watcher cannot
+    // show: put until a line arrives, each try bounded.
+    let file = dir.path().join("doc.bin");
+    write_pattern(&file, 100);
+    let line = (0..30)
+        .find_map(|_| {
+            let put = run(&["put", file.to_str().unwrap(), "--server", &server.oap]);
+            assert!(put.status.success(), "{}", stderr(&put));
+            rx.recv_timeout(Duration::from_secs(2)).ok()
+        })
+        .expect("a health event within 30 puts");
+    let event: serde_json::Value = serde_json::from_str(&line).expect("one JSON value per line");
+    assert!(
+        line.to_lowercase().contains("health") && event.is_object(),
+        "{line}"
+    );
+
+    let status = Command::new("kill")
+        .args(["-INT", &watch.id().to_string()])
+        .status()
+        .expect("run kill");
+    assert!(status.success());
+    let status = wait_bounded(watch);
+    assert!(status.success(), "Ctrl-C ends the watch cleanly: {status}");
+    assert!(server.stop().success());
 }

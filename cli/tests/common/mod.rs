@@ -176,7 +176,7 @@ impl Server {
     }
 }
 
-fn wait_bounded(mut child: Child) -> ExitStatus {
+pub(crate) fn wait_bounded(mut child: Child) -> ExitStatus {
     let (tx, rx) = mpsc::channel();
     let pid = child.id();
     thread::spawn(move || {
