@@ -250,7 +250,43 @@ pub(crate) struct Inner {
     /// The address [`Gateway::listen`] bound, kept after `serve` takes the
     /// listener.
     local_addr: Mutex<Option<SocketAddr>>,
-    connections: Mutex<Vec<oap_io::WeakEndpointHandle<GatewayEndpoint>>>,
+    connections: Mutex<Connections<GatewayEndpoint>>,
+}
+
+/// Every connection's endpoint, for reloads and shutdown. Entries of
+/// connections that ended are swept when the list has doubled since the
+/// last sweep: amortised O(1) per connection, and never more than about
+/// twice the open connections (plus a small floor).
+struct Connections<E> {
+    list: Vec<oap_io::WeakEndpointHandle<E>>,
+    sweep_at: usize,
+}
+
+impl<E> Default for Connections<E> {
+    fn default() -> Self {
+        Self {
+            list: Vec::new(),
+            sweep_at: 0,
+        }
+    }
+}
+
+impl<E> Connections<E> {
+    /// The fewest entries worth a sweep.
+    const SWEEP_FLOOR: usize = 64;
+
+    fn push(&mut self, weak: oap_io::WeakEndpointHandle<E>) {
+        if self.list.len() >= self.sweep_at.max(Self::SWEEP_FLOOR) {
+            self.list.retain(|w| w.upgrade().is_some());
+            self.sweep_at = 2 * self.list.len();
+        }
+        self.list.push(weak);
+    }
+
+    /// The endpoints of the connections still open.
+    fn live(&self) -> impl Iterator<Item = oap_io::EndpointHandle<E>> + '_ {
+        self.list.iter().filter_map(|w| w.upgrade())
+    }
 }
 
 /// An OAP/1 gateway: serves puts, gets and subscriptions from a store.
@@ -289,7 +325,7 @@ impl Gateway {
                 closed_event: Event::new(),
                 listener: Mutex::new(None),
                 local_addr: Mutex::new(None),
-                connections: Mutex::new(Vec::new()),
+                connections: Mutex::new(Connections::default()),
             }),
         }
     }
@@ -344,11 +380,7 @@ impl Gateway {
             b.update_limits(&tenants, byte_limits);
         }
         *inner.tenants.write().unwrap_or_else(|p| p.into_inner()) = Arc::clone(&tenants);
-        let handles: Vec<_> = inner
-            .lock_connections()
-            .iter()
-            .filter_map(|w| w.upgrade())
-            .collect();
+        let handles: Vec<_> = inner.lock_connections().live().collect();
         handles
             .iter()
             .filter(|h| {
@@ -643,11 +675,7 @@ impl Gateway {
             return;
         }
         inner.drain_event.notify(usize::MAX);
-        let handles: Vec<_> = inner
-            .lock_connections()
-            .drain(..)
-            .filter_map(|w| w.upgrade())
-            .collect();
+        let handles: Vec<_> = inner.lock_connections().live().collect();
         for h in &handles {
             h.with(|ep| ep.drain());
         }
@@ -676,13 +704,8 @@ impl Inner {
         Arc::clone(&self.tenants.read().unwrap_or_else(|p| p.into_inner()))
     }
 
-    fn lock_connections(
-        &self,
-    ) -> std::sync::MutexGuard<'_, Vec<oap_io::WeakEndpointHandle<GatewayEndpoint>>> {
-        let mut v = self.connections.lock().unwrap_or_else(|p| p.into_inner());
-        // Forget connections that are gone, so the list stays bounded.
-        v.retain(|w| w.upgrade().is_some());
-        v
+    fn lock_connections(&self) -> std::sync::MutexGuard<'_, Connections<GatewayEndpoint>> {
+        self.connections.lock().unwrap_or_else(|p| p.into_inner())
     }
 }
 
@@ -754,6 +777,44 @@ async fn write_busy<S: AsyncWrite + Unpin>(stream: &mut S, msg: &str) -> io::Res
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// An endpoint that does nothing, to fill the connection list.
+    struct Idle(oap_core::connection::Connection);
+
+    impl oap_io::Endpoint for Idle {
+        fn connection(&mut self) -> &mut oap_core::connection::Connection {
+            &mut self.0
+        }
+        fn handle_events(&mut self, _now: std::time::Instant) {}
+    }
+
+    #[test]
+    fn the_connection_list_stays_within_twice_the_open_connections() {
+        let now = std::time::Instant::now();
+        let handle = || {
+            EndpointHandle::new(Idle(oap_core::connection::Connection::server(
+                ConnectionConfig::default(),
+                now,
+            )))
+        };
+        let mut list = Connections::default();
+        let open: Vec<_> = (0..100).map(|_| handle()).collect();
+        for h in &open {
+            list.push(h.downgrade());
+        }
+        let mut longest = 0;
+        for _ in 0..10_000 {
+            // A connection that came and went.
+            list.push(handle().downgrade());
+            longest = longest.max(list.list.len());
+        }
+        assert!(
+            longest <= 2 * open.len() + Connections::<Idle>::SWEEP_FLOOR + 1,
+            "{longest} entries for {} open connections",
+            open.len()
+        );
+        assert_eq!(list.live().count(), open.len(), "no open one forgotten");
+    }
 
     /// A runtime whose clock stands still and whose sleeps end at the next
     /// poll,
