@@ -55,6 +55,10 @@ fn quick_bench_measures_every_case_on_every_runtime() {
         }
         let row = format!("| {runtime} | 50 |");
         assert!(table.contains(&row), "no row `{row}` in\n{table}");
+        // The run fails unless every put was acknowledged and a sample of
+        // the objects came back intact.
+        let row = format!("| {runtime} | 2000 × 8 |");
+        assert!(table.contains(&row), "no row `{row}` in\n{table}");
         for case in ["put", "get", "get, sink"] {
             let row = format!("| {runtime} | {case} | 8 MiB |");
             assert!(table.contains(&row), "no row `{row}` in\n{table}");
@@ -64,10 +68,10 @@ fn quick_bench_measures_every_case_on_every_runtime() {
         table.contains("| baseline | file copy + b3 | 8 MiB |"),
         "{table}"
     );
-    // Every large-object and file row has a ratio against its own
-    // baseline: 2 large and 3 file rows per runtime.
+    // Every large-object, file and churn row has a ratio against its own
+    // baseline or reference: 2 large, 3 file and 1 churn row per runtime.
     let ratios = table.matches("×** |").count();
-    assert_eq!(ratios, 15, "{table}");
+    assert_eq!(ratios, 18, "{table}");
 }
 
 #[test]
