@@ -19,6 +19,8 @@
 //!   and its peak memory, next to a plain TCP server that moves the same
 //!   bytes.
 //!
+//! [`chart`] draws a run as an SVG chart.
+//!
 //! The server always runs in a child process (see [`server`]), so its CPU
 //! time and peak memory are its own; the client's are the bench
 //! process's. Process figures come from Linux's
@@ -37,6 +39,7 @@
 //! ```
 
 pub mod baseline;
+pub mod chart;
 pub mod churn;
 pub mod files;
 pub mod large;

@@ -56,6 +56,11 @@ struct RunArgs {
     /// in the system's temporary directory).
     #[arg(long = "case", value_name = "NAME")]
     cases: Vec<Case>,
+    /// Also write the run as an SVG chart to FILE: throughput against
+    /// object size next to the baselines, objects/s and connections/s per
+    /// runtime next to the reference.
+    #[arg(long, value_name = "FILE")]
+    svg: Option<PathBuf>,
 }
 
 /// `oap-bench serve`.
@@ -73,7 +78,8 @@ struct ServeArgs {
 /// [`Launcher`] puts it before the runtime's name.
 const SERVE: &str = "serve";
 
-/// Runs the benchmarks and prints the table on stdout (progress on stderr).
+/// Runs the benchmarks and prints the table on stdout (progress on stderr),
+/// and writes the chart if asked.
 fn run(args: &RunArgs) -> Result<(), oap_bench::Error> {
     let mut options = if args.quick {
         Options::quick()
@@ -92,6 +98,10 @@ fn run(args: &RunArgs) -> Result<(), oap_bench::Error> {
     let launcher = Launcher::current_exe([SERVE])?;
     let report = oap_bench::run(&options, &launcher)?;
     println!("{}", report.table());
+    if let Some(path) = &args.svg {
+        std::fs::write(path, oap_bench::chart::svg(&report)?)
+            .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+    }
     Ok(())
 }
 

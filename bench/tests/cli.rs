@@ -1,6 +1,6 @@
 //! `oap-bench --quick` end to end: every case on every runtime, with the
 //! server in a child `oap-bench serve` process (with a directory store for
-//! the files case), printed as Markdown tables.
+//! the files case), printed as Markdown tables and drawn as an SVG chart.
 
 use std::process::{Command, Output, Stdio};
 use std::sync::mpsc;
@@ -88,4 +88,38 @@ fn bench_runs_only_what_is_asked_and_refuses_unknown_names() {
     let out = run(&["--runtime", "glommio"]);
     assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
     assert!(stderr(&out).contains("unknown runtime"), "{}", stderr(&out));
+}
+
+#[test]
+fn the_svg_flag_writes_the_chart_of_what_ran() {
+    let dir = tempfile::tempdir().expect("temporary directory");
+    let path = dir.path().join("run.svg");
+    let out = run(&[
+        "--quick",
+        "--runtime",
+        "smol",
+        "--case",
+        "churn",
+        "--svg",
+        path.to_str().expect("UTF-8 path"),
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(
+        stdout(&out).contains("| smol | 2000 × 8 |"),
+        "{}",
+        stdout(&out)
+    );
+    let svg = std::fs::read_to_string(&path).expect("the chart was written");
+    assert!(svg.trim_start().starts_with("<svg"), "{svg}");
+    assert!(svg.trim_end().ends_with("</svg>"), "{svg}");
+    for text in [
+        "Connection churn",
+        "smol",
+        "gateway",
+        "reference (plain TCP)",
+    ] {
+        assert!(svg.contains(text), "no `{text}` in {svg}");
+    }
+    // Only the case that ran is drawn.
+    assert!(!svg.contains("Small objects"), "{svg}");
 }
