@@ -2,8 +2,8 @@
 //! runtime, printed as a table.
 //!
 //! Arguments after `--`: `--quick` for the smoke-sized run, `--runtime
-//! NAME` and `--case large|small|scale|files` (each repeatable) to run
-//! less.
+//! NAME` and `--case large|small|scale|churn|files` (each repeatable) to
+//! run less.
 
 use oap_bench::{Launcher, Options};
 

@@ -14,6 +14,12 @@
 //!   connection.
 //! * [`scale`] — 1,000 connections: server memory per idle connection and
 //!   per open request, and small puts on all of them at once.
+//! * [`churn`] — 200,000 short connections from 8 threads, one 1 KiB put
+//!   each: connections per second, the server's CPU time per connection
+//!   and its peak memory, next to a plain TCP server that moves the same
+//!   bytes.
+//!
+//! [`chart`] draws a run as an SVG chart.
 //!
 //! The server always runs in a child process (see [`server`]), so its CPU
 //! time and peak memory are its own; the client's are the bench
@@ -33,6 +39,8 @@
 //! ```
 
 pub mod baseline;
+pub mod chart;
+pub mod churn;
 pub mod files;
 pub mod large;
 pub mod proc_stats;
@@ -59,6 +67,10 @@ pub struct Options {
     pub connections: usize,
     /// File sizes of the files case (one object each).
     pub files: Vec<usize>,
+    /// Connections opened by the churn case, one put each.
+    pub churn_connections: usize,
+    /// Client threads of the churn case.
+    pub churn_threads: usize,
     /// The cases to run.
     pub cases: Vec<Case>,
 }
@@ -74,11 +86,19 @@ pub enum Case {
     Scale,
     /// Objects of any size, from and into files, with a directory store.
     Files,
+    /// Many short connections, one small put each.
+    Churn,
 }
 
 impl Case {
     /// Every case, in run order.
-    pub const ALL: [Case; 4] = [Case::Large, Case::Small, Case::Scale, Case::Files];
+    pub const ALL: [Case; 5] = [
+        Case::Large,
+        Case::Small,
+        Case::Scale,
+        Case::Churn,
+        Case::Files,
+    ];
 }
 
 impl std::str::FromStr for Case {
@@ -90,14 +110,18 @@ impl std::str::FromStr for Case {
             "small" => Ok(Self::Small),
             "scale" => Ok(Self::Scale),
             "files" => Ok(Self::Files),
-            _ => Err(format!("unknown case `{s}` (large, small, scale, files)")),
+            "churn" => Ok(Self::Churn),
+            _ => Err(format!(
+                "unknown case `{s}` (large, small, scale, files, churn)"
+            )),
         }
     }
 }
 
 impl Options {
     /// The figures the issues ask for: 16 MiB and 256 MiB objects, 20,000
-    /// small objects, 1,000 connections, files of 1 GiB and 4 GiB.
+    /// small objects, 1,000 connections, files of 1 GiB and 4 GiB, 200,000
+    /// short connections from 8 threads.
     pub fn full() -> Self {
         Self {
             runtimes: RuntimeKind::ALL.to_vec(),
@@ -105,6 +129,8 @@ impl Options {
             small_objects: 20_000,
             connections: 1_000,
             files: vec![1 << 30, 4 << 30],
+            churn_connections: 200_000,
+            churn_threads: churn::THREADS,
             cases: Case::ALL.to_vec(),
         }
     }
@@ -118,6 +144,8 @@ impl Options {
             small_objects: 500,
             connections: 50,
             files: vec![8 << 20],
+            churn_connections: 2_000,
+            churn_threads: churn::THREADS,
             cases: Case::ALL.to_vec(),
         }
     }
@@ -162,6 +190,16 @@ pub fn run(options: &Options, launcher: &Launcher) -> Result<Report, Error> {
             let row = scale::run(kind, launcher, options.connections)?;
             eprintln!("{}", row.line());
             report.scale.push(row);
+        }
+        if options.cases.contains(&Case::Churn) {
+            let row = churn::run(
+                kind,
+                launcher,
+                options.churn_connections,
+                options.churn_threads,
+            )?;
+            eprintln!("{}", row.line());
+            report.churn.push(row);
         }
     }
     if options.cases.contains(&Case::Files) {

@@ -15,9 +15,10 @@ use clap::{Args, Parser, Subcommand};
 use oap_bench::{Case, Launcher, Options, RuntimeKind};
 
 /// Benchmark put/get end to end on every runtime against a hashed TCP
-/// copy, small objects with 32 in flight, 1,000 connections, and files of
-/// 1 GiB and 4 GiB against a hashed copy between files; prints a Markdown
-/// table (build with --release for meaningful figures).
+/// copy, small objects with 32 in flight, 1,000 connections, 200,000 short
+/// connections against a plain TCP server, and files of 1 GiB and 4 GiB
+/// against a hashed copy between files; prints a Markdown table (build
+/// with --release for meaningful figures).
 #[derive(Debug, Parser)]
 // `about` is the doc comment above (not the package's description): it
 // says what a run measures.
@@ -43,17 +44,23 @@ enum Command {
 #[derive(Debug, Args)]
 struct RunArgs {
     /// Smoke-sized run (1 MiB objects, 500 small objects, 50 connections,
-    /// 8 MiB files): checks every case works; its figures mean little.
+    /// 2,000 short connections, 8 MiB files): checks every case works; its
+    /// figures mean little.
     #[arg(long)]
     quick: bool,
     /// Only this runtime (repeatable): tokio, smol, async-std.
     #[arg(long = "runtime", value_name = "NAME")]
     runtimes: Vec<RuntimeKind>,
-    /// Only this case (repeatable): large, small, scale, files (the files
-    /// case writes up to three times the largest file size, 12 GiB, in
-    /// the system's temporary directory).
+    /// Only this case (repeatable): large, small, scale, churn, files (the
+    /// files case writes up to three times the largest file size, 12 GiB,
+    /// in the system's temporary directory).
     #[arg(long = "case", value_name = "NAME")]
     cases: Vec<Case>,
+    /// Also write the run as an SVG chart to FILE: throughput against
+    /// object size next to the baselines, objects/s and connections/s per
+    /// runtime next to the reference.
+    #[arg(long, value_name = "FILE")]
+    svg: Option<PathBuf>,
 }
 
 /// `oap-bench serve`.
@@ -71,7 +78,8 @@ struct ServeArgs {
 /// [`Launcher`] puts it before the runtime's name.
 const SERVE: &str = "serve";
 
-/// Runs the benchmarks and prints the table on stdout (progress on stderr).
+/// Runs the benchmarks and prints the table on stdout (progress on stderr),
+/// and writes the chart if asked.
 fn run(args: &RunArgs) -> Result<(), oap_bench::Error> {
     let mut options = if args.quick {
         Options::quick()
@@ -90,6 +98,10 @@ fn run(args: &RunArgs) -> Result<(), oap_bench::Error> {
     let launcher = Launcher::current_exe([SERVE])?;
     let report = oap_bench::run(&options, &launcher)?;
     println!("{}", report.table());
+    if let Some(path) = &args.svg {
+        std::fs::write(path, oap_bench::chart::svg(&report)?)
+            .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+    }
     Ok(())
 }
 

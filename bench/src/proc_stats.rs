@@ -1,7 +1,8 @@
-//! CPU time and memory of a process, read from Linux's `/proc`.
+//! CPU time and memory of a process, read from Linux's `/proc`, and the
+//! CPU time of the calling thread, from its CPU clock.
 //!
-//! `None` wherever `/proc` is missing or unreadable, so the benchmarks
-//! still run (without these columns) on other systems.
+//! `None` wherever `/proc` (or the clock) is missing or unreadable, so the
+//! benchmarks still run (without these columns) on other systems.
 
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -30,6 +31,24 @@ impl Pid {
 /// User plus system CPU time of all the process's threads so far.
 pub fn cpu_time(pid: Pid) -> Option<Duration> {
     parse_cpu(&std::fs::read_to_string(pid.path("stat")).ok()?)
+}
+
+/// CPU time of the calling thread so far, to the nanosecond: for a
+/// server on the bench's own threads, whose few milliseconds each
+/// [`thread_cpu_times`]' 10 ms ticks would round away.
+pub fn current_thread_cpu_time() -> Option<Duration> {
+    #[cfg(unix)]
+    {
+        let t = rustix::time::clock_gettime(rustix::time::ClockId::ThreadCPUTime);
+        Some(Duration::new(
+            u64::try_from(t.tv_sec).ok()?,
+            u32::try_from(t.tv_nsec).ok()?,
+        ))
+    }
+    #[cfg(not(unix))]
+    {
+        None
+    }
 }
 
 /// CPU time of each of the process's threads so far, by thread id. A

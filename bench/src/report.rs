@@ -15,6 +15,9 @@ pub struct Measure {
     /// CPU time of the client and the server together (`None` without
     /// `/proc`).
     pub cpu: Option<Duration>,
+    /// The server's share of `cpu` (`None` without `/proc` or without a
+    /// server process).
+    pub server_cpu: Option<Duration>,
     /// The CPU time of this process's busiest thread (`None` without
     /// `/proc`): near `wall`, that one thread was the limit.
     pub busiest_client: Option<Duration>,
@@ -33,7 +36,7 @@ impl Measure {
         Stopwatch {
             server,
             peak_reset: proc_stats::reset_peak(Pid::Current),
-            cpu0: Stopwatch::cpu(server),
+            cpu0: Cpu::read(server),
             threads0: Threads::read(server),
             t0: Instant::now(),
         }
@@ -58,9 +61,24 @@ impl Measure {
 pub struct Stopwatch<'a> {
     server: Option<&'a ServerProcess>,
     peak_reset: bool,
-    cpu0: Option<Duration>,
+    cpu0: Cpu,
     threads0: Threads,
     t0: Instant,
+}
+
+/// CPU times of the client (this process) and the server so far.
+struct Cpu {
+    client: Option<Duration>,
+    server: Option<Duration>,
+}
+
+impl Cpu {
+    fn read(server: Option<&ServerProcess>) -> Self {
+        Self {
+            client: proc_stats::cpu_time(Pid::Current),
+            server: server.and_then(ServerProcess::cpu_time),
+        }
+    }
 }
 
 /// Per-thread CPU times of the client and the server.
@@ -79,20 +97,19 @@ impl Threads {
 }
 
 impl Stopwatch<'_> {
-    fn cpu(server: Option<&ServerProcess>) -> Option<Duration> {
-        let own = proc_stats::cpu_time(Pid::Current)?;
-        match server {
-            Some(s) => Some(own + s.cpu_time()?),
-            None => Some(own),
-        }
-    }
-
     /// The time since [`Measure::start`].
     pub fn stop(self) -> Measure {
         let wall = self.t0.elapsed();
-        let cpu = Self::cpu(self.server)
-            .zip(self.cpu0)
-            .map(|(b, a)| b.saturating_sub(a));
+        let cpu1 = Cpu::read(self.server);
+        let used = |a: Option<Duration>, b: Option<Duration>| Some(b?.saturating_sub(a?));
+        let client_cpu = used(self.cpu0.client, cpu1.client);
+        let server_cpu = used(self.cpu0.server, cpu1.server);
+        // Without a server, the client's CPU is all there is; with one
+        // whose figures are missing, the total is unknown.
+        let cpu = match self.server {
+            None => client_cpu,
+            Some(_) => client_cpu.zip(server_cpu).map(|(c, s)| c + s),
+        };
         let threads = Threads::read(self.server);
         let client_peak = self
             .peak_reset
@@ -105,6 +122,7 @@ impl Stopwatch<'_> {
         Measure {
             wall,
             cpu,
+            server_cpu,
             busiest_client: busiest(self.threads0.client, threads.client),
             busiest_server: busiest(self.threads0.server, threads.server),
             client_peak,
@@ -257,6 +275,76 @@ impl ScaleRow {
     }
 }
 
+/// Connection churn: many short connections, one put each, against a
+/// gateway, next to the plain TCP reference with the same clients.
+#[derive(Debug, Clone)]
+pub struct ChurnRow {
+    /// The runtime's name.
+    pub runtime: &'static str,
+    /// Connections opened, one after the other on each client thread.
+    pub connections: usize,
+    /// Client threads.
+    pub threads: usize,
+    /// All the connections against the gateway (`server_cpu` is the
+    /// gateway process's).
+    pub measure: Measure,
+    /// The gateway's peak resident memory during them, the stored
+    /// objects included.
+    pub server_peak: Option<u64>,
+    /// The same connections against the reference server, measured right
+    /// before (`server_cpu` is the reference's threads').
+    pub reference: Measure,
+}
+
+impl ChurnRow {
+    /// Connections per second against the gateway.
+    pub fn rate(&self) -> f64 {
+        self.rate_of(&self.measure)
+    }
+
+    /// Connections per second against the reference.
+    pub fn reference_rate(&self) -> f64 {
+        self.rate_of(&self.reference)
+    }
+
+    /// The gateway's connections per second relative to the reference's.
+    pub fn ratio(&self) -> f64 {
+        self.rate() / self.reference_rate()
+    }
+
+    /// The gateway's CPU time per connection, in µs.
+    pub fn server_cpu_us(&self) -> Option<f64> {
+        self.cpu_us_of(&self.measure)
+    }
+
+    /// The reference's CPU time per connection, in µs.
+    pub fn reference_cpu_us(&self) -> Option<f64> {
+        self.cpu_us_of(&self.reference)
+    }
+
+    fn rate_of(&self, m: &Measure) -> f64 {
+        self.connections as f64 / m.wall.as_secs_f64()
+    }
+
+    fn cpu_us_of(&self, m: &Measure) -> Option<f64> {
+        Some(m.server_cpu?.as_secs_f64() * 1e6 / self.connections as f64)
+    }
+
+    /// One line for progress output.
+    pub fn line(&self) -> String {
+        let us = |x: Option<f64>| x.map_or_else(na, |x| format!("{x:.1}"));
+        format!(
+            "{:<9} churn x{:<6} {:>8.0} connections/s ({:.2}x the reference), server CPU {} µs/connection (reference {})",
+            self.runtime,
+            self.connections,
+            self.rate(),
+            self.ratio(),
+            us(self.server_cpu_us()),
+            us(self.reference_cpu_us()),
+        )
+    }
+}
+
 /// `97% / 64%`: the busiest thread's CPU as a share of the wall time, for
 /// the client and the server (only the client's for in-process rows).
 fn busiest_label(m: &Measure) -> String {
@@ -276,6 +364,8 @@ pub struct Report {
     pub small: Vec<SmallRow>,
     /// Scale.
     pub scale: Vec<ScaleRow>,
+    /// Connection churn (its table is printed only when the case ran).
+    pub churn: Vec<ChurnRow>,
     /// Files of any size: baselines first, then put, get into a file and
     /// get into a sink per runtime (their table is printed only when the
     /// case ran).
@@ -357,6 +447,28 @@ impl Report {
                 opt_bytes(r.idle_per_connection),
                 opt_bytes(r.per_open_request),
                 r.puts as f64 / r.measure.wall.as_secs_f64(),
+            );
+        }
+        if !self.churn.is_empty() {
+            let _ = writeln!(
+                s,
+                "\n| runtime | connections × client threads | connections/s | reference connections/s | vs. reference | server CPU µs/connection | reference CPU µs/connection | server peak |\n|---|---|---|---|---|---|---|---|"
+            );
+        }
+        for r in &self.churn {
+            let us = |x: Option<f64>| x.map_or_else(na, |x| format!("{x:.1}"));
+            let _ = writeln!(
+                s,
+                "| {} | {} × {} | {:.0} | {:.0} | **{:.2}×** | {} | {} | {} |",
+                r.runtime,
+                r.connections,
+                r.threads,
+                r.rate(),
+                r.reference_rate(),
+                r.ratio(),
+                us(r.server_cpu_us()),
+                us(r.reference_cpu_us()),
+                r.server_peak.map_or_else(na, mib),
             );
         }
         s

@@ -163,9 +163,14 @@ pub fn serve_child(kind: RuntimeKind, store_dir: Option<&Path>) -> io::Result<()
         let _ = io::copy(&mut io::stdin(), &mut io::sink());
         std::process::exit(0);
     });
+    // Every client connects from 127.0.0.1, so the per-address cap binds
+    // as soon as the total does. No quota (the default): the churn case's
+    // puts are never refused.
     let config = GatewayConfig {
-        // The scale case opens more connections than the default allows.
+        // The scale case opens more connections than the defaults allow;
+        // the churn case's closed connections may linger a moment.
         max_connections: 1 << 16,
+        max_connections_per_ip: 1 << 16,
         ..GatewayConfig::default()
     };
     kind.block_on(async move {

@@ -91,6 +91,6 @@ async fn put_all(client: &Client, objects: &[Bytes]) -> Result<Vec<ObjectId>, Cl
     .await
 }
 
-async fn get_all(client: &Client, ids: &[ObjectId]) -> Result<Vec<Bytes>, ClientError> {
+pub(crate) async fn get_all(client: &Client, ids: &[ObjectId]) -> Result<Vec<Bytes>, ClientError> {
     in_flight(ids, |id: &ObjectId| client.get(*id)).await
 }

@@ -1,6 +1,6 @@
 //! `oap-bench --quick` end to end: every case on every runtime, with the
 //! server in a child `oap-bench serve` process (with a directory store for
-//! the files case), printed as Markdown tables.
+//! the files case), printed as Markdown tables and drawn as an SVG chart.
 
 use std::process::{Command, Output, Stdio};
 use std::sync::mpsc;
@@ -55,6 +55,10 @@ fn quick_bench_measures_every_case_on_every_runtime() {
         }
         let row = format!("| {runtime} | 50 |");
         assert!(table.contains(&row), "no row `{row}` in\n{table}");
+        // The run fails unless every put was acknowledged and a sample of
+        // the objects came back intact.
+        let row = format!("| {runtime} | 2000 × 8 |");
+        assert!(table.contains(&row), "no row `{row}` in\n{table}");
         for case in ["put", "get", "get, sink"] {
             let row = format!("| {runtime} | {case} | 8 MiB |");
             assert!(table.contains(&row), "no row `{row}` in\n{table}");
@@ -64,10 +68,10 @@ fn quick_bench_measures_every_case_on_every_runtime() {
         table.contains("| baseline | file copy + b3 | 8 MiB |"),
         "{table}"
     );
-    // Every large-object and file row has a ratio against its own
-    // baseline: 2 large and 3 file rows per runtime.
+    // Every large-object, file and churn row has a ratio against its own
+    // baseline or reference: 2 large, 3 file and 1 churn row per runtime.
     let ratios = table.matches("×** |").count();
-    assert_eq!(ratios, 15, "{table}");
+    assert_eq!(ratios, 18, "{table}");
 }
 
 #[test]
@@ -84,4 +88,38 @@ fn bench_runs_only_what_is_asked_and_refuses_unknown_names() {
     let out = run(&["--runtime", "glommio"]);
     assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
     assert!(stderr(&out).contains("unknown runtime"), "{}", stderr(&out));
+}
+
+#[test]
+fn the_svg_flag_writes_the_chart_of_what_ran() {
+    let dir = tempfile::tempdir().expect("temporary directory");
+    let path = dir.path().join("run.svg");
+    let out = run(&[
+        "--quick",
+        "--runtime",
+        "smol",
+        "--case",
+        "churn",
+        "--svg",
+        path.to_str().expect("UTF-8 path"),
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(
+        stdout(&out).contains("| smol | 2000 × 8 |"),
+        "{}",
+        stdout(&out)
+    );
+    let svg = std::fs::read_to_string(&path).expect("the chart was written");
+    assert!(svg.trim_start().starts_with("<svg"), "{svg}");
+    assert!(svg.trim_end().ends_with("</svg>"), "{svg}");
+    for text in [
+        "Connection churn",
+        "smol",
+        "gateway",
+        "reference (plain TCP)",
+    ] {
+        assert!(svg.contains(text), "no `{text}` in {svg}");
+    }
+    // Only the case that ran is drawn.
+    assert!(!svg.contains("Small objects"), "{svg}");
 }

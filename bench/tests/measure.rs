@@ -4,7 +4,7 @@
 use std::time::Duration;
 
 use oap_bench::proc_stats::{self, Pid};
-use oap_bench::report::{LargeRow, Measure, Report};
+use oap_bench::report::{ChurnRow, LargeRow, Measure, Report};
 
 /// Busy for at least 100 ms of wall time: at least a few 10 ms ticks of
 /// CPU, however loaded the machine.
@@ -152,4 +152,47 @@ fn file_rows_have_their_own_table_with_both_peaks() {
     // Without file rows there is no files table.
     let table = Report::default().table();
     assert!(!table.contains("client peak"), "{table}");
+}
+
+#[test]
+fn churn_rows_report_connections_per_second_and_server_cpu_per_connection() {
+    let measure = |wall_s, server_cpu_s: Option<u64>| Measure {
+        wall: Duration::from_secs(wall_s),
+        server_cpu: server_cpu_s.map(Duration::from_secs),
+        ..Measure::default()
+    };
+    // 200,000 connections in 20 s, the gateway busy for 5 s; the
+    // reference took 8 s and 2 s.
+    let row = ChurnRow {
+        runtime: "smol",
+        connections: 200_000,
+        threads: 8,
+        measure: measure(20, Some(5)),
+        server_peak: Some(300 << 20),
+        reference: measure(8, Some(2)),
+    };
+    assert!((row.rate() - 10_000.0).abs() < 1e-9);
+    assert!((row.reference_rate() - 25_000.0).abs() < 1e-9);
+    assert!((row.ratio() - 0.4).abs() < 1e-9);
+    assert!((row.server_cpu_us().expect("cpu") - 25.0).abs() < 1e-9);
+    assert!((row.reference_cpu_us().expect("cpu") - 10.0).abs() < 1e-9);
+
+    let without_proc = ChurnRow {
+        measure: measure(20, None),
+        ..row.clone()
+    };
+    let report = Report {
+        churn: vec![row, without_proc],
+        ..Report::default()
+    };
+    let table = report.table();
+    assert!(
+        table.contains("| smol | 200000 × 8 | 10000 | 25000 | **0.40×** | 25.0 | 10.0 | 300 MiB |"),
+        "{table}"
+    );
+    assert!(table.contains("| **0.40×** | n/a | 10.0 |"), "{table}");
+
+    // Without churn rows there is no churn table.
+    let table = Report::default().table();
+    assert!(!table.contains("reference connections/s"), "{table}");
 }

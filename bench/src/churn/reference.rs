@@ -1,0 +1,126 @@
+//! The reference the churn case is compared with: a plain TCP server that
+//! does what the gateway does on the wire and nothing else. For each
+//! connection: accept, read the HELLO's bytes, write the gateway's answer,
+//! read the put's bytes, write the gateway's answer, close. It counts
+//! bytes and never looks at them: no frame parsing, no JSON, no hashing,
+//! no store.
+//!
+//! The fastest simple shape on blocking std sockets: a fixed pool of
+//! threads, as many as there are client threads, each looping on
+//! `accept` of the one listener (the kernel hands each connection to one
+//! waiting thread). A thread per connection would spend more on starting
+//! threads than on the connection, and a single thread would leave every
+//! other client waiting while one connection's client prepares its put.
+//!
+//! It runs on threads of the bench process, so its CPU time is the sum of
+//! what each of its threads reads from its own CPU clock as it starts and
+//! ends (the gateway's is its whole process's).
+
+use std::io::{self, Read, Write};
+use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::thread::JoinHandle;
+use std::time::Duration;
+
+use super::client::Replies;
+use crate::proc_stats;
+
+/// What the reference reads and writes on each connection.
+#[derive(Debug, Clone)]
+pub struct Script {
+    /// The length of the HELLO a client sends.
+    pub hello_len: usize,
+    /// The length of the put a client sends.
+    pub put_len: usize,
+    /// What it answers to each, byte for byte.
+    pub replies: Replies,
+}
+
+/// The running reference server; [`ReferenceServer::stop`] ends it.
+pub struct ReferenceServer {
+    addr: SocketAddr,
+    stopping: Arc<AtomicBool>,
+    threads: Vec<JoinHandle<io::Result<Option<Duration>>>>,
+}
+
+impl ReferenceServer {
+    /// Listens on a free loopback port with `threads` threads serving
+    /// `script`.
+    pub fn start(script: Script, threads: usize) -> io::Result<Self> {
+        let listener = Arc::new(TcpListener::bind("127.0.0.1:0")?);
+        let addr = listener.local_addr()?;
+        let script = Arc::new(script);
+        let stopping = Arc::new(AtomicBool::new(false));
+        let threads = (0..threads.max(1))
+            .map(|_| {
+                let (listener, script, stopping) =
+                    (listener.clone(), script.clone(), stopping.clone());
+                std::thread::spawn(move || {
+                    let cpu0 = proc_stats::current_thread_cpu_time();
+                    serve(&listener, &script, &stopping)?;
+                    let cpu1 = proc_stats::current_thread_cpu_time();
+                    Ok(cpu0.zip(cpu1).map(|(a, b)| b.saturating_sub(a)))
+                })
+            })
+            .collect();
+        Ok(Self {
+            addr,
+            stopping,
+            threads,
+        })
+    }
+
+    /// Where it listens.
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// Stops every thread and returns the CPU time they used together
+    /// (`None` without a thread CPU clock), or the first error one of them
+    /// met.
+    pub fn stop(mut self) -> io::Result<Option<Duration>> {
+        self.shut_down()
+    }
+
+    fn shut_down(&mut self) -> io::Result<Option<Duration>> {
+        self.stopping.store(true, Ordering::SeqCst);
+        let threads = std::mem::take(&mut self.threads);
+        // Each thread waits in `accept`: one connection wakes one of them,
+        // which sees the flag and ends without accepting again.
+        for _ in &threads {
+            TcpStream::connect(self.addr)?;
+        }
+        let cpu = super::joined(threads.into_iter().map(JoinHandle::join))?;
+        // Unknown if any thread's is.
+        Ok(cpu.into_iter().sum())
+    }
+}
+
+impl Drop for ReferenceServer {
+    fn drop(&mut self) {
+        // Not stopped (a run that failed half-way): end the threads anyway.
+        if !self.threads.is_empty() {
+            let _ = self.shut_down();
+        }
+    }
+}
+
+/// One thread's accept loop, until `stopping` is set.
+fn serve(listener: &TcpListener, script: &Script, stopping: &AtomicBool) -> io::Result<()> {
+    let mut buf = vec![0u8; script.hello_len.max(script.put_len)];
+    loop {
+        let (mut stream, _) = listener.accept()?;
+        if stopping.load(Ordering::SeqCst) {
+            return Ok(());
+        }
+        // The same socket option the runtimes set on every accepted
+        // connection, so both servers pay for it.
+        stream.set_nodelay(true)?;
+        stream.read_exact(&mut buf[..script.hello_len])?;
+        stream.write_all(&script.replies.hello)?;
+        stream.read_exact(&mut buf[..script.put_len])?;
+        stream.write_all(&script.replies.put)?;
+        // Dropping the stream closes it.
+    }
+}

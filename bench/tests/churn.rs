@@ -1,0 +1,134 @@
+//! The churn case's pieces: the bytes a connection sends, the blocking
+//! clients against a real gateway (a child `oap-bench serve`) and against
+//! the reference server, and the check that the objects were stored.
+
+use bytes::BytesMut;
+use oap_bench::churn::client::{self, Replies};
+use oap_bench::churn::reference::{ReferenceServer, Script};
+use oap_bench::churn::requests::{Requests, SIZE};
+use oap_bench::churn::verify_stored;
+use oap_bench::{Launcher, RuntimeKind};
+use oap_core::payload::{
+    ControlPayload, End, ErrorCode, ErrorEnvelope, Start, decode_data_payload,
+};
+use oap_core::{FrameDecoder, FrameType, ObjectId};
+
+/// This package's binary as the child server.
+fn launcher() -> Launcher {
+    Launcher::new(env!("CARGO_BIN_EXE_oap-bench"), ["serve"])
+}
+
+#[test]
+fn each_put_is_start_one_data_frame_and_end_for_a_distinct_object() {
+    let requests = Requests::new(5..8);
+    assert_eq!(requests.len(), 3);
+    assert_eq!(
+        requests.hello(),
+        b"\x01\x01\x00\x00\x00\x11{\"hello\":\"oap/1\"}"
+    );
+    let mut ids = Vec::new();
+    for i in 0..requests.len() {
+        let put = requests.put(i).expect("a put");
+        assert_eq!(put.len(), requests.put_len(), "every put is as long");
+        let mut wire = BytesMut::from(put);
+        let mut frames = Vec::new();
+        while let Some(f) = FrameDecoder::new().decode(&mut wire).expect("frames") {
+            frames.push(f);
+        }
+        assert!(wire.is_empty());
+        let types: Vec<_> = frames.iter().map(|f| f.typ).collect();
+        assert_eq!(types, [FrameType::Start, FrameType::Data, FrameType::End]);
+
+        let start = Start::decode(&frames[0].payload).expect("START");
+        assert_eq!(start.op.as_deref(), Some("put"));
+        let (header, body) = decode_data_payload(&frames[1].payload).expect("DATA");
+        let object = requests.object(i).expect("an object");
+        assert_eq!((body, object.len()), (&object[..], SIZE));
+        let id = requests.id(i).expect("an id");
+        assert_eq!(
+            (header.obj, id),
+            (ObjectId::of(&object), ObjectId::of(&object))
+        );
+        assert_eq!(header.corr_id, start.corr_id);
+        let end = End::decode(&frames[2].payload).expect("END");
+        assert_eq!((end.corr_id, end.obj), (start.corr_id, Some(id)));
+        ids.push(id);
+    }
+    ids.dedup();
+    assert_eq!(ids.len(), 3, "distinct objects");
+    assert!(requests.put(3).is_none() && requests.object(3).is_none());
+}
+
+#[test]
+fn every_churned_put_is_acknowledged_and_stored() {
+    let kind = RuntimeKind::Smol;
+    let server = launcher().start(kind).expect("server");
+    let requests = Requests::new(1..301);
+    let acknowledged = client::drive(server.addr(), &requests, 4).expect("churn");
+    assert_eq!(acknowledged, 300);
+    // Fewer than `CHECKED`: every object is got back and compared.
+    let checked = verify_stored(kind, server.addr(), &requests).expect("stored");
+    assert_eq!(checked, 300);
+
+    // The check does fail for objects the server never got.
+    let never_put = Requests::new(1_000..1_001);
+    assert!(verify_stored(kind, server.addr(), &never_put).is_err());
+}
+
+#[test]
+fn the_reference_answers_every_connection_with_the_gateways_bytes() {
+    let server = launcher().start(RuntimeKind::Tokio).expect("server");
+    let replies = client::record(server.addr(), &Requests::new(0..1), 0).expect("warm-up");
+    // The gateway answered HELLO with a HELLO, and the put with ACK and END.
+    let types = |bytes: &[u8]| {
+        let mut wire = BytesMut::from(bytes);
+        let mut types = Vec::new();
+        while let Some(f) = FrameDecoder::new().decode(&mut wire).expect("frames") {
+            types.push(f.typ);
+        }
+        types
+    };
+    assert_eq!(types(&replies.hello), [FrameType::Hello]);
+    assert_eq!(types(&replies.put).last(), Some(&FrameType::End));
+
+    let requests = Requests::new(1..201);
+    let script = Script {
+        hello_len: requests.hello().len(),
+        put_len: requests.put_len(),
+        replies,
+    };
+    let reference = ReferenceServer::start(script, 3).expect("reference");
+    let acknowledged = client::drive(reference.addr(), &requests, 4).expect("churn");
+    assert_eq!(acknowledged, 200);
+    let cpu = reference.stop().expect("stopped");
+    if cfg!(unix) {
+        assert!(cpu.expect("thread CPU clock") > std::time::Duration::ZERO);
+    }
+}
+
+#[test]
+fn an_error_answer_fails_the_run() {
+    let requests = Requests::new(1..50);
+    let mut refusal = BytesMut::new();
+    let error = ErrorEnvelope::new(ErrorCode::QuotaExhausted, "no more").for_request(1);
+    oap_core::FrameEncoder::new()
+        .encode_frame(&error.to_frame(), &mut refusal)
+        .expect("ERROR");
+    let mut hello = BytesMut::new();
+    oap_core::FrameEncoder::new()
+        .encode(FrameType::Hello, br#"{"hello":"oap/1"}"#, &mut hello)
+        .expect("HELLO");
+    let script = Script {
+        hello_len: requests.hello().len(),
+        put_len: requests.put_len(),
+        replies: Replies {
+            hello: hello.to_vec(),
+            put: refusal.to_vec(),
+        },
+    };
+    let reference = ReferenceServer::start(script, 2).expect("reference");
+    let failure = client::drive(reference.addr(), &requests, 2).expect_err("refused");
+    assert!(failure.to_string().contains("no more"), "{failure}");
+    // The server's threads end, whatever the clients left behind.
+    reference.stop().expect("stopped");
+}
