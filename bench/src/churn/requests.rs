@@ -114,7 +114,7 @@ fn put(encoder: &FrameEncoder, id: ObjectId, object: Bytes) -> Bytes {
         corr_id: Some(CORR_ID),
         op: Some("put".into()),
         collection: Some("bench".into()),
-        id: Some("churn".into()),
+        doc_id: Some("churn".into()),
         ..Start::default()
     };
     let header = DataHeader {
