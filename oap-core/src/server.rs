@@ -127,6 +127,12 @@ impl ServerSession {
         &mut self.conn
     }
 
+    /// What the connection counted so far (the same as
+    /// `connection().stats()`, without a mutable borrow).
+    pub fn stats(&self) -> &crate::connection::ConnectionStats {
+        self.conn.stats()
+    }
+
     /// The tenant this connection is accounted to: the authenticated one,
     /// which is always a configured tenant or [`ANONYMOUS_TENANT`] (also
     /// before HELLO and after a failed authentication), never a name the

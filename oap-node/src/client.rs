@@ -18,7 +18,9 @@ use futures_io::{AsyncRead, AsyncWrite};
 use futures_lite::future::poll_fn;
 use oap_core::ObjectId;
 use oap_core::client::{ClientEvent, ClientSession, RequestError};
-use oap_core::connection::{CommandError, ConnectionConfig, Negotiated, RequestId, Violation};
+use oap_core::connection::{
+    CommandError, ConnectionConfig, ConnectionStats, Negotiated, RequestId, Violation,
+};
 use oap_core::payload::ErrorCode;
 use oap_io::{BoxStream, ConnectionDriver, EndpointHandle, FramedStream, Runtime};
 
@@ -290,6 +292,13 @@ impl Client {
     /// The limits settled by HELLO.
     pub fn negotiated(&self) -> Negotiated {
         self.negotiated
+    }
+
+    /// What the connection counted so far: bytes and frames each way,
+    /// objects verified, ERRORs by code.
+    pub fn stats(&self) -> ConnectionStats {
+        self.handle
+            .peek(|ep| ep.session.connection().stats().clone())
     }
 
     /// Requests open on the connection right now (at most the negotiated

@@ -57,7 +57,8 @@ pub use cap;
 macro_rules! suite {
     ($block_on:path, $harness:expr) => {
         $crate::suite!(@cases $block_on, $harness;
-            put_get_sizes, concurrent_requests_and_the_33rd, bad_digest_stores_nothing,
+            put_get_sizes, tenant_byte_counters_are_exact_once_a_connection_is_idle,
+            concurrent_requests_and_the_33rd, bad_digest_stores_nothing,
             object_over_max_object_bytes_is_refused_before_storage,
             oversize_frame_closes_only_that_connection, client_that_stops_reading_is_bounded,
             disconnect_mid_object_stores_nothing, idle_timeout_closes, max_connections_busy,
