@@ -138,8 +138,7 @@ impl RecvHalf {
     /// bytes (the connection's growth budget left), so one window round
     /// trip carries more next time.
     pub(super) fn credit_update(&mut self, spare: u64, learned: u64) -> Option<u64> {
-        let target = self.consumed.saturating_add(self.window);
-        if self.finished || target.saturating_sub(self.granted) < self.window.div_ceil(2) {
+        if !self.update_due() {
             return None;
         }
         if self.received >= self.granted {
@@ -148,6 +147,20 @@ impl RecvHalf {
         }
         self.granted = self.consumed.saturating_add(self.window);
         Some(self.granted)
+    }
+
+    /// Whether reading has freed enough of the window (half of it) that a
+    /// credit update is worth an ACK.
+    fn update_due(&self) -> bool {
+        let target = self.consumed.saturating_add(self.window);
+        !self.finished && target.saturating_sub(self.granted) >= self.window.div_ceil(2)
+    }
+
+    /// Whether the next [`credit_update`](Self::credit_update) would grow
+    /// the window, and so needs the connection's spare growth (a sum over
+    /// every open request, not worth computing on every read).
+    pub(super) fn wants_growth(&self) -> bool {
+        self.update_due() && self.received >= self.granted
     }
 
     /// How far the window has grown beyond where it started.
