@@ -102,24 +102,20 @@ fn panels(report: &Report) -> Vec<Panel> {
         }
     }
     if !report.small.is_empty() {
-        let mut bars = Bars {
-            title: "Small objects: 1 KiB, 32 in flight on one connection".to_owned(),
-            y_desc: "objects/s",
-            series: Vec::new(),
-            groups: Vec::new(),
-        };
+        let mut bars = Bars::new(
+            "Small objects: 1 KiB, 32 in flight on one connection",
+            "objects/s",
+        );
         for r in &report.small {
             bars.set(r.runtime, &format!("{} 1 KiB", r.op), r.rate());
         }
         panels.push(Panel::Bars(bars));
     }
     if !report.churn.is_empty() {
-        let mut bars = Bars {
-            title: "Connection churn: one 1 KiB put per connection".to_owned(),
-            y_desc: "connections/s",
-            series: Vec::new(),
-            groups: Vec::new(),
-        };
+        let mut bars = Bars::new(
+            "Connection churn: one 1 KiB put per connection",
+            "connections/s",
+        );
         for r in &report.churn {
             bars.set(r.runtime, "gateway", r.rate());
             bars.set(r.runtime, "reference (plain TCP)", r.reference_rate());
@@ -157,6 +153,16 @@ fn lines(rows: &[LargeRow], files: bool) -> Vec<Line> {
 }
 
 impl Bars {
+    /// A panel of bars with no series yet.
+    fn new(title: &str, y_desc: &'static str) -> Self {
+        Self {
+            title: title.to_owned(),
+            y_desc,
+            series: Vec::new(),
+            groups: Vec::new(),
+        }
+    }
+
     /// Sets `series`' value in `group`, adding either if new.
     fn set(&mut self, group: &str, series: &str, value: f64) {
         let s = match self.series.iter().position(|x| x == series) {

@@ -3,15 +3,12 @@
 
 mod common;
 
-use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
-use std::sync::mpsc;
-use std::thread;
 use std::time::Duration;
 
 use common::{
-    Server, http_get, metric, new_token, oap, run, run_in, run_with_env, run_with_input, stderr,
-    stdout, wait_bounded, write_pattern,
+    Server, http_get, lines_of, metric, new_token, oap, run, run_in, run_with_env, run_with_input,
+    stderr, stdout, wait_bounded, write_pattern,
 };
 
 /// BLAKE3 of the empty input (the reference test vector).
@@ -696,16 +693,7 @@ fn watch_prints_bus_events_as_json_lines_until_ctrl_c() {
         .stderr(Stdio::piped())
         .spawn()
         .expect("spawn oap watch");
-    let out = watch.stdout.take().expect("stdout");
-    let (tx, rx) = mpsc::channel();
-    thread::spawn(move || {
-        for line in BufReader::new(out).lines() {
-            let Ok(line) = line else { return };
-            if tx.send(line).is_err() {
-                return;
-            }
-        }
-    });
+    let rx = lines_of(watch.stdout.take().expect("stdout"));
     // Every completed HELLO publishes a health event. The subscription is
     // open once the node has taken its START, which the watcher cannot
     // show: put until a line arrives, each try bounded.

@@ -96,6 +96,28 @@ fn assert_tls_failures_once(server: &Gateway, reason: &str) {
     assert!(text.contains(&line), "no `{line}` in:\n{text}");
 }
 
+/// A bare TCP listener on a loopback port, for a test to play the server.
+pub(crate) async fn loopback_listener(h: &Harness) -> (Box<dyn oap_io::Listener>, SocketAddr) {
+    let listener = h
+        .runtime
+        .bind(LOOPBACK.parse().expect("addr"))
+        .await
+        .expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    (listener, addr)
+}
+
+/// Plays a server: accepts one connection on `listener` and answers its
+/// HELLO, leaving the rest to the test.
+pub(crate) async fn accept_after_hello(listener: &dyn oap_io::Listener) -> RawPeer {
+    let (stream, _) = listener.accept().await.expect("accept");
+    let mut peer = RawPeer::new(stream);
+    let hello = peer.recv().await.expect("read").expect("HELLO");
+    assert_eq!(hello.typ, FrameType::Hello);
+    peer.send_control(&Hello::legacy()).await.expect("answer");
+    peer
+}
+
 pub(crate) async fn client(h: &Harness, addr: SocketAddr) -> Client {
     Client::connect(Arc::clone(&h.runtime), addr, ConnectionConfig::default())
         .await
@@ -247,20 +269,8 @@ pub async fn concurrent_requests_and_the_33rd(h: Harness) {
 
     // Against a server that never answers, 32 puts stay in flight and the
     // client refuses a 33rd before sending anything.
-    let listener = h
-        .runtime
-        .bind(LOOPBACK.parse().expect("addr"))
-        .await
-        .expect("bind");
-    let silent_addr = listener.local_addr().expect("addr");
-    let server_side = async {
-        let (stream, _) = listener.accept().await.expect("accept");
-        let mut peer = RawPeer::new(stream);
-        let hello = peer.recv().await.expect("read").expect("HELLO");
-        assert_eq!(hello.typ, FrameType::Hello);
-        peer.send_control(&Hello::legacy()).await.expect("answer");
-        peer
-    };
+    let (listener, silent_addr) = loopback_listener(&h).await;
+    let server_side = accept_after_hello(&*listener);
     let client_side = Client::connect(
         Arc::clone(&h.runtime),
         silent_addr,

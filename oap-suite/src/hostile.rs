@@ -19,7 +19,9 @@ use oap_core::frame::{DecodeError, FrameType};
 use oap_core::payload::{ControlPayload, DataHeader, End, ErrorCode, Hello, Start};
 use oap_node::{Client, ClientError, GatewayConfig, MemStore, ObjectStore};
 
-use crate::cases::{LOOPBACK, client, gateway_with, pattern, rejected};
+use crate::cases::{
+    accept_after_hello, client, gateway_with, loopback_listener, pattern, rejected,
+};
 use crate::mtls::tls_gateway_on;
 use crate::{Harness, RawPeer, TestPki};
 
@@ -456,18 +458,9 @@ pub async fn hostile_peers_leave_no_descriptors_or_memory_behind(
 /// get ends in a `ClientError::Closed` that names the rule the server
 /// broke, as a value it can match, not a string.
 pub async fn hostile_server_that_breaks_framing_gets_a_typed_close(h: Harness) {
-    let listener = h
-        .runtime
-        .bind(LOOPBACK.parse().expect("addr"))
-        .await
-        .expect("bind");
-    let addr = listener.local_addr().expect("addr");
+    let (listener, addr) = loopback_listener(&h).await;
     let server_side = async {
-        let (stream, _) = listener.accept().await.expect("accept");
-        let mut peer = RawPeer::new(stream);
-        let hello = peer.recv().await.expect("read").expect("HELLO");
-        assert_eq!(hello.typ, FrameType::Hello);
-        peer.send_control(&Hello::legacy()).await.expect("answer");
+        let mut peer = accept_after_hello(&*listener).await;
         let start = peer.recv().await.expect("read").expect("START");
         assert_eq!(start.typ, FrameType::Start);
         // Version 9, type DATA, empty payload.

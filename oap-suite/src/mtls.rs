@@ -11,7 +11,7 @@ use oap_node::{
     Client, ClientError, Gateway, GatewayConfig, MemStore, ObjectStore, Services, TlsError,
 };
 
-use crate::cases::{LOOPBACK, pattern, rejected};
+use crate::cases::{loopback_listener, pattern, rejected};
 use crate::tls::TestCa;
 use crate::{Harness, TestPki};
 
@@ -23,12 +23,7 @@ pub(crate) async fn tls_gateway_on(
     store: Arc<dyn ObjectStore>,
 ) -> (Gateway, SocketAddr) {
     let server = Gateway::new(Arc::clone(&h.runtime), config, store, Services::new(64));
-    let listener = h
-        .runtime
-        .bind(LOOPBACK.parse().expect("addr"))
-        .await
-        .expect("bind");
-    let addr = listener.local_addr().expect("addr");
+    let (listener, addr) = loopback_listener(h).await;
     let upgrade = (h.tls_acceptor)(tls);
     let s = server.clone();
     h.runtime.spawn(Box::pin(async move {

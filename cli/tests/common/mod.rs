@@ -99,6 +99,21 @@ pub(crate) struct Server {
     pub admin: SocketAddr,
 }
 
+/// The lines `out` prints, as they come, from a thread of their own (so a
+/// test can wait on them with a deadline).
+pub(crate) fn lines_of(out: impl Read + Send + 'static) -> mpsc::Receiver<String> {
+    let (tx, rx) = mpsc::channel();
+    thread::spawn(move || {
+        for line in BufReader::new(out).lines() {
+            let Ok(line) = line else { return };
+            if tx.send(line).is_err() {
+                return;
+            }
+        }
+    });
+    rx
+}
+
 impl Server {
     /// Starts `oap serve --listen 127.0.0.1:0 --admin 127.0.0.1:0 extra…`
     /// and waits for the two address lines.
@@ -117,16 +132,7 @@ impl Server {
             .stderr(Stdio::inherit())
             .spawn()
             .expect("spawn oap serve");
-        let out = child.stdout.take().expect("stdout");
-        let (tx, rx) = mpsc::channel();
-        thread::spawn(move || {
-            for line in BufReader::new(out).lines() {
-                let Ok(line) = line else { return };
-                if tx.send(line).is_err() {
-                    return;
-                }
-            }
-        });
+        let rx = lines_of(child.stdout.take().expect("stdout"));
         let mut oap = None;
         let mut admin = None;
         while oap.is_none() || admin.is_none() {
