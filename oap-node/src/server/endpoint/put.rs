@@ -220,14 +220,14 @@ impl GatewayEndpoint {
         while let Some(chunk) = self.conn().read(id, usize::MAX) {
             chunks.push(chunk);
         }
+        if chunks.is_empty() && self.put_mut(id).is_some_and(|p| p.verified.is_empty()) {
+            return self.try_finish_put(id);
+        }
         let quotas =
             (self.server.config.byte_quotas.clone()).map(|q| (q, self.gateway.tenant().to_owned()));
         let store = Arc::clone(&self.server.store);
         let job = self.new_job();
         let Some(put) = self.put_mut(id) else { return };
-        if chunks.is_empty() && put.verified.is_empty() {
-            return self.try_finish_put(id);
-        }
         let batch = Batch {
             chunks,
             verified: std::mem::take(&mut put.verified),
@@ -241,7 +241,8 @@ impl GatewayEndpoint {
         let waits = store.blocks() && (!batch.verified.is_empty() || store.writes_block());
         if !waits {
             let result = sink.apply(&*store, batch);
-            return self.applied(id, sink, result);
+            // Applied at once: nothing arrived meanwhile.
+            return self.applied(id, sink, result, false);
         }
         put.batch = Some(job);
         put.committing = batch.verified.len();
@@ -258,15 +259,22 @@ impl GatewayEndpoint {
                 put.batch = None;
                 put.committing = 0;
                 match outcome {
-                    Ok((sink, result)) => ep.applied(id, sink, result),
+                    Ok((sink, result)) => ep.applied(id, sink, result, true),
                     Err(e) => ep.store_failed(id, &e),
                 }
             },
         );
     }
 
-    /// A batch of put `id` came back from the store.
-    fn applied(&mut self, id: RequestId, sink: Sink, result: Result<Option<ObjectId>, Refusal>) {
+    /// A batch of put `id` came back from the store: from the blocking
+    /// pool (`later`), when more may have arrived meanwhile, or inline.
+    fn applied(
+        &mut self,
+        id: RequestId,
+        sink: Sink,
+        result: Result<Option<ObjectId>, Refusal>,
+        later: bool,
+    ) {
         let Some(put) = self.put_mut(id) else { return };
         put.sink = Some(sink);
         match result {
@@ -274,8 +282,11 @@ impl GatewayEndpoint {
                 if stored.is_some() {
                     put.stored = stored;
                 }
-                // More may have arrived meanwhile.
-                self.advance_put(id);
+                if later {
+                    self.advance_put(id);
+                } else {
+                    self.try_finish_put(id);
+                }
             }
             Err(Refusal::Quota(msg)) => self.reject(id, ErrorCode::StoreFull, msg),
             Err(Refusal::Store(e)) => self.store_failed(id, &e),
