@@ -31,12 +31,14 @@ pub(super) fn needs_escape(b: u8) -> bool {
 /// what serde_json writes for such a string, and exactly how it reads it.
 pub(super) fn plain_string(bytes: &[u8]) -> Option<(&str, &[u8])> {
     let rest = bytes.strip_prefix(b"\"")?;
-    let end = rest.iter().position(|&b| b == b'"')?;
-    let (contents, rest) = rest.split_at(end);
-    // A backslash before the quote found may be escaping it: serde decides.
-    if contents.iter().copied().any(needs_escape) {
+    // One pass: the first byte that needs escaping must be the closing
+    // quote. A backslash (which may escape a quote) or a raw control
+    // character before it sends the string to serde.
+    let end = rest.iter().position(|&b| needs_escape(b))?;
+    if rest[end] != b'"' {
         return None;
     }
+    let (contents, rest) = rest.split_at(end);
     let text = std::str::from_utf8(contents).ok()?;
     Some((text, &rest[1..]))
 }
