@@ -232,6 +232,13 @@ fn draw_lines(area: &Area<'_>, title: &str, lines: &[Line]) -> Result<(), crate:
             .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], c.stroke_width(2)));
         chart.draw_series(line.points.iter().map(|&p| Circle::new(p, 3, c.filled())))?;
     }
+    draw_legend(&mut chart)
+}
+
+/// The series' labels in the upper left corner, on every panel alike.
+fn draw_legend<'a, CT: CoordTranslate>(
+    chart: &mut ChartContext<'a, SVGBackend<'a>, CT>,
+) -> Result<(), crate::Error> {
     chart
         .configure_series_labels()
         .position(SeriesLabelPosition::UpperLeft)
@@ -304,13 +311,7 @@ fn draw_bars(area: &Area<'_>, bars: &Bars) -> Result<(), crate::Error> {
             .label(series.as_str())
             .legend(move |(x, y)| Rectangle::new([(x, y - 5), (x + 14, y + 5)], c.filled()));
     }
-    chart
-        .configure_series_labels()
-        .position(SeriesLabelPosition::UpperLeft)
-        .background_style(WHITE.mix(0.8))
-        .border_style(BLACK)
-        .draw()?;
-    Ok(())
+    draw_legend(&mut chart)
 }
 
 #[cfg(test)]
