@@ -15,7 +15,9 @@
 //! * [`FrameDecoder`] decodes from a caller's [`bytes::BytesMut`] (the shape
 //!   of tokio-util's `Decoder`) or from a plain slice, borrowing the payload.
 //! * [`StreamDecoder`] owns its buffer and never holds more than
-//!   `max_frame + 6` bytes, for hosts that push arbitrary chunks.
+//!   `max_frame + 6` bytes, for hosts that push arbitrary chunks; its
+//!   `feed_ref` hands out a frame that lies whole in the input without
+//!   copying it.
 //! * [`FrameEncoder`] checks the same bounds on the way out and can emit the
 //!   header alone, so a large body is written without a copy.
 
@@ -31,4 +33,4 @@ pub use encoder::FrameEncoder;
 pub use error::{DecodeError, EncodeError};
 pub use header::FrameHeader;
 pub use stream::StreamDecoder;
-pub use types::{Frame, FrameRef, FrameType};
+pub use types::{DecodedFrame, Frame, FrameRef, FrameType};

@@ -1,7 +1,7 @@
 //! Property tests of the frame codec.
 
 use bytes::BytesMut;
-use oap_core::frame::{Frame, FrameDecoder, FrameEncoder, FrameType, StreamDecoder};
+use oap_core::frame::{DecodedFrame, Frame, FrameDecoder, FrameEncoder, FrameType, StreamDecoder};
 use oap_core::limits::HEADER_LEN;
 use proptest::prelude::*;
 
@@ -76,6 +76,31 @@ proptest! {
             prop_assert!(input.is_empty());
         }
         prop_assert!(sdec.finish().is_ok());
+        prop_assert_eq!(got, frames);
+    }
+
+    /// `feed_ref` copies nothing it need not: a frame comes out borrowed
+    /// exactly when nothing was held from an earlier input (so the frame
+    /// lay whole in this one), and the frames are the same either way.
+    #[test]
+    fn feed_ref_borrows_every_frame_that_lies_whole_in_one_input(
+        frames in proptest::collection::vec(frame(200), 1..8),
+        cuts in proptest::collection::vec(any::<usize>(), 0..30),
+    ) {
+        let wire = encode_all(&frames, 1 << 20);
+        let mut sdec = StreamDecoder::default();
+        let mut got = Vec::new();
+        for chunk in split(&wire, &cuts) {
+            let mut input = &chunk[..];
+            loop {
+                let held = sdec.buffered();
+                let Some(f) = sdec.feed_ref(&mut input).expect("valid") else {
+                    break;
+                };
+                prop_assert_eq!(matches!(f, DecodedFrame::Borrowed(_)), held == 0);
+                got.push(f.into_owned());
+            }
+        }
         prop_assert_eq!(got, frames);
     }
 

@@ -10,11 +10,11 @@ use super::{
     Chunk, Connection, DISCARD_MEMORY, Event, Negotiated, RequestId, RequestOutcome, Role, State,
     Violation,
 };
-use crate::frame::{Frame, FrameType};
+use crate::frame::{DecodedFrame, FrameType};
 use crate::limits::{DEFAULT_CREDIT, DEFAULT_MAX_FRAME, DEFAULT_MAX_INFLIGHT, LEGACY_READ_SLACK};
 use crate::payload::{
     Ack, ControlPayload, DataHeader, End, ErrorEnvelope, Hello, PayloadError, Start,
-    decode_data_bytes,
+    decode_data_bytes, decode_data_payload,
 };
 
 /// Room the frame decoder may keep between frames; more is freed, so idle
@@ -36,7 +36,7 @@ impl Connection {
         self.stats.bytes_in += bytes.len() as u64;
         self.touch_idle(now);
         while !bytes.is_empty() && self.accepts_input() {
-            match self.decoder.feed(&mut bytes) {
+            match self.decoder.feed_ref(&mut bytes) {
                 Ok(Some(frame)) => {
                     self.stats.frames_in += 1;
                     // The next frame's clock starts with its first byte.
@@ -104,9 +104,11 @@ impl Connection {
         matches!(self.state, State::Handshake | State::Established) && !self.peer_eof
     }
 
-    fn handle_frame(&mut self, now: Instant, frame: Frame) {
-        let payload = &frame.payload;
-        match (self.state, frame.typ) {
+    /// Control payloads are parsed where they lie (in the read, most
+    /// often); only a DATA body is copied out, to outlive the read.
+    fn handle_frame(&mut self, now: Instant, frame: DecodedFrame<'_>) {
+        let payload = frame.payload();
+        match (self.state, frame.typ()) {
             (State::Closing | State::Closed, _) => {}
             (State::Handshake, FrameType::Hello) => self.on_hello(payload),
             (State::Established, FrameType::Hello) => {
@@ -115,7 +117,7 @@ impl Connection {
             (_, FrameType::Error) => self.on_error(payload),
             (State::Handshake, _) => self.protocol_error(Violation::FirstFrameNotHello),
             (_, FrameType::Start) => self.on_start(now, payload),
-            (_, FrameType::Data) => self.on_data(now, payload),
+            (_, FrameType::Data) => self.on_data(now, frame),
             (_, FrameType::End) => self.on_end(now, payload),
             (_, FrameType::Ack) => self.on_ack(now, payload),
         }
@@ -214,8 +216,14 @@ impl Connection {
         self.push_event(Event::RequestStarted { id, start });
     }
 
-    fn on_data(&mut self, now: Instant, payload: &Bytes) {
-        let (header, body) = match decode_data_bytes(payload) {
+    fn on_data(&mut self, now: Instant, frame: DecodedFrame<'_>) {
+        let decoded = match &frame {
+            DecodedFrame::Owned(f) => decode_data_bytes(&f.payload),
+            DecodedFrame::Borrowed(f) => {
+                decode_data_payload(f.payload).map(|(h, body)| (h, Bytes::copy_from_slice(body)))
+            }
+        };
+        let (header, body) = match decoded {
             Ok(v) => v,
             Err(e) => return self.malformed(FrameType::Data, e),
         };

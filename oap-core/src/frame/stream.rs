@@ -4,7 +4,7 @@ use std::hash::{Hash, Hasher};
 
 use bytes::BytesMut;
 
-use super::{DecodeError, Frame, FrameDecoder, FrameHeader};
+use super::{DecodeError, DecodedFrame, Frame, FrameDecoder, FrameHeader};
 use crate::limits::HEADER_LEN;
 
 /// Incremental decoder with its own buffer, fed arbitrary chunks of input.
@@ -75,8 +75,28 @@ impl StreamDecoder {
     /// Takes bytes from the front of `input` (advancing it) until one frame
     /// is complete or `input` is empty.
     pub fn feed(&mut self, input: &mut &[u8]) -> Result<Option<Frame>, DecodeError> {
+        Ok(self.feed_ref(input)?.map(DecodedFrame::into_owned))
+    }
+
+    /// Like [`StreamDecoder::feed`], but a frame that lies whole in `input`
+    /// (and nothing is held from earlier input) is handed out borrowed
+    /// from it: no copy and no allocation. Only a frame split across
+    /// inputs is assembled in the decoder's buffer. The limits and errors
+    /// are the same on both paths: `feed` is this, made owned.
+    pub fn feed_ref<'a>(
+        &mut self,
+        input: &mut &'a [u8],
+    ) -> Result<Option<DecodedFrame<'a>>, DecodeError> {
         if let Some(e) = self.decoder.error() {
             return Err(e);
+        }
+        if self.buf.is_empty() {
+            let src: &'a [u8] = input;
+            let (used, frame) = self.decoder.decode_slice(src);
+            if let Some(frame) = frame? {
+                *input = &src[used..];
+                return Ok(Some(DecodedFrame::Borrowed(frame)));
+            }
         }
         loop {
             let want = match self.header {
@@ -99,7 +119,7 @@ impl StreamDecoder {
                 continue;
             }
             self.header = None;
-            return self.decoder.decode(&mut self.buf);
+            return Ok(self.decoder.decode(&mut self.buf)?.map(DecodedFrame::Owned));
         }
     }
 

@@ -111,6 +111,44 @@ impl Frame {
     }
 }
 
+/// A frame from [`StreamDecoder::feed_ref`]: borrowed from the input when
+/// it lay there whole, owned when it was assembled from several inputs.
+///
+/// [`StreamDecoder::feed_ref`]: super::StreamDecoder::feed_ref
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DecodedFrame<'a> {
+    /// The frame, still in the caller's input.
+    Borrowed(FrameRef<'a>),
+    /// The frame, assembled in the decoder's buffer.
+    Owned(Frame),
+}
+
+impl DecodedFrame<'_> {
+    /// Frame type.
+    pub fn typ(&self) -> FrameType {
+        match self {
+            Self::Borrowed(f) => f.typ,
+            Self::Owned(f) => f.typ,
+        }
+    }
+
+    /// Payload bytes.
+    pub fn payload(&self) -> &[u8] {
+        match self {
+            Self::Borrowed(f) => f.payload,
+            Self::Owned(f) => &f.payload,
+        }
+    }
+
+    /// The frame as an owned [`Frame`]; copies a borrowed payload.
+    pub fn into_owned(self) -> Frame {
+        match self {
+            Self::Borrowed(f) => f.to_owned(),
+            Self::Owned(f) => f,
+        }
+    }
+}
+
 /// A decoded frame whose payload borrows the input slice.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct FrameRef<'a> {
