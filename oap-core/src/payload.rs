@@ -29,7 +29,7 @@ pub use control::ControlPayload;
 pub use data::{
     DataFrameError, DataFrameParts, DataHeader, data_frame, data_frame_parts,
     data_frame_parts_json, decode_data_bytes, decode_data_payload, encode_data_payload,
-    pack_data_raw, unpack_data_raw,
+    pack_data_raw, put_data_head, unpack_data_raw,
 };
 pub use error::{JsonErrorKind, PayloadError};
 pub use error_code::ErrorCode;

@@ -9,9 +9,7 @@ use super::{Chunk, CommandError, Connection, RequestId, Role, State};
 use crate::frame::FrameType;
 use crate::limits::HEADER_LEN;
 use crate::object_id::ObjectId;
-use crate::payload::{
-    Ack, ControlPayload, DataHeader, End, ErrorEnvelope, Start, data_frame_parts_json,
-};
+use crate::payload::{Ack, ControlPayload, DataHeader, End, ErrorEnvelope, Start};
 
 /// An object this side is about to send on a request.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -162,7 +160,19 @@ impl Connection {
     pub fn send_data(&mut self, id: RequestId, data: Bytes) -> Result<usize, CommandError> {
         let data_chunk = self.config.data_chunk.max(1);
         let max_frame = self.encoder.max_frame() as usize;
-        let req = self.request_mut(id)?;
+        self.check_open()?;
+        // The request, the queue and the encoder are borrowed apart, so
+        // each frame is queued as it is cut.
+        let Self {
+            requests,
+            out,
+            encoder,
+            stats,
+            ..
+        } = self;
+        let req = requests
+            .get_mut(&id)
+            .ok_or(CommandError::UnknownRequest(id))?;
         if req.send.finished {
             return Err(CommandError::AlreadyFinished);
         }
@@ -176,10 +186,11 @@ impl Connection {
             return Err(CommandError::ObjectOverrun);
         }
         let take = (data.len() as u64).min(available) as usize;
-        let mut frames = Vec::new();
         let mut pos = 0;
+        let mut first = true;
         // One frame even for an empty object, so the peer learns of it.
-        while pos < take || (object.total_len == 0 && frames.is_empty()) {
+        while pos < take || (object.total_len == 0 && first) {
+            first = false;
             let header = DataHeader {
                 obj: object.obj,
                 offset: Some(object.next_offset),
@@ -192,7 +203,9 @@ impl Connection {
             let overhead = HEADER_LEN + 2 + json.len();
             let room = max_frame.saturating_sub(overhead).min(data_chunk).max(1);
             let n = room.min(take - pos);
-            frames.push((json, data.slice(pos..pos + n)));
+            if let Err(e) = out.push_data(encoder, &json, data.slice(pos..pos + n)) {
+                debug_assert!(false, "DATA frame sized to fit: {e}");
+            }
             object.next_offset += n as u64;
             pos += n;
         }
@@ -200,13 +213,7 @@ impl Connection {
             req.send.object = None;
         }
         req.send.sent += take as u64;
-        self.stats.data_bytes_out += take as u64;
-        for (json, body) in frames {
-            match data_frame_parts_json(&self.encoder, &json, body) {
-                Ok(parts) => self.queue_data(parts.head, parts.body),
-                Err(e) => debug_assert!(false, "DATA frame sized to fit: {e}"),
-            }
-        }
+        stats.data_bytes_out += take as u64;
         Ok(take)
     }
 

@@ -1,12 +1,14 @@
 //! The outgoing queue and `poll_transmit`.
 
 use std::collections::VecDeque;
+use std::hash::{Hash, Hasher};
 use std::time::Instant;
 
 use bytes::Bytes;
 
 use super::Connection;
-use crate::frame::FrameType;
+use crate::frame::{FrameEncoder, FrameType};
+use crate::payload::{DataFrameError, put_data_head};
 
 /// Bodies at least this long are handed out separately instead of being
 /// copied into the caller's buffer.
@@ -15,6 +17,11 @@ const INLINE_BODY_MAX: usize = 4 * 1024;
 /// `poll_transmit` stops appending once the buffer grew by this much, so one
 /// call never builds an unbounded batch.
 const BATCH: usize = 64 * 1024;
+
+/// Room the queue keeps once drained while requests are open (a burst of
+/// ACKs and ENDs for every request in flight fits); more is freed, and
+/// all of it once no request is open, so idle connections stay small.
+const BUSY_QUEUE_ROOM: usize = 16 * 1024;
 
 /// A batch of bytes to write, produced by [`Connection::poll_transmit`].
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -25,20 +32,42 @@ pub struct Transmit {
     pub body: Option<Bytes>,
 }
 
+/// What the FIFO holds; the encoded bytes of each are the next ones in
+/// [`OutQueue::encoded`].
 #[derive(Debug, Hash)]
 enum Item {
-    Frame(Bytes),
-    Data { head: Bytes, body: Bytes },
+    /// A control frame of this many bytes.
+    Control(usize),
+    /// A DATA frame: this many bytes of frame header and packed header,
+    /// then the body.
+    Data { head: usize, body: Bytes },
 }
 
 /// Frames waiting for the transport. ACKs overtake everything else: they
 /// depend on no other frame's order, and returning credit early keeps the
 /// peer's sends flowing.
-#[derive(Debug, Default, Hash)]
+///
+/// Frames are encoded straight into two byte buffers that are reused from
+/// one batch to the next, so queueing a frame allocates nothing in the
+/// steady state.
+#[derive(Debug, Default)]
 pub(super) struct OutQueue {
-    urgent: VecDeque<Bytes>,
+    /// Encoded urgent frames, in order.
+    urgent: Vec<u8>,
+    urgent_frames: u64,
+    /// Encoded control frames and DATA heads of the FIFO, in order; those
+    /// before `taken` are written already.
+    encoded: Vec<u8>,
+    taken: usize,
     fifo: VecDeque<Item>,
     control_bytes: usize,
+}
+
+impl Hash for OutQueue {
+    /// What is still to be written, not where it sits in the buffers.
+    fn hash<H: Hasher>(&self, h: &mut H) {
+        (&self.urgent, &self.encoded[self.taken..], &self.fifo).hash(h);
+    }
 }
 
 impl OutQueue {
@@ -47,14 +76,46 @@ impl OutQueue {
     }
 
     pub(super) fn clear(&mut self) {
-        self.urgent.clear();
-        self.fifo.clear();
-        self.control_bytes = 0;
+        *self = Self::default();
     }
 
     /// Bytes of control frames waiting.
     pub(super) fn control_bytes(&self) -> usize {
         self.control_bytes
+    }
+
+    /// Queues a DATA frame; its body is not copied.
+    pub(super) fn push_data(
+        &mut self,
+        encoder: &FrameEncoder,
+        json: &[u8],
+        body: Bytes,
+    ) -> Result<(), DataFrameError> {
+        let before = self.encoded.len();
+        put_data_head(encoder, json, body.len(), &mut self.encoded)?;
+        let head = self.encoded.len() - before;
+        self.fifo.push_back(Item::Data { head, body });
+        Ok(())
+    }
+
+    /// The next `n` encoded FIFO bytes.
+    fn take(&mut self, n: usize) -> &[u8] {
+        let from = self.taken;
+        self.taken += n;
+        &self.encoded[from..self.taken]
+    }
+
+    /// Once everything is written: rewinds the buffers and gives back
+    /// room an idle connection should not keep.
+    fn rewind(&mut self, requests_open: bool) {
+        self.encoded.clear();
+        self.taken = 0;
+        let keep = if requests_open { BUSY_QUEUE_ROOM } else { 0 };
+        for buf in [&mut self.encoded, &mut self.urgent] {
+            if buf.capacity() > keep {
+                *buf = Vec::new();
+            }
+        }
     }
 }
 
@@ -62,21 +123,22 @@ impl Connection {
     /// Encodes a control frame onto the queue. Control payloads are small
     /// JSON; one that does not fit `max_frame` is a bug on this side.
     pub(super) fn queue_frame(&mut self, typ: FrameType, payload: &[u8], urgent: bool) {
-        let Ok(bytes) = self.encoder.to_bytes(typ, payload) else {
+        let Ok(head) = self.encoder.header(typ, payload.len()) else {
             debug_assert!(false, "control frame larger than max_frame");
             return;
         };
-        let bytes = bytes.freeze();
-        self.out.control_bytes += bytes.len();
-        if urgent {
-            self.out.urgent.push_back(bytes);
+        let out = &mut self.out;
+        let dst = if urgent {
+            out.urgent_frames += 1;
+            &mut out.urgent
         } else {
-            self.out.fifo.push_back(Item::Frame(bytes));
-        }
-    }
-
-    pub(super) fn queue_data(&mut self, head: Bytes, body: Bytes) {
-        self.out.fifo.push_back(Item::Data { head, body });
+            out.fifo
+                .push_back(Item::Control(head.len() + payload.len()));
+            &mut out.encoded
+        };
+        dst.extend_from_slice(&head);
+        dst.extend_from_slice(payload);
+        out.control_bytes += head.len() + payload.len();
     }
 
     /// Appends bytes to write to `buf` and returns `Some` if there were any.
@@ -91,33 +153,95 @@ impl Connection {
         let _ = now;
         let start = buf.len();
         let mut body = None;
+        let out = &mut self.out;
         while buf.len() - start < BATCH {
-            if let Some(frame) = self.out.urgent.pop_front() {
-                self.out.control_bytes -= frame.len();
-                buf.extend_from_slice(&frame);
-            } else {
-                match self.out.fifo.pop_front() {
-                    None => break,
-                    Some(Item::Frame(frame)) => {
-                        self.out.control_bytes -= frame.len();
-                        buf.extend_from_slice(&frame);
+            if !out.urgent.is_empty() {
+                out.control_bytes -= out.urgent.len();
+                buf.extend_from_slice(&out.urgent);
+                out.urgent.clear();
+                self.stats.frames_out += std::mem::take(&mut out.urgent_frames);
+                continue;
+            }
+            match out.fifo.pop_front() {
+                None => break,
+                Some(Item::Control(n)) => {
+                    out.control_bytes -= n;
+                    buf.extend_from_slice(out.take(n));
+                }
+                Some(Item::Data { head, body: b }) => {
+                    buf.extend_from_slice(out.take(head));
+                    if b.len() >= INLINE_BODY_MAX {
+                        self.stats.bytes_out += b.len() as u64;
+                        body = Some(b);
+                        self.stats.frames_out += 1;
+                        break;
                     }
-                    Some(Item::Data { head, body: b }) => {
-                        buf.extend_from_slice(&head);
-                        if b.len() >= INLINE_BODY_MAX {
-                            self.stats.bytes_out += b.len() as u64;
-                            body = Some(b);
-                            self.stats.frames_out += 1;
-                            break;
-                        }
-                        buf.extend_from_slice(&b);
-                    }
+                    buf.extend_from_slice(&b);
                 }
             }
             self.stats.frames_out += 1;
         }
+        if out.is_empty() {
+            out.rewind(!self.requests.is_empty());
+        }
         self.stats.bytes_out += (buf.len() - start) as u64;
         self.maybe_finish_close();
         (buf.len() > start || body.is_some()).then_some(Transmit { body })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::payload::{Ack, ControlPayload};
+
+    fn drain(conn: &mut Connection, now: Instant) -> Vec<u8> {
+        let mut buf = Vec::new();
+        while let Some(t) = conn.poll_transmit(now, &mut buf) {
+            buf.extend(t.body.unwrap_or_default());
+        }
+        buf
+    }
+
+    /// Urgent frames overtake the FIFO; within each, order is kept; and
+    /// once written out with no request open, the queue keeps no room.
+    #[test]
+    fn urgent_frames_go_first_and_an_idle_queue_keeps_no_room() {
+        let now = Instant::now();
+        let mut conn = Connection::server(Default::default(), now);
+        let ack = |n| Ack {
+            corr_id: Some(n),
+            credit: n,
+        };
+        conn.queue_frame(FrameType::End, b"{\"a\":1}", false);
+        conn.queue_frame(FrameType::Ack, &ack(1).encode(), true);
+        conn.out
+            .push_data(&conn.encoder.clone(), b"{}", Bytes::from(vec![7; 5000]))
+            .expect("fits");
+        conn.queue_frame(FrameType::End, b"{\"a\":2}", false);
+        conn.queue_frame(FrameType::Ack, &ack(2).encode(), true);
+        assert!(conn.out.control_bytes() > 0);
+
+        let wire = drain(&mut conn, now);
+        let mut dec = crate::frame::StreamDecoder::default();
+        let mut input = &wire[..];
+        let mut order = Vec::new();
+        while let Some(f) = dec.feed(&mut input).expect("valid") {
+            order.push((f.typ, f.payload.len()));
+        }
+        let ack_len = |n| ack(n).encode().len();
+        assert_eq!(
+            order,
+            [
+                (FrameType::Ack, ack_len(1)),
+                (FrameType::Ack, ack_len(2)),
+                (FrameType::End, 7),
+                (FrameType::Data, 2 + 2 + 5000),
+                (FrameType::End, 7),
+            ]
+        );
+        assert_eq!(conn.stats.frames_out, 5);
+        assert_eq!(conn.out.control_bytes(), 0);
+        assert_eq!(conn.out.encoded.capacity() + conn.out.urgent.capacity(), 0);
     }
 }

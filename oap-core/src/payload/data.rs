@@ -5,6 +5,7 @@ use serde::{Deserialize, Serialize};
 
 use super::{PayloadError, data_fast, json};
 use crate::frame::{EncodeError, Frame, FrameEncoder, FrameType};
+use crate::limits::HEADER_LEN;
 use crate::object_id::ObjectId;
 
 /// The JSON header of a DATA frame.
@@ -210,15 +211,29 @@ pub fn data_frame_parts_json(
     json: &[u8],
     body: Bytes,
 ) -> Result<DataFrameParts, DataFrameError> {
-    let hl =
-        u16::try_from(json.len()).map_err(|_| PayloadError::HeaderTooLong { len: json.len() })?;
-    let frame_head = encoder.header(FrameType::Data, 2 + json.len() + body.len())?;
-    let mut head = BytesMut::with_capacity(frame_head.len() + 2 + json.len());
-    head.put_slice(&frame_head);
-    head.put_u16(hl);
-    head.put_slice(json);
+    let mut head = BytesMut::with_capacity(HEADER_LEN + 2 + json.len());
+    put_data_head(encoder, json, body.len(), &mut head)?;
     Ok(DataFrameParts {
         head: head.freeze(),
         body,
     })
+}
+
+/// Appends to `dst` what precedes a DATA frame's body of `body_len`
+/// bytes: the frame header, `header_len` and the serialised `json`
+/// header. Checked against `encoder`'s `max_frame`; nothing is written on
+/// an error.
+pub fn put_data_head(
+    encoder: &FrameEncoder,
+    json: &[u8],
+    body_len: usize,
+    dst: &mut impl BufMut,
+) -> Result<(), DataFrameError> {
+    let hl =
+        u16::try_from(json.len()).map_err(|_| PayloadError::HeaderTooLong { len: json.len() })?;
+    let frame_head = encoder.header(FrameType::Data, 2 + json.len() + body_len)?;
+    dst.put_slice(&frame_head);
+    dst.put_u16(hl);
+    dst.put_slice(json);
+    Ok(())
 }
