@@ -20,7 +20,9 @@ use crate::{BoxFuture, Runtime};
 /// connection. No more than a legacy request may take past its window.
 const READ_BUF: usize = oap_core::limits::LEGACY_READ_SLACK;
 
-/// The write buffer's room kept while nothing is queued; more is freed.
+/// The write buffer's room kept once written out while no request is
+/// open; more is freed. While requests are open it keeps its size, so a
+/// busy connection does not allocate it again for every batch.
 const IDLE_WRITE_ROOM: usize = 4 * 1024;
 
 thread_local! {
@@ -275,7 +277,7 @@ impl<E: Endpoint, S: AsyncRead + AsyncWrite + Unpin> ConnectionDriver<E, S> {
             if self.write_idle() {
                 self.head.clear();
                 self.head_pos = 0;
-                if self.head.capacity() > IDLE_WRITE_ROOM {
+                if self.head.capacity() > IDLE_WRITE_ROOM && conn.open_requests() == 0 {
                     self.head = Vec::new();
                 }
                 match conn.poll_transmit(now, &mut self.head) {
