@@ -55,6 +55,29 @@ impl RuntimeKind {
     }
 }
 
+/// Runs `work` as a task on `runtime` and waits for its output.
+///
+/// The small-object cases issue their requests from a task, as an
+/// application built on the runtime does: its wake-ups then stay on the
+/// runtime's threads, often on the one that runs the connection's driver.
+/// Awaited straight from [`RuntimeKind::block_on`], every batch would cross
+/// from a worker thread to the blocked one and back (see "Small objects"
+/// in `docs/PERFORMANCE.md` for what that costs).
+pub async fn in_task<T: Send + 'static>(
+    runtime: &dyn Runtime,
+    work: impl Future<Output = T> + Send + 'static,
+) -> Result<T, crate::Error> {
+    let (tx, rx) = smol::channel::bounded(1);
+    runtime.spawn(Box::pin(async move {
+        // The receiver waits below until this sends.
+        let _ = tx.send(work.await).await;
+    }));
+    // Only a panic in `work` drops the sender unsent.
+    rx.recv()
+        .await
+        .map_err(|_| "the benchmark's task panicked".into())
+}
+
 impl fmt::Display for RuntimeKind {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.name())

@@ -2,15 +2,17 @@
 //! request cost the server in memory, and small puts on all connections at
 //! once.
 
+use std::sync::Arc;
+
 use bytes::Bytes;
 use oap_core::ObjectId;
 use oap_core::connection::ConnectionConfig;
 use oap_node::{Client, ClientError};
 
 use crate::report::{Measure, ScaleRow};
-use crate::rt::RuntimeKind;
+use crate::rt::{RuntimeKind, in_task};
 use crate::server::{Launcher, ServerProcess};
-use futures_util::future::{LocalBoxFuture, join_all};
+use futures_util::future::join_all;
 
 /// Opens `connections` connections and measures the server's resident
 /// memory: before, with all of them fresh after HELLO, idle again after one
@@ -22,7 +24,7 @@ pub fn run(
     connections: usize,
 ) -> Result<ScaleRow, crate::Error> {
     let server = launcher.start(kind)?;
-    let objects: Vec<Bytes> = (0..connections as u64)
+    let objects: Arc<[Bytes]> = (0..connections as u64)
         .map(|i| Bytes::from(crate::large::object(1024, i + 1)))
         .collect();
     kind.block_on(async {
@@ -39,17 +41,23 @@ pub fn run(
         for _ in 0..connections {
             clients.push(connect().await?);
         }
+        let clients = Arc::new(clients);
         let fresh = rss(&server);
 
+        // From a task on the runtime, as in the small case (see `in_task`).
         let watch = Measure::start(Some(&server));
-        let puts: Vec<LocalBoxFuture<'_, Result<ObjectId, ClientError>>> = clients
-            .iter()
-            .zip(&objects)
-            .map(|(c, o)| Box::pin(c.put_doc("bench", "scale", o.clone())) as LocalBoxFuture<'_, _>)
-            .collect();
-        for r in join_all(puts).await {
-            r?;
-        }
+        let (all, objs) = (clients.clone(), objects.clone());
+        in_task(&*runtime, async move {
+            let puts = all
+                .iter()
+                .zip(objs.iter())
+                .map(|(c, o)| c.put_doc("bench", "scale", o.clone()));
+            join_all(puts)
+                .await
+                .into_iter()
+                .collect::<Result<Vec<ObjectId>, ClientError>>()
+        })
+        .await??;
         let measure = watch.stop();
         let idle = rss(&server);
 

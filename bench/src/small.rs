@@ -2,6 +2,7 @@
 //! protocol's `max_inflight`).
 
 use std::future::Future;
+use std::sync::Arc;
 
 use bytes::Bytes;
 use oap_core::ObjectId;
@@ -9,9 +10,9 @@ use oap_core::connection::ConnectionConfig;
 use oap_node::{Client, ClientError};
 
 use crate::report::{Measure, SmallRow};
-use crate::rt::RuntimeKind;
+use crate::rt::{RuntimeKind, in_task};
 use crate::server::Launcher;
-use futures_util::future::{LocalBoxFuture, join_all};
+use futures_util::future::{BoxFuture, join_all};
 
 /// Object size.
 pub const SIZE: usize = 1024;
@@ -19,19 +20,22 @@ pub const SIZE: usize = 1024;
 pub const INFLIGHT: usize = 32;
 
 /// Puts `count` distinct 1 KiB objects, then gets them all back, each time
-/// with [`INFLIGHT`] requests open at once on one connection.
+/// with [`INFLIGHT`] requests open at once on one connection, from a task
+/// on the runtime ([`in_task`]).
 pub fn run(
     kind: RuntimeKind,
     launcher: &Launcher,
     count: usize,
 ) -> Result<Vec<SmallRow>, crate::Error> {
     let server = launcher.start(kind)?;
-    let objects: Vec<Bytes> = (0..count as u64)
+    let objects: Arc<[Bytes]> = (0..count as u64)
         .map(|i| Bytes::from(crate::large::object(SIZE, i + 1)))
         .collect();
     kind.block_on(async {
-        let client =
-            Client::connect(kind.runtime(), server.addr(), ConnectionConfig::default()).await?;
+        let runtime = kind.runtime();
+        let client = Arc::new(
+            Client::connect(runtime.clone(), server.addr(), ConnectionConfig::default()).await?,
+        );
         let row = |op, measure| SmallRow {
             runtime: kind.name(),
             op,
@@ -42,28 +46,34 @@ pub fn run(
         };
 
         let watch = Measure::start(Some(&server));
-        let ids = put_all(&client, &objects).await?;
+        let (c, o) = (client.clone(), objects.clone());
+        let ids: Arc<[ObjectId]> = in_task(&*runtime, async move { put_all(&c, &o).await })
+            .await??
+            .into();
         let put = row("put", watch.stop());
 
         let watch = Measure::start(Some(&server));
-        let got = get_all(&client, &ids).await?;
+        let c = client.clone();
+        let got = in_task(&*runtime, async move { get_all(&c, &ids).await }).await??;
         let get = row("get", watch.stop());
 
-        if got != objects {
+        if got[..] != objects[..] {
             return Err("a get returned other bytes than were put".into());
         }
         Ok(vec![put, get])
     })?
 }
 
-type Work<'a, T> = LocalBoxFuture<'a, Result<Vec<(usize, T)>, ClientError>>;
+type Work<'a, T> = BoxFuture<'a, Result<Vec<(usize, T)>, ClientError>>;
 
 /// Worker `w` takes items `w`, `w + INFLIGHT`, ...; results come back in
 /// item order.
-async fn in_flight<'a, I: 'a, T: 'a, F, Fut>(items: &'a [I], op: F) -> Result<Vec<T>, ClientError>
+async fn in_flight<'a, I, T, F, Fut>(items: &'a [I], op: F) -> Result<Vec<T>, ClientError>
 where
-    F: Fn(&'a I) -> Fut + Copy + 'a,
-    Fut: Future<Output = Result<T, ClientError>> + 'a,
+    I: Sync + 'a,
+    T: Send + 'a,
+    F: Fn(&'a I) -> Fut + Copy + Send + 'a,
+    Fut: Future<Output = Result<T, ClientError>> + Send + 'a,
 {
     let workers: Vec<Work<'a, T>> = (0..INFLIGHT)
         .map(|w| {
