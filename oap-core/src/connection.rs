@@ -149,7 +149,7 @@ impl Connection {
             token: conn.config.token.clone(),
             ..Hello::legacy()
         };
-        conn.queue_control(&hello);
+        conn.queue_control(&hello, false);
         conn
     }
 
@@ -350,9 +350,10 @@ impl Connection {
         self.events.pop_front()
     }
 
-    fn queue_control<P: ControlPayload>(&mut self, payload: &P) {
-        let bytes = payload.encode();
-        self.queue_frame(P::FRAME_TYPE, &bytes, false);
+    /// Queues a control frame; `urgent` ones (ACK, HELLO) overtake the
+    /// FIFO.
+    fn queue_control<P: ControlPayload>(&mut self, payload: &P, urgent: bool) {
+        self.queue_frame_with(P::FRAME_TYPE, urgent, |dst| payload.encode_into(dst));
     }
 
     /// Queues an ERROR, its message shortened (at a character boundary,

@@ -6,10 +6,9 @@ use bytes::Bytes;
 
 use super::request::{OutObject, Request};
 use super::{Chunk, CommandError, Connection, RequestId, Role, State};
-use crate::frame::FrameType;
 use crate::limits::HEADER_LEN;
 use crate::object_id::ObjectId;
-use crate::payload::{Ack, ControlPayload, DataHeader, End, ErrorEnvelope, Start};
+use crate::payload::{Ack, DataHeader, End, ErrorEnvelope, Start};
 
 /// An object this side is about to send on a request.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -75,7 +74,7 @@ impl Connection {
             None => self.allocate_id(),
         };
         start.corr_id = Some(id.0);
-        self.queue_control(&start);
+        self.queue_control(&start, false);
         let deadline = self.config.request_timeout.map(|t| now + t);
         self.requests
             .insert(id, Box::new(Request::new(false, limits.credit, deadline)));
@@ -110,7 +109,7 @@ impl Connection {
             corr_id: req.wire_id(id),
             credit: req.recv.granted,
         };
-        self.queue_frame(FrameType::Ack, &ack.encode(), true);
+        self.queue_control(&ack, true);
         Ok(())
     }
 
@@ -232,7 +231,7 @@ impl Connection {
             corr_id: req.wire_id(id),
             obj,
         };
-        self.queue_control(&end);
+        self.queue_control(&end, false);
         self.maybe_complete(id);
         Ok(())
     }
@@ -273,7 +272,7 @@ impl Connection {
                 corr_id: req.wire_id(id),
                 credit,
             };
-            self.queue_frame(FrameType::Ack, &ack.encode(), true);
+            self.queue_control(&ack, true);
         }
         self.maybe_complete(id);
         Some(chunk)

@@ -157,7 +157,7 @@ impl Connection {
                 // Urgent like ACKs, which overtake the FIFO: an ACK for a
                 // START pipelined behind the client's HELLO (in the same
                 // read) must not reach the peer before this HELLO does.
-                self.queue_frame(FrameType::Hello, &answer.encode(), true);
+                self.queue_control(&answer, true);
                 n
             }
             Role::Client => {

@@ -4,8 +4,7 @@
 use std::time::Instant;
 
 use super::{CommandError, Connection, RequestId, State};
-use crate::frame::FrameType;
-use crate::payload::{Ack, ControlPayload, ErrorCode, ErrorEnvelope};
+use crate::payload::{Ack, ErrorCode, ErrorEnvelope};
 
 impl Connection {
     /// The earliest instant at which [`Connection::handle_timeout`] must be
@@ -119,7 +118,7 @@ impl Connection {
             corr_id: req.wire_id(id),
             credit: req.recv.granted,
         };
-        self.queue_frame(FrameType::Ack, &ack.encode(), true);
+        self.queue_control(&ack, true);
     }
 
     /// Pushes the idle deadline back after input from the peer.

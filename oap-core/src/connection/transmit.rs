@@ -8,6 +8,7 @@ use bytes::Bytes;
 
 use super::Connection;
 use crate::frame::{FrameEncoder, FrameType};
+use crate::limits::HEADER_LEN;
 use crate::payload::{DataFrameError, put_data_head};
 
 /// Bodies at least this long are handed out separately instead of being
@@ -123,22 +124,40 @@ impl Connection {
     /// Encodes a control frame onto the queue. Control payloads are small
     /// JSON; one that does not fit `max_frame` is a bug on this side.
     pub(super) fn queue_frame(&mut self, typ: FrameType, payload: &[u8], urgent: bool) {
-        let Ok(head) = self.encoder.header(typ, payload.len()) else {
+        self.queue_frame_with(typ, urgent, |dst| dst.extend_from_slice(payload));
+    }
+
+    /// Queues a control frame whose payload `write` appends straight into
+    /// the queue's buffer; its header is filled in once the length is
+    /// known.
+    pub(super) fn queue_frame_with(
+        &mut self,
+        typ: FrameType,
+        urgent: bool,
+        write: impl FnOnce(&mut Vec<u8>),
+    ) {
+        let out = &mut self.out;
+        let dst = if urgent {
+            &mut out.urgent
+        } else {
+            &mut out.encoded
+        };
+        let start = dst.len();
+        dst.extend_from_slice(&[0; HEADER_LEN]);
+        write(dst);
+        let Ok(head) = self.encoder.header(typ, dst.len() - start - HEADER_LEN) else {
+            dst.truncate(start);
             debug_assert!(false, "control frame larger than max_frame");
             return;
         };
-        let out = &mut self.out;
-        let dst = if urgent {
+        dst[start..start + HEADER_LEN].copy_from_slice(&head);
+        let len = dst.len() - start;
+        if urgent {
             out.urgent_frames += 1;
-            &mut out.urgent
         } else {
-            out.fifo
-                .push_back(Item::Control(head.len() + payload.len()));
-            &mut out.encoded
-        };
-        dst.extend_from_slice(&head);
-        dst.extend_from_slice(payload);
-        out.control_bytes += head.len() + payload.len();
+            out.fifo.push_back(Item::Control(len));
+        }
+        out.control_bytes += len;
     }
 
     /// Appends bytes to write to `buf` and returns `Some` if there were any.
@@ -214,12 +233,12 @@ mod tests {
             credit: n,
         };
         conn.queue_frame(FrameType::End, b"{\"a\":1}", false);
-        conn.queue_frame(FrameType::Ack, &ack(1).encode(), true);
+        conn.queue_control(&ack(1), true);
         conn.out
             .push_data(&conn.encoder.clone(), b"{}", Bytes::from(vec![7; 5000]))
             .expect("fits");
         conn.queue_frame(FrameType::End, b"{\"a\":2}", false);
-        conn.queue_frame(FrameType::Ack, &ack(2).encode(), true);
+        conn.queue_control(&ack(2), true);
         assert!(conn.out.control_bytes() > 0);
 
         let wire = drain(&mut conn, now);

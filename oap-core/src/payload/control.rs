@@ -24,6 +24,13 @@ pub trait ControlPayload: Serialize + DeserializeOwned {
         Bytes::from(serde_json::to_vec(self).unwrap_or_default())
     }
 
+    /// Appends the bytes [`ControlPayload::encode`] returns to `dst`, for a
+    /// caller that assembles frames in a buffer it reuses: the fast paths
+    /// (START, ACK, END) then allocate nothing of their own.
+    fn encode_into(&self, dst: &mut Vec<u8>) {
+        dst.extend_from_slice(&self.encode());
+    }
+
     /// The frame carrying this payload.
     fn to_frame(&self) -> Frame {
         Frame::new(Self::FRAME_TYPE, self.encode())

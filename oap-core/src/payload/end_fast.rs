@@ -79,12 +79,20 @@ pub(super) fn decode(bytes: &[u8]) -> Option<End> {
 /// without a second allocation (serde_json's `Vec` has spare capacity, and
 /// `Bytes` then allocates a shared header for it).
 pub(super) fn encode(end: &End) -> Bytes {
+    let mut out = Vec::new();
+    encode_into(end, &mut out);
+    Bytes::from(out)
+}
+
+/// Appends what [`encode`] writes to `out`, reserving exactly its length.
+pub(super) fn encode_into(end: &End, out: &mut Vec<u8>) {
     let len = encoded_len(end);
-    let mut out = Vec::with_capacity(len);
+    out.reserve_exact(len);
+    let start = out.len();
     out.extend_from_slice(OPEN);
     if let Some(corr_id) = end.corr_id {
         out.extend_from_slice(CORR_ID);
-        put_u64(&mut out, corr_id);
+        put_u64(out, corr_id);
     }
     if let Some(obj) = &end.obj {
         let key = if end.corr_id.is_some() {
@@ -93,12 +101,11 @@ pub(super) fn encode(end: &End) -> Bytes {
             OBJ_FIRST
         };
         out.extend_from_slice(key);
-        put_object_id(&mut out, obj);
+        put_object_id(out, obj);
     }
     out.extend_from_slice(CLOSE);
     // A wrong sum would only cost an allocation, but it would be a bug.
-    debug_assert_eq!(out.len(), len, "encoded_len disagrees with encode");
-    Bytes::from(out)
+    debug_assert_eq!(out.len() - start, len, "encoded_len disagrees with encode");
 }
 
 /// The length [`encode`] writes for `end`.
@@ -119,7 +126,8 @@ mod tests {
     use super::*;
     use crate::object_id::ObjectId;
     use crate::payload::fast_test_support::{
-        apply, assert_same_result, edits, nearby_byte, number, object_id,
+        apply, assert_encode_into_appends, assert_same_result, edits, nearby_byte, number,
+        object_id,
     };
     use crate::payload::json::from_slice_bounded;
     use crate::payload::{ControlPayload, PayloadError};
@@ -250,6 +258,7 @@ mod tests {
         fn encoded_ends_round_trip_through_the_fast_path(end in end()) {
             let bytes = end.encode();
             prop_assert_eq!(&bytes[..], &serde_json::to_vec(&end).expect("serialise")[..]);
+            assert_encode_into_appends(&end, &bytes)?;
             prop_assert_eq!(decode(&bytes), Some(end));
             assert_same_as_serde(&bytes)?;
         }

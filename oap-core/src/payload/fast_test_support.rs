@@ -6,7 +6,7 @@ use std::fmt::Debug;
 
 use proptest::prelude::*;
 
-use super::PayloadError;
+use super::{ControlPayload, PayloadError};
 use crate::object_id::ObjectId;
 
 /// Numbers of every length, with the edges over-represented.
@@ -90,5 +90,19 @@ pub(super) fn assert_same_result<T: PartialEq + Debug>(
             serde
         ),
     }
+    Ok(())
+}
+
+/// [`ControlPayload::encode_into`] appends exactly what
+/// [`ControlPayload::encode`] returns (`encoded`) after what the buffer
+/// already held.
+pub(super) fn assert_encode_into_appends<P: ControlPayload>(
+    payload: &P,
+    encoded: &[u8],
+) -> Result<(), TestCaseError> {
+    let mut buf = b"held".to_vec();
+    payload.encode_into(&mut buf);
+    prop_assert_eq!(&buf[..4], b"held");
+    prop_assert_eq!(&buf[4..], encoded);
     Ok(())
 }

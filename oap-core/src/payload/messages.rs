@@ -124,6 +124,13 @@ impl ControlPayload for Start {
         start_fast::encode(self)
             .unwrap_or_else(|| Bytes::from(serde_json::to_vec(self).unwrap_or_default()))
     }
+
+    fn encode_into(&self, dst: &mut Vec<u8>) {
+        if !start_fast::encode_into(self, dst) {
+            // Writing into a Vec cannot fail, nor can serialising a START.
+            let _ = serde_json::to_writer(dst, self);
+        }
+    }
 }
 
 /// ACK: grants credit.
@@ -159,6 +166,10 @@ impl ControlPayload for Ack {
     fn encode(&self) -> Bytes {
         ack_fast::encode(self)
     }
+
+    fn encode_into(&self, dst: &mut Vec<u8>) {
+        ack_fast::encode_into(self, dst);
+    }
 }
 
 /// END: closes the sender's half of a request.
@@ -192,6 +203,10 @@ impl ControlPayload for End {
     /// it (one allocation instead of two).
     fn encode(&self) -> Bytes {
         end_fast::encode(self)
+    }
+
+    fn encode_into(&self, dst: &mut Vec<u8>) {
+        end_fast::encode_into(self, dst);
     }
 }
 

@@ -133,20 +133,28 @@ fn strings(start: &Start) -> [(&'static [u8], Option<&str>); 5] {
 /// The buffer is sized exactly, so turning it into `Bytes` takes it over
 /// without a second allocation.
 pub(super) fn encode(start: &Start) -> Option<Bytes> {
+    let mut out = Vec::new();
+    encode_into(start, &mut out).then(|| Bytes::from(out))
+}
+
+/// Appends what [`encode`] writes to `out`, reserving exactly its length;
+/// `false`, with nothing written, if a string needs escaping.
+pub(super) fn encode_into(start: &Start, out: &mut Vec<u8>) -> bool {
     let strings = strings(start);
     if strings
         .iter()
         .any(|(_, text)| text.is_some_and(|t| t.bytes().any(needs_escape)))
     {
-        return None;
+        return false;
     }
     let len = encoded_len(start.corr_id, &strings);
-    let mut out = Vec::with_capacity(len);
+    out.reserve_exact(len);
+    let begin = out.len();
     out.extend_from_slice(OPEN);
     let mut first = true;
     if let Some(n) = start.corr_id {
         out.extend_from_slice(key(CORR_ID, first));
-        put_u64(&mut out, n);
+        put_u64(out, n);
         first = false;
     }
     for (k, text) in strings {
@@ -160,8 +168,8 @@ pub(super) fn encode(start: &Start) -> Option<Bytes> {
     }
     out.extend_from_slice(CLOSE);
     // A wrong sum would only cost a reallocation, but it would be a bug.
-    debug_assert_eq!(out.len(), len, "encoded_len disagrees with encode");
-    Some(Bytes::from(out))
+    debug_assert_eq!(out.len() - begin, len, "encoded_len disagrees with encode");
+    true
 }
 
 /// The length [`encode`] writes for these fields (no string needing
@@ -189,7 +197,8 @@ mod tests {
     use super::*;
     use crate::object_id::ObjectId;
     use crate::payload::fast_test_support::{
-        apply, assert_same_result, edits, nearby_byte, number, object_id,
+        apply, assert_encode_into_appends, assert_same_result, edits, nearby_byte, number,
+        object_id,
     };
     use crate::payload::json::from_slice_bounded;
     use crate::payload::{ControlPayload, PayloadError};
@@ -606,6 +615,7 @@ mod tests {
         fn encoded_starts_round_trip_through_the_fast_path(start in start()) {
             let bytes = start.encode();
             prop_assert_eq!(&bytes[..], &serde_bytes(&start)[..]);
+            assert_encode_into_appends(&start, &bytes)?;
             prop_assert_eq!(encode(&start).is_none(), escapes(&start));
             // Strings that are not plain ASCII are left to serde;
             // everything else is read back by the fast path itself.
