@@ -7,7 +7,7 @@
 use std::collections::BTreeMap;
 use std::time::Instant;
 
-use bytes::{Bytes, BytesMut};
+use bytes::Bytes;
 
 use crate::connection::{
     Chunk, ChunkSource, CommandError, Connection, ConnectionConfig, Event, Negotiated,
@@ -15,6 +15,7 @@ use crate::connection::{
 };
 use crate::object_id::ObjectId;
 use crate::payload::{ErrorCode, ErrorEnvelope, Start};
+use crate::pieces::Pieces;
 
 /// How a put or get ended badly.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -102,7 +103,7 @@ struct Put {
 struct Get {
     want: ObjectId,
     /// `Some`: collect the object here; `None`: the caller reads it.
-    collect: Option<BytesMut>,
+    collect: Option<Pieces>,
     /// Bytes of the object read so far.
     read: u64,
     /// The length the first DATA frame announced (unverified).
@@ -282,7 +283,7 @@ impl ClientSession {
     /// object. The whole object is collected in memory: for objects of any
     /// size use [`ClientSession::get_stream`].
     pub fn get(&mut self, now: Instant, obj: ObjectId) -> Result<RequestId, CommandError> {
-        self.open_get(now, obj, Some(BytesMut::new()))
+        self.open_get(now, obj, Some(Pieces::new()))
     }
 
     /// Gets object `obj` without collecting it: on
@@ -298,7 +299,7 @@ impl ClientSession {
         &mut self,
         now: Instant,
         obj: ObjectId,
-        collect: Option<BytesMut>,
+        collect: Option<Pieces>,
     ) -> Result<RequestId, CommandError> {
         let start = Start {
             op: Some("get".into()),
@@ -406,8 +407,8 @@ impl ClientSession {
             let Some(bytes) = self.admit(id, chunk) else {
                 return;
             };
-            if let Some(buf) = self.gets.get_mut(&id).and_then(|g| g.collect.as_mut()) {
-                buf.extend_from_slice(&bytes);
+            if let Some(pieces) = self.gets.get_mut(&id).and_then(|g| g.collect.as_mut()) {
+                pieces.push(bytes);
             }
         }
     }
@@ -478,9 +479,9 @@ impl ClientSession {
                     other => Err(failure(other)),
                 };
                 Some(match g.collect {
-                    Some(buf) => ClientEvent::GetDone {
+                    Some(pieces) => ClientEvent::GetDone {
                         id,
-                        result: result.map(|()| buf.freeze()),
+                        result: result.map(|()| pieces.freeze()),
                     },
                     None => ClientEvent::StreamDone {
                         id,

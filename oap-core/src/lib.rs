@@ -48,6 +48,7 @@ pub mod frame;
 pub mod limits;
 pub mod object_id;
 pub mod payload;
+pub mod pieces;
 pub mod server;
 
 pub use frame::{DecodeError, EncodeError, Frame, FrameDecoder, FrameEncoder, FrameRef, FrameType};

@@ -4,8 +4,9 @@ use std::collections::HashMap;
 use std::io;
 use std::sync::{Arc, Mutex};
 
-use bytes::{Bytes, BytesMut};
+use bytes::Bytes;
 use oap_core::ObjectId;
+use oap_core::pieces::Pieces;
 
 use super::{ObjectReader, ObjectStore, Staging};
 
@@ -41,17 +42,9 @@ impl MemStore {
 struct MemStaging {
     store: MemStore,
     obj: ObjectId,
-    /// What to reserve once a second piece arrives.
-    reserve: usize,
-    parts: Parts,
-}
-
-/// The bytes staged so far. An object that arrives in one piece (a small
-/// object's one DATA frame) is stored as it came, without a copy.
-enum Parts {
-    Empty,
-    One(Bytes),
-    Many(BytesMut),
+    /// An object that arrives in one piece (a small object's one DATA
+    /// frame) is stored as it came, without a copy.
+    pieces: Pieces,
 }
 
 impl ObjectStore for MemStore {
@@ -62,8 +55,7 @@ impl ObjectStore for MemStore {
         Ok(Box::new(MemStaging {
             store: self.clone(),
             obj,
-            reserve,
-            parts: Parts::Empty,
+            pieces: Pieces::with_reserve(reserve),
         }))
     }
 
@@ -87,29 +79,12 @@ impl ObjectStore for MemStore {
 
 impl Staging for MemStaging {
     fn write(&mut self, bytes: Bytes) -> io::Result<()> {
-        self.parts = match std::mem::replace(&mut self.parts, Parts::Empty) {
-            Parts::Empty => Parts::One(bytes),
-            Parts::One(first) => {
-                let mut buf = BytesMut::with_capacity(self.reserve.max(first.len() + bytes.len()));
-                buf.extend_from_slice(&first);
-                buf.extend_from_slice(&bytes);
-                Parts::Many(buf)
-            }
-            Parts::Many(mut buf) => {
-                buf.extend_from_slice(&bytes);
-                Parts::Many(buf)
-            }
-        };
+        self.pieces.push(bytes);
         Ok(())
     }
 
     fn commit(self: Box<Self>) -> io::Result<()> {
-        let bytes = match self.parts {
-            Parts::Empty => Bytes::new(),
-            Parts::One(bytes) => bytes,
-            Parts::Many(buf) => buf.freeze(),
-        };
-        self.store.lock().insert(self.obj, bytes);
+        self.store.lock().insert(self.obj, self.pieces.freeze());
         Ok(())
     }
 }
