@@ -34,7 +34,7 @@ impl Hash for Assembly {
 }
 
 /// What a DATA frame did to the object it belongs to.
-#[derive(Debug, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Progress {
     /// More bytes are expected.
     Partial,

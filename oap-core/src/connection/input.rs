@@ -267,28 +267,38 @@ impl Connection {
         if recv.received.saturating_add(len) > limit {
             return Err(Violation::CreditExceeded);
         }
-        let mut asm = match recv.assembly.take() {
-            Some(a) => a,
+        let offset;
+        let (progress, total_len, obj) = match recv.assembly.take() {
+            Some(mut asm) => {
+                offset = asm.next_offset();
+                let progress = asm.push(header, &body)?;
+                let done = (progress, asm.total_len(), asm.obj());
+                if progress == Progress::Partial {
+                    recv.assembly = Some(asm);
+                }
+                done
+            }
             None => {
                 // The object's first frame: its length is known (claimed)
-                // before any byte of it is taken.
-                let asm = Assembly::begin(header, len)?;
+                // before any byte of it is taken. An object that this frame
+                // completes (every small one) is verified here and never
+                // boxed: its hasher lives on the stack.
+                let mut asm = Assembly::begin(header, len)?;
                 check_object_size(asm.total_len(), self.config.max_object_bytes)?;
-                Box::new(asm)
+                offset = 0;
+                let progress = asm.push(header, &body)?;
+                let done = (progress, asm.total_len(), asm.obj());
+                if progress == Progress::Partial {
+                    recv.assembly = Some(Box::new(asm));
+                }
+                done
             }
         };
-        let offset = asm.next_offset();
-        let progress = asm.push(header, &body)?;
         recv.received += len;
         self.stats.data_bytes_in += len;
         if let Progress::DigestMismatch { obj } = progress {
             self.stats.objects_failed += 1;
             return Err(Violation::DigestMismatch { obj });
-        }
-        let total_len = asm.total_len();
-        let obj = asm.obj();
-        if progress == Progress::Partial {
-            recv.assembly = Some(asm);
         }
         if !body.is_empty() {
             let was_empty = recv.chunks.is_empty();
