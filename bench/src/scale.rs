@@ -1,6 +1,11 @@
 //! Many connections to one server: what an idle connection and an open
 //! request cost the server in memory, and small puts on all connections at
 //! once.
+//!
+//! * [`reference`](mod@reference) — the plain TCP server the gateway is
+//!   compared with, and its client connections.
+
+pub mod reference;
 
 use std::sync::Arc;
 

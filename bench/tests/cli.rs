@@ -88,6 +88,23 @@ fn bench_runs_only_what_is_asked_and_refuses_unknown_names() {
     let out = run(&["--runtime", "glommio"]);
     assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
     assert!(stderr(&out).contains("unknown runtime"), "{}", stderr(&out));
+
+    // The child server: a reference script that is none, or a reference
+    // with a store, is a usage error.
+    for args in [
+        &["serve", "tokio", "--reference", "1:1:0g:00"][..],
+        &[
+            "serve",
+            "tokio",
+            "--reference",
+            "1:1:00:00",
+            "--store-dir",
+            ".",
+        ],
+    ] {
+        let out = run(args);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {}", stderr(&out));
+    }
 }
 
 #[test]
