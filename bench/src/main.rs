@@ -16,10 +16,10 @@ use oap_bench::churn::reference::Script;
 use oap_bench::{Case, Launcher, Options, RuntimeKind};
 
 /// Benchmark put/get end to end on every runtime against a hashed TCP
-/// copy, small objects with 32 in flight, 1,000 connections, 200,000 short
-/// connections against a plain TCP server, and files of 1 GiB and 4 GiB
-/// against a hashed copy between files; prints a Markdown table (build
-/// with --release for meaningful figures).
+/// copy, small objects with 32 in flight, 1,000 connections and 200,000
+/// short connections against a plain TCP server, and files of 1 GiB and
+/// 4 GiB against a hashed copy between files; prints a Markdown table
+/// (build with --release for meaningful figures).
 #[derive(Debug, Parser)]
 // `about` is the doc comment above (not the package's description): it
 // says what a run measures.

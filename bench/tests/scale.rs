@@ -1,10 +1,12 @@
 //! The scale case's reference: a child `oap-bench serve <runtime>
-//! --reference <script>` answering with a gateway's recorded bytes, and
-//! its script on the command line.
+//! --reference <script>` answering with a gateway's recorded bytes, its
+//! script on the command line, and the timed run against it.
 
 use oap_bench::churn::client::{self, Replies};
 use oap_bench::churn::reference::Script;
 use oap_bench::churn::requests::Requests;
+use oap_bench::scale::reference::Connection;
+use oap_bench::scale::reference_run;
 use oap_bench::{Launcher, RuntimeKind};
 use smol::io::{AsyncReadExt, AsyncWriteExt};
 
@@ -61,6 +63,37 @@ fn the_reference_answers_every_put_of_a_connection_with_the_gateways_bytes() {
         });
         io.expect("runtime").expect("I/O with the reference");
     }
+}
+
+#[test]
+fn the_timed_run_against_the_reference_checks_every_answer() {
+    let kind = RuntimeKind::Smol;
+    let requests = Requests::new(1..41);
+    let replies = recorded();
+    let measure = reference_run(kind, &launcher(), requests.clone(), replies.clone())
+        .expect("every put answered with the recorded bytes");
+    assert!(measure.wall > std::time::Duration::ZERO);
+    if cfg!(target_os = "linux") {
+        // Read from the reference process's /proc entry (maybe 0: the run
+        // is shorter than a clock tick).
+        assert!(measure.server_cpu.is_some(), "{measure:?}");
+    }
+
+    // A client expecting another HELLO answer than the reference gives
+    // refuses it.
+    let script = Script::new(&requests, replies.clone());
+    let reference = launcher()
+        .start_reference(kind, &script)
+        .expect("reference");
+    let mut other = script.clone();
+    other.replies.hello[0] ^= 0xff;
+    let refused = kind
+        .block_on(async {
+            let runtime = kind.runtime();
+            Connection::open(&*runtime, reference.addr(), requests.hello(), &other).await
+        })
+        .expect("runtime");
+    assert!(refused.is_err());
 }
 
 #[test]
