@@ -282,30 +282,16 @@ impl ScaleRow {
         self.rate() / self.reference_rate()
     }
 
-    /// The gateway's CPU time per put, in µs.
-    pub fn server_cpu_us(&self) -> Option<f64> {
-        self.cpu_us_of(&self.measure)
-    }
-
-    /// The reference's CPU time per put, in µs.
-    pub fn reference_cpu_us(&self) -> Option<f64> {
-        self.cpu_us_of(&self.reference)
-    }
-
     fn rate_of(&self, m: &Measure) -> f64 {
         self.puts as f64 / m.wall.as_secs_f64()
     }
 
-    fn cpu_us_of(&self, m: &Measure) -> Option<f64> {
-        Some(m.server_cpu?.as_secs_f64() * 1e6 / self.puts as f64)
-    }
-
-    /// One line for progress output, with each server's CPU time per put
-    /// to tell where the difference goes.
+    /// One line for progress output. No CPU time per put: 1,000 puts take
+    /// a few tens of milliseconds, a few ticks of the clock `/proc`
+    /// counts CPU time in.
     pub fn line(&self) -> String {
-        let us = |x: Option<f64>| x.map_or_else(na, |x| format!("{x:.1}"));
         format!(
-            "{:<9} {} connections: {} per idle connection, {} per open request, {:.0} puts/s ({:.2}x the reference's {:.0}), server CPU {} µs/put (reference {})",
+            "{:<9} {} connections: {} per idle connection, {} per open request, {:.0} puts/s ({:.2}x the reference's {:.0})",
             self.runtime,
             self.connections,
             opt_bytes(self.idle_per_connection),
@@ -313,8 +299,6 @@ impl ScaleRow {
             self.rate(),
             self.ratio(),
             self.reference_rate(),
-            us(self.server_cpu_us()),
-            us(self.reference_cpu_us()),
         )
     }
 }
