@@ -14,11 +14,17 @@ fn main() -> Result<(), oap_bench::Error> {
     let args: Vec<String> = std::env::args().skip(1).collect();
     if let Some(pos) = args.iter().position(|a| a == SERVE) {
         let kind = args.get(pos + 1).ok_or("runtime missing")?.parse()?;
-        let store_dir = args
-            .iter()
-            .position(|a| a == oap_bench::server::STORE_DIR_FLAG)
-            .map(|i| args.get(i + 1).ok_or("store directory missing"))
-            .transpose()?;
+        let after = |flag: &str| {
+            args.iter()
+                .position(|a| a == flag)
+                .map(|i| args.get(i + 1).ok_or(format!("nothing after {flag}")))
+                .transpose()
+        };
+        if let Some(script) = after(oap_bench::server::REFERENCE_FLAG)? {
+            oap_bench::server::serve_reference_child(kind, script.parse()?)?;
+            return Ok(());
+        }
+        let store_dir = after(oap_bench::server::STORE_DIR_FLAG)?;
         oap_bench::server::serve_child(kind, store_dir.map(std::path::Path::new))?;
         return Ok(());
     }

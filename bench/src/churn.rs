@@ -79,12 +79,7 @@ pub fn reference_run(
     replies: Replies,
     threads: usize,
 ) -> Result<Measure, crate::Error> {
-    let script = Script {
-        hello_len: requests.hello().len(),
-        put_len: requests.put_len(),
-        replies,
-    };
-    let server = ReferenceServer::start(script, threads)?;
+    let server = ReferenceServer::start(Script::new(requests, replies), threads)?;
     let watch = Measure::start(None);
     let acknowledged = client::drive(server.addr(), requests, threads)?;
     let mut measure = watch.stop();

@@ -12,13 +12,14 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Args, Parser, Subcommand};
+use oap_bench::churn::reference::Script;
 use oap_bench::{Case, Launcher, Options, RuntimeKind};
 
 /// Benchmark put/get end to end on every runtime against a hashed TCP
-/// copy, small objects with 32 in flight, 1,000 connections, 200,000 short
-/// connections against a plain TCP server, and files of 1 GiB and 4 GiB
-/// against a hashed copy between files; prints a Markdown table (build
-/// with --release for meaningful figures).
+/// copy, small objects with 32 in flight, 1,000 connections and 200,000
+/// short connections against a plain TCP server, and files of 1 GiB and
+/// 4 GiB against a hashed copy between files; prints a Markdown table
+/// (build with --release for meaningful figures).
 #[derive(Debug, Parser)]
 // `about` is the doc comment above (not the package's description): it
 // says what a run measures.
@@ -72,6 +73,14 @@ struct ServeArgs {
     /// memory.
     #[arg(long = oap_bench::server::STORE_DIR_FLAG.trim_start_matches('-'), value_name = "DIR")]
     store_dir: Option<PathBuf>,
+    /// Serve the scale case's plain TCP reference, answering as SCRIPT
+    /// says, instead of a gateway.
+    #[arg(
+        long = oap_bench::server::REFERENCE_FLAG.trim_start_matches('-'),
+        value_name = "SCRIPT",
+        conflicts_with = "store_dir"
+    )]
+    reference: Option<Script>,
 }
 
 /// The subcommand that makes this binary the child server; the
@@ -109,9 +118,11 @@ fn main() -> ExitCode {
     // clap exits with 2 on usage errors and 0 for --help/--version.
     let cli = Cli::parse();
     let result = match &cli.command {
-        Some(Command::Serve(a)) => {
-            oap_bench::server::serve_child(a.runtime, a.store_dir.as_deref()).map_err(Into::into)
+        Some(Command::Serve(a)) => match &a.reference {
+            Some(script) => oap_bench::server::serve_reference_child(a.runtime, script.clone()),
+            None => oap_bench::server::serve_child(a.runtime, a.store_dir.as_deref()),
         }
+        .map_err(Into::into),
         None => run(&cli.run),
     };
     match result {

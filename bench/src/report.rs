@@ -240,7 +240,8 @@ impl SmallRow {
     }
 }
 
-/// Many connections to one server.
+/// Many connections to one server, and the same puts against the plain TCP
+/// reference.
 #[derive(Debug, Clone)]
 pub struct ScaleRow {
     /// The runtime's name.
@@ -257,20 +258,47 @@ pub struct ScaleRow {
     pub per_open_request: Option<i64>,
     /// Small puts completed, one per connection, all at once.
     pub puts: usize,
-    /// Time taken by those puts.
+    /// Time taken by those puts (`server_cpu` is the gateway process's).
     pub measure: Measure,
+    /// The same number of puts on as many connections against the
+    /// reference, measured right after (`server_cpu` is the reference
+    /// process's).
+    pub reference: Measure,
 }
 
 impl ScaleRow {
-    /// One line for progress output.
+    /// Puts per second against the gateway.
+    pub fn rate(&self) -> f64 {
+        self.rate_of(&self.measure)
+    }
+
+    /// Puts per second against the reference.
+    pub fn reference_rate(&self) -> f64 {
+        self.rate_of(&self.reference)
+    }
+
+    /// The gateway's puts per second relative to the reference's.
+    pub fn ratio(&self) -> f64 {
+        self.rate() / self.reference_rate()
+    }
+
+    fn rate_of(&self, m: &Measure) -> f64 {
+        self.puts as f64 / m.wall.as_secs_f64()
+    }
+
+    /// One line for progress output. No CPU time per put: 1,000 puts take
+    /// a few tens of milliseconds, a few ticks of the clock `/proc`
+    /// counts CPU time in.
     pub fn line(&self) -> String {
         format!(
-            "{:<9} {} connections: {} per idle connection, {} per open request, {:.0} puts/s",
+            "{:<9} {} connections: {} per idle connection, {} per open request, {:.0} puts/s ({:.2}x the reference's {:.0})",
             self.runtime,
             self.connections,
             opt_bytes(self.idle_per_connection),
             opt_bytes(self.per_open_request),
-            self.puts as f64 / self.measure.wall.as_secs_f64()
+            self.rate(),
+            self.ratio(),
+            self.reference_rate(),
         )
     }
 }
@@ -435,18 +463,20 @@ impl Report {
         }
         let _ = writeln!(
             s,
-            "\n| runtime | connections | server memory per fresh connection | per idle connection after a put | per open request | 1 KiB puts/s, one per connection |\n|---|---|---|---|---|---|"
+            "\n| runtime | connections | server memory per fresh connection | per idle connection after a put | per open request | 1 KiB puts/s, one per connection | reference puts/s | vs. reference |\n|---|---|---|---|---|---|---|---|"
         );
         for r in &self.scale {
             let _ = writeln!(
                 s,
-                "| {} | {} | {} | {} | {} | {:.0} |",
+                "| {} | {} | {} | {} | {} | {:.0} | {:.0} | **{:.2}×** |",
                 r.runtime,
                 r.connections,
                 opt_bytes(r.fresh_per_connection),
                 opt_bytes(r.idle_per_connection),
                 opt_bytes(r.per_open_request),
-                r.puts as f64 / r.measure.wall.as_secs_f64(),
+                r.rate(),
+                r.reference_rate(),
+                r.ratio(),
             );
         }
         if !self.churn.is_empty() {

@@ -1,6 +1,17 @@
 //! Many connections to one server: what an idle connection and an open
 //! request cost the server in memory, and small puts on all connections at
-//! once.
+//! once, next to the same puts against a plain TCP server measured right
+//! after.
+//!
+//! * [`reference`](mod@reference) — the plain TCP server the gateway is
+//!   compared with, and its client connections.
+//!
+//! The reference answers with the gateway's own answers, recorded byte for
+//! byte after the gateway's run by the churn case's client
+//! ([`crate::churn::client::record`]); its clients send the churn case's
+//! pre-encoded bytes ([`Requests`]), for the same objects the gateway got.
+
+pub mod reference;
 
 use std::sync::Arc;
 
@@ -9,25 +20,31 @@ use oap_core::ObjectId;
 use oap_core::connection::ConnectionConfig;
 use oap_node::{Client, ClientError};
 
+use crate::churn::client::{self, Replies};
+use crate::churn::reference::Script;
+use crate::churn::requests::{Requests, SIZE};
 use crate::report::{Measure, ScaleRow};
 use crate::rt::{RuntimeKind, in_task};
 use crate::server::{Launcher, ServerProcess};
 use futures_util::future::join_all;
+use reference::Connection;
 
 /// Opens `connections` connections and measures the server's resident
 /// memory: before, with all of them fresh after HELLO, idle again after one
 /// 1 KiB put on each (all at once, timed), and with one put request open
-/// (accepted, no data yet) on each.
+/// (accepted, no data yet) on each. Then times the same puts against the
+/// reference ([`reference_run`]).
 pub fn run(
     kind: RuntimeKind,
     launcher: &Launcher,
     connections: usize,
 ) -> Result<ScaleRow, crate::Error> {
     let server = launcher.start(kind)?;
+    // Seeds from 1, as the reference's requests below: the same objects.
     let objects: Arc<[Bytes]> = (0..connections as u64)
-        .map(|i| Bytes::from(crate::large::object(1024, i + 1)))
+        .map(|i| Bytes::from(crate::large::object(SIZE, i + 1)))
         .collect();
-    kind.block_on(async {
+    let gateway = kind.block_on(async {
         let runtime = kind.runtime();
         let connect =
             || Client::connect(runtime.clone(), server.addr(), ConnectionConfig::default());
@@ -70,7 +87,7 @@ pub fn run(
             let (a, b) = (a?, b?);
             Some((b as i64 - a as i64) / connections as i64)
         };
-        Ok(ScaleRow {
+        Ok::<_, crate::Error>(ScaleRow {
             runtime: kind.name(),
             connections,
             fresh_per_connection: per(before, fresh),
@@ -78,7 +95,68 @@ pub fn run(
             per_open_request: per(idle, open),
             puts: connections,
             measure,
+            // Measured below, once the gateway is gone.
+            reference: Measure::default(),
         })
+    })??;
+
+    // Seed 0: an object none of the timed puts has, as in the churn case.
+    let replies = client::record(server.addr(), &Requests::new(0..1), 0)?;
+    // The gateway and its connections go first, so that nothing of theirs
+    // runs while the reference is timed.
+    drop(server);
+    let requests = Requests::new(1..connections as u64 + 1);
+    Ok(ScaleRow {
+        reference: reference_run(kind, launcher, requests, replies)?,
+        ..gateway
+    })
+}
+
+/// Opens one connection per put of `requests` to a reference server on
+/// `kind` that answers with `replies`, from this process on the same
+/// runtime, and sends each its HELLO (untimed); then times every put at
+/// once, from a task on the runtime as the gateway's are ([`in_task`]).
+/// Fails unless every answer is the recorded one. The measure's
+/// `server_cpu` is the reference process's.
+pub fn reference_run(
+    kind: RuntimeKind,
+    launcher: &Launcher,
+    requests: Requests,
+    replies: Replies,
+) -> Result<Measure, crate::Error> {
+    let script = Script::new(&requests, replies);
+    let server = launcher.start_reference(kind, &script)?;
+    let requests = Arc::new(requests);
+    kind.block_on(async {
+        let runtime = kind.runtime();
+        let mut connections = Vec::with_capacity(requests.len());
+        for _ in 0..requests.len() {
+            connections
+                .push(Connection::open(&*runtime, server.addr(), requests.hello(), &script).await?);
+        }
+
+        let watch = Measure::start(Some(&server));
+        let r = requests.clone();
+        let connections = in_task(&*runtime, async move {
+            let puts = connections.into_iter().enumerate().map(|(i, mut c)| {
+                let put = r.put(i).expect("one connection per put");
+                async move { c.put(put).await.map(|()| c) }
+            });
+            join_all(puts)
+                .await
+                .into_iter()
+                .collect::<std::io::Result<Vec<Connection>>>()
+        })
+        .await??;
+        let measure = watch.stop();
+
+        if let Some(i) = connections
+            .iter()
+            .position(|c| c.answer() != script.replies.put)
+        {
+            return Err(format!("the reference answered put {i} otherwise").into());
+        }
+        Ok(measure)
     })?
 }
 

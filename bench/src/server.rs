@@ -1,14 +1,16 @@
 //! The gateway under test runs in a child process, so that its CPU time and
-//! peak memory are measured apart from the client's.
+//! peak memory are measured apart from the client's. So does the scale
+//! case's reference server, so that its CPU time is measured the same way.
 //!
 //! The parent starts `<program> <args...> <runtime>`, followed by
-//! `--store-dir <dir>` for a directory store (see [`Launcher`]); that
-//! program must call [`serve_child`]. The child prints `listening <addr>`
-//! on stdout and serves until its stdin closes.
+//! `--store-dir <dir>` for a directory store, or by `--reference <script>`
+//! for the reference (see [`Launcher`]); that program must call
+//! [`serve_child`], or [`serve_reference_child`] for the latter. The child
+//! prints `listening <addr>` on stdout and serves until its stdin closes.
 
 use std::ffi::OsString;
 use std::io::{self, BufRead, BufReader, Read};
-use std::net::SocketAddr;
+use std::net::{Ipv4Addr, SocketAddr};
 use std::path::{Path, PathBuf};
 use std::process::{Child, ChildStdin, Command, Stdio};
 use std::time::Duration;
@@ -17,12 +19,14 @@ use std::sync::Arc;
 
 use oap_node::{DirStore, Gateway, GatewayConfig, MemStore, ObjectStore, Services};
 
+use crate::churn::reference::Script;
 use crate::proc_stats::{self, Memory, Pid};
 use crate::rt::RuntimeKind;
 
 /// How to start a child server: a program and the arguments that make it
 /// call [`serve_child`] with the runtime named after them (and, for a
-/// directory store, the directory after `--store-dir`).
+/// directory store, the directory after `--store-dir`), or
+/// [`serve_reference_child`] when `--reference` follows the runtime.
 #[derive(Debug, Clone)]
 pub struct Launcher {
     program: PathBuf,
@@ -49,22 +53,32 @@ impl Launcher {
     /// Starts a server on `kind` with an in-memory store and waits until
     /// it listens.
     pub fn start(&self, kind: RuntimeKind) -> io::Result<ServerProcess> {
-        self.spawn(kind, None)
+        self.spawn(kind, [])
     }
 
     /// Starts a server on `kind` whose store is a directory store in
     /// `dir` (created if missing) and waits until it listens.
     pub fn start_with_store_dir(&self, kind: RuntimeKind, dir: &Path) -> io::Result<ServerProcess> {
-        self.spawn(kind, Some(dir))
+        self.spawn(kind, [STORE_DIR_FLAG.into(), dir.into()])
     }
 
-    fn spawn(&self, kind: RuntimeKind, store_dir: Option<&Path>) -> io::Result<ServerProcess> {
-        let mut command = Command::new(&self.program);
-        command.args(&self.args).arg(kind.name());
-        if let Some(dir) = store_dir {
-            command.arg(STORE_DIR_FLAG).arg(dir);
-        }
-        let mut child = command
+    /// Starts the scale case's reference server on `kind`, following
+    /// `script`, and waits until it listens.
+    pub fn start_reference(&self, kind: RuntimeKind, script: &Script) -> io::Result<ServerProcess> {
+        self.spawn(kind, [REFERENCE_FLAG.into(), script.to_string().into()])
+    }
+
+    /// Starts `program args... <runtime-name> after...` and reads the
+    /// address it listens on.
+    fn spawn(
+        &self,
+        kind: RuntimeKind,
+        after: impl IntoIterator<Item = OsString>,
+    ) -> io::Result<ServerProcess> {
+        let mut child = Command::new(&self.program)
+            .args(&self.args)
+            .arg(kind.name())
+            .args(after)
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
@@ -149,6 +163,11 @@ impl Drop for ServerProcess {
 /// name on the child's command line.
 pub const STORE_DIR_FLAG: &str = "--store-dir";
 
+/// The flag before a reference [`Script`] (in its `Display` form), after
+/// the runtime's name on the child's command line: the child serves the
+/// reference instead of a gateway.
+pub const REFERENCE_FLAG: &str = "--reference";
+
 /// The child side: serves a gateway on `kind` on a free loopback port, with
 /// a directory store in `store_dir` if given (an in-memory store if not),
 /// prints `listening <addr>`, and exits when stdin closes. Never returns on
@@ -158,11 +177,7 @@ pub fn serve_child(kind: RuntimeKind, store_dir: Option<&Path>) -> io::Result<()
         Some(dir) => Arc::new(DirStore::open(dir)?),
         None => Arc::new(MemStore::new()),
     };
-    std::thread::spawn(|| {
-        // EOF (or any error) on stdin: the parent is done or gone.
-        let _ = io::copy(&mut io::stdin(), &mut io::sink());
-        std::process::exit(0);
-    });
+    exit_when_stdin_closes();
     // Every client connects from 127.0.0.1, so the per-address cap binds
     // as soon as the total does. No quota (the default): the churn case's
     // puts are never refused.
@@ -175,9 +190,42 @@ pub fn serve_child(kind: RuntimeKind, store_dir: Option<&Path>) -> io::Result<()
     };
     kind.block_on(async move {
         let runtime = kind.runtime();
-        let addr = "127.0.0.1:0".parse().expect("literal");
-        let gateway = Gateway::bind_with(runtime, addr, config, store, Services::new(64)).await?;
-        println!("listening {}", gateway.local_addr().expect("bound"));
+        let gateway =
+            Gateway::bind_with(runtime, LOOPBACK, config, store, Services::new(64)).await?;
+        announce(gateway.local_addr().expect("bound"));
         gateway.serve().await
     })?
+}
+
+/// The child side of [`Launcher::start_reference`]: serves the scale
+/// case's reference on `kind`, following `script`, on a free loopback
+/// port, prints `listening <addr>`, and exits when stdin closes. Never
+/// returns on success.
+pub fn serve_reference_child(kind: RuntimeKind, script: Script) -> io::Result<()> {
+    exit_when_stdin_closes();
+    kind.block_on(async move {
+        let runtime = kind.runtime();
+        let listener = runtime.bind(LOOPBACK).await?;
+        announce(listener.local_addr()?);
+        crate::scale::reference::serve(runtime, listener, Arc::new(script)).await
+    })?
+}
+
+/// A free port on the loopback interface.
+const LOOPBACK: SocketAddr = SocketAddr::new(std::net::IpAddr::V4(Ipv4Addr::LOCALHOST), 0);
+
+/// Ends the process once stdin closes, from a thread of its own: the
+/// parent closes it when it is done (or is gone), whatever the server is
+/// doing.
+fn exit_when_stdin_closes() {
+    std::thread::spawn(|| {
+        // EOF (or any error) on stdin: the parent is done or gone.
+        let _ = io::copy(&mut io::stdin(), &mut io::sink());
+        std::process::exit(0);
+    });
+}
+
+/// Tells the parent where the child listens: the one line it reads.
+fn announce(addr: SocketAddr) {
+    println!("listening {addr}");
 }

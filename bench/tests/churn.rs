@@ -92,12 +92,7 @@ fn the_reference_answers_every_connection_with_the_gateways_bytes() {
     assert_eq!(types(&replies.put).last(), Some(&FrameType::End));
 
     let requests = Requests::new(1..201);
-    let script = Script {
-        hello_len: requests.hello().len(),
-        put_len: requests.put_len(),
-        replies,
-    };
-    let reference = ReferenceServer::start(script, 3).expect("reference");
+    let reference = ReferenceServer::start(Script::new(&requests, replies), 3).expect("reference");
     let acknowledged = client::drive(reference.addr(), &requests, 4).expect("churn");
     assert_eq!(acknowledged, 200);
     let cpu = reference.stop().expect("stopped");

@@ -55,6 +55,14 @@ fn quick_bench_measures_every_case_on_every_runtime() {
         }
         let row = format!("| {runtime} | 50 |");
         assert!(table.contains(&row), "no row `{row}` in\n{table}");
+        let cells = scale_cells(&table, runtime);
+        let reference: f64 = cells[6].parse().expect("reference puts/s");
+        assert!(reference > 0.0, "{cells:?}");
+        let ratio: f64 = cells[7]
+            .trim_matches(|c| c == '*' || c == '×')
+            .parse()
+            .expect("ratio");
+        assert!(ratio > 0.0, "{cells:?}");
         // The run fails unless every put was acknowledged and a sample of
         // the objects came back intact.
         let row = format!("| {runtime} | 2000 × 8 |");
@@ -68,10 +76,31 @@ fn quick_bench_measures_every_case_on_every_runtime() {
         table.contains("| baseline | file copy + b3 | 8 MiB |"),
         "{table}"
     );
-    // Every large-object, file and churn row has a ratio against its own
-    // baseline or reference: 2 large, 3 file and 1 churn row per runtime.
+    // Every large-object, file, scale and churn row has a ratio against
+    // its own baseline or reference: 2 large, 3 file, 1 scale and 1 churn
+    // row per runtime.
     let ratios = table.matches("×** |").count();
-    assert_eq!(ratios, 18, "{table}");
+    assert_eq!(ratios, 21, "{table}");
+}
+
+/// The cells of `runtime`'s scale row, under the scale table's header.
+fn scale_cells(table: &str, runtime: &str) -> Vec<String> {
+    let header = "| runtime | connections |";
+    let scale = &table[table.find(header).expect("the scale table")..];
+    let row = scale
+        .lines()
+        .take_while(|l| !l.is_empty())
+        .find(|l| l.starts_with(&format!("| {runtime} |")))
+        .unwrap_or_else(|| panic!("no scale row for {runtime} in\n{table}"));
+    let cells: Vec<String> = row
+        .trim_matches('|')
+        .split('|')
+        .map(|c| c.trim().to_owned())
+        .collect();
+    // runtime, connections, three memory figures, puts/s, reference
+    // puts/s, ratio.
+    assert_eq!(cells.len(), 8, "{row}");
+    cells
 }
 
 #[test]
@@ -88,6 +117,23 @@ fn bench_runs_only_what_is_asked_and_refuses_unknown_names() {
     let out = run(&["--runtime", "glommio"]);
     assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
     assert!(stderr(&out).contains("unknown runtime"), "{}", stderr(&out));
+
+    // The child server: a reference script that is none, or a reference
+    // with a store, is a usage error.
+    for args in [
+        &["serve", "tokio", "--reference", "1:1:0g:00"][..],
+        &[
+            "serve",
+            "tokio",
+            "--reference",
+            "1:1:00:00",
+            "--store-dir",
+            ".",
+        ],
+    ] {
+        let out = run(args);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {}", stderr(&out));
+    }
 }
 
 #[test]

@@ -4,7 +4,7 @@
 use std::time::Duration;
 
 use oap_bench::proc_stats::{self, Pid};
-use oap_bench::report::{ChurnRow, LargeRow, Measure, Report};
+use oap_bench::report::{ChurnRow, LargeRow, Measure, Report, ScaleRow};
 
 /// Busy for at least 100 ms of wall time: at least a few 10 ms ticks of
 /// CPU, however loaded the machine.
@@ -195,4 +195,45 @@ fn churn_rows_report_connections_per_second_and_server_cpu_per_connection() {
     // Without churn rows there is no churn table.
     let table = Report::default().table();
     assert!(!table.contains("reference connections/s"), "{table}");
+}
+
+#[test]
+fn scale_rows_report_puts_per_second_next_to_the_reference() {
+    let measure = |wall_ms| Measure {
+        wall: Duration::from_millis(wall_ms),
+        ..Measure::default()
+    };
+    // 1,000 puts in 25 ms; the reference took 10 ms.
+    let row = ScaleRow {
+        runtime: "tokio",
+        connections: 1_000,
+        fresh_per_connection: Some(3 << 10),
+        idle_per_connection: Some(7 << 10),
+        per_open_request: None,
+        puts: 1_000,
+        measure: measure(25),
+        reference: measure(10),
+    };
+    assert!((row.rate() - 40_000.0).abs() < 1e-6);
+    assert!((row.reference_rate() - 100_000.0).abs() < 1e-6);
+    assert!((row.ratio() - 0.4).abs() < 1e-9);
+    let line = row.line();
+    assert!(
+        line.contains("40000 puts/s (0.40x the reference's 100000)"),
+        "{line}"
+    );
+
+    let report = Report {
+        scale: vec![row],
+        ..Report::default()
+    };
+    let table = report.table();
+    assert!(
+        table.contains("| 1 KiB puts/s, one per connection | reference puts/s | vs. reference |"),
+        "{table}"
+    );
+    assert!(
+        table.contains("| tokio | 1000 | 3.0 KiB | 7.0 KiB | n/a | 40000 | 100000 | **0.40×** |"),
+        "{table}"
+    );
 }

@@ -16,18 +16,23 @@
 //! what each of its threads reads from its own CPU clock as it starts and
 //! ends (the gateway's is its whole process's).
 
+use std::fmt;
 use std::io::{self, Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::str::FromStr;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::thread::JoinHandle;
 use std::time::Duration;
 
 use super::client::Replies;
+use super::requests::Requests;
 use crate::proc_stats;
 
-/// What the reference reads and writes on each connection.
-#[derive(Debug, Clone)]
+/// What the reference reads and writes on each connection. The scale
+/// case's reference (`crate::scale::reference`) follows the same script,
+/// with many puts on a connection instead of one.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Script {
     /// The length of the HELLO a client sends.
     pub hello_len: usize,
@@ -35,6 +40,70 @@ pub struct Script {
     pub put_len: usize,
     /// What it answers to each, byte for byte.
     pub replies: Replies,
+}
+
+impl Script {
+    /// Reads what `requests` send and answers with `replies` (recorded
+    /// from a gateway with [`super::client::record`]).
+    pub fn new(requests: &Requests, replies: Replies) -> Self {
+        Self {
+            hello_len: requests.hello().len(),
+            put_len: requests.put_len(),
+            replies,
+        }
+    }
+}
+
+/// The script as one command-line argument for a child process:
+/// `HELLO_LEN:PUT_LEN:HELLO_ANSWER:PUT_ANSWER`, the answers in hex (a few
+/// hundred bytes: well within any command line).
+impl fmt::Display for Script {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let hex = |bytes: &[u8]| bytes.iter().map(|b| format!("{b:02x}")).collect::<String>();
+        write!(
+            f,
+            "{}:{}:{}:{}",
+            self.hello_len,
+            self.put_len,
+            hex(&self.replies.hello),
+            hex(&self.replies.put)
+        )
+    }
+}
+
+/// The inverse of `Display`.
+impl FromStr for Script {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let bad = || format!("not a reference script (HELLO_LEN:PUT_LEN:HEX:HEX): `{s}`");
+        let fields: Vec<&str> = s.split(':').collect();
+        let [hello_len, put_len, hello, put] = fields[..] else {
+            return Err(bad());
+        };
+        let digit = |c: u8| {
+            char::from(c)
+                .to_digit(16)
+                .and_then(|d| u8::try_from(d).ok())
+        };
+        let hex = |h: &str| -> Option<Vec<u8>> {
+            h.as_bytes()
+                .chunks(2)
+                .map(|pair| match *pair {
+                    [high, low] => Some(digit(high)? << 4 | digit(low)?),
+                    _ => None,
+                })
+                .collect()
+        };
+        Ok(Self {
+            hello_len: hello_len.parse().map_err(|_| bad())?,
+            put_len: put_len.parse().map_err(|_| bad())?,
+            replies: Replies {
+                hello: hex(hello).ok_or_else(bad)?,
+                put: hex(put).ok_or_else(bad)?,
+            },
+        })
+    }
 }
 
 /// The running reference server; [`ReferenceServer::stop`] ends it.
