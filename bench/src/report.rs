@@ -256,11 +256,13 @@ pub struct ScaleRow {
     /// Server memory per open put request (START accepted, part of the
     /// object sent), in bytes.
     pub per_open_request: Option<i64>,
-    /// Small puts completed, one per connection, all at once.
+    /// Small puts completed in the timed round, one per connection, all
+    /// at once.
     pub puts: usize,
-    /// Time taken by those puts (`server_cpu` is the gateway process's).
+    /// Time taken by those puts, in the median of the rounds
+    /// ([`crate::scale::ROUNDS`]; `server_cpu` is the gateway process's).
     pub measure: Measure,
-    /// The same number of puts on as many connections against the
+    /// The same for as many puts on as many connections against the
     /// reference, measured right after (`server_cpu` is the reference
     /// process's).
     pub reference: Measure,
@@ -463,7 +465,8 @@ impl Report {
         }
         let _ = writeln!(
             s,
-            "\n| runtime | connections | server memory per fresh connection | per idle connection after a put | per open request | 1 KiB puts/s, one per connection | reference puts/s | vs. reference |\n|---|---|---|---|---|---|---|---|"
+            "\n| runtime | connections | server memory per fresh connection | per idle connection after a put | per open request | 1 KiB puts/s, one per connection at once (median of {} rounds) | reference puts/s | vs. reference |\n|---|---|---|---|---|---|---|---|",
+            crate::scale::ROUNDS
         );
         for r in &self.scale {
             let _ = writeln!(

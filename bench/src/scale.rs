@@ -29,11 +29,24 @@ use crate::server::{Launcher, ServerProcess};
 use futures_util::future::join_all;
 use reference::Connection;
 
+/// Rounds of puts, one on every connection at once in each, timed apart:
+/// a row reports the median round. One round of 1,000 puts takes a few
+/// tens of milliseconds, which one stall of this shared machine can
+/// double.
+pub const ROUNDS: usize = 5;
+
+/// The round whose wall time is the median of `rounds`.
+fn median(mut rounds: Vec<Measure>) -> Measure {
+    rounds.sort_by_key(|m| m.wall);
+    rounds[rounds.len() / 2]
+}
+
 /// Opens `connections` connections and measures the server's resident
 /// memory: before, with all of them fresh after HELLO, idle again after one
 /// 1 KiB put on each (all at once, timed), and with one put request open
-/// (accepted, no data yet) on each. Then times the same puts against the
-/// reference ([`reference_run`]).
+/// (accepted, no data yet) on each; then times [`ROUNDS`]` - 1` more rounds
+/// of distinct puts (the open requests, idle, stay). Then times the same
+/// puts against the reference ([`reference_run`]).
 pub fn run(
     kind: RuntimeKind,
     launcher: &Launcher,
@@ -41,7 +54,7 @@ pub fn run(
 ) -> Result<ScaleRow, crate::Error> {
     let server = launcher.start(kind)?;
     // Seeds from 1, as the reference's requests below: the same objects.
-    let objects: Arc<[Bytes]> = (0..connections as u64)
+    let objects: Arc<[Bytes]> = (0..(connections * ROUNDS) as u64)
         .map(|i| Bytes::from(crate::large::object(SIZE, i + 1)))
         .collect();
     let gateway = kind.block_on(async {
@@ -62,26 +75,35 @@ pub fn run(
         let fresh = rss(&server);
 
         // From a task on the runtime, as in the small case (see `in_task`).
-        let watch = Measure::start(Some(&server));
-        let (all, objs) = (clients.clone(), objects.clone());
-        in_task(&*runtime, async move {
-            let puts = all
-                .iter()
-                .zip(objs.iter())
-                .map(|(c, o)| c.put_doc("bench", "scale", o.clone()));
-            join_all(puts)
-                .await
-                .into_iter()
-                .collect::<Result<Vec<ObjectId>, ClientError>>()
-        })
-        .await??;
-        let measure = watch.stop();
+        let round = |r: usize| {
+            let (all, objs) = (clients.clone(), objects.clone());
+            let watch = Measure::start(Some(&server));
+            let runtime = runtime.clone();
+            async move {
+                in_task(&*runtime, async move {
+                    let puts = all
+                        .iter()
+                        .zip(objs[r * connections..].iter())
+                        .map(|(c, o)| c.put_doc("bench", "scale", o.clone()));
+                    join_all(puts)
+                        .await
+                        .into_iter()
+                        .collect::<Result<Vec<ObjectId>, ClientError>>()
+                })
+                .await??;
+                Ok::<_, crate::Error>(watch.stop())
+            }
+        };
+        let mut rounds = vec![round(0).await?];
         let idle = rss(&server);
 
         for (i, c) in clients.iter().enumerate() {
             c.start(1_000_000 + i as u64, "put").await?;
         }
         let open = rss(&server);
+        for r in 1..ROUNDS {
+            rounds.push(round(r).await?);
+        }
 
         let per = |a: Option<u64>, b: Option<u64>| {
             let (a, b) = (a?, b?);
@@ -94,7 +116,7 @@ pub fn run(
             idle_per_connection: per(before, idle),
             per_open_request: per(idle, open),
             puts: connections,
-            measure,
+            measure: median(rounds),
             // Measured below, once the gateway is gone.
             reference: Measure::default(),
         })
@@ -105,22 +127,24 @@ pub fn run(
     // The gateway and its connections go first, so that nothing of theirs
     // runs while the reference is timed.
     drop(server);
-    let requests = Requests::new(1..connections as u64 + 1);
+    let requests = Requests::new(1..(connections * ROUNDS) as u64 + 1);
     Ok(ScaleRow {
-        reference: reference_run(kind, launcher, requests, replies)?,
+        reference: reference_run(kind, launcher, connections, requests, replies)?,
         ..gateway
     })
 }
 
-/// Opens one connection per put of `requests` to a reference server on
-/// `kind` that answers with `replies`, from this process on the same
-/// runtime, and sends each its HELLO (untimed); then times every put at
-/// once, from a task on the runtime as the gateway's are ([`in_task`]).
-/// Fails unless every answer is the recorded one. The measure's
-/// `server_cpu` is the reference process's.
+/// Opens `connections` connections to a reference server on `kind` that
+/// answers with `replies`, from this process on the same runtime, and
+/// sends each its HELLO (untimed); then times [`ROUNDS`] rounds of
+/// `requests`' puts, one on every connection at once in each, from a task
+/// on the runtime as the gateway's are ([`in_task`]), and returns the
+/// median round. Fails unless every answer is the recorded one. The
+/// measure's `server_cpu` is the reference process's.
 pub fn reference_run(
     kind: RuntimeKind,
     launcher: &Launcher,
+    connections: usize,
     requests: Requests,
     replies: Replies,
 ) -> Result<Measure, crate::Error> {
@@ -129,34 +153,38 @@ pub fn reference_run(
     let requests = Arc::new(requests);
     kind.block_on(async {
         let runtime = kind.runtime();
-        let mut connections = Vec::with_capacity(requests.len());
-        for _ in 0..requests.len() {
-            connections
-                .push(Connection::open(&*runtime, server.addr(), requests.hello(), &script).await?);
+        let mut open = Vec::with_capacity(connections);
+        for _ in 0..connections {
+            open.push(Connection::open(&*runtime, server.addr(), requests.hello(), &script).await?);
         }
 
-        let watch = Measure::start(Some(&server));
-        let r = requests.clone();
-        let connections = in_task(&*runtime, async move {
-            let puts = connections.into_iter().enumerate().map(|(i, mut c)| {
-                let put = r.put(i).expect("one connection per put");
-                async move { c.put(put).await.map(|()| c) }
-            });
-            join_all(puts)
-                .await
-                .into_iter()
-                .collect::<std::io::Result<Vec<Connection>>>()
-        })
-        .await??;
-        let measure = watch.stop();
+        let mut rounds = Vec::with_capacity(ROUNDS);
+        for r in 0..requests.len() / connections.max(1) {
+            let watch = Measure::start(Some(&server));
+            let req = requests.clone();
+            open = in_task(&*runtime, async move {
+                let puts = open.into_iter().enumerate().map(|(i, mut c)| {
+                    let put = req
+                        .put(r * connections + i)
+                        .expect("a put for every connection in every round");
+                    async move { c.put(put).await.map(|()| c) }
+                });
+                join_all(puts)
+                    .await
+                    .into_iter()
+                    .collect::<std::io::Result<Vec<Connection>>>()
+            })
+            .await??;
+            rounds.push(watch.stop());
 
-        if let Some(i) = connections
-            .iter()
-            .position(|c| c.answer() != script.replies.put)
-        {
-            return Err(format!("the reference answered put {i} otherwise").into());
+            if let Some(i) = open.iter().position(|c| c.answer() != script.replies.put) {
+                return Err(format!("the reference answered put {i} otherwise").into());
+            }
         }
-        Ok(measure)
+        if rounds.is_empty() {
+            return Err("no puts for the reference".into());
+        }
+        Ok(median(rounds))
     })?
 }
 

@@ -229,7 +229,10 @@ fn scale_rows_report_puts_per_second_next_to_the_reference() {
     };
     let table = report.table();
     assert!(
-        table.contains("| 1 KiB puts/s, one per connection | reference puts/s | vs. reference |"),
+        table.contains(&format!(
+            "| 1 KiB puts/s, one per connection at once (median of {} rounds) | reference puts/s | vs. reference |",
+            oap_bench::scale::ROUNDS
+        )),
         "{table}"
     );
     assert!(
