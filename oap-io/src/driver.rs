@@ -390,6 +390,10 @@ impl<E: Endpoint, S: AsyncRead + AsyncWrite + Unpin> Future for ConnectionDriver
         {
             shared.driver = Some(cx.waker().clone());
         }
+        // Once a read found nothing, the transport holds this task's waker
+        // for the next bytes: reading again in a later round of this poll
+        // would be a system call that finds nothing again.
+        let mut read_blocked = false;
         for _ in 0..ROUNDS_PER_POLL {
             let now = this.runtime.now();
             let ep = &mut shared.endpoint;
@@ -401,7 +405,7 @@ impl<E: Endpoint, S: AsyncRead + AsyncWrite + Unpin> Future for ConnectionDriver
             // backpressure, until the endpoint reads (below, or from
             // another task, which wakes this one).
             let paused = !this.read_done && !ep.connection().wants_input();
-            if !this.read_done && !paused {
+            if !this.read_done && !paused && !read_blocked {
                 let read = read_with(io, cx, |bytes| {
                     if !bytes.is_empty() {
                         ep.connection().handle_input(now, bytes);
@@ -415,7 +419,7 @@ impl<E: Endpoint, S: AsyncRead + AsyncWrite + Unpin> Future for ConnectionDriver
                     }
                     Poll::Ready(Ok(_)) => progress = true,
                     Poll::Ready(Err(e)) => return Poll::Ready(Err(fail(&mut shared, e, now))),
-                    Poll::Pending => {}
+                    Poll::Pending => read_blocked = true,
                 }
             }
             progress |= this.poll_timer(cx, ep.connection(), now);
