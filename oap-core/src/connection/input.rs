@@ -29,14 +29,39 @@ impl Connection {
     /// Hostile input never panics: a malformed stream queues an ERROR and
     /// closes the connection, a misbehaving request queues an ERROR for that
     /// request only.
-    pub fn handle_input(&mut self, now: Instant, mut bytes: &[u8]) {
+    pub fn handle_input(&mut self, now: Instant, bytes: &[u8]) {
+        self.handle_some_input(now, bytes, usize::MAX, u64::MAX);
+    }
+
+    /// Like [`Connection::handle_input`], but stops after the frame that
+    /// brings the bytes taken to `max_bytes` or the requests it started to
+    /// `max_requests`, and returns how many bytes it took: all of them
+    /// unless it stopped, and at least that one frame's when it did (once
+    /// the connection stops taking input, the rest counts as taken). Call
+    /// it again with the rest until all is taken.
+    ///
+    /// In between, a host can drain [`Connection::poll_event`] and
+    /// [`Connection::poll_transmit`] so that the answers to what came so
+    /// far go out while the rest of a large read is taken: the peer works
+    /// on them meanwhile, instead of the two sides taking turns a whole
+    /// window at a time. The frames and events are the same as with one
+    /// call; only answers go out earlier.
+    pub fn handle_some_input(
+        &mut self,
+        now: Instant,
+        bytes: &[u8],
+        max_bytes: usize,
+        max_requests: u64,
+    ) -> usize {
+        let total = bytes.len();
         if !self.accepts_input() || bytes.is_empty() {
-            return;
+            return total;
         }
-        self.stats.bytes_in += bytes.len() as u64;
+        let mut rest = bytes;
+        let started = self.stats.requests_started;
         self.touch_idle(now);
-        while !bytes.is_empty() && self.accepts_input() {
-            match self.decoder.feed_ref(&mut bytes) {
+        while !rest.is_empty() && self.accepts_input() {
+            match self.decoder.feed_ref(&mut rest) {
                 Ok(Some(frame)) => {
                     self.stats.frames_in += 1;
                     // The next frame's clock starts with its first byte.
@@ -44,6 +69,11 @@ impl Connection {
                     self.handle_frame(now, frame);
                     if self.out.control_bytes() > self.config.max_control_backlog {
                         self.protocol_error(Violation::NotReading);
+                    }
+                    if total - rest.len() >= max_bytes
+                        || self.stats.requests_started - started >= max_requests
+                    {
+                        break;
                     }
                 }
                 Ok(None) => break,
@@ -53,12 +83,20 @@ impl Connection {
                 }
             }
         }
+        // Once closed, what is left is dropped unread: taken all the same.
+        let taken = if self.accepts_input() {
+            total - rest.len()
+        } else {
+            total
+        };
+        self.stats.bytes_in += taken as u64;
         if self.decoder.buffered() == 0 {
             self.frame_deadline = None;
         } else if self.frame_deadline.is_none() {
             self.frame_deadline = self.config.frame_timeout.map(|t| now + t);
         }
         self.decoder.release_if_idle(IDLE_DECODER_ROOM);
+        taken
     }
 
     /// The peer closed its sending half: nothing more will arrive.
