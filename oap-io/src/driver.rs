@@ -3,27 +3,36 @@
 
 use std::cell::RefCell;
 use std::future::Future;
-use std::io::{self, IoSlice};
+use std::io;
 use std::pin::Pin;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::task::{Context, Poll, Waker};
 use std::time::Instant;
 
-use bytes::Bytes;
 use futures_io::{AsyncRead, AsyncWrite};
 use oap_core::connection::Connection;
 
 use crate::{BoxFuture, Runtime};
+
+mod outgoing;
+
+use outgoing::Outgoing;
 
 /// Bytes read per `poll_read` at most: large reads mean fewer wake-ups
 /// and system calls per byte, and the buffer is per thread, not per
 /// connection. No more than a legacy request may take past its window.
 const READ_BUF: usize = oap_core::limits::LEGACY_READ_SLACK;
 
-/// The write buffer's room kept once written out while no request is
-/// open; more is freed. While requests are open it keeps its size, so a
-/// busy connection does not allocate it again for every batch.
-const IDLE_WRITE_ROOM: usize = 4 * 1024;
+/// A read's frames go to the connection until this many bytes of them or
+/// [`ANSWER_AFTER_REQUESTS`] new requests went in; then what they asked
+/// for is answered (events handled, output written) before the rest of the
+/// read is taken ([`Connection::handle_some_input`]). The peer works on
+/// those answers meanwhile, instead of the two sides taking turns a whole
+/// window at a time. About six 1 KiB puts.
+const ANSWER_AFTER_BYTES: usize = 8 * 1024;
+/// See [`ANSWER_AFTER_BYTES`]: a quarter of the default window of
+/// requests (small gets bring little input but ask for much output).
+const ANSWER_AFTER_REQUESTS: u64 = 8;
 
 thread_local! {
     /// The read buffer, one per thread rather than per connection: the
@@ -33,15 +42,16 @@ thread_local! {
 }
 
 /// Reads once from `io` into the thread's scratch buffer and hands the
-/// bytes to `f` (`Ok(0)`: end of stream).
+/// bytes to `f`, with the stream and the context back for writing
+/// (`Ok(0)`: end of stream).
 fn read_with<S: AsyncRead + Unpin>(
     io: &mut S,
     cx: &mut Context<'_>,
-    f: impl FnOnce(&[u8]),
+    f: impl FnOnce(&mut S, &mut Context<'_>, &[u8]),
 ) -> Poll<io::Result<usize>> {
     let read = |buf: &mut [u8]| match Pin::new(&mut *io).poll_read(cx, buf) {
         Poll::Ready(Ok(n)) => {
-            f(&buf[..n]);
+            f(io, cx, &buf[..n]);
             Poll::Ready(Ok(n))
         }
         other => other,
@@ -194,11 +204,7 @@ pub struct ConnectionDriver<E, S> {
     on_detach: Option<Box<dyn FnOnce(S) + Send>>,
     runtime: Arc<dyn Runtime>,
     read_done: bool,
-    head: Vec<u8>,
-    head_pos: usize,
-    body: Option<Bytes>,
-    body_pos: usize,
-    needs_flush: bool,
+    out: Outgoing,
     /// Since when bytes have waited for the transport without any being
     /// taken (see [`ConnectionConfig::write_timeout`]).
     ///
@@ -216,11 +222,7 @@ impl<E: Endpoint, S: AsyncRead + AsyncWrite + Unpin> ConnectionDriver<E, S> {
             on_detach: None,
             runtime,
             read_done: false,
-            head: Vec::new(),
-            head_pos: 0,
-            body: None,
-            body_pos: 0,
-            needs_flush: false,
+            out: Outgoing::default(),
             write_wait: None,
             timer: None,
         }
@@ -235,7 +237,7 @@ impl<E: Endpoint, S: AsyncRead + AsyncWrite + Unpin> ConnectionDriver<E, S> {
     }
 
     fn write_idle(&self) -> bool {
-        self.head_pos == self.head.len() && self.body.is_none()
+        self.out.is_idle()
     }
 
     /// Notes whether bytes are waiting for the transport (`waiting`) after
@@ -272,58 +274,9 @@ impl<E: Endpoint, S: AsyncRead + AsyncWrite + Unpin> ConnectionDriver<E, S> {
         conn: &mut Connection,
         now: Instant,
     ) -> io::Result<bool> {
-        let mut progress = false;
-        loop {
-            if self.write_idle() {
-                self.head.clear();
-                self.head_pos = 0;
-                if self.head.capacity() > IDLE_WRITE_ROOM && conn.open_requests() == 0 {
-                    self.head = Vec::new();
-                }
-                match conn.poll_transmit(now, &mut self.head) {
-                    Some(t) => {
-                        self.body = t.body.filter(|b| !b.is_empty());
-                        self.body_pos = 0;
-                    }
-                    None => break,
-                }
-            }
-            let head = &self.head[self.head_pos..];
-            let body = self.body.as_ref().map_or(&[][..], |b| &b[self.body_pos..]);
-            let slices = [IoSlice::new(head), IoSlice::new(body)];
-            let Some(io) = self.io.as_mut() else {
-                return Ok(progress);
-            };
-            match Pin::new(io).poll_write_vectored(cx, &slices) {
-                Poll::Ready(Ok(0)) => return Err(io::ErrorKind::WriteZero.into()),
-                Poll::Ready(Ok(n)) => {
-                    self.advance(n);
-                    self.needs_flush = true;
-                    progress = true;
-                }
-                Poll::Ready(Err(e)) => return Err(e),
-                Poll::Pending => return Ok(progress),
-            }
-        }
-        if let (true, Some(io)) = (self.needs_flush, self.io.as_mut()) {
-            match Pin::new(io).poll_flush(cx) {
-                Poll::Ready(Ok(())) => self.needs_flush = false,
-                Poll::Ready(Err(e)) => return Err(e),
-                Poll::Pending => {}
-            }
-        }
-        Ok(progress)
-    }
-
-    fn advance(&mut self, n: usize) {
-        let in_head = (self.head.len() - self.head_pos).min(n);
-        self.head_pos += in_head;
-        let rest = n - in_head;
-        if let Some(body) = &self.body {
-            self.body_pos += rest;
-            if self.body_pos >= body.len() {
-                self.body = None;
-            }
+        match self.io.as_mut() {
+            Some(io) => self.out.poll_write(io, cx, conn, now),
+            None => Ok(false),
         }
     }
 
@@ -406,11 +359,30 @@ impl<E: Endpoint, S: AsyncRead + AsyncWrite + Unpin> Future for ConnectionDriver
             // another task, which wakes this one).
             let paused = !this.read_done && !ep.connection().wants_input();
             if !this.read_done && !paused && !read_blocked {
-                let read = read_with(io, cx, |bytes| {
-                    if !bytes.is_empty() {
-                        ep.connection().handle_input(now, bytes);
+                let out = &mut this.out;
+                let mut write_failed = None;
+                let read = read_with(io, cx, |io, cx, mut bytes| {
+                    while !bytes.is_empty() {
+                        let taken = ep.connection().handle_some_input(
+                            now,
+                            bytes,
+                            ANSWER_AFTER_BYTES,
+                            ANSWER_AFTER_REQUESTS,
+                        );
+                        bytes = &bytes[taken..];
+                        if bytes.is_empty() || write_failed.is_some() {
+                            continue;
+                        }
+                        // Answer what came so far before taking the rest.
+                        ep.handle_events(now);
+                        if let Err(e) = out.poll_write(io, cx, ep.connection(), now) {
+                            write_failed = Some(e);
+                        }
                     }
                 });
+                if let Some(e) = write_failed {
+                    return Poll::Ready(Err(fail(&mut shared, e, now)));
+                }
                 match read {
                     Poll::Ready(Ok(0)) => {
                         this.read_done = true;
@@ -432,7 +404,7 @@ impl<E: Endpoint, S: AsyncRead + AsyncWrite + Unpin> Future for ConnectionDriver
                 Err(e) => return Poll::Ready(Err(fail(&mut shared, e, now))),
             };
             progress |= wrote;
-            let waiting = !this.write_idle() || this.needs_flush;
+            let waiting = !this.write_idle() || this.out.needs_flush;
             this.note_write_wait(now, waiting, wrote);
             if let Some(e) = this.write_expired(shared.endpoint.connection(), now) {
                 return Poll::Ready(Err(fail(&mut shared, e, now)));
@@ -440,7 +412,7 @@ impl<E: Endpoint, S: AsyncRead + AsyncWrite + Unpin> Future for ConnectionDriver
             let ep = &mut shared.endpoint;
             // Draining the queue may have completed a close.
             ep.handle_events(now);
-            if ep.wants_detach() && this.write_idle() && !this.needs_flush {
+            if ep.wants_detach() && this.write_idle() && !this.out.needs_flush {
                 if let (Some(give), Some(io)) = (this.on_detach.take(), this.io.take()) {
                     shared.finished = true;
                     // The driver stops here as surely as on a close: the

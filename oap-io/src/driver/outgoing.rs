@@ -1,0 +1,96 @@
+//! What the driver has taken from the connection and not yet written:
+//! one buffer of frame bytes and, after it, at most one large DATA body
+//! written as it is (see `Connection::poll_transmit`).
+
+use std::io::{self, IoSlice};
+use std::pin::Pin;
+use std::task::{Context, Poll};
+use std::time::Instant;
+
+use bytes::Bytes;
+use futures_io::AsyncWrite;
+use oap_core::connection::Connection;
+
+/// The write buffer's room kept once written out while no request is
+/// open; more is freed. While requests are open it keeps its size, so a
+/// busy connection does not allocate it again for every batch.
+const IDLE_WRITE_ROOM: usize = 4 * 1024;
+
+/// Bytes taken from the connection, waiting for the transport.
+#[derive(Default)]
+pub(super) struct Outgoing {
+    head: Vec<u8>,
+    head_pos: usize,
+    body: Option<Bytes>,
+    body_pos: usize,
+    /// Bytes were written since the last flush.
+    pub(super) needs_flush: bool,
+}
+
+impl Outgoing {
+    /// Nothing taken from the connection is left to write.
+    pub(super) fn is_idle(&self) -> bool {
+        self.head_pos == self.head.len() && self.body.is_none()
+    }
+
+    /// Writes what the connection has to send, then flushes (TLS
+    /// included); `Ok(true)` if any byte went.
+    pub(super) fn poll_write<S: AsyncWrite + Unpin>(
+        &mut self,
+        io: &mut S,
+        cx: &mut Context<'_>,
+        conn: &mut Connection,
+        now: Instant,
+    ) -> io::Result<bool> {
+        let mut progress = false;
+        loop {
+            if self.is_idle() {
+                self.head.clear();
+                self.head_pos = 0;
+                if self.head.capacity() > IDLE_WRITE_ROOM && conn.open_requests() == 0 {
+                    self.head = Vec::new();
+                }
+                match conn.poll_transmit(now, &mut self.head) {
+                    Some(t) => {
+                        self.body = t.body.filter(|b| !b.is_empty());
+                        self.body_pos = 0;
+                    }
+                    None => break,
+                }
+            }
+            let head = &self.head[self.head_pos..];
+            let body = self.body.as_ref().map_or(&[][..], |b| &b[self.body_pos..]);
+            let slices = [IoSlice::new(head), IoSlice::new(body)];
+            match Pin::new(&mut *io).poll_write_vectored(cx, &slices) {
+                Poll::Ready(Ok(0)) => return Err(io::ErrorKind::WriteZero.into()),
+                Poll::Ready(Ok(n)) => {
+                    self.advance(n);
+                    self.needs_flush = true;
+                    progress = true;
+                }
+                Poll::Ready(Err(e)) => return Err(e),
+                Poll::Pending => return Ok(progress),
+            }
+        }
+        if self.needs_flush {
+            match Pin::new(io).poll_flush(cx) {
+                Poll::Ready(Ok(())) => self.needs_flush = false,
+                Poll::Ready(Err(e)) => return Err(e),
+                Poll::Pending => {}
+            }
+        }
+        Ok(progress)
+    }
+
+    fn advance(&mut self, n: usize) {
+        let in_head = (self.head.len() - self.head_pos).min(n);
+        self.head_pos += in_head;
+        let rest = n - in_head;
+        if let Some(body) = &self.body {
+            self.body_pos += rest;
+            if self.body_pos >= body.len() {
+                self.body = None;
+            }
+        }
+    }
+}
