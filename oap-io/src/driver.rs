@@ -24,11 +24,12 @@ use outgoing::Outgoing;
 const READ_BUF: usize = oap_core::limits::LEGACY_READ_SLACK;
 
 /// A read's frames go to the connection until this many bytes of them or
-/// [`ANSWER_AFTER_REQUESTS`] new requests went in; then what they asked
-/// for is answered (events handled, output written) before the rest of the
-/// read is taken ([`Connection::handle_some_input`]). The peer works on
-/// those answers meanwhile, instead of the two sides taking turns a whole
-/// window at a time. About six 1 KiB puts.
+/// [`ANSWER_AFTER_REQUESTS`] new requests went in; if they started
+/// requests, what those asked for is answered (events handled, output
+/// written) before the rest of the read is taken
+/// ([`Connection::handle_some_input`]). The peer works on those answers
+/// meanwhile, instead of the two sides taking turns a whole window at a
+/// time. About six 1 KiB puts.
 const ANSWER_AFTER_BYTES: usize = 8 * 1024;
 /// See [`ANSWER_AFTER_BYTES`]: a quarter of the default window of
 /// requests (small gets bring little input but ask for much output).
@@ -363,14 +364,20 @@ impl<E: Endpoint, S: AsyncRead + AsyncWrite + Unpin> Future for ConnectionDriver
                 let mut write_failed = None;
                 let read = read_with(io, cx, |io, cx, mut bytes| {
                     while !bytes.is_empty() {
-                        let taken = ep.connection().handle_some_input(
+                        let conn = ep.connection();
+                        let started = conn.stats().requests_started;
+                        let taken = conn.handle_some_input(
                             now,
                             bytes,
                             ANSWER_AFTER_BYTES,
                             ANSWER_AFTER_REQUESTS,
                         );
                         bytes = &bytes[taken..];
-                        if bytes.is_empty() || write_failed.is_some() {
+                        // Only new requests wait for answers worth sending
+                        // early; the rest of an object's bytes just go on
+                        // in, as one batch for the endpoint.
+                        let asked = conn.stats().requests_started > started;
+                        if bytes.is_empty() || !asked || write_failed.is_some() {
                             continue;
                         }
                         // Answer what came so far before taking the rest.
