@@ -17,7 +17,7 @@ use plotters::coord::Shift;
 use plotters::coord::ranged1d::SegmentValue;
 use plotters::prelude::*;
 
-use crate::report::{LargeRow, Report};
+use crate::report::{AgainstReference, LargeRow, Report};
 
 /// Width of the chart, in pixels.
 const WIDTH: u32 = 1100;

@@ -268,26 +268,47 @@ pub struct ScaleRow {
     pub reference: Measure,
 }
 
-impl ScaleRow {
-    /// Puts per second against the gateway.
-    pub fn rate(&self) -> f64 {
-        self.rate_of(&self.measure)
+/// A row timed against the gateway and, with the same clients, against a
+/// plain TCP reference: [`AgainstReference::count`] operations on each.
+pub trait AgainstReference {
+    /// Operations timed on each side (puts, connections).
+    fn count(&self) -> usize;
+    /// The gateway's measure.
+    fn gateway(&self) -> &Measure;
+    /// The reference's measure.
+    fn reference_measure(&self) -> &Measure;
+
+    /// Operations per second against the gateway.
+    fn rate(&self) -> f64 {
+        self.count() as f64 / self.gateway().wall.as_secs_f64()
     }
 
-    /// Puts per second against the reference.
-    pub fn reference_rate(&self) -> f64 {
-        self.rate_of(&self.reference)
+    /// Operations per second against the reference.
+    fn reference_rate(&self) -> f64 {
+        self.count() as f64 / self.reference_measure().wall.as_secs_f64()
     }
 
-    /// The gateway's puts per second relative to the reference's.
-    pub fn ratio(&self) -> f64 {
+    /// The gateway's rate relative to the reference's.
+    fn ratio(&self) -> f64 {
         self.rate() / self.reference_rate()
     }
+}
 
-    fn rate_of(&self, m: &Measure) -> f64 {
-        self.puts as f64 / m.wall.as_secs_f64()
+impl AgainstReference for ScaleRow {
+    fn count(&self) -> usize {
+        self.puts
     }
 
+    fn gateway(&self) -> &Measure {
+        &self.measure
+    }
+
+    fn reference_measure(&self) -> &Measure {
+        &self.reference
+    }
+}
+
+impl ScaleRow {
     /// One line for progress output. No CPU time per put: 1,000 puts take
     /// a few tens of milliseconds, a few ticks of the clock `/proc`
     /// counts CPU time in.
@@ -326,22 +347,21 @@ pub struct ChurnRow {
     pub reference: Measure,
 }
 
+impl AgainstReference for ChurnRow {
+    fn count(&self) -> usize {
+        self.connections
+    }
+
+    fn gateway(&self) -> &Measure {
+        &self.measure
+    }
+
+    fn reference_measure(&self) -> &Measure {
+        &self.reference
+    }
+}
+
 impl ChurnRow {
-    /// Connections per second against the gateway.
-    pub fn rate(&self) -> f64 {
-        self.rate_of(&self.measure)
-    }
-
-    /// Connections per second against the reference.
-    pub fn reference_rate(&self) -> f64 {
-        self.rate_of(&self.reference)
-    }
-
-    /// The gateway's connections per second relative to the reference's.
-    pub fn ratio(&self) -> f64 {
-        self.rate() / self.reference_rate()
-    }
-
     /// The gateway's CPU time per connection, in µs.
     pub fn server_cpu_us(&self) -> Option<f64> {
         self.cpu_us_of(&self.measure)
@@ -350,10 +370,6 @@ impl ChurnRow {
     /// The reference's CPU time per connection, in µs.
     pub fn reference_cpu_us(&self) -> Option<f64> {
         self.cpu_us_of(&self.reference)
-    }
-
-    fn rate_of(&self, m: &Measure) -> f64 {
-        self.connections as f64 / m.wall.as_secs_f64()
     }
 
     fn cpu_us_of(&self, m: &Measure) -> Option<f64> {

@@ -4,7 +4,7 @@
 use std::time::Duration;
 
 use oap_bench::proc_stats::{self, Pid};
-use oap_bench::report::{ChurnRow, LargeRow, Measure, Report, ScaleRow};
+use oap_bench::report::{AgainstReference, ChurnRow, LargeRow, Measure, Report, ScaleRow};
 
 /// Busy for at least 100 ms of wall time: at least a few 10 ms ticks of
 /// CPU, however loaded the machine.
