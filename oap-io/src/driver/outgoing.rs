@@ -12,9 +12,13 @@ use futures_io::AsyncWrite;
 use oap_core::connection::Connection;
 
 /// The write buffer's room kept once written out while no request is
-/// open; more is freed. While requests are open it keeps its size, so a
-/// busy connection does not allocate it again for every batch.
+/// open; more is freed.
 const IDLE_WRITE_ROOM: usize = 4 * 1024;
+
+/// The same while requests are open: a batch of answers for every request
+/// in flight fits, so a busy connection does not allocate it again for
+/// each; a rare larger batch (up to `poll_transmit`'s 64 KiB) is not kept.
+const BUSY_WRITE_ROOM: usize = 16 * 1024;
 
 /// Bytes taken from the connection, waiting for the transport.
 #[derive(Default)]
@@ -47,7 +51,12 @@ impl Outgoing {
             if self.is_idle() {
                 self.head.clear();
                 self.head_pos = 0;
-                if self.head.capacity() > IDLE_WRITE_ROOM && conn.open_requests() == 0 {
+                let keep = if conn.open_requests() == 0 {
+                    IDLE_WRITE_ROOM
+                } else {
+                    BUSY_WRITE_ROOM
+                };
+                if self.head.capacity() > keep {
                     self.head = Vec::new();
                 }
                 match conn.poll_transmit(now, &mut self.head) {
