@@ -24,6 +24,10 @@ const BATCH: usize = 64 * 1024;
 /// all of it once no request is open, so idle connections stay small.
 const BUSY_QUEUE_ROOM: usize = 16 * 1024;
 
+/// Written bytes at the front of the queue's buffer worth dropping while
+/// the queue is not empty (see `OutQueue::compact`).
+const COMPACT_AFTER: usize = 4 * 1024;
+
 /// A batch of bytes to write, produced by [`Connection::poll_transmit`].
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Transmit {
@@ -104,6 +108,19 @@ impl OutQueue {
         let from = self.taken;
         self.taken += n;
         &self.encoded[from..self.taken]
+    }
+
+    /// While the queue is never empty (a long stream whose next frames are
+    /// queued before the last ones are written), drops the bytes already
+    /// written once they are most of the buffer: it then holds at most
+    /// twice what waits, plus [`COMPACT_AFTER`], instead of everything
+    /// written since the queue was last empty. Amortised, each byte moves
+    /// at most once.
+    fn compact(&mut self) {
+        if self.taken >= COMPACT_AFTER && self.taken * 2 >= self.encoded.len() {
+            self.encoded.drain(..self.taken);
+            self.taken = 0;
+        }
     }
 
     /// Once everything is written: rewinds the buffers and gives back
@@ -202,6 +219,8 @@ impl Connection {
         }
         if out.is_empty() {
             out.rewind(!self.requests.is_empty());
+        } else {
+            out.compact();
         }
         self.stats.bytes_out += (buf.len() - start) as u64;
         self.maybe_finish_close();
@@ -262,5 +281,39 @@ mod tests {
         assert_eq!(conn.stats.frames_out, 5);
         assert_eq!(conn.out.control_bytes(), 0);
         assert_eq!(conn.out.encoded.capacity() + conn.out.urgent.capacity(), 0);
+    }
+
+    /// A queue that is never empty (each round queues the next frames
+    /// before the last are written) keeps only about what waits, however
+    /// much went through it.
+    #[test]
+    fn a_queue_that_never_empties_does_not_keep_what_it_wrote() {
+        let now = Instant::now();
+        let mut conn = Connection::server(Default::default(), now);
+        let encoder = conn.encoder;
+        let body = Bytes::from(vec![1; 8 * 1024]);
+        let mut written = 0;
+        let mut buf = Vec::new();
+        // One frame ahead; then each round queues one and writes one, so
+        // one always waits.
+        conn.out
+            .push_data(&encoder, b"{}", body.clone())
+            .expect("fits");
+        for _ in 0..20_000 {
+            conn.out
+                .push_data(&encoder, b"{}", body.clone())
+                .expect("fits");
+            buf.clear();
+            let t = conn.poll_transmit(now, &mut buf).expect("a frame waits");
+            written += buf.len() + t.body.map_or(0, |b| b.len());
+        }
+        assert!(!conn.out.is_empty(), "the queue never emptied");
+        assert!(written > 100 * 1024 * 1024, "{written} bytes went through");
+        let waiting: usize = conn.out.encoded.len() - conn.out.taken;
+        assert!(
+            conn.out.encoded.len() <= 2 * waiting + COMPACT_AFTER,
+            "keeps {} bytes for {waiting} waiting",
+            conn.out.encoded.len()
+        );
     }
 }
