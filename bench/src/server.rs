@@ -7,15 +7,17 @@
 //! for the reference (see [`Launcher`]); that program must call
 //! [`serve_child`], or [`serve_reference_child`] for the latter. The child
 //! prints `listening <addr>` on stdout and serves until its stdin closes.
+//! Meanwhile, each line `cpu` the parent writes to its stdin is answered
+//! on stdout with `cpu <nanoseconds>`: the child's own CPU clock, every
+//! thread's, which `/proc` would give only in 10 ms ticks.
 
 use std::ffi::OsString;
-use std::io::{self, BufRead, BufReader, Read};
+use std::io::{self, BufRead, BufReader, Read, Write};
 use std::net::{Ipv4Addr, SocketAddr};
 use std::path::{Path, PathBuf};
-use std::process::{Child, ChildStdin, Command, Stdio};
+use std::process::{Child, ChildStdin, ChildStdout, Command, Stdio};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
-
-use std::sync::Arc;
 
 use oap_node::{DirStore, Gateway, GatewayConfig, MemStore, ObjectStore, Services};
 
@@ -88,9 +90,8 @@ impl Launcher {
             .stdout
             .take()
             .ok_or_else(|| io::Error::other("no stdout"))?;
-        let mut line = String::new();
-        // One line only: the child writes nothing else.
-        BufReader::new(stdout.take(256)).read_line(&mut line)?;
+        let mut stdout = BufReader::new(stdout);
+        let line = read_short_line(&mut stdout)?;
         let addr = line
             .trim()
             .strip_prefix("listening ")
@@ -102,15 +103,39 @@ impl Launcher {
                 "the bench server did not start (it printed {line:?})"
             )));
         };
-        Ok(ServerProcess { child, stdin, addr })
+        let control = stdin.map(|stdin| Mutex::new(Control { stdin, stdout }));
+        Ok(ServerProcess {
+            child,
+            control,
+            addr,
+        })
     }
 }
+
+/// One line of the child's, at most 256 bytes: the child writes only
+/// short lines.
+fn read_short_line(stdout: &mut BufReader<ChildStdout>) -> io::Result<String> {
+    let mut line = String::new();
+    stdout.take(256).read_line(&mut line)?;
+    Ok(line)
+}
+
+/// The line that asks a child for its CPU time, and its answer's first
+/// word.
+const CPU_QUERY: &str = "cpu";
 
 /// A running child server. Dropping it stops the child.
 pub struct ServerProcess {
     child: Child,
-    stdin: Option<ChildStdin>,
+    /// Closed (taken) to stop the child.
+    control: Option<Mutex<Control>>,
     addr: SocketAddr,
+}
+
+/// The parent's ends of the child's stdin and stdout.
+struct Control {
+    stdin: ChildStdin,
+    stdout: BufReader<ChildStdout>,
 }
 
 impl ServerProcess {
@@ -119,9 +144,22 @@ impl ServerProcess {
         self.addr
     }
 
-    /// Its CPU time so far (`None` without `/proc`).
+    /// Its CPU time so far, every thread's: what its own CPU clock says,
+    /// to the nanosecond, or else `/proc`'s count in 10 ms ticks (`None`
+    /// without either).
     pub fn cpu_time(&self) -> Option<Duration> {
-        proc_stats::cpu_time(self.pid())
+        self.ask_cpu_time()
+            .or_else(|| proc_stats::cpu_time(self.pid()))
+    }
+
+    fn ask_cpu_time(&self) -> Option<Duration> {
+        let mut control = self.control.as_ref()?.lock().ok()?;
+        let Control { stdin, stdout } = &mut *control;
+        writeln!(stdin, "{CPU_QUERY}").ok()?;
+        stdin.flush().ok()?;
+        let line = read_short_line(stdout).ok()?;
+        let ns = line.trim().strip_prefix(CPU_QUERY)?.trim().parse().ok()?;
+        Some(Duration::from_nanos(ns))
     }
 
     /// CPU time of each of the server's threads so far.
@@ -147,7 +185,7 @@ impl ServerProcess {
 impl Drop for ServerProcess {
     fn drop(&mut self) {
         // Closing stdin asks the child to exit; kill in case it is stuck.
-        drop(self.stdin.take());
+        drop(self.control.take());
         for _ in 0..200 {
             if let Ok(Some(_)) = self.child.try_wait() {
                 return;
@@ -177,7 +215,7 @@ pub fn serve_child(kind: RuntimeKind, store_dir: Option<&Path>) -> io::Result<()
         Some(dir) => Arc::new(DirStore::open(dir)?),
         None => Arc::new(MemStore::new()),
     };
-    exit_when_stdin_closes();
+    answer_parent();
     // Every client connects from 127.0.0.1, so the per-address cap binds
     // as soon as the total does. No quota (the default): the churn case's
     // puts are never refused.
@@ -202,7 +240,7 @@ pub fn serve_child(kind: RuntimeKind, store_dir: Option<&Path>) -> io::Result<()
 /// port, prints `listening <addr>`, and exits when stdin closes. Never
 /// returns on success.
 pub fn serve_reference_child(kind: RuntimeKind, script: Script) -> io::Result<()> {
-    exit_when_stdin_closes();
+    answer_parent();
     kind.block_on(async move {
         let runtime = kind.runtime();
         let listener = runtime.bind(LOOPBACK).await?;
@@ -214,13 +252,23 @@ pub fn serve_reference_child(kind: RuntimeKind, script: Script) -> io::Result<()
 /// A free port on the loopback interface.
 const LOOPBACK: SocketAddr = SocketAddr::new(std::net::IpAddr::V4(Ipv4Addr::LOCALHOST), 0);
 
-/// Ends the process once stdin closes, from a thread of its own: the
-/// parent closes it when it is done (or is gone), whatever the server is
-/// doing.
-fn exit_when_stdin_closes() {
+/// From a thread of its own, whatever the server is doing: answers each
+/// [`CPU_QUERY`] line on stdin with this process's CPU time in
+/// nanoseconds (`cpu -` if its clock is unreadable), and ends the process
+/// once stdin closes, as the parent closes it when it is done (or is
+/// gone).
+fn answer_parent() {
     std::thread::spawn(|| {
-        // EOF (or any error) on stdin: the parent is done or gone.
-        let _ = io::copy(&mut io::stdin(), &mut io::sink());
+        for line in io::stdin().lock().lines() {
+            // EOF (or any error) on stdin: the parent is done or gone.
+            let Ok(line) = line else { break };
+            if line.trim() == CPU_QUERY {
+                match proc_stats::current_process_cpu_time() {
+                    Some(cpu) => println!("{CPU_QUERY} {}", cpu.as_nanos()),
+                    None => println!("{CPU_QUERY} -"),
+                }
+            }
+        }
         std::process::exit(0);
     });
 }

@@ -240,3 +240,22 @@ fn scale_rows_report_puts_per_second_next_to_the_reference() {
         "{table}"
     );
 }
+
+#[cfg(target_os = "linux")]
+#[test]
+fn a_child_server_reports_its_cpu_clock_to_the_nanosecond() {
+    let launcher = oap_bench::Launcher::new(env!("CARGO_BIN_EXE_oap-bench"), ["serve"]);
+    let server = launcher
+        .start(oap_bench::RuntimeKind::Tokio)
+        .expect("child server");
+    let first = server.cpu_time().expect("cpu time");
+    let second = server.cpu_time().expect("cpu time");
+    assert!(second >= first, "{first:?} -> {second:?}");
+    // `/proc` counts in whole 10 ms ticks; the child's own clock does not
+    // (a reading on a tick exactly is a one in ten million chance).
+    let tick = Duration::from_millis(10).as_nanos();
+    assert!(
+        first.as_nanos() % tick != 0 || second.as_nanos() % tick != 0,
+        "{first:?} and {second:?} are whole ticks: not the child's clock"
+    );
+}
