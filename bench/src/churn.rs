@@ -23,6 +23,7 @@ pub mod requests;
 use std::io;
 use std::net::SocketAddr;
 
+use bytes::Bytes;
 use oap_core::connection::ConnectionConfig;
 use oap_node::Client;
 
@@ -131,19 +132,17 @@ pub fn verify_stored(
             sample.push(last);
         }
     }
-    let ids = sample
+    let wanted = sample
         .iter()
-        .map(|&i| requests.id(i))
+        .map(|&i| Some((requests.id(i)?, Bytes::from(requests.object(i)?))))
         .collect::<Option<Vec<_>>>()
         .ok_or("an object out of range")?;
-    let got = kind.block_on(async {
+    let matched = kind.block_on(async {
         let client = Client::connect(kind.runtime(), addr, ConnectionConfig::default()).await?;
-        crate::small::get_all(&client, &ids).await
+        crate::small::get_and_check(&client, &wanted).await
     })??;
-    for (&i, bytes) in sample.iter().zip(&got) {
-        if requests.object(i).as_deref() != Some(&bytes[..]) {
-            return Err(format!("object {i} came back other than it was put").into());
-        }
+    if let Some(k) = matched.iter().position(|same| !same) {
+        return Err(format!("object {} came back other than it was put", sample[k]).into());
     }
     Ok(sample.len())
 }
