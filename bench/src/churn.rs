@@ -16,6 +16,7 @@
 //! clock stops up to [`CHECKED`] of the objects, spread over the run, are
 //! got back and compared byte for byte.
 
+pub mod addresses;
 pub mod client;
 pub mod reference;
 pub mod requests;
@@ -58,7 +59,7 @@ pub fn run(
 
     server.reset_peak();
     let watch = Measure::start(Some(&server));
-    let acknowledged = client::drive(server.addr(), &requests, threads)?;
+    let acknowledged = client::drive(server.addrs(), &requests, threads)?;
     let measure = watch.stop();
     let server_peak = server.memory().map(|m| m.peak);
     check_acknowledged(acknowledged, &requests)?;
@@ -82,7 +83,7 @@ pub fn reference_run(
 ) -> Result<Measure, crate::Error> {
     let server = ReferenceServer::start(Script::new(requests, replies), threads)?;
     let watch = Measure::start(None);
-    let acknowledged = client::drive(server.addr(), requests, threads)?;
+    let acknowledged = client::drive(server.addrs(), requests, threads)?;
     let mut measure = watch.stop();
     measure.server_cpu = server.stop()?;
     check_acknowledged(acknowledged, requests)?;

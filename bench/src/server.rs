@@ -6,7 +6,9 @@
 //! `--store-dir <dir>` for a directory store, or by `--reference <script>`
 //! for the reference (see [`Launcher`]); that program must call
 //! [`serve_child`], or [`serve_reference_child`] for the latter. The child
-//! prints `listening <addr>` on stdout and serves until its stdin closes.
+//! prints `listening <addr> [<addr>...]` on stdout (a gateway listens on
+//! several loopback addresses for the churn case's clients) and serves
+//! until its stdin closes.
 //! Meanwhile, each line `cpu` the parent writes to its stdin is answered
 //! on stdout with `cpu <nanoseconds>`: the child's own CPU clock, every
 //! thread's, which `/proc` would give only in 10 ms ticks.
@@ -92,11 +94,17 @@ impl Launcher {
             .ok_or_else(|| io::Error::other("no stdout"))?;
         let mut stdout = BufReader::new(stdout);
         let line = read_short_line(&mut stdout)?;
-        let addr = line
+        let addrs: Option<Vec<SocketAddr>> = line
             .trim()
             .strip_prefix("listening ")
-            .and_then(|a| a.parse::<SocketAddr>().ok());
-        let Some(addr) = addr else {
+            .map(|list| {
+                list.split_whitespace()
+                    .map(str::parse)
+                    .collect::<Result<_, _>>()
+            })
+            .and_then(Result::ok)
+            .filter(|addrs: &Vec<SocketAddr>| !addrs.is_empty());
+        let Some(addrs) = addrs else {
             let _ = child.kill();
             let _ = child.wait();
             return Err(io::Error::other(format!(
@@ -107,7 +115,7 @@ impl Launcher {
         Ok(ServerProcess {
             child,
             control,
-            addr,
+            addrs,
         })
     }
 }
@@ -129,7 +137,8 @@ pub struct ServerProcess {
     child: Child,
     /// Closed (taken) to stop the child.
     control: Option<Mutex<Control>>,
-    addr: SocketAddr,
+    /// Never empty: 127.0.0.1 first.
+    addrs: Vec<SocketAddr>,
 }
 
 /// The parent's ends of the child's stdin and stdout.
@@ -139,9 +148,16 @@ struct Control {
 }
 
 impl ServerProcess {
-    /// Where it listens.
+    /// Where it listens: on 127.0.0.1.
     pub fn addr(&self) -> SocketAddr {
-        self.addr
+        self.addrs[0]
+    }
+
+    /// Every address it listens on: 127.0.0.1 first, then the
+    /// [`aliases`](crate::churn::addresses::aliases) it could bind (a
+    /// gateway only; a reference listens on 127.0.0.1 alone).
+    pub fn addrs(&self) -> &[SocketAddr] {
+        &self.addrs
     }
 
     /// Its CPU time so far, every thread's: what its own CPU clock says,
@@ -208,8 +224,9 @@ pub const REFERENCE_FLAG: &str = "--reference";
 
 /// The child side: serves a gateway on `kind` on a free loopback port, with
 /// a directory store in `store_dir` if given (an in-memory store if not),
-/// prints `listening <addr>`, and exits when stdin closes. Never returns on
-/// success.
+/// also on the churn case's loopback aliases where it can (at the same
+/// port), prints `listening <addrs>`, and exits when stdin closes. Never
+/// returns on success.
 pub fn serve_child(kind: RuntimeKind, store_dir: Option<&Path>) -> io::Result<()> {
     let store: Arc<dyn ObjectStore> = match store_dir {
         Some(dir) => Arc::new(DirStore::open(dir)?),
@@ -229,9 +246,27 @@ pub fn serve_child(kind: RuntimeKind, store_dir: Option<&Path>) -> io::Result<()
     kind.block_on(async move {
         let runtime = kind.runtime();
         let gateway =
-            Gateway::bind_with(runtime, LOOPBACK, config, store, Services::new(64)).await?;
-        announce(gateway.local_addr().expect("bound"));
-        gateway.serve().await
+            Gateway::bind_with(runtime.clone(), LOOPBACK, config, store, Services::new(64)).await?;
+        let first = gateway.local_addr().expect("bound");
+        // For the churn case's clients, which spread over them.
+        let mut aliases = Vec::new();
+        for addr in crate::churn::addresses::aliases(first.port()) {
+            match runtime.bind(addr).await {
+                Ok(listener) => aliases.push(listener),
+                Err(_) => break,
+            }
+        }
+        let mut addrs = vec![first];
+        for listener in &aliases {
+            addrs.push(listener.local_addr()?);
+        }
+        announce(&addrs);
+        let more = aliases
+            .into_iter()
+            .map(|listener| gateway.serve_listener(listener, None));
+        futures_util::future::try_join(gateway.serve(), futures_util::future::try_join_all(more))
+            .await
+            .map(|_| ())
     })?
 }
 
@@ -244,7 +279,7 @@ pub fn serve_reference_child(kind: RuntimeKind, script: Script) -> io::Result<()
     kind.block_on(async move {
         let runtime = kind.runtime();
         let listener = runtime.bind(LOOPBACK).await?;
-        announce(listener.local_addr()?);
+        announce(&[listener.local_addr()?]);
         crate::scale::reference::serve(runtime, listener, Arc::new(script)).await
     })?
 }
@@ -273,7 +308,9 @@ fn answer_parent() {
     });
 }
 
-/// Tells the parent where the child listens: the one line it reads.
-fn announce(addr: SocketAddr) {
-    println!("listening {addr}");
+/// Tells the parent where the child listens, 127.0.0.1 first: the one
+/// line it reads before it asks anything.
+fn announce(addrs: &[SocketAddr]) {
+    let list: Vec<String> = addrs.iter().map(SocketAddr::to_string).collect();
+    println!("listening {}", list.join(" "));
 }

@@ -2,7 +2,12 @@
 //! clients against a real gateway (a child `oap-bench serve`) and against
 //! the reference server, and the check that the objects were stored.
 
+use std::io::{ErrorKind, Read, Write};
+use std::net::{Shutdown, TcpStream};
+use std::time::Duration;
+
 use bytes::BytesMut;
+use oap_bench::churn::addresses;
 use oap_bench::churn::client::{self, Replies};
 use oap_bench::churn::reference::{ReferenceServer, Script};
 use oap_bench::churn::requests::{Requests, SIZE};
@@ -63,8 +68,12 @@ fn each_put_is_start_one_data_frame_and_end_for_a_distinct_object() {
 fn every_churned_put_is_acknowledged_and_stored() {
     let kind = RuntimeKind::Smol;
     let server = launcher().start(kind).expect("server");
+    if cfg!(target_os = "linux") {
+        // 127.0.0.0/8 is all loopback there: the clients spread.
+        assert_eq!(server.addrs().len(), usize::from(addresses::ADDRESSES));
+    }
     let requests = Requests::new(1..301);
-    let acknowledged = client::drive(server.addr(), &requests, 4).expect("churn");
+    let acknowledged = client::drive(server.addrs(), &requests, 4).expect("churn");
     assert_eq!(acknowledged, 300);
     // Fewer than `CHECKED`: every object is got back and compared.
     let checked = verify_stored(kind, server.addr(), &requests).expect("stored");
@@ -92,9 +101,40 @@ fn the_reference_answers_every_connection_with_the_gateways_bytes() {
     assert_eq!(types(&replies.put).last(), Some(&FrameType::End));
 
     let requests = Requests::new(1..201);
-    let reference = ReferenceServer::start(Script::new(&requests, replies), 3).expect("reference");
-    let acknowledged = client::drive(reference.addr(), &requests, 4).expect("churn");
+    let reference =
+        ReferenceServer::start(Script::new(&requests, replies.clone()), 3).expect("reference");
+    if cfg!(target_os = "linux") {
+        // One address per thread.
+        assert_eq!(reference.addrs().len(), 3);
+    }
+    let acknowledged = client::drive(reference.addrs(), &requests, 4).expect("churn");
     assert_eq!(acknowledged, 200);
+
+    // Like the gateway, it closes after the client, not first.
+    let mut stream = TcpStream::connect(reference.addrs()[0]).expect("connect");
+    stream.write_all(requests.hello()).expect("hello");
+    let mut answer = vec![0u8; replies.hello.len()];
+    stream.read_exact(&mut answer).expect("hello answer");
+    stream
+        .write_all(requests.put(0).expect("put"))
+        .expect("put");
+    let mut answer = vec![0u8; replies.put.len()];
+    stream.read_exact(&mut answer).expect("put answer");
+    assert_eq!(answer, replies.put);
+    stream
+        .set_read_timeout(Some(Duration::from_millis(50)))
+        .expect("timeout");
+    let waiting = stream.read(&mut [0u8; 1]).expect_err("still open");
+    assert!(
+        matches!(waiting.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut),
+        "{waiting}"
+    );
+    stream.shutdown(Shutdown::Write).expect("client closes");
+    stream
+        .set_read_timeout(Some(Duration::from_secs(10)))
+        .expect("timeout");
+    assert_eq!(stream.read(&mut [0u8; 1]).expect("server closes"), 0);
+
     let cpu = reference.stop().expect("stopped");
     if cfg!(unix) {
         assert!(cpu.expect("thread CPU clock") > std::time::Duration::ZERO);
@@ -122,7 +162,7 @@ fn an_error_answer_fails_the_run() {
         },
     };
     let reference = ReferenceServer::start(script, 2).expect("reference");
-    let failure = client::drive(reference.addr(), &requests, 2).expect_err("refused");
+    let failure = client::drive(reference.addrs(), &requests, 2).expect_err("refused");
     assert!(failure.to_string().contains("no more"), "{failure}");
     // The server's threads end, whatever the clients left behind.
     reference.stop().expect("stopped");

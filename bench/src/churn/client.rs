@@ -37,13 +37,17 @@ pub struct Replies {
 /// Opens one connection per put of `requests` from `threads` threads at
 /// once, each thread taking the next put until none is left, and returns
 /// how many puts the server acknowledged with END (all of them, or the
-/// first failure).
-pub fn drive(addr: SocketAddr, requests: &Requests, threads: usize) -> io::Result<usize> {
+/// first failure). The threads take the server's addresses `addrs` in
+/// turn ([`super::addresses::for_thread`]).
+pub fn drive(addrs: &[SocketAddr], requests: &Requests, threads: usize) -> io::Result<usize> {
     let next = AtomicUsize::new(0);
     std::thread::scope(|scope| {
         let workers: Vec<_> = (0..threads.max(1))
-            .map(|_| {
-                scope.spawn(|| -> io::Result<usize> {
+            .map(|thread| {
+                let next = &next;
+                scope.spawn(move || -> io::Result<usize> {
+                    let addr = super::addresses::for_thread(addrs, thread)
+                        .ok_or_else(|| io::Error::other("no server address"))?;
                     let mut input = BytesMut::with_capacity(4096);
                     let mut acknowledged = 0;
                     while let Some(put) = requests.put(next.fetch_add(1, Ordering::Relaxed)) {
