@@ -61,6 +61,38 @@ impl ObjectId {
     pub fn to_hex(&self) -> String {
         self.0.to_hex().to_string()
     }
+
+    /// The id as text, `b3:` and 64 lowercase hex digits, on the stack:
+    /// the one writer of it, for `Display`, serde and the JSON fast paths.
+    pub(crate) fn text(&self) -> Text {
+        let mut text = [0u8; TEXT_LEN];
+        let (scheme, hex) = text.split_at_mut(SCHEME.len());
+        scheme.copy_from_slice(SCHEME.as_bytes());
+        for (pair, byte) in hex.chunks_exact_mut(2).zip(self.as_bytes()) {
+            pair[0] = HEX_DIGITS[usize::from(byte >> 4)];
+            pair[1] = HEX_DIGITS[usize::from(byte & 0xf)];
+        }
+        Text(text)
+    }
+}
+
+/// Length of an id as text: `b3:` and 64 hex digits.
+pub(crate) const TEXT_LEN: usize = SCHEME.len() + HEX_LEN;
+
+/// An id as text ([`ObjectId::text`]): ASCII by construction.
+pub(crate) struct Text([u8; TEXT_LEN]);
+
+impl Text {
+    /// The bytes, `b3:<64 lowercase hex>`.
+    pub(crate) fn as_bytes(&self) -> &[u8; TEXT_LEN] {
+        &self.0
+    }
+
+    /// The same as a string.
+    pub(crate) fn as_str(&self) -> &str {
+        // Only `b3:` and hex digits are ever written: always ASCII.
+        std::str::from_utf8(&self.0).unwrap_or(SCHEME)
+    }
 }
 
 /// Byte-wise order, so ids can key ordered maps. Not constant time: compare
@@ -77,9 +109,11 @@ impl PartialOrd for ObjectId {
     }
 }
 
+/// Written in one piece: each get's START carries an id as text, and
+/// `to_string` through two writes grew its `String` twice.
 impl fmt::Display for ObjectId {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{SCHEME}{}", self.0.to_hex())
+        f.write_str(self.text().as_str())
     }
 }
 
@@ -107,18 +141,7 @@ impl FromStr for ObjectId {
 /// formatting through `Display` costs an allocation and a per-digit write.
 impl serde::Serialize for ObjectId {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        let mut text = [0u8; SCHEME.len() + HEX_LEN];
-        let (scheme, hex) = text.split_at_mut(SCHEME.len());
-        scheme.copy_from_slice(SCHEME.as_bytes());
-        for (pair, byte) in hex.chunks_exact_mut(2).zip(self.as_bytes()) {
-            pair[0] = HEX_DIGITS[usize::from(byte >> 4)];
-            pair[1] = HEX_DIGITS[usize::from(byte & 0xf)];
-        }
-        match std::str::from_utf8(&text) {
-            Ok(text) => s.serialize_str(text),
-            // Unreachable (the buffer is ASCII); the slow path is correct too.
-            Err(_) => s.collect_str(self),
-        }
+        s.serialize_str(self.text().as_str())
     }
 }
 

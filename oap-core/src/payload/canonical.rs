@@ -7,7 +7,7 @@
 //! [`data_fast`](super::data_fast), [`end_fast`](super::end_fast) and
 //! [`start_fast`](super::start_fast).
 
-use crate::object_id::{HEX_DIGITS, HEX_LEN, HEX_VALUE, NOT_HEX, ObjectId, SCHEME};
+use crate::object_id::{HEX_LEN, HEX_VALUE, NOT_HEX, ObjectId, SCHEME};
 
 /// Decimal digits of `u64::MAX`.
 pub(super) const U64_MAX_DIGITS: usize = 20;
@@ -126,16 +126,9 @@ pub(super) fn u64_digits(mut n: u64, scratch: &mut [u8; U64_MAX_DIGITS]) -> &[u8
 /// Appends `id` as the JSON string serde_json writes for it
 /// (`"b3:<64 lowercase hex>"`, [`OBJECT_ID_JSON_LEN`] bytes).
 pub(super) fn put_object_id(out: &mut Vec<u8>, id: &ObjectId) {
-    let mut text = [0u8; OBJECT_ID_JSON_LEN];
-    let (open, rest) = text.split_at_mut(OPEN_OBJECT_ID.len());
-    open.copy_from_slice(OPEN_OBJECT_ID);
-    let (hex, close) = rest.split_at_mut(HEX_LEN);
-    for (pair, byte) in hex.chunks_exact_mut(2).zip(id.as_bytes()) {
-        pair[0] = HEX_DIGITS[usize::from(byte >> 4)];
-        pair[1] = HEX_DIGITS[usize::from(byte & 0xf)];
-    }
-    close[0] = b'"';
-    out.extend_from_slice(&text);
+    out.push(b'"');
+    out.extend_from_slice(id.text().as_bytes());
+    out.push(b'"');
 }
 
 #[cfg(test)]
