@@ -12,7 +12,7 @@ use futures_io::AsyncWrite;
 use oap_core::connection::Connection;
 
 /// The write buffer's room kept once written out while no request is
-/// open; more is freed.
+/// open; more is given back.
 const IDLE_WRITE_ROOM: usize = 4 * 1024;
 
 /// The same while requests are open: a batch of answers for every request
@@ -56,9 +56,10 @@ impl Outgoing {
                 } else {
                     BUSY_WRITE_ROOM
                 };
-                if self.head.capacity() > keep {
-                    self.head = Vec::new();
-                }
+                // Down to the room kept, not to nothing: a busy
+                // connection's next batch grows from there instead of
+                // through every doubling again.
+                self.head.shrink_to(keep);
                 match conn.poll_transmit(now, &mut self.head) {
                     Some(t) => {
                         self.body = t.body.filter(|b| !b.is_empty());
