@@ -48,7 +48,7 @@ pub fn cpu_time(pid: Pid) -> Option<Duration> {
 pub fn current_process_cpu_time() -> Option<Duration> {
     #[cfg(unix)]
     {
-        clock(rustix::time::ClockId::ProcessCPUTime)
+        clock(nix::time::ClockId::CLOCK_PROCESS_CPUTIME_ID)
     }
     #[cfg(not(unix))]
     {
@@ -62,7 +62,7 @@ pub fn current_process_cpu_time() -> Option<Duration> {
 pub fn current_thread_cpu_time() -> Option<Duration> {
     #[cfg(unix)]
     {
-        clock(rustix::time::ClockId::ThreadCPUTime)
+        clock(nix::time::ClockId::CLOCK_THREAD_CPUTIME_ID)
     }
     #[cfg(not(unix))]
     {
@@ -71,11 +71,11 @@ pub fn current_thread_cpu_time() -> Option<Duration> {
 }
 
 #[cfg(unix)]
-fn clock(id: rustix::time::ClockId) -> Option<Duration> {
-    let t = rustix::time::clock_gettime(id);
+fn clock(id: nix::time::ClockId) -> Option<Duration> {
+    let t = nix::time::clock_gettime(id).ok()?;
     Some(Duration::new(
-        u64::try_from(t.tv_sec).ok()?,
-        u32::try_from(t.tv_nsec).ok()?,
+        u64::try_from(t.tv_sec()).ok()?,
+        u32::try_from(t.tv_nsec()).ok()?,
     ))
 }
 
