@@ -12,12 +12,12 @@ use futures_io::AsyncWrite;
 use oap_core::connection::Connection;
 
 /// The write buffer's room kept once written out while no request is
-/// open; more is given back.
+/// open; a larger buffer is given back whole.
 const IDLE_WRITE_ROOM: usize = 4 * 1024;
 
 /// The same while requests are open: a batch of answers for every request
 /// in flight fits, so a busy connection does not allocate it again for
-/// each; a rare larger batch (up to `poll_transmit`'s 64 KiB) is not kept.
+/// each; a larger batch (up to `poll_transmit`'s 64 KiB) is shrunk to it.
 const BUSY_WRITE_ROOM: usize = 16 * 1024;
 
 /// Bytes taken from the connection, waiting for the transport.
@@ -51,15 +51,17 @@ impl Outgoing {
             if self.is_idle() {
                 self.head.clear();
                 self.head_pos = 0;
-                let keep = if conn.open_requests() == 0 {
-                    IDLE_WRITE_ROOM
+                if conn.open_requests() == 0 {
+                    // An idle connection keeps a small buffer or none.
+                    if self.head.capacity() > IDLE_WRITE_ROOM {
+                        self.head = Vec::new();
+                    }
                 } else {
-                    BUSY_WRITE_ROOM
-                };
-                // Down to the room kept, not to nothing: a busy
-                // connection's next batch grows from there instead of
-                // through every doubling again.
-                self.head.shrink_to(keep);
+                    // Down to the room kept, not to nothing: a busy
+                    // connection's next batch grows from there instead of
+                    // through every doubling again.
+                    self.head.shrink_to(BUSY_WRITE_ROOM);
+                }
                 match conn.poll_transmit(now, &mut self.head) {
                     Some(t) => {
                         self.body = t.body.filter(|b| !b.is_empty());
