@@ -243,6 +243,11 @@ pub(crate) struct Inner {
     /// Subscriptions open now (see `GatewayConfig::max_subscriptions`).
     subscriptions: AtomicUsize,
     draining: AtomicBool,
+    /// The task that starts shutdown on `KernelEvent::Shutdown` is
+    /// running: one per gateway, however many listeners it serves (each
+    /// would be woken by every event on the bus, such as each
+    /// connection's `Health`).
+    watching_bus: AtomicBool,
     drain_event: Event,
     /// Notified whenever a connection ends.
     closed_event: Event,
@@ -321,6 +326,7 @@ impl Gateway {
                 per_address: admission::PerAddress::default(),
                 subscriptions: AtomicUsize::new(0),
                 draining: AtomicBool::new(false),
+                watching_bus: AtomicBool::new(false),
                 drain_event: Event::new(),
                 closed_event: Event::new(),
                 listener: Mutex::new(None),
@@ -571,6 +577,9 @@ impl Gateway {
     }
 
     fn watch_bus_for_shutdown(&self) {
+        if self.inner.watching_bus.swap(true, Ordering::SeqCst) {
+            return;
+        }
         let mut rx = self.inner.services.bus.subscribe();
         let weak = Arc::downgrade(&self.inner);
         self.inner.runtime.spawn(Box::pin(async move {
@@ -818,11 +827,28 @@ mod tests {
 
     /// A runtime whose clock stands still and whose sleeps end at the next
     /// poll,
-    /// recording how long each was asked to last; spawned tasks never run.
-    #[derive(Debug)]
+    /// recording how long each was asked to last; spawned tasks are kept
+    /// but never run.
     struct RecordingRuntime {
         base: std::time::Instant,
         sleeps: Arc<Mutex<Vec<Duration>>>,
+        spawned: Mutex<Vec<BoxFuture<'static, ()>>>,
+    }
+
+    impl RecordingRuntime {
+        fn new(sleeps: Arc<Mutex<Vec<Duration>>>) -> Self {
+            Self {
+                base: std::time::Instant::now(),
+                sleeps,
+                spawned: Mutex::new(Vec::new()),
+            }
+        }
+    }
+
+    impl std::fmt::Debug for RecordingRuntime {
+        fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.debug_struct("RecordingRuntime").finish_non_exhaustive()
+        }
     }
 
     impl Runtime for RecordingRuntime {
@@ -836,7 +862,9 @@ mod tests {
             // sleep would, so the test's other future gets polled.
             Box::pin(future::yield_now())
         }
-        fn spawn(&self, _future: BoxFuture<'static, ()>) {}
+        fn spawn(&self, future: BoxFuture<'static, ()>) {
+            self.spawned.lock().unwrap().push(future);
+        }
         fn bind(&self, _: SocketAddr) -> BoxFuture<'static, io::Result<Box<dyn Listener>>> {
             Box::pin(std::future::ready(Err(io::ErrorKind::Unsupported.into())))
         }
@@ -863,10 +891,7 @@ mod tests {
     #[test]
     fn failed_accepts_back_off_doubling_from_10_ms_to_1_s_instead_of_spinning() {
         let sleeps = Arc::new(Mutex::new(Vec::new()));
-        let runtime = Arc::new(RecordingRuntime {
-            base: std::time::Instant::now(),
-            sleeps: Arc::clone(&sleeps),
-        });
+        let runtime = Arc::new(RecordingRuntime::new(Arc::clone(&sleeps)));
         let server = Gateway::new(
             runtime,
             GatewayConfig::default(),
@@ -899,6 +924,31 @@ mod tests {
             accepts.load(Ordering::SeqCst) <= ms.len() + 1,
             "one accept per wait, never a spin"
         );
+    }
+
+    #[test]
+    fn one_bus_watcher_however_many_listeners_are_served() {
+        let runtime = Arc::new(RecordingRuntime::new(Arc::default()));
+        let services = Services::new(8);
+        let bus = services.bus.clone();
+        let server = Gateway::new(
+            runtime,
+            GatewayConfig::default(),
+            Arc::new(crate::MemStore::new()),
+            services,
+        );
+        let before = bus.receiver_count();
+        let listener = || {
+            Box::new(OutOfDescriptors {
+                accepts: Arc::new(AtomicUsize::new(0)),
+            }) as Box<dyn Listener>
+        };
+        // Each accept loop runs until its first back-off, then is dropped.
+        for _ in 0..3 {
+            let serve = server.serve_listener(listener(), None);
+            future::block_on(future::or(serve, async { Ok(()) }));
+        }
+        assert_eq!(bus.receiver_count(), before + 1);
     }
 
     #[test]
