@@ -24,18 +24,6 @@ const BATCH: usize = 64 * 1024;
 /// all of it once no request is open, so idle connections stay small.
 const BUSY_QUEUE_ROOM: usize = 16 * 1024;
 
-/// What a queue buffer that holds nothing (an idle connection's gives
-/// its room back) takes at its first frame: a round of ACKs and ENDs for a
-/// few requests, instead of growing through every doubling from 8 bytes.
-const FIRST_ROOM: usize = 1024;
-
-/// Gives an empty-handed buffer its [`FIRST_ROOM`].
-fn first_room(buf: &mut Vec<u8>) {
-    if buf.capacity() == 0 {
-        buf.reserve(FIRST_ROOM);
-    }
-}
-
 /// Written bytes at the front of the queue's buffer worth dropping while
 /// the queue is not empty (see `OutQueue::compact`).
 const COMPACT_AFTER: usize = 4 * 1024;
@@ -108,7 +96,6 @@ impl OutQueue {
         json: &[u8],
         body: Bytes,
     ) -> Result<(), DataFrameError> {
-        first_room(&mut self.encoded);
         let before = self.encoded.len();
         put_data_head(encoder, json, body.len(), &mut self.encoded)?;
         let head = self.encoded.len() - before;
@@ -170,7 +157,6 @@ impl Connection {
         } else {
             &mut out.encoded
         };
-        first_room(dst);
         let start = dst.len();
         dst.extend_from_slice(&[0; HEADER_LEN]);
         write(dst);
