@@ -261,13 +261,29 @@ pub fn serve_child(kind: RuntimeKind, store_dir: Option<&Path>) -> io::Result<()
             addrs.push(listener.local_addr()?);
         }
         announce(&addrs);
-        let more = aliases
-            .into_iter()
-            .map(|listener| gateway.serve_listener(listener, None));
-        futures_util::future::try_join(gateway.serve(), futures_util::future::try_join_all(more))
-            .await
-            .map(|_| ())
+        // One task per accept loop, as `oap serve` runs each listener. An
+        // alias's loop ends only at shutdown; if it failed, the churn
+        // clients on its address would fail the run.
+        for listener in aliases {
+            let gateway = gateway.clone();
+            runtime.spawn(Box::pin(async move {
+                let _ = gateway.serve_listener(listener, None).await;
+            }));
+        }
+        on_the_runtime(&*runtime, async move { gateway.serve().await }).await
     })?
+}
+
+/// Runs a server's accept loops as a task on the runtime, as `oap serve`
+/// does: each accepted connection's task is then spawned from a worker
+/// thread, not handed over from the thread blocked in `block_on`.
+async fn on_the_runtime(
+    runtime: &dyn oap_io::Runtime,
+    serving: impl std::future::Future<Output = io::Result<()>> + Send + 'static,
+) -> io::Result<()> {
+    crate::rt::in_task(runtime, serving)
+        .await
+        .map_err(io::Error::other)?
 }
 
 /// The child side of [`Launcher::start_reference`]: serves the scale
@@ -280,7 +296,8 @@ pub fn serve_reference_child(kind: RuntimeKind, script: Script) -> io::Result<()
         let runtime = kind.runtime();
         let listener = runtime.bind(LOOPBACK).await?;
         announce(&[listener.local_addr()?]);
-        crate::scale::reference::serve(runtime, listener, Arc::new(script)).await
+        let serving = crate::scale::reference::serve(runtime.clone(), listener, Arc::new(script));
+        on_the_runtime(&*runtime, serving).await
     })?
 }
 
