@@ -211,6 +211,14 @@ impl Connection {
         self.state == State::Closed
     }
 
+    /// Whether the connection is closing: every request has ended (as
+    /// aborted), and its last bytes, a final ERROR perhaps, wait for
+    /// `poll_transmit`. [`Event::Closed`], with the reason, follows once
+    /// they are taken.
+    pub fn is_closing(&self) -> bool {
+        self.state == State::Closing
+    }
+
     /// Whether the connection closed because the peer's first bytes were a
     /// TLS record ([`DecodeError::is_tls_record`]): the peer speaks TLS and
     /// this side plaintext, so a user should hear which side needs TLS

@@ -207,10 +207,22 @@ impl ClientEndpoint {
         rid: RequestId,
         cx: &mut Context<'_>,
     ) -> Poll<Result<ClientEvent, ClientError>> {
+        // A close's reason comes with `Event::Closed`, once the
+        // connection's last bytes are taken, and reaches this endpoint at
+        // the driver's next `handle_events`; the driver writes without the
+        // endpoint's lock, so this task may run in between.
+        let conn = self.session.connection();
+        let reason_to_come = self.closed.is_none() && (conn.is_closing() || conn.is_closed());
         let Some(slot) = self.slots.get_mut(&rid) else {
             return Poll::Ready(Err(ClientError::UnknownRequest));
         };
         if let Some(ev) = slot.done.take() {
+            if reason_to_come && aborted(&ev) {
+                // Woken with every waiter when the close completes.
+                slot.done = Some(ev);
+                slot.waker = Some(cx.waker().clone());
+                return Poll::Pending;
+            }
             self.slots.remove(&rid);
             // A request aborted by a connection the server closed with an
             // ERROR (e.g. `unauthorized` right after HELLO), or that TLS
