@@ -268,19 +268,6 @@ impl<E: Endpoint, S: AsyncRead + AsyncWrite + Unpin> ConnectionDriver<E, S> {
         })
     }
 
-    /// Writes what the connection has to send; `Ok(true)` if any byte went.
-    fn poll_write_out(
-        &mut self,
-        cx: &mut Context<'_>,
-        conn: &mut Connection,
-        now: Instant,
-    ) -> io::Result<bool> {
-        match self.io.as_mut() {
-            Some(io) => self.out.poll_write(io, cx, conn, now),
-            None => Ok(false),
-        }
-    }
-
     /// Fires the connection's timer if due; re-arms it otherwise.
     ///
     /// The idle deadline moves later with every input, so the armed timer
@@ -406,10 +393,33 @@ impl<E: Endpoint, S: AsyncRead + AsyncWrite + Unpin> Future for ConnectionDriver
             if paused && ep.connection().wants_input() {
                 progress = true;
             }
-            let wrote = match this.poll_write_out(cx, ep.connection(), now) {
-                Ok(p) => p,
-                Err(e) => return Poll::Ready(Err(fail(&mut shared, e, now))),
-            };
+            // The system calls run without the endpoint's lock: tasks on
+            // other threads issue requests and collect results meanwhile,
+            // instead of sleeping on the lock for a write's duration.
+            let mut wrote = false;
+            let mut written = Ok(());
+            while let Some(io) = this.io.as_mut() {
+                if !this.out.refill(shared.endpoint.connection(), now) {
+                    drop(shared);
+                    written = this.out.poll_flush(io, cx);
+                    shared = handle.lock();
+                    break;
+                }
+                drop(shared);
+                let write = this.out.poll_write_some(io, cx);
+                shared = handle.lock();
+                match write {
+                    Poll::Ready(Ok(())) => wrote = true,
+                    Poll::Ready(Err(e)) => {
+                        written = Err(e);
+                        break;
+                    }
+                    Poll::Pending => break,
+                }
+            }
+            if let Err(e) = written {
+                return Poll::Ready(Err(fail(&mut shared, e, now)));
+            }
             progress |= wrote;
             let waiting = !this.write_idle() || this.out.needs_flush;
             this.note_write_wait(now, waiting, wrote);
