@@ -393,21 +393,37 @@ impl<E: Endpoint, S: AsyncRead + AsyncWrite + Unpin> Future for ConnectionDriver
             if paused && ep.connection().wants_input() {
                 progress = true;
             }
-            // The system calls run without the endpoint's lock: tasks on
-            // other threads issue requests and collect results meanwhile,
-            // instead of sleeping on the lock for a write's duration.
+            // Writes of frames alone run without the endpoint's lock: tasks
+            // on other threads issue requests and collect results
+            // meanwhile, instead of sleeping on the lock for a write's
+            // duration. A large body is written with the lock held: its
+            // producer would otherwise hand over each next piece during the
+            // write and wake the driver for it, which on async-std cost
+            // large transfers 15-30% (docs/PERFORMANCE.md).
             let mut wrote = false;
             let mut written = Ok(());
+            let mut body_written = false;
             while let Some(io) = this.io.as_mut() {
                 if !this.out.refill(shared.endpoint.connection(), now) {
-                    drop(shared);
-                    written = this.out.poll_flush(io, cx);
-                    shared = handle.lock();
+                    written = if body_written {
+                        this.out.poll_flush(io, cx)
+                    } else {
+                        drop(shared);
+                        let flushed = this.out.poll_flush(io, cx);
+                        shared = handle.lock();
+                        flushed
+                    };
                     break;
                 }
-                drop(shared);
-                let write = this.out.poll_write_some(io, cx);
-                shared = handle.lock();
+                let write = if this.out.has_body() {
+                    body_written = true;
+                    this.out.poll_write_some(io, cx)
+                } else {
+                    drop(shared);
+                    let write = this.out.poll_write_some(io, cx);
+                    shared = handle.lock();
+                    write
+                };
                 match write {
                     Poll::Ready(Ok(())) => wrote = true,
                     Poll::Ready(Err(e)) => {

@@ -37,6 +37,11 @@ impl Outgoing {
         self.head_pos == self.head.len() && self.body.is_none()
     }
 
+    /// What is left to write includes a large DATA body.
+    pub(super) fn has_body(&self) -> bool {
+        self.body.is_some()
+    }
+
     /// Writes what the connection has to send, then flushes (TLS
     /// included); `Ok(true)` if any byte went. For a caller that holds
     /// the connection throughout; the driver's main write releases it
