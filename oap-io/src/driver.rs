@@ -405,25 +405,18 @@ impl<E: Endpoint, S: AsyncRead + AsyncWrite + Unpin> Future for ConnectionDriver
             let mut body_written = false;
             while let Some(io) = this.io.as_mut() {
                 if !this.out.refill(shared.endpoint.connection(), now) {
-                    written = if body_written {
-                        this.out.poll_flush(io, cx)
-                    } else {
-                        drop(shared);
-                        let flushed = this.out.poll_flush(io, cx);
-                        shared = handle.lock();
-                        flushed
-                    };
+                    let out = &mut this.out;
+                    let flushed;
+                    (shared, flushed) =
+                        locked_if(body_written, shared, &handle, || out.poll_flush(io, cx));
+                    written = flushed;
                     break;
                 }
-                let write = if this.out.has_body() {
-                    body_written = true;
-                    this.out.poll_write_some(io, cx)
-                } else {
-                    drop(shared);
-                    let write = this.out.poll_write_some(io, cx);
-                    shared = handle.lock();
-                    write
-                };
+                let body = this.out.has_body();
+                body_written |= body;
+                let out = &mut this.out;
+                let write;
+                (shared, write) = locked_if(body, shared, &handle, || out.poll_write_some(io, cx));
                 match write {
                     Poll::Ready(Ok(())) => wrote = true,
                     Poll::Ready(Err(e)) => {
@@ -496,6 +489,24 @@ impl<E: Endpoint, S: AsyncRead + AsyncWrite + Unpin> Future for ConnectionDriver
         cx.waker().wake_by_ref();
         Poll::Pending
     }
+}
+
+/// Runs `f` with the endpoint's lock (`guard`) held if `keep`, else
+/// without it, taking it again after; returns the guard and what `f`
+/// returned.
+fn locked_if<'a, E: Endpoint, T>(
+    keep: bool,
+    guard: MutexGuard<'a, Shared<E>>,
+    handle: &'a EndpointHandle<E>,
+    f: impl FnOnce() -> T,
+) -> (MutexGuard<'a, Shared<E>>, T) {
+    if keep {
+        let out = f();
+        return (guard, out);
+    }
+    drop(guard);
+    let out = f();
+    (handle.lock(), out)
 }
 
 /// The transport failed: abort the connection and tell the endpoint.
