@@ -124,9 +124,9 @@ pub struct ReferenceServer {
 impl ReferenceServer {
     /// Listens on a free loopback port, on 127.0.0.1 and on as many of the
     /// [`aliases`](super::addresses::aliases) as it can bind, up to one
-    /// address per thread, with `threads`
-    /// threads serving `script`; thread `i` accepts on the address client
-    /// thread `i` connects to ([`super::addresses::for_thread`]).
+    /// address per thread, with `threads` threads serving `script`; thread
+    /// `i` accepts on the address client thread `i` connects to
+    /// ([`super::addresses::for_thread`]).
     pub fn start(script: Script, threads: usize) -> io::Result<Self> {
         let first = TcpListener::bind("127.0.0.1:0")?;
         let port = first.local_addr()?.port();
