@@ -309,9 +309,8 @@ impl AgainstReference for ScaleRow {
 }
 
 impl ScaleRow {
-    /// One line for progress output. No CPU time per put: 1,000 puts take
-    /// a few tens of milliseconds, a few ticks of the clock `/proc`
-    /// counts CPU time in.
+    /// One line for progress output: rates and memory; the row has no
+    /// CPU column, since the case compares rates with the reference's.
     pub fn line(&self) -> String {
         format!(
             "{:<9} {} connections: {} per idle connection, {} per open request, {:.0} puts/s ({:.2}x the reference's {:.0})",
