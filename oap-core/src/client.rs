@@ -4,14 +4,13 @@
 //! as provisional chunks with a verdict at the end), subscriptions and
 //! cancellation. Sans-IO like the [`Connection`] it wraps.
 
-use std::collections::BTreeMap;
 use std::time::Instant;
 
 use bytes::Bytes;
 
 use crate::connection::{
     Chunk, ChunkSource, CommandError, Connection, ConnectionConfig, Event, Negotiated,
-    OutgoingObject, RequestId, RequestOutcome, SendState, SendStream, Violation,
+    OutgoingObject, RequestId, RequestMap, RequestOutcome, SendState, SendStream, Violation,
 };
 use crate::object_id::ObjectId;
 use crate::payload::{ErrorCode, ErrorEnvelope, Start};
@@ -137,8 +136,8 @@ impl Get {
 #[derive(Debug)]
 pub struct ClientSession {
     conn: Connection,
-    puts: BTreeMap<RequestId, Put>,
-    gets: BTreeMap<RequestId, Get>,
+    puts: RequestMap<Put>,
+    gets: RequestMap<Get>,
 }
 
 impl ClientSession {
@@ -151,8 +150,8 @@ impl ClientSession {
         config.app_proto_id = Some(app_proto_id.into());
         Self {
             conn: Connection::client(config, now),
-            puts: BTreeMap::new(),
-            gets: BTreeMap::new(),
+            puts: RequestMap::new(),
+            gets: RequestMap::new(),
         }
     }
 

@@ -43,13 +43,14 @@ mod error;
 mod event;
 mod input;
 mod request;
+mod request_map;
 mod send_stream;
 mod stats;
 mod timers;
 mod transmit;
 mod violation;
 
-use std::collections::{BTreeMap, VecDeque};
+use std::collections::VecDeque;
 use std::hash::{Hash, Hasher};
 use std::time::Instant;
 
@@ -58,6 +59,7 @@ pub use config::{ConnectionConfig, DEFAULT_KEEPALIVE_INTERVAL, MIN_MAX_FRAME, Ne
 pub use error::CommandError;
 pub use event::{Chunk, Event, RequestOutcome};
 pub use request::RequestId;
+pub use request_map::RequestMap;
 pub use send_stream::{ChunkSource, ObjectSource, SendState, SendStream};
 pub use stats::ConnectionStats;
 pub use transmit::Transmit;
@@ -108,9 +110,9 @@ pub struct Connection {
     encoder: FrameEncoder,
     out: OutQueue,
     events: VecDeque<Event>,
-    /// Boxed: B-tree inserts and removals shift values within a node, and
-    /// an emptied node is kept; small boxes keep both cheap.
-    requests: BTreeMap<RequestId, Box<Request>>,
+    /// Boxed: a peer choosing ids out of order makes inserts shift
+    /// entries, and small boxes keep that cheap.
+    requests: RequestMap<Box<Request>>,
     /// Ids this side ended early; the peer's late frames for them are dropped.
     discarded: VecDeque<RequestId>,
     next_corr_id: u64,
@@ -168,7 +170,7 @@ impl Connection {
             encoder: FrameEncoder::with_max_frame(max_frame),
             out: OutQueue::default(),
             events: VecDeque::new(),
-            requests: BTreeMap::new(),
+            requests: RequestMap::new(),
             discarded: VecDeque::new(),
             next_corr_id: 1,
             handshake_deadline: config.handshake_timeout.map(|t| now + t),

@@ -1,7 +1,7 @@
 //! The client's side of the driven connection: results, bytes and room
 //! waiting for the tasks that asked for them.
 
-use std::collections::{BTreeMap, VecDeque};
+use std::collections::VecDeque;
 use std::task::{Context, Poll, Waker};
 use std::time::Instant;
 
@@ -9,7 +9,7 @@ use bytes::Bytes;
 use oap_core::ObjectId;
 use oap_core::client::{ClientEvent, ClientSession, RequestError};
 use oap_core::connection::{
-    CommandError, Connection, Event, Negotiated, RequestId, RequestOutcome,
+    CommandError, Connection, Event, Negotiated, RequestId, RequestMap, RequestOutcome,
 };
 use oap_io::Endpoint;
 
@@ -44,11 +44,11 @@ struct Pending {
 
 pub(crate) struct ClientEndpoint {
     pub session: ClientSession,
-    starts: BTreeMap<RequestId, Pending>,
+    starts: RequestMap<Pending>,
     connected: Option<Negotiated>,
     connect_waker: Option<Waker>,
-    slots: BTreeMap<RequestId, Slot>,
-    subs: BTreeMap<RequestId, SubSlot>,
+    slots: RequestMap<Slot>,
+    subs: RequestMap<SubSlot>,
     closed: Option<ClientError>,
     detach: bool,
 }
@@ -57,11 +57,11 @@ impl ClientEndpoint {
     pub(crate) fn new(session: ClientSession) -> Self {
         Self {
             session,
-            starts: BTreeMap::new(),
+            starts: RequestMap::new(),
             connected: None,
             connect_waker: None,
-            slots: BTreeMap::new(),
-            subs: BTreeMap::new(),
+            slots: RequestMap::new(),
+            subs: RequestMap::new(),
             closed: None,
             detach: false,
         }

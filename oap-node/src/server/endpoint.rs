@@ -7,6 +7,7 @@ mod get;
 mod put;
 
 use std::collections::BTreeMap;
+
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -14,7 +15,7 @@ use std::io;
 
 use kernel_core::KernelEvent;
 use oap_core::ObjectId;
-use oap_core::connection::{Connection, Event, RequestId, RequestOutcome, Violation};
+use oap_core::connection::{Connection, Event, RequestId, RequestMap, RequestOutcome, Violation};
 use oap_core::payload::{ErrorCode, ErrorEnvelope, Start};
 use oap_core::server::{ServerEvent, ServerSession};
 use oap_io::{Endpoint, WeakEndpointHandle};
@@ -62,7 +63,7 @@ pub(crate) struct GatewayEndpoint {
     server: Arc<Inner>,
     gateway: ServerSession,
     me: Option<WeakEndpointHandle<GatewayEndpoint>>,
-    requests: BTreeMap<RequestId, Request>,
+    requests: RequestMap<Request>,
     reported: Reported,
     next_job: Job,
     /// The connection's span (see `server::connection_span`): the driver
@@ -90,7 +91,7 @@ impl GatewayEndpoint {
             server,
             gateway,
             me: None,
-            requests: BTreeMap::new(),
+            requests: RequestMap::new(),
             reported: Reported::default(),
             next_job: 0,
             span,
