@@ -9,8 +9,9 @@ mod parse;
 mod prefix;
 
 pub use hasher::ObjectHasher;
+use parse::HEX_PAIRS;
 pub use parse::ObjectIdError;
-pub(crate) use parse::{HEX_DIGITS, HEX_VALUE, NOT_HEX};
+pub(crate) use parse::{HEX_VALUE, NOT_HEX};
 pub use prefix::ObjectIdPrefix;
 
 use std::fmt;
@@ -69,8 +70,7 @@ impl ObjectId {
         let (scheme, hex) = text.split_at_mut(SCHEME.len());
         scheme.copy_from_slice(SCHEME.as_bytes());
         for (pair, byte) in hex.chunks_exact_mut(2).zip(self.as_bytes()) {
-            pair[0] = HEX_DIGITS[usize::from(byte >> 4)];
-            pair[1] = HEX_DIGITS[usize::from(byte & 0xf)];
+            pair.copy_from_slice(&HEX_PAIRS[usize::from(*byte)]);
         }
         Text(text)
     }

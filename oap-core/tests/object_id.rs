@@ -86,6 +86,8 @@ proptest! {
         let id = ObjectId::from_bytes(bytes);
         prop_assert_eq!(id.to_string().parse::<ObjectId>(), Ok(id));
         prop_assert_eq!(id.as_bytes(), &bytes);
+        // The text is written by hand; BLAKE3's own hex is the reference.
+        prop_assert_eq!(id.to_string(), format!("b3:{}", id.to_hex()));
     }
 
     #[test]

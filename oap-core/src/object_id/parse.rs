@@ -34,6 +34,19 @@ pub enum ObjectIdError {
 /// Lowercase hex digits, the only spelling an object id has.
 pub(crate) const HEX_DIGITS: &[u8; 16] = b"0123456789abcdef";
 
+/// The two lowercase hex digits of every byte: one lookup per byte where
+/// a digit per nibble took two, and [`super::ObjectId::text`] runs for
+/// every id a frame carries.
+pub(crate) const HEX_PAIRS: [[u8; 2]; 256] = {
+    let mut table = [[0; 2]; 256];
+    let mut i = 0;
+    while i < 256 {
+        table[i] = [HEX_DIGITS[i >> 4], HEX_DIGITS[i & 0xf]];
+        i += 1;
+    }
+    table
+};
+
 /// Marks a byte that is not a lowercase hex digit in [`HEX_VALUE`]: a bit
 /// no digit's value (0 to 15) has.
 pub(crate) const NOT_HEX: u8 = 0x10;
