@@ -39,7 +39,7 @@ pub enum ServerEvent {
         /// Its START.
         start: Start,
         /// The tenant it is accounted to.
-        tenant: String,
+        tenant: Arc<str>,
     },
     /// A request was refused at admission; the ERROR is queued.
     RequestRefused {
@@ -140,7 +140,7 @@ impl ServerSession {
     pub fn tenant(&self) -> &str {
         self.identity
             .as_ref()
-            .map_or(ANONYMOUS_TENANT, |i| i.tenant.as_str())
+            .map_or(ANONYMOUS_TENANT, |i| &i.tenant)
     }
 
     /// Replaces the tenant directory (a configuration reload). A peer that

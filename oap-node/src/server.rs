@@ -987,7 +987,7 @@ mod tests {
                 },
             )
             .expect("the token authenticates");
-        assert_eq!(id.tenant, "acme");
+        assert_eq!(&*id.tenant, "acme");
         assert_eq!(
             id.permissions,
             Permissions::GET.union(Permissions::SUBSCRIBE)

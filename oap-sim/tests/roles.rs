@@ -176,7 +176,7 @@ fn hello_emits_health_and_put_doc_is_confirmed() {
     assert_eq!(p.store.objects.get(&obj).map(Vec::len), Some(300_000));
     assert!(p.store.gateway_events.iter().any(|e| matches!(e,
         ServerEvent::RequestAccepted { start, tenant, .. }
-            if start.collection.as_deref() == Some("docs") && start.doc_id.as_deref() == Some("a") && tenant == "t1")));
+            if start.collection.as_deref() == Some("docs") && start.doc_id.as_deref() == Some("a") && &**tenant == "t1")));
 }
 
 #[test]

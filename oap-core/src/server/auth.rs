@@ -7,6 +7,7 @@
 //! compares hashes in constant time.
 
 use std::fmt;
+use std::sync::Arc;
 
 use super::ANONYMOUS_TENANT;
 use super::quota::{QuotaConfig, TenantQuotas};
@@ -165,8 +166,9 @@ pub enum TenantsError {
 /// Who a connection was authenticated as.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Identity {
-    /// The tenant: a configured one, or [`ANONYMOUS_TENANT`].
-    pub tenant: String,
+    /// The tenant: a configured one, or [`ANONYMOUS_TENANT`]. Shared: every
+    /// request of the connection names it.
+    pub tenant: Arc<str>,
     /// What it may do.
     pub permissions: Permissions,
 }
@@ -370,7 +372,7 @@ impl Tenants {
                     return Err(AuthError::AnonymousRefused);
                 }
                 return Ok(Identity {
-                    tenant: ANONYMOUS_TENANT.to_owned(),
+                    tenant: ANONYMOUS_TENANT.into(),
                     permissions: self.anonymous,
                 });
             }
@@ -381,7 +383,7 @@ impl Tenants {
             });
         }
         Ok(Identity {
-            tenant: tenant.name.clone(),
+            tenant: tenant.name.as_str().into(),
             permissions: tenant.permissions,
         })
     }
