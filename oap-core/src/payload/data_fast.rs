@@ -22,7 +22,7 @@
 
 use super::DataHeader;
 use super::canonical::{
-    OBJECT_ID_JSON_LEN, needs_escape, plain_string, put_object_id, put_u64, read_object_id,
+    OBJECT_ID_JSON_LEN, has_escapes, plain_string, put_object_id, put_u64, read_object_id,
     read_u64, u64_len,
 };
 use crate::limits::MAX_CONTROL_JSON;
@@ -97,7 +97,7 @@ fn optional_u64(rest: &mut &[u8], key: &[u8]) -> Option<Option<u64>> {
 /// enough that the caller just uses serde_json for the whole header).
 pub(super) fn encode(header: &DataHeader) -> Option<Vec<u8>> {
     let content_type = header.content_type.as_deref();
-    if content_type.is_some_and(|text| text.bytes().any(needs_escape)) {
+    if content_type.is_some_and(has_escapes) {
         return None;
     }
     let len = encoded_len(header);
@@ -354,7 +354,7 @@ mod tests {
                         ..DataHeader::for_object(obj())
                     };
                     assert_eq!(header.json(), header.json_serde(), "{header:?}");
-                    let escapes = content_type.is_some_and(|t| t.bytes().any(needs_escape));
+                    let escapes = content_type.is_some_and(has_escapes);
                     assert_eq!(encode(&header).is_none(), escapes, "{header:?}");
                 }
             }
@@ -464,7 +464,7 @@ mod tests {
             let escapes = header
                 .content_type
                 .as_deref()
-                .is_some_and(|text| text.bytes().any(needs_escape));
+                .is_some_and(has_escapes);
             // Escaped strings are left to serde; everything else is read
             // back by the fast path itself.
             prop_assert_eq!(decode(&bytes), (!escapes).then(|| header.clone()));

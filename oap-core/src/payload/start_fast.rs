@@ -28,7 +28,7 @@
 use bytes::Bytes;
 
 use super::Start;
-use super::canonical::{needs_escape, plain_string, put_u64, read_u64, u64_len};
+use super::canonical::{has_escapes, plain_string, put_u64, read_u64, u64_len};
 use crate::limits::MAX_CONTROL_JSON;
 
 /// Start of every START.
@@ -143,7 +143,7 @@ pub(super) fn encode_into(start: &Start, out: &mut Vec<u8>) -> bool {
     let strings = strings(start);
     if strings
         .iter()
-        .any(|(_, text)| text.is_some_and(|t| t.bytes().any(needs_escape)))
+        .any(|(_, text)| text.is_some_and(has_escapes))
     {
         return false;
     }
@@ -196,6 +196,7 @@ mod tests {
 
     use super::*;
     use crate::object_id::ObjectId;
+    use crate::payload::canonical::needs_escape;
     use crate::payload::fast_test_support::{
         apply, assert_encode_into_appends, assert_same_result, edits, nearby_byte, number,
         object_id,
@@ -236,7 +237,7 @@ mod tests {
     fn escapes(start: &Start) -> bool {
         strings(start)
             .iter()
-            .any(|(_, text)| text.is_some_and(|t| t.bytes().any(needs_escape)))
+            .any(|(_, text)| text.is_some_and(has_escapes))
     }
 
     /// Whether the reader takes every string of `start` as written.
