@@ -119,6 +119,11 @@ fn panels(report: &Report) -> Vec<Panel> {
         for r in &report.churn {
             bars.set(r.runtime, "gateway", r.rate());
             bars.set(r.runtime, "reference (plain TCP)", r.reference_rate());
+            bars.set(
+                r.runtime,
+                "reference on the runtime",
+                r.runtime_reference_rate(),
+            );
         }
         panels.push(Panel::Bars(bars));
     }
@@ -384,6 +389,7 @@ mod tests {
                 measure: measure(20_000),
                 server_peak: Some(300 << 20),
                 reference: measure(8_000),
+                runtime_reference: measure(12_000),
             });
         }
         report
@@ -428,6 +434,7 @@ mod tests {
             "get 1 KiB",
             "gateway",
             "reference (plain TCP)",
+            "reference on the runtime",
             "tokio",
             "smol",
             "objects/s",
@@ -453,12 +460,17 @@ mod tests {
         let Panel::Bars(bars) = &panels[0] else {
             panic!("{panels:?}")
         };
-        assert_eq!(bars.series, ["gateway", "reference (plain TCP)"]);
-        // 200,000 connections in 20 s and in 8 s.
         assert_eq!(
-            bars.groups[0],
-            ("tokio".to_owned(), vec![Some(10_000.0), Some(25_000.0)])
+            bars.series,
+            [
+                "gateway",
+                "reference (plain TCP)",
+                "reference on the runtime"
+            ]
         );
+        // 200,000 connections in 20 s, 8 s and 12 s.
+        let rates = vec![Some(10_000.0), Some(25_000.0), Some(200_000.0 / 12.0)];
+        assert_eq!(bars.groups[0], ("tokio".to_owned(), rates));
 
         let empty = svg(&Report::default()).expect("chart");
         assert!(

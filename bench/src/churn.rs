@@ -1,16 +1,22 @@
 //! Connection churn (issue #18): many short connections, each carrying
-//! one 1 KiB put, against a gateway on each runtime, next to a plain TCP
-//! server that moves the same bytes measured right before.
+//! one 1 KiB put, against a gateway on each runtime, next to two plain TCP
+//! servers that move the same bytes, measured right before.
 //!
 //! * [`requests`] — the bytes each connection sends, built before the
 //!   clock starts.
 //! * [`client`] — the client threads, on blocking std sockets.
 //! * [`reference`](mod@reference) — the plain TCP server the gateway is
-//!   compared with.
+//!   compared with: blocking threads, no runtime.
+//!
+//! The second plain server is the scale case's
+//! ([`crate::scale::reference`]): async on the gateway's runtime, a task
+//! per connection. The first shows what the machine allows, the second
+//! what the runtime allows; the gateway's distance to the second is what
+//! the protocol costs.
 //!
 //! A run: one warm-up connection puts an extra object and records the
-//! gateway's answers byte for byte; the reference, which sends those
-//! answers to every connection, is timed with the same clients; then the
+//! gateway's answers byte for byte; the two references, which send those
+//! answers to every connection, are timed with the same clients; then the
 //! gateway, from a fresh peak-memory window. Every put must end with the
 //! gateway's END (so the object was verified and stored), and after the
 //! clock stops up to [`CHECKED`] of the objects, spread over the run, are
@@ -55,7 +61,8 @@ pub fn run(
     let replies = client::record(server.addr(), &Requests::new(0..1), 0)?;
     let requests = Requests::new(1..connections as u64 + 1);
 
-    let reference = reference_run(&requests, replies, threads)?;
+    let reference = reference_run(&requests, replies.clone(), threads)?;
+    let runtime_reference = runtime_reference_run(kind, launcher, &requests, replies, threads)?;
 
     server.reset_peak();
     let watch = Measure::start(Some(&server));
@@ -71,6 +78,7 @@ pub fn run(
         measure,
         server_peak,
         reference,
+        runtime_reference,
     })
 }
 
@@ -86,6 +94,27 @@ pub fn reference_run(
     let acknowledged = client::drive(server.addrs(), requests, threads)?;
     let mut measure = watch.stop();
     measure.server_cpu = server.stop()?;
+    check_acknowledged(acknowledged, requests)?;
+    Ok(measure)
+}
+
+/// The clients of [`run`] against the async reference on `kind` (the
+/// scale case's, [`crate::scale::reference`]), answering with `replies`:
+/// a plain server on the gateway's own runtime, with a task per connection
+/// in a process of its own, so what separates it from the gateway is the
+/// protocol's work and not the runtime's. Its process's CPU time is the
+/// measure's `server_cpu`.
+pub fn runtime_reference_run(
+    kind: RuntimeKind,
+    launcher: &Launcher,
+    requests: &Requests,
+    replies: Replies,
+    threads: usize,
+) -> Result<Measure, crate::Error> {
+    let server = launcher.start_reference(kind, &Script::new(requests, replies))?;
+    let watch = Measure::start(Some(&server));
+    let acknowledged = client::drive(server.addrs(), requests, threads)?;
+    let measure = watch.stop();
     check_acknowledged(acknowledged, requests)?;
     Ok(measure)
 }

@@ -344,6 +344,10 @@ pub struct ChurnRow {
     /// The same connections against the reference server, measured right
     /// before (`server_cpu` is the reference's threads').
     pub reference: Measure,
+    /// The same connections against the async reference on the gateway's
+    /// runtime, measured right before the gateway (`server_cpu` is its
+    /// process's).
+    pub runtime_reference: Measure,
 }
 
 impl AgainstReference for ChurnRow {
@@ -371,21 +375,40 @@ impl ChurnRow {
         self.cpu_us_of(&self.reference)
     }
 
+    /// The async reference's CPU time per connection, in µs.
+    pub fn runtime_reference_cpu_us(&self) -> Option<f64> {
+        self.cpu_us_of(&self.runtime_reference)
+    }
+
     fn cpu_us_of(&self, m: &Measure) -> Option<f64> {
         Some(m.server_cpu?.as_secs_f64() * 1e6 / self.connections as f64)
+    }
+
+    /// Connections per second against the async reference on the
+    /// gateway's runtime.
+    pub fn runtime_reference_rate(&self) -> f64 {
+        self.connections as f64 / self.runtime_reference.wall.as_secs_f64()
+    }
+
+    /// The gateway's rate relative to the async reference's.
+    pub fn runtime_ratio(&self) -> f64 {
+        self.rate() / self.runtime_reference_rate()
     }
 
     /// One line for progress output.
     pub fn line(&self) -> String {
         let us = |x: Option<f64>| x.map_or_else(na, |x| format!("{x:.1}"));
         format!(
-            "{:<9} churn x{:<6} {:>8.0} connections/s ({:.2}x the reference), server CPU {} µs/connection (reference {})",
+            "{:<9} churn x{:<6} {:>8.0} connections/s ({:.2}x the reference, {:.2}x the one on {}), server CPU {} µs/connection (references {}, {})",
             self.runtime,
             self.connections,
             self.rate(),
             self.ratio(),
+            self.runtime_ratio(),
+            self.runtime,
             us(self.server_cpu_us()),
             us(self.reference_cpu_us()),
+            us(self.runtime_reference_cpu_us()),
         )
     }
 }
@@ -500,22 +523,25 @@ impl Report {
         if !self.churn.is_empty() {
             let _ = writeln!(
                 s,
-                "\n| runtime | connections × client threads | connections/s | reference connections/s | vs. reference | server CPU µs/connection | reference CPU µs/connection | server peak |\n|---|---|---|---|---|---|---|---|"
+                "\n| runtime | connections × client threads | connections/s | reference connections/s | vs. reference | async reference on the runtime, connections/s | vs. it | server CPU µs/connection | reference CPU µs/connection | async reference CPU µs/connection | server peak |\n|---|---|---|---|---|---|---|---|---|---|---|"
             );
         }
         for r in &self.churn {
             let us = |x: Option<f64>| x.map_or_else(na, |x| format!("{x:.1}"));
             let _ = writeln!(
                 s,
-                "| {} | {} × {} | {:.0} | {:.0} | **{:.2}×** | {} | {} | {} |",
+                "| {} | {} × {} | {:.0} | {:.0} | **{:.2}×** | {:.0} | **{:.2}×** | {} | {} | {} | {} |",
                 r.runtime,
                 r.connections,
                 r.threads,
                 r.rate(),
                 r.reference_rate(),
                 r.ratio(),
+                r.runtime_reference_rate(),
+                r.runtime_ratio(),
                 us(r.server_cpu_us()),
                 us(r.reference_cpu_us()),
+                us(r.runtime_reference_cpu_us()),
                 r.server_peak.map_or_else(na, mib),
             );
         }

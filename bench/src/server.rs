@@ -1,13 +1,14 @@
 //! The gateway under test runs in a child process, so that its CPU time and
-//! peak memory are measured apart from the client's. So does the scale
-//! case's reference server, so that its CPU time is measured the same way.
+//! peak memory are measured apart from the client's. So does the async
+//! reference server of the scale and churn cases, so that its CPU time is
+//! measured the same way.
 //!
 //! The parent starts `<program> <args...> <runtime>`, followed by
 //! `--store-dir <dir>` for a directory store, or by `--reference <script>`
 //! for the reference (see [`Launcher`]); that program must call
 //! [`serve_child`], or [`serve_reference_child`] for the latter. The child
-//! prints `listening <addr> [<addr>...]` on stdout (a gateway listens on
-//! several loopback addresses for the churn case's clients) and serves
+//! prints `listening <addr> [<addr>...]` on stdout (it listens on several
+//! loopback addresses for the churn case's clients) and serves
 //! until its stdin closes.
 //! Meanwhile, each line `cpu` the parent writes to its stdin is answered
 //! on stdout with `cpu <nanoseconds>`: the child's own CPU clock, every
@@ -66,8 +67,8 @@ impl Launcher {
         self.spawn(kind, [STORE_DIR_FLAG.into(), dir.into()])
     }
 
-    /// Starts the scale case's reference server on `kind`, following
-    /// `script`, and waits until it listens.
+    /// Starts the async reference server of the scale and churn cases on
+    /// `kind`, following `script`, and waits until it listens.
     pub fn start_reference(&self, kind: RuntimeKind, script: &Script) -> io::Result<ServerProcess> {
         self.spawn(kind, [REFERENCE_FLAG.into(), script.to_string().into()])
     }
@@ -154,8 +155,7 @@ impl ServerProcess {
     }
 
     /// Every address it listens on: 127.0.0.1 first, then the
-    /// [`aliases`](crate::churn::addresses::aliases) it could bind (a
-    /// gateway only; a reference listens on 127.0.0.1 alone).
+    /// [`aliases`](crate::churn::addresses::aliases) it could bind.
     pub fn addrs(&self) -> &[SocketAddr] {
         &self.addrs
     }
@@ -248,19 +248,7 @@ pub fn serve_child(kind: RuntimeKind, store_dir: Option<&Path>) -> io::Result<()
         let gateway =
             Gateway::bind_with(runtime.clone(), LOOPBACK, config, store, Services::new(64)).await?;
         let first = gateway.local_addr().expect("bound");
-        // For the churn case's clients, which spread over them.
-        let mut aliases = Vec::new();
-        for addr in crate::churn::addresses::aliases(first.port()) {
-            match runtime.bind(addr).await {
-                Ok(listener) => aliases.push(listener),
-                Err(_) => break,
-            }
-        }
-        let mut addrs = vec![first];
-        for listener in &aliases {
-            addrs.push(listener.local_addr()?);
-        }
-        announce(&addrs);
+        let aliases = bind_aliases(&*runtime, first).await?;
         // One task per accept loop, as `oap serve` runs each listener. An
         // alias's loop ends only at shutdown; if it failed, the churn
         // clients on its address would fail the run.
@@ -286,19 +274,50 @@ async fn on_the_runtime(
         .map_err(io::Error::other)?
 }
 
-/// The child side of [`Launcher::start_reference`]: serves the scale
-/// case's reference on `kind`, following `script`, on a free loopback
-/// port, prints `listening <addr>`, and exits when stdin closes. Never
-/// returns on success.
+/// The child side of [`Launcher::start_reference`]: serves the async
+/// reference of the scale and churn cases on `kind`, following `script`,
+/// on a free loopback port and its aliases (one accept loop task each, as
+/// the gateway), prints `listening <addrs>`, and exits when stdin closes.
+/// Never returns on success.
 pub fn serve_reference_child(kind: RuntimeKind, script: Script) -> io::Result<()> {
     answer_parent();
     kind.block_on(async move {
         let runtime = kind.runtime();
         let listener = runtime.bind(LOOPBACK).await?;
-        announce(&[listener.local_addr()?]);
-        let serving = crate::scale::reference::serve(runtime.clone(), listener, Arc::new(script));
+        let aliases = bind_aliases(&*runtime, listener.local_addr()?).await?;
+        let script = Arc::new(script);
+        for listener in aliases {
+            let serving = crate::scale::reference::serve(runtime.clone(), listener, script.clone());
+            runtime.spawn(Box::pin(async move {
+                let _ = serving.await;
+            }));
+        }
+        let serving = crate::scale::reference::serve(runtime.clone(), listener, script);
         on_the_runtime(&*runtime, serving).await
     })?
+}
+
+/// For the churn case's clients, which spread over them: binds the
+/// [`aliases`](crate::churn::addresses::aliases) of `first` (127.0.0.1)
+/// that this system lets it, and announces `first` and theirs to the
+/// parent. The caller runs an accept loop on each.
+async fn bind_aliases(
+    runtime: &dyn oap_io::Runtime,
+    first: SocketAddr,
+) -> io::Result<Vec<Box<dyn oap_io::Listener>>> {
+    let mut aliases = Vec::new();
+    for addr in crate::churn::addresses::aliases(first.port()) {
+        match runtime.bind(addr).await {
+            Ok(listener) => aliases.push(listener),
+            Err(_) => break,
+        }
+    }
+    let mut addrs = vec![first];
+    for listener in &aliases {
+        addrs.push(listener.local_addr()?);
+    }
+    announce(&addrs);
+    Ok(aliases)
 }
 
 /// A free port on the loopback interface.

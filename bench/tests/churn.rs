@@ -11,7 +11,7 @@ use oap_bench::churn::addresses;
 use oap_bench::churn::client::{self, Replies};
 use oap_bench::churn::reference::{ReferenceServer, Script};
 use oap_bench::churn::requests::{Requests, SIZE};
-use oap_bench::churn::verify_stored;
+use oap_bench::churn::{runtime_reference_run, verify_stored};
 use oap_bench::{Launcher, RuntimeKind};
 use oap_core::payload::{
     ControlPayload, End, ErrorCode, ErrorEnvelope, Start, decode_data_payload,
@@ -139,6 +139,30 @@ fn the_reference_answers_every_connection_with_the_gateways_bytes() {
     if cfg!(unix) {
         assert!(cpu.expect("thread CPU clock") > std::time::Duration::ZERO);
     }
+}
+
+#[test]
+fn the_async_reference_on_the_runtime_answers_every_connection_on_every_address() {
+    let kind = RuntimeKind::Smol;
+    let gateway = launcher().start(kind).expect("server");
+    let replies = client::record(gateway.addr(), &Requests::new(0..1), 0).expect("warm-up");
+    let requests = Requests::new(1..201);
+    let script = Script::new(&requests, replies.clone());
+    let reference = launcher()
+        .start_reference(kind, &script)
+        .expect("reference");
+    if cfg!(target_os = "linux") {
+        // It listens where the gateway does, so the clients spread alike.
+        assert_eq!(reference.addrs().len(), gateway.addrs().len());
+    }
+    assert_eq!(
+        client::drive(reference.addrs(), &requests, 4).expect("churn"),
+        200
+    );
+
+    // The run the churn case times: every put answered, its process's CPU.
+    let measure = runtime_reference_run(kind, &launcher(), &requests, replies, 4).expect("run");
+    assert!(measure.server_cpu.expect("the child's CPU clock") > Duration::ZERO);
 }
 
 #[test]

@@ -162,7 +162,7 @@ fn churn_rows_report_connections_per_second_and_server_cpu_per_connection() {
         ..Measure::default()
     };
     // 200,000 connections in 20 s, the gateway busy for 5 s; the
-    // reference took 8 s and 2 s.
+    // reference took 8 s and 2 s, the async one 10 s and 4 s.
     let row = ChurnRow {
         runtime: "smol",
         connections: 200_000,
@@ -170,12 +170,16 @@ fn churn_rows_report_connections_per_second_and_server_cpu_per_connection() {
         measure: measure(20, Some(5)),
         server_peak: Some(300 << 20),
         reference: measure(8, Some(2)),
+        runtime_reference: measure(10, Some(4)),
     };
     assert!((row.rate() - 10_000.0).abs() < 1e-9);
     assert!((row.reference_rate() - 25_000.0).abs() < 1e-9);
     assert!((row.ratio() - 0.4).abs() < 1e-9);
     assert!((row.server_cpu_us().expect("cpu") - 25.0).abs() < 1e-9);
     assert!((row.reference_cpu_us().expect("cpu") - 10.0).abs() < 1e-9);
+    assert!((row.runtime_reference_rate() - 20_000.0).abs() < 1e-9);
+    assert!((row.runtime_ratio() - 0.5).abs() < 1e-9);
+    assert!((row.runtime_reference_cpu_us().expect("cpu") - 20.0).abs() < 1e-9);
 
     let without_proc = ChurnRow {
         measure: measure(20, None),
@@ -187,10 +191,12 @@ fn churn_rows_report_connections_per_second_and_server_cpu_per_connection() {
     };
     let table = report.table();
     assert!(
-        table.contains("| smol | 200000 × 8 | 10000 | 25000 | **0.40×** | 25.0 | 10.0 | 300 MiB |"),
+        table.contains(
+            "| smol | 200000 × 8 | 10000 | 25000 | **0.40×** | 20000 | **0.50×** | 25.0 | 10.0 | 20.0 | 300 MiB |"
+        ),
         "{table}"
     );
-    assert!(table.contains("| **0.40×** | n/a | 10.0 |"), "{table}");
+    assert!(table.contains("| **0.50×** | n/a | 10.0 |"), "{table}");
 
     // Without churn rows there is no churn table.
     let table = Report::default().table();
