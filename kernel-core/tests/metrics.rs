@@ -97,6 +97,28 @@ fn recorded_values_come_back_from_the_exposition() {
 }
 
 #[test]
+fn a_tenant_meter_counts_into_the_same_series_as_a_lookup() {
+    let metrics = Metrics::new();
+    metrics.record_bytes_in("acme", 100);
+    let acme = metrics.tenants().meter("acme");
+    metrics.record_bytes_in_to(&acme, 20);
+    metrics.record_bytes_out_to(&acme, 7);
+    // A tenant first met through a meter gets its series too.
+    let globex = metrics.tenants().meter("globex");
+    metrics.record_bytes_out_to(&globex, 3);
+    metrics.record_bytes_out("globex", 1);
+
+    let s = parse(&metrics.encode());
+    assert_eq!(s["bytes_in_total"], 120.0);
+    assert_eq!(s["bytes_out_total"], 11.0);
+    assert_eq!(s["tenant_bytes_in_total{tenant=\"acme\"}"], 120.0);
+    assert_eq!(s["tenant_bytes_out_total{tenant=\"acme\"}"], 7.0);
+    assert_eq!(s["tenant_bytes_out_total{tenant=\"globex\"}"], 4.0);
+    let usage = metrics.tenants().usage("acme");
+    assert_eq!((usage.bytes_in, usage.bytes_out), (120, 7));
+}
+
+#[test]
 fn bus_lagged_total_counts_real_lags() {
     let metrics = Metrics::new();
     let bus = Bus::with_metrics(8, &metrics);

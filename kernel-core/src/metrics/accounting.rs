@@ -21,6 +21,29 @@ pub struct TenantCounters {
     bytes_out: Family<TenantLabel, Counter>,
 }
 
+/// One tenant's two counters, the very series of [`TenantCounters`]:
+/// adding through it is [`TenantCounters::add_in`] / [`TenantCounters::add_out`]
+/// without building the tenant's label and looking it up under the
+/// family's lock at each call. For a connection, which reports its bytes
+/// many times for one tenant.
+#[derive(Debug, Clone)]
+pub struct TenantMeter {
+    bytes_in: Counter,
+    bytes_out: Counter,
+}
+
+impl TenantMeter {
+    /// Adds `n` bytes received from the tenant.
+    pub fn add_in(&self, n: u64) {
+        self.bytes_in.inc_by(n);
+    }
+
+    /// Adds `n` bytes sent to the tenant.
+    pub fn add_out(&self, n: u64) {
+        self.bytes_out.inc_by(n);
+    }
+}
+
 /// Both directions for one tenant at one instant.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct TenantUsage {
@@ -39,6 +62,15 @@ impl TenantCounters {
     /// Adds `n` bytes sent to `tenant`. Call once per write to the tenant's connection.
     pub fn add_out(&self, tenant: &str, n: u64) {
         self.bytes_out.get_or_create(&label(tenant)).inc_by(n);
+    }
+
+    /// The two counters of `tenant`, looked up once (see [`TenantMeter`]).
+    pub fn meter(&self, tenant: &str) -> TenantMeter {
+        let label = label(tenant);
+        TenantMeter {
+            bytes_in: self.bytes_in.get_or_create(&label).clone(),
+            bytes_out: self.bytes_out.get_or_create(&label).clone(),
+        }
     }
 
     /// Total bytes received from `tenant` (0 for an unknown tenant).

@@ -29,7 +29,7 @@ use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
 use prometheus_client::registry::Registry;
 
-use accounting::TenantCounters;
+use accounting::{TenantCounters, TenantMeter};
 
 type Label = [(&'static str, String); 1];
 
@@ -245,6 +245,22 @@ impl Metrics {
     pub fn record_bytes_out(&self, tenant: &str, n: u64) {
         self.inner.bytes_out.inc_by(n);
         self.inner.tenants.add_out(tenant, n);
+    }
+
+    /// Counts `n` bytes received from the tenant of `meter` (total and per
+    /// tenant), as [`Metrics::record_bytes_in`] does without looking the
+    /// tenant up: get `meter` once from [`TenantCounters::meter`].
+    pub fn record_bytes_in_to(&self, meter: &TenantMeter, n: u64) {
+        self.inner.bytes_in.inc_by(n);
+        meter.add_in(n);
+    }
+
+    /// Counts `n` bytes sent to the tenant of `meter` (total and per
+    /// tenant), as [`Metrics::record_bytes_out`] does without looking the
+    /// tenant up.
+    pub fn record_bytes_out_to(&self, meter: &TenantMeter, n: u64) {
+        self.inner.bytes_out.inc_by(n);
+        meter.add_out(n);
     }
 
     /// The per-tenant accounting counters (hand these to the ledger).

@@ -14,6 +14,7 @@ use std::time::Instant;
 use std::io;
 
 use kernel_core::KernelEvent;
+use kernel_core::metrics::accounting::TenantMeter;
 use oap_core::ObjectId;
 use oap_core::connection::{Connection, Event, RequestId, RequestMap, RequestOutcome, Violation};
 use oap_core::payload::{ErrorCode, ErrorEnvelope, Start};
@@ -56,6 +57,10 @@ struct Reported {
     rejects: BTreeMap<ErrorCode, u64>,
     bytes_in: u64,
     bytes_out: u64,
+    /// The tenant's byte counters, looked up at the first report: a
+    /// connection reports after its HELLO and at every idle moment. Kept
+    /// with the tenant they count for.
+    meter: Option<(Arc<str>, TenantMeter)>,
 }
 
 /// The gateway's side of one connection.
@@ -337,11 +342,14 @@ impl GatewayEndpoint {
     ///
     /// Rejections are reported at once. Bytes are reported once
     /// [`METRICS_BATCH`] of them wait, whenever the connection has no open
-    /// request, and at its end (`all`): a report looks the tenant's label
-    /// up under the registry's lock, which per driver round cost small
-    /// objects more than the rest of their accounting. So the counters
-    /// are exact for every idle connection and lag a busy one by less
-    /// than a batch.
+    /// request, and at its end (`all`): when a report looked the tenant's
+    /// label up under the registry's lock, reporting at every driver round
+    /// cost small objects more than the rest of their accounting, and
+    /// every connection still adds to the same shared totals. The
+    /// tenant's counters are now looked up once per connection, at its
+    /// first report after HELLO ([`TenantMeter`]). So the counters are
+    /// exact for every idle connection and lag a busy one by less than a
+    /// batch.
     fn sync_metrics(&mut self, all: bool) {
         let stats = self.gateway.stats();
         let m = &self.server.services.metrics;
@@ -357,14 +365,26 @@ impl GatewayEndpoint {
         if !(all || self.requests.is_empty() || bytes_in + bytes_out >= METRICS_BATCH) {
             return;
         }
-        let tenant = self.gateway.tenant();
+        if bytes_in + bytes_out == 0 {
+            return;
+        }
+        self.reported.bytes_in = stats.bytes_in;
+        self.reported.bytes_out = stats.bytes_out;
+        let meter = match (self.gateway.identity(), &self.reported.meter) {
+            (Some(id), Some((counted, meter))) if Arc::ptr_eq(counted, &id.tenant) => meter,
+            (Some(id), _) => {
+                let meter = m.tenants().meter(&id.tenant);
+                &self.reported.meter.insert((id.tenant.clone(), meter)).1
+            }
+            // Before HELLO decided who the peer is: the anonymous tenant,
+            // looked up this once.
+            (None, _) => &m.tenants().meter(self.gateway.tenant()),
+        };
         if bytes_in > 0 {
-            m.record_bytes_in(tenant, bytes_in);
-            self.reported.bytes_in = stats.bytes_in;
+            m.record_bytes_in_to(meter, bytes_in);
         }
         if bytes_out > 0 {
-            m.record_bytes_out(tenant, bytes_out);
-            self.reported.bytes_out = stats.bytes_out;
+            m.record_bytes_out_to(meter, bytes_out);
         }
     }
 }
