@@ -12,11 +12,13 @@ use std::time::Instant;
 use futures_io::{AsyncRead, AsyncWrite};
 use oap_core::connection::Connection;
 
-use crate::{BoxFuture, Runtime};
+use crate::Runtime;
 
 mod outgoing;
+mod timer;
 
 use outgoing::Outgoing;
+use timer::Timer;
 
 /// Bytes read per `poll_read` at most: large reads mean fewer wake-ups
 /// and system calls per byte, and the buffer is per thread, not per
@@ -211,7 +213,7 @@ pub struct ConnectionDriver<E, S> {
     ///
     /// [`ConnectionConfig::write_timeout`]: oap_core::connection::ConnectionConfig::write_timeout
     write_wait: Option<Instant>,
-    timer: Option<(Instant, BoxFuture<'static, ()>)>,
+    timer: Option<Timer>,
 }
 
 impl<E: Endpoint, S: AsyncRead + AsyncWrite + Unpin> ConnectionDriver<E, S> {
@@ -295,17 +297,10 @@ impl<E: Endpoint, S: AsyncRead + AsyncWrite + Unpin> ConnectionDriver<E, S> {
             self.timer = None;
             return true;
         }
-        if self
-            .timer
-            .as_ref()
-            .is_none_or(|(armed, _)| *armed > deadline)
-        {
-            self.timer = Some((deadline, self.runtime.sleep_until(deadline)));
+        if self.timer.as_ref().is_none_or(|t| t.deadline() > deadline) {
+            self.timer = Some(Timer::new(&*self.runtime, deadline));
         }
-        let fired = self
-            .timer
-            .as_mut()
-            .is_some_and(|(_, t)| t.as_mut().poll(cx).is_ready());
+        let fired = self.timer.as_mut().is_some_and(|t| t.poll(cx));
         if fired {
             self.timer = None;
             let now = self.runtime.now();
