@@ -49,6 +49,11 @@ impl Measure {
         (share(self.busiest_client), share(self.busiest_server))
     }
 
+    /// `count` operations over this measure's wall time, per second.
+    pub fn per_second(&self, count: usize) -> f64 {
+        count as f64 / self.wall.as_secs_f64()
+    }
+
     /// Times `f` (see [`Measure::start`]).
     pub fn of<T>(server: Option<&ServerProcess>, f: impl FnOnce() -> T) -> (T, Measure) {
         let watch = Measure::start(server);
@@ -224,7 +229,7 @@ pub struct SmallRow {
 impl SmallRow {
     /// Objects per second.
     pub fn rate(&self) -> f64 {
-        self.objects as f64 / self.measure.wall.as_secs_f64()
+        self.measure.per_second(self.objects)
     }
 
     /// One line for progress output.
@@ -280,12 +285,12 @@ pub trait AgainstReference {
 
     /// Operations per second against the gateway.
     fn rate(&self) -> f64 {
-        self.count() as f64 / self.gateway().wall.as_secs_f64()
+        self.gateway().per_second(self.count())
     }
 
     /// Operations per second against the reference.
     fn reference_rate(&self) -> f64 {
-        self.count() as f64 / self.reference_measure().wall.as_secs_f64()
+        self.reference_measure().per_second(self.count())
     }
 
     /// The gateway's rate relative to the reference's.
@@ -387,7 +392,7 @@ impl ChurnRow {
     /// Connections per second against the async reference on the
     /// gateway's runtime.
     pub fn runtime_reference_rate(&self) -> f64 {
-        self.connections as f64 / self.runtime_reference.wall.as_secs_f64()
+        self.runtime_reference.per_second(self.connections)
     }
 
     /// The gateway's rate relative to the async reference's.
