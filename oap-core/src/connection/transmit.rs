@@ -24,6 +24,20 @@ const BATCH: usize = 64 * 1024;
 /// all of it once no request is open, so idle connections stay small.
 const BUSY_QUEUE_ROOM: usize = 16 * 1024;
 
+/// Room an empty buffer takes at its first frame, the queue's and the
+/// caller's of `poll_transmit` alike: a HELLO answer, an ACK and an END
+/// with its object id fit, where growing from nothing would allocate
+/// again for each (and twice for a frame: its header, then its payload).
+const FIRST_ROOM: usize = 256;
+
+/// `buf`, given [`FIRST_ROOM`] if it has no room at all.
+fn with_room(buf: &mut Vec<u8>) -> &mut Vec<u8> {
+    if buf.capacity() == 0 {
+        buf.reserve(FIRST_ROOM);
+    }
+    buf
+}
+
 /// Written bytes at the front of the queue's buffer worth dropping while
 /// the queue is not empty (see `OutQueue::compact`).
 const COMPACT_AFTER: usize = 4 * 1024;
@@ -97,7 +111,7 @@ impl OutQueue {
         body: Bytes,
     ) -> Result<(), DataFrameError> {
         let before = self.encoded.len();
-        put_data_head(encoder, json, body.len(), &mut self.encoded)?;
+        put_data_head(encoder, json, body.len(), with_room(&mut self.encoded))?;
         let head = self.encoded.len() - before;
         self.fifo.push_back(Item::Data { head, body });
         Ok(())
@@ -157,6 +171,7 @@ impl Connection {
         } else {
             &mut out.encoded
         };
+        let dst = with_room(dst);
         let start = dst.len();
         dst.extend_from_slice(&[0; HEADER_LEN]);
         write(dst);
@@ -188,6 +203,9 @@ impl Connection {
         let start = buf.len();
         let mut body = None;
         let out = &mut self.out;
+        if !out.is_empty() {
+            with_room(buf);
+        }
         while buf.len() - start < BATCH {
             if !out.urgent.is_empty() {
                 out.control_bytes -= out.urgent.len();
