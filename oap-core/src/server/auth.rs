@@ -216,6 +216,10 @@ pub enum AuthError {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Tenants {
     tenants: Vec<Tenant>,
+    /// Each tenant's name, as the [`Identity`] of each of its connections
+    /// shares it: authenticating allocates nothing.
+    names: Vec<Arc<str>>,
+    anonymous_name: Arc<str>,
     anonymous: Permissions,
 }
 
@@ -231,6 +235,8 @@ impl Tenants {
     pub fn new(anonymous: Permissions) -> Self {
         Self {
             tenants: Vec::new(),
+            names: Vec::new(),
+            anonymous_name: ANONYMOUS_TENANT.into(),
             anonymous,
         }
     }
@@ -272,6 +278,7 @@ impl Tenants {
         {
             return Err(TenantsError::DuplicateCertificate(tenant.name));
         }
+        self.names.push(tenant.name.as_str().into());
         self.tenants.push(tenant);
         Ok(())
     }
@@ -336,13 +343,14 @@ impl Tenants {
         token_hash: Option<blake3::Hash>,
         certificate_name: Option<&str>,
     ) -> Result<Identity, AuthError> {
+        // Indices into `tenants` (and `names`).
         let by_token = match token_hash {
             None => None,
             Some(hash) => {
-                let mut found: Option<&Tenant> = None;
-                for t in &self.tenants {
+                let mut found = None;
+                for (i, t) in self.tenants.iter().enumerate() {
                     if t.token_hash.is_some_and(|h| h == hash) {
-                        found = Some(t);
+                        found = Some(i);
                     }
                 }
                 Some(found.ok_or(AuthError::UnknownToken)?)
@@ -353,15 +361,16 @@ impl Tenants {
             Some(name) => Some(
                 self.tenants
                     .iter()
-                    .find(|t| t.certificate_name.as_deref() == Some(name))
+                    .position(|t| t.certificate_name.as_deref() == Some(name))
                     .ok_or_else(|| AuthError::UnknownCertificate {
                         name: name.to_owned(),
                     })?,
             ),
         };
-        let tenant = match (by_token, by_certificate) {
-            (Some(a), Some(b)) if a.name != b.name => return Err(AuthError::CredentialsDisagree),
-            (Some(t), _) | (None, Some(t)) => t,
+        let index = match (by_token, by_certificate) {
+            // Names are unique: different tenants.
+            (Some(a), Some(b)) if a != b => return Err(AuthError::CredentialsDisagree),
+            (Some(i), _) | (None, Some(i)) => i,
             (None, None) => {
                 if let Some(c) = claimed.filter(|c| *c != ANONYMOUS_TENANT) {
                     return Err(AuthError::TenantWithoutToken {
@@ -372,18 +381,19 @@ impl Tenants {
                     return Err(AuthError::AnonymousRefused);
                 }
                 return Ok(Identity {
-                    tenant: ANONYMOUS_TENANT.into(),
+                    tenant: Arc::clone(&self.anonymous_name),
                     permissions: self.anonymous,
                 });
             }
         };
+        let tenant = &self.tenants[index];
         if let Some(c) = claimed.filter(|c| *c != tenant.name) {
             return Err(AuthError::TenantMismatch {
                 claimed: c.to_owned(),
             });
         }
         Ok(Identity {
-            tenant: tenant.name.as_str().into(),
+            tenant: Arc::clone(&self.names[index]),
             permissions: tenant.permissions,
         })
     }
