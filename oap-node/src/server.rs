@@ -474,16 +474,15 @@ impl Gateway {
     ) -> io::Result<()> {
         self.watch_bus_for_shutdown();
         let mut backoff: Option<Duration> = None;
+        // One listener for the loop's life, not one per accept: a
+        // shutdown begun after it was made wakes it.
+        let mut drained = self.inner.drain_event.listen();
         loop {
             if self.inner.draining.load(Ordering::SeqCst) {
                 return Ok(());
             }
-            let drained = self.inner.drain_event.listen();
-            if self.inner.draining.load(Ordering::SeqCst) {
-                return Ok(());
-            }
             let accepted = future::or(async { Some(listener.accept().await) }, async {
-                drained.await;
+                (&mut drained).await;
                 None
             })
             .await;
