@@ -277,7 +277,9 @@ impl<E: Endpoint, S: AsyncRead + AsyncWrite + Unpin> ConnectionDriver<E, S> {
     /// early just finds nothing due and is re-armed for the real deadline.
     /// Creating a timer costs a registration with the runtime's timer
     /// (a lock and a reactor wake-up on async-io), which would otherwise
-    /// be paid per frame.
+    /// be paid per frame. It is armed no later than
+    /// [`Connection::soonest_new_deadline`], so that a new deadline
+    /// seldom comes before it.
     ///
     /// The write deadline shares the timer: when it fires, the caller's
     /// next round finds it expired.
@@ -298,7 +300,15 @@ impl<E: Endpoint, S: AsyncRead + AsyncWrite + Unpin> ConnectionDriver<E, S> {
             return true;
         }
         if self.timer.as_ref().is_none_or(|t| t.deadline() > deadline) {
-            self.timer = Some(Timer::new(&*self.runtime, deadline));
+            // Armed early enough for any deadline a later input sets, so
+            // that the first request's does not cost a second timer. Not
+            // at `now`, though (a zero timeout): that would fire at once,
+            // again and again.
+            let arm_at = conn
+                .soonest_new_deadline(now)
+                .filter(|soonest| *soonest > now)
+                .map_or(deadline, |soonest| soonest.min(deadline));
+            self.timer = Some(Timer::new(&*self.runtime, arm_at));
         }
         let fired = self.timer.as_mut().is_some_and(|t| t.poll(cx));
         if fired {

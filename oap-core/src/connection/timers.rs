@@ -29,6 +29,32 @@ impl Connection {
             .min()
     }
 
+    /// The soonest instant a deadline set by an input or command at `now`
+    /// or later can fall: `now` plus the shortest of the idle, request,
+    /// frame and write timeouts (the handshake's is set only at creation,
+    /// and keepalives only for long-lived requests). `None` if all four
+    /// are off.
+    ///
+    /// For a driver's timer: armed no later than this (and than
+    /// [`Connection::poll_timeout`]), it never has to be replaced because
+    /// a later input brought a deadline earlier than it, as happens on
+    /// every connection that sends its first request (a request's
+    /// deadline before the idle one). The price is a wake-up before the
+    /// idle deadline, once per shortest timeout of an idle connection.
+    pub fn soonest_new_deadline(&self, now: Instant) -> Option<Instant> {
+        let c = &self.config;
+        [
+            c.idle_timeout,
+            c.request_timeout,
+            c.frame_timeout,
+            c.write_timeout,
+        ]
+        .into_iter()
+        .flatten()
+        .min()
+        .map(|t| now + t)
+    }
+
     /// Expires every deadline at or before `now`. Calling it early is
     /// harmless.
     pub fn handle_timeout(&mut self, now: Instant) {
