@@ -67,7 +67,9 @@ pub enum ServerEvent {
 #[derive(Debug)]
 pub struct ServerSession {
     conn: Connection,
-    service: String,
+    /// Shared with every connection of the gateway: a clone per
+    /// connection would allocate.
+    service: Arc<str>,
     draining: bool,
     tenants: Arc<Tenants>,
     certificate_name: Option<String>,
@@ -81,14 +83,16 @@ impl ServerSession {
     /// A gateway connection named `service` (used in health events when the
     /// client names no application protocol) with an open directory
     /// ([`Tenants::open`]: no tenants, anonymous peers may do everything).
-    pub fn new(config: ConnectionConfig, service: impl Into<String>, now: Instant) -> Self {
+    pub fn new(config: ConnectionConfig, service: impl Into<Arc<str>>, now: Instant) -> Self {
         Self::with_tenants(config, service, Arc::new(Tenants::open()), now)
     }
 
     /// A gateway connection that authenticates peers against `tenants`.
+    /// Pass `service` as an `Arc<str>` the gateway keeps to share it
+    /// among its connections.
     pub fn with_tenants(
         config: ConnectionConfig,
-        service: impl Into<String>,
+        service: impl Into<Arc<str>>,
         tenants: Arc<Tenants>,
         now: Instant,
     ) -> Self {
@@ -213,7 +217,7 @@ impl ServerSession {
                         .conn
                         .peer_hello()
                         .and_then(|h| h.app_proto_id.clone())
-                        .unwrap_or_else(|| self.service.clone()),
+                        .unwrap_or_else(|| String::from(&*self.service)),
                 },
                 Err(error) => ServerEvent::AuthenticationFailed { error },
             },

@@ -229,6 +229,8 @@ fn tenants_from_kernel(config: &kernel_core::Config, listen: SocketAddr) -> Tena
 pub(crate) struct Inner {
     runtime: Arc<dyn Runtime>,
     config: GatewayConfig,
+    /// `config.service`, shared by every connection's session.
+    service: Arc<str>,
     store: Arc<dyn ObjectStore>,
     services: Services,
     quotas: Option<Mutex<TenantQuotas>>,
@@ -316,6 +318,7 @@ impl Gateway {
         Self {
             inner: Arc::new(Inner {
                 runtime,
+                service: config.service.as_str().into(),
                 config,
                 store,
                 services,

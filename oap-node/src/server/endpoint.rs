@@ -87,7 +87,7 @@ impl GatewayEndpoint {
     ) -> Self {
         let mut gateway = ServerSession::with_tenants(
             server.connection_config(),
-            server.config.service.clone(),
+            Arc::clone(&server.service),
             server.current_tenants(),
             now,
         );
