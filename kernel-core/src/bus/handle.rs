@@ -5,7 +5,7 @@ use std::sync::Arc;
 use super::capacity::{self, CapacityError, DEFAULT_CAPACITY};
 use super::core::BusCore;
 use super::receiver::Receiver;
-use super::shared::{LagCounters, Shared, wake_all};
+use super::shared::{LagCounters, Shared, Wakers};
 use crate::{KernelEvent, Metrics};
 
 /// Bounded broadcast bus of [`KernelEvent`]s, usable from any executor.
@@ -80,7 +80,7 @@ impl Bus {
             let receivers = state.core.publish(event);
             (receivers, state.take_wakers())
         };
-        wake_all(wakers);
+        wakers.wake_all();
         receivers
     }
 
@@ -136,10 +136,10 @@ impl Drop for Bus {
             if state.senders == 0 {
                 state.take_wakers()
             } else {
-                Vec::new()
+                Wakers::default()
             }
         };
         // Parked receivers must observe `Closed` instead of waiting forever.
-        wake_all(wakers);
+        wakers.wake_all();
     }
 }

@@ -23,11 +23,11 @@ pub(crate) struct State {
 
 impl State {
     /// Takes every parked waker; the caller wakes them after releasing the lock.
-    pub(crate) fn take_wakers(&mut self) -> Vec<Waker> {
-        if self.wakers.is_empty() {
-            Vec::new()
-        } else {
-            self.wakers.drain().map(|(_, waker)| waker).collect()
+    pub(crate) fn take_wakers(&mut self) -> Wakers {
+        let mut parked = self.wakers.drain().map(|(_, waker)| waker);
+        Wakers {
+            first: parked.next(),
+            rest: parked.collect(),
         }
     }
 }
@@ -68,8 +68,20 @@ impl Shared {
     }
 }
 
-pub(crate) fn wake_all(wakers: Vec<Waker>) {
-    for waker in wakers {
-        waker.wake();
+/// Wakers taken under the lock, to wake once it is released. The first is
+/// held inline: a bus often has a single receiver parked (a gateway's
+/// shutdown watcher), and each publish, one per connection's `Health`,
+/// would otherwise allocate a vector for it.
+#[derive(Default)]
+pub(crate) struct Wakers {
+    first: Option<Waker>,
+    rest: Vec<Waker>,
+}
+
+impl Wakers {
+    pub(crate) fn wake_all(self) {
+        for waker in self.first.into_iter().chain(self.rest) {
+            waker.wake();
+        }
     }
 }
