@@ -111,3 +111,33 @@ proptest! {
         let _ = s.parse::<ObjectIdPrefix>();
     }
 }
+
+proptest! {
+    /// Ids are hashed by their first eight bytes: equal ids hash equally,
+    /// and ids that share those bytes stay distinct keys of a map.
+    #[test]
+    fn ids_sharing_their_first_bytes_are_distinct_keys(
+        head in any::<[u8; 8]>(),
+        tails in proptest::collection::hash_set(any::<[u8; 24]>(), 1..16),
+    ) {
+        use std::collections::HashMap;
+        use std::hash::BuildHasher;
+        let ids: Vec<ObjectId> = tails
+            .iter()
+            .map(|tail| {
+                let mut bytes = [0; 32];
+                bytes[..8].copy_from_slice(&head);
+                bytes[8..].copy_from_slice(tail);
+                ObjectId::from_bytes(bytes)
+            })
+            .collect();
+        let state = std::hash::RandomState::new();
+        let copy = ObjectId::from_bytes(*ids[0].as_bytes());
+        prop_assert_eq!(state.hash_one(ids[0]), state.hash_one(copy));
+        let map: HashMap<ObjectId, usize> = ids.iter().copied().zip(0..).collect();
+        prop_assert_eq!(map.len(), ids.len());
+        for (i, id) in ids.iter().enumerate() {
+            prop_assert_eq!(map.get(id), Some(&i));
+        }
+    }
+}
