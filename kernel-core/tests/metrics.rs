@@ -107,15 +107,18 @@ fn a_tenant_meter_counts_into_the_same_series_as_a_lookup() {
     let globex = metrics.tenants().meter("globex");
     metrics.record_bytes_out_to(&globex, 3);
     metrics.record_bytes_out("globex", 1);
+    // A meter made again (kept since the first) counts there too.
+    let again = metrics.tenants().meter("acme");
+    metrics.record_bytes_in_to(&again, 5);
 
     let s = parse(&metrics.encode());
-    assert_eq!(s["bytes_in_total"], 120.0);
+    assert_eq!(s["bytes_in_total"], 125.0);
     assert_eq!(s["bytes_out_total"], 11.0);
-    assert_eq!(s["tenant_bytes_in_total{tenant=\"acme\"}"], 120.0);
+    assert_eq!(s["tenant_bytes_in_total{tenant=\"acme\"}"], 125.0);
     assert_eq!(s["tenant_bytes_out_total{tenant=\"acme\"}"], 7.0);
     assert_eq!(s["tenant_bytes_out_total{tenant=\"globex\"}"], 4.0);
     let usage = metrics.tenants().usage("acme");
-    assert_eq!((usage.bytes_in, usage.bytes_out), (120, 7));
+    assert_eq!((usage.bytes_in, usage.bytes_out), (125, 7));
 }
 
 #[test]

@@ -1,5 +1,8 @@
 //! Per-tenant byte accounting: fed by the gateway, exposed as metrics, read by the ledger.
 
+use std::collections::HashMap;
+use std::sync::{Arc, PoisonError, RwLock};
+
 use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::family::Family;
 
@@ -19,6 +22,10 @@ fn label(tenant: &str) -> TenantLabel {
 pub struct TenantCounters {
     bytes_in: Family<TenantLabel, Counter>,
     bytes_out: Family<TenantLabel, Counter>,
+    /// The meters made so far, by tenant: a connection's meter is then one
+    /// lookup by name, where the families take a label built for each of
+    /// their two. It holds the tenants the families do, no others.
+    meters: Arc<RwLock<HashMap<String, TenantMeter>>>,
 }
 
 /// One tenant's two counters, the very series of [`TenantCounters`]:
@@ -66,11 +73,22 @@ impl TenantCounters {
 
     /// The two counters of `tenant`, looked up once (see [`TenantMeter`]).
     pub fn meter(&self, tenant: &str) -> TenantMeter {
+        let made = self.meters.read().unwrap_or_else(PoisonError::into_inner);
+        if let Some(meter) = made.get(tenant) {
+            return meter.clone();
+        }
+        drop(made);
         let label = label(tenant);
-        TenantMeter {
+        let meter = TenantMeter {
             bytes_in: self.bytes_in.get_or_create(&label).clone(),
             bytes_out: self.bytes_out.get_or_create(&label).clone(),
-        }
+        };
+        self.meters
+            .write()
+            .unwrap_or_else(PoisonError::into_inner)
+            .entry(tenant.to_owned())
+            .or_insert(meter)
+            .clone()
     }
 
     /// Total bytes received from `tenant` (0 for an unknown tenant).
