@@ -222,7 +222,7 @@ impl Connection {
         self.encoder.set_max_frame(negotiated.max_frame);
         self.decoder.set_max_frame(negotiated.max_frame);
         self.negotiated = Some(negotiated);
-        self.peer_hello = Some(hello);
+        self.peer_hello = Some(Box::new(hello));
         self.state = State::Established;
         self.push_event(Event::Connected(negotiated));
     }
