@@ -122,6 +122,19 @@ pub(super) fn u64_len(n: u64) -> usize {
     n.checked_ilog10().map_or(1, |log| log as usize + 1)
 }
 
+/// Makes room for `len` more bytes of one payload: exactly in an empty
+/// buffer, which `encode` then turns into `Bytes` without a second
+/// allocation; amortised in one that holds other frames already (the
+/// connection's queue), where growing exactly would move the whole queue
+/// at every frame.
+pub(super) fn reserve_for(out: &mut Vec<u8>, len: usize) {
+    if out.is_empty() {
+        out.reserve_exact(len);
+    } else {
+        out.reserve(len);
+    }
+}
+
 /// Appends `n` in decimal.
 pub(super) fn put_u64(out: &mut Vec<u8>, n: u64) {
     out.extend_from_slice(u64_digits(n, &mut [0; U64_MAX_DIGITS]));

@@ -19,7 +19,8 @@ use bytes::Bytes;
 
 use super::End;
 use super::canonical::{
-    OBJECT_ID_JSON_LEN, U64_MAX_DIGITS, put_object_id, put_u64, read_object_id, read_u64, u64_len,
+    OBJECT_ID_JSON_LEN, U64_MAX_DIGITS, put_object_id, put_u64, read_object_id, read_u64,
+    reserve_for, u64_len,
 };
 use crate::limits::MAX_CONTROL_JSON;
 
@@ -84,10 +85,10 @@ pub(super) fn encode(end: &End) -> Bytes {
     Bytes::from(out)
 }
 
-/// Appends what [`encode`] writes to `out`, reserving exactly its length.
+/// Appends what [`encode`] writes to `out` (see [`reserve_for`]).
 pub(super) fn encode_into(end: &End, out: &mut Vec<u8>) {
     let len = encoded_len(end);
-    out.reserve_exact(len);
+    reserve_for(out, len);
     let start = out.len();
     out.extend_from_slice(OPEN);
     if let Some(corr_id) = end.corr_id {

@@ -28,7 +28,7 @@
 use bytes::Bytes;
 
 use super::Start;
-use super::canonical::{has_escapes, plain_string, put_u64, read_u64, u64_len};
+use super::canonical::{has_escapes, plain_string, put_u64, read_u64, reserve_for, u64_len};
 use crate::limits::MAX_CONTROL_JSON;
 
 /// Start of every START.
@@ -137,7 +137,7 @@ pub(super) fn encode(start: &Start) -> Option<Bytes> {
     encode_into(start, &mut out).then(|| Bytes::from(out))
 }
 
-/// Appends what [`encode`] writes to `out`, reserving exactly its length;
+/// Appends what [`encode`] writes to `out` (see [`reserve_for`]);
 /// `false`, with nothing written, if a string needs escaping.
 pub(super) fn encode_into(start: &Start, out: &mut Vec<u8>) -> bool {
     let strings = strings(start);
@@ -148,7 +148,7 @@ pub(super) fn encode_into(start: &Start, out: &mut Vec<u8>) -> bool {
         return false;
     }
     let len = encoded_len(start.corr_id, &strings);
-    out.reserve_exact(len);
+    reserve_for(out, len);
     let begin = out.len();
     out.extend_from_slice(OPEN);
     let mut first = true;
