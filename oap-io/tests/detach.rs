@@ -2,41 +2,15 @@
 //! the endpoint hears that its driver stopped, once.
 
 use std::io;
-use std::net::SocketAddr;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
 use oap_core::connection::{Connection, ConnectionConfig};
-use oap_io::{
-    BoxFuture, BoxStream, ConnectionDriver, Endpoint, EndpointHandle, Listener, Runtime, duplex,
-};
+use oap_io::{BoxStream, ConnectionDriver, Endpoint, EndpointHandle, duplex};
 
-/// Nothing is spawned and no timer fires: the driver runs on the test's
-/// thread and detaches before any deadline matters. (oap-io has no reactor
-/// of its own to borrow timers from; the runtime crates supply those.)
-#[derive(Debug)]
-struct Inline;
-
-impl Runtime for Inline {
-    fn now(&self) -> Instant {
-        Instant::now()
-    }
-
-    fn sleep_until(&self, _deadline: Instant) -> BoxFuture<'static, ()> {
-        Box::pin(std::future::pending())
-    }
-
-    fn spawn(&self, _future: BoxFuture<'static, ()>) {}
-
-    fn bind(&self, _addr: SocketAddr) -> BoxFuture<'static, io::Result<Box<dyn Listener>>> {
-        Box::pin(async { Err(io::ErrorKind::Unsupported.into()) })
-    }
-
-    fn connect(&self, _addr: SocketAddr) -> BoxFuture<'static, io::Result<BoxStream>> {
-        Box::pin(async { Err(io::ErrorKind::Unsupported.into()) })
-    }
-}
+mod common;
+use common::Inline;
 
 /// An endpoint that wants its stream back at once and counts how often
 /// the driver reports its exit.
@@ -66,7 +40,7 @@ impl Endpoint for Detaching {
 
 #[test]
 fn detaching_hands_the_stream_back_and_reports_the_exit_exactly_once() {
-    let runtime = Arc::new(Inline);
+    let runtime = Arc::new(Inline::default());
     let (ours, _peer) = duplex(4096);
     let exits = Arc::new(AtomicUsize::new(0));
     let handle = EndpointHandle::new(Detaching {

@@ -1,10 +1,8 @@
 //! The driver's timer: which deadlines it asks the runtime to sleep until.
 
 use std::future::Future;
-use std::io;
-use std::net::SocketAddr;
 use std::pin::pin;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::task::{Context, Poll, Waker};
 use std::time::{Duration, Instant};
 
@@ -12,38 +10,10 @@ use futures_lite::AsyncWriteExt;
 use oap_core::connection::{Connection, ConnectionConfig};
 use oap_core::frame::FrameEncoder;
 use oap_core::payload::{ControlPayload, Hello, Start};
-use oap_io::{
-    BoxFuture, BoxStream, ConnectionDriver, Endpoint, EndpointHandle, Listener, Runtime, duplex,
-};
+use oap_io::{ConnectionDriver, Endpoint, EndpointHandle, duplex};
 
-/// A clock stopped at one instant, and timers that never fire but note
-/// the deadline each was armed for.
-#[derive(Debug)]
-struct Recording {
-    now: Instant,
-    armed: Mutex<Vec<Instant>>,
-}
-
-impl Runtime for Recording {
-    fn now(&self) -> Instant {
-        self.now
-    }
-
-    fn sleep_until(&self, deadline: Instant) -> BoxFuture<'static, ()> {
-        self.armed.lock().expect("armed").push(deadline);
-        Box::pin(std::future::pending())
-    }
-
-    fn spawn(&self, _future: BoxFuture<'static, ()>) {}
-
-    fn bind(&self, _addr: SocketAddr) -> BoxFuture<'static, io::Result<Box<dyn Listener>>> {
-        Box::pin(async { Err(io::ErrorKind::Unsupported.into()) })
-    }
-
-    fn connect(&self, _addr: SocketAddr) -> BoxFuture<'static, io::Result<BoxStream>> {
-        Box::pin(async { Err(io::ErrorKind::Unsupported.into()) })
-    }
-}
+mod common;
+use common::Inline;
 
 /// A server that takes every event and does nothing with it.
 struct Quiet(Connection);
@@ -80,10 +50,7 @@ fn the_first_request_does_not_arm_a_second_timer() {
         ..ConnectionConfig::default()
     };
     let now = Instant::now();
-    let runtime = Arc::new(Recording {
-        now,
-        armed: Mutex::default(),
-    });
+    let runtime = Arc::new(Inline::stopped_at(now));
     let (ours, mut peer) = duplex(64 * 1024);
     let handle = EndpointHandle::new(Quiet(Connection::server(config, now)));
     let mut driver = pin!(ConnectionDriver::new(runtime.clone(), ours, handle));
@@ -94,7 +61,7 @@ fn the_first_request_does_not_arm_a_second_timer() {
 
     send(frame(&Hello::legacy()));
     assert!(driver.as_mut().poll(&mut cx).is_pending());
-    let after_hello = runtime.armed.lock().expect("armed").clone();
+    let after_hello = runtime.armed();
     // The idle deadline is 60 s away, but a request may set one in 30.
     assert_eq!(after_hello, [now + Duration::from_secs(30)]);
 
@@ -105,7 +72,7 @@ fn the_first_request_does_not_arm_a_second_timer() {
     }));
     assert!(driver.as_mut().poll(&mut cx).is_pending());
     assert_eq!(
-        *runtime.armed.lock().expect("armed"),
+        runtime.armed(),
         after_hello,
         "the request's deadline is not before the armed timer"
     );
@@ -124,10 +91,7 @@ fn without_later_timeouts_the_timer_is_armed_for_the_deadline() {
         ..ConnectionConfig::default()
     };
     let now = Instant::now();
-    let runtime = Arc::new(Recording {
-        now,
-        armed: Mutex::default(),
-    });
+    let runtime = Arc::new(Inline::stopped_at(now));
     let (ours, _peer) = duplex(1024);
     let handle = EndpointHandle::new(Quiet(Connection::server(config, now)));
     let mut driver = pin!(ConnectionDriver::new(runtime.clone(), ours, handle));
@@ -135,8 +99,5 @@ fn without_later_timeouts_the_timer_is_armed_for_the_deadline() {
         .as_mut()
         .poll(&mut Context::from_waker(Waker::noop()));
     assert!(matches!(poll, Poll::Pending));
-    assert_eq!(
-        *runtime.armed.lock().expect("armed"),
-        [now + Duration::from_secs(10)]
-    );
+    assert_eq!(runtime.armed(), [now + Duration::from_secs(10)]);
 }
