@@ -9,19 +9,21 @@
 use std::fmt;
 use std::io;
 use std::net::SocketAddr;
+use std::sync::Arc;
 use std::time::Instant;
 
 use oap_io::{BoxFuture, BoxStream, Listener, Runtime};
 
-/// How a runtime starts a detached task.
-pub type Spawn = fn(BoxFuture<'static, ()>);
+/// How a runtime starts a detached task: a function, or a closure that
+/// holds the executor it spawns on.
+pub type Spawn = Arc<dyn Fn(BoxFuture<'static, ()>) + Send + Sync>;
 
 /// How a runtime runs blocking work off its executor (see
 /// [`Runtime::spawn_blocking`]).
 pub type SpawnBlocking = fn(Box<dyn FnOnce() + Send>) -> BoxFuture<'static, ()>;
 
 /// Timers from async-io's reactor, TCP from async-net, tasks from `spawn`.
-#[derive(Clone, Copy)]
+#[derive(Clone)]
 pub struct AsyncIoRuntime {
     name: &'static str,
     spawn: Spawn,
@@ -30,17 +32,20 @@ pub struct AsyncIoRuntime {
 
 impl AsyncIoRuntime {
     /// A runtime named `name` (for `Debug`) that spawns with `spawn`.
-    pub const fn new(name: &'static str, spawn: Spawn) -> Self {
+    pub fn new(
+        name: &'static str,
+        spawn: impl Fn(BoxFuture<'static, ()>) + Send + Sync + 'static,
+    ) -> Self {
         Self {
             name,
-            spawn,
+            spawn: Arc::new(spawn),
             spawn_blocking: None,
         }
     }
 
     /// The same runtime, running blocking work with `spawn_blocking`
     /// (without it, such work runs on the calling task's thread).
-    pub const fn with_blocking(mut self, spawn_blocking: SpawnBlocking) -> Self {
+    pub fn with_blocking(mut self, spawn_blocking: SpawnBlocking) -> Self {
         self.spawn_blocking = Some(spawn_blocking);
         self
     }

@@ -39,12 +39,35 @@ pub use oap_node::{
 };
 
 /// The runtime, ready to hand to `oap-node`: the shared async-io runtime
-/// with smol's spawner.
+/// with smol's spawner, `smol::spawn`.
+///
+/// Its tasks run on smol's global executor, which runs on one thread
+/// unless the `SMOL_THREADS` environment variable (read once, at its
+/// first task) says more: every connection of a gateway then shares one
+/// core. A server meant to use more runs on an executor of its own:
+/// [`runtime_on`].
 pub fn runtime() -> Arc<dyn Runtime> {
-    Arc::new(
-        AsyncIoRuntime::new("smol", |f| smol::spawn(f).detach())
-            .with_blocking(|work| Box::pin(smol::unblock(work))),
-    )
+    with_spawner(|f| smol::spawn(f).detach())
+}
+
+/// The runtime with its tasks on `executor`, for a program that runs an
+/// executor of its own rather than smol's global one: on as many threads
+/// as it wants connections served on, say one per core.
+///
+/// The caller runs the executor (`executor.run(..)` on each of its
+/// threads) for as long as anything built on this runtime is in use: a
+/// connection's task on an executor nobody runs never makes progress.
+/// Blocking work (a directory store's file I/O) still goes to
+/// `smol::unblock`'s thread pool.
+pub fn runtime_on(executor: Arc<smol::Executor<'static>>) -> Arc<dyn Runtime> {
+    with_spawner(move |f| executor.spawn(f).detach())
+}
+
+/// The shared async-io runtime spawning with `spawn`.
+fn with_spawner(
+    spawn: impl Fn(oap_io::BoxFuture<'static, ()>) + Send + Sync + 'static,
+) -> Arc<dyn Runtime> {
+    Arc::new(AsyncIoRuntime::new("smol", spawn).with_blocking(|work| Box::pin(smol::unblock(work))))
 }
 
 oap_node::runtime_entry_points!("smol");
