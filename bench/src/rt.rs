@@ -3,7 +3,7 @@
 use std::fmt;
 use std::future::Future;
 use std::str::FromStr;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use oap_io::Runtime;
 
@@ -12,7 +12,8 @@ use oap_io::Runtime;
 pub enum RuntimeKind {
     /// `runtime-tokio` on tokio's multi-threaded scheduler.
     Tokio,
-    /// `runtime-smol` on smol's global executor.
+    /// `runtime-smol`: clients on smol's global executor, servers on an
+    /// executor of their own ([`RuntimeKind::server_runtime`]).
     Smol,
     /// `runtime-async-std` (discontinued upstream; measured all the same).
     AsyncStd,
@@ -41,6 +42,20 @@ impl RuntimeKind {
         }
     }
 
+    /// The `oap-io` runtime a server child runs on, as an operator runs a
+    /// server: its tasks on one thread per core. That is
+    /// [`RuntimeKind::runtime`] on tokio and async-std, whose schedulers
+    /// have as many threads by default; smol's global executor has one
+    /// (`runtime_smol::runtime`), so a smol server runs on an executor of
+    /// its own ([`per_core_executor`]). Call inside
+    /// [`RuntimeKind::block_on`].
+    pub fn server_runtime(self) -> Arc<dyn Runtime> {
+        match self {
+            Self::Smol => runtime_smol::runtime_on(per_core_executor()),
+            _ => self.runtime(),
+        }
+    }
+
     /// Runs `future` to completion on this runtime, from a thread that is
     /// not already inside one.
     pub fn block_on<F: Future>(self, future: F) -> std::io::Result<F::Output> {
@@ -53,6 +68,28 @@ impl RuntimeKind {
             Self::AsyncStd => async_std::task::block_on(future),
         })
     }
+}
+
+/// The process's smol executor for servers, run on one thread per core,
+/// started at the first call.
+fn per_core_executor() -> Arc<smol::Executor<'static>> {
+    static EXECUTOR: OnceLock<Arc<smol::Executor<'static>>> = OnceLock::new();
+    EXECUTOR
+        .get_or_init(|| {
+            let executor = Arc::new(smol::Executor::new());
+            let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+            for i in 0..threads {
+                let executor = executor.clone();
+                // Never joined: the executor serves until the process ends,
+                // as smol's global one does.
+                std::thread::Builder::new()
+                    .name(format!("smol-server-{i}"))
+                    .spawn(move || smol::block_on(executor.run(std::future::pending::<()>())))
+                    .expect("a server child can start its executor's threads");
+            }
+            executor
+        })
+        .clone()
 }
 
 /// Runs `work` as a task on `runtime` and waits for its output.

@@ -244,7 +244,7 @@ pub fn serve_child(kind: RuntimeKind, store_dir: Option<&Path>) -> io::Result<()
         ..GatewayConfig::default()
     };
     kind.block_on(async move {
-        let runtime = kind.runtime();
+        let runtime = kind.server_runtime();
         let gateway =
             Gateway::bind_with(runtime.clone(), LOOPBACK, config, store, Services::new(64)).await?;
         let first = gateway.local_addr().expect("bound");
@@ -282,7 +282,7 @@ async fn on_the_runtime(
 pub fn serve_reference_child(kind: RuntimeKind, script: Script) -> io::Result<()> {
     answer_parent();
     kind.block_on(async move {
-        let runtime = kind.runtime();
+        let runtime = kind.server_runtime();
         let listener = runtime.bind(LOOPBACK).await?;
         let aliases = bind_aliases(&*runtime, listener.local_addr()?).await?;
         let script = Arc::new(script);
