@@ -47,7 +47,7 @@ impl RuntimeKind {
     /// [`RuntimeKind::runtime`] on tokio and async-std, whose schedulers
     /// have as many threads by default; smol's global executor has one
     /// (`runtime_smol::runtime`), so a smol server runs on an executor of
-    /// its own ([`per_core_executor`]). Call inside
+    /// its own, started at the first call. Call inside
     /// [`RuntimeKind::block_on`].
     pub fn server_runtime(self) -> Arc<dyn Runtime> {
         match self {
