@@ -264,17 +264,24 @@ pub struct ScaleRow {
     /// Small puts completed in the timed round, one per connection, all
     /// at once.
     pub puts: usize,
-    /// Time taken by those puts, in the median of the rounds
-    /// ([`crate::scale::ROUNDS`]; `server_cpu` is the gateway process's).
+    /// Time taken by those puts from the SDK's client, in the median of
+    /// the rounds ([`crate::scale::ROUNDS`]; `server_cpu` is the gateway
+    /// process's).
     pub measure: Measure,
+    /// The same puts against a fresh gateway from the reference's client
+    /// (pre-encoded bytes), measured right after: the gateway next to the
+    /// reference with the same client.
+    pub same_client: Measure,
     /// The same for as many puts on as many connections against the
     /// reference, measured right after (`server_cpu` is the reference
     /// process's).
     pub reference: Measure,
 }
 
-/// A row timed against the gateway and, with the same clients, against a
-/// plain TCP reference: [`AgainstReference::count`] operations on each.
+/// A row timed against the gateway and against a plain TCP reference:
+/// [`AgainstReference::count`] operations on each. The churn case times
+/// both with the same clients; the scale case's gateway measure is from
+/// the SDK's client, its [`ScaleRow::same_client`] from the reference's.
 pub trait AgainstReference {
     /// Operations timed on each side (puts, connections).
     fn count(&self) -> usize;
@@ -314,11 +321,22 @@ impl AgainstReference for ScaleRow {
 }
 
 impl ScaleRow {
+    /// Puts per second against the gateway from the reference's client.
+    pub fn same_client_rate(&self) -> f64 {
+        self.same_client.per_second(self.puts)
+    }
+
+    /// That rate relative to the reference's: the two servers compared
+    /// with the same client.
+    pub fn same_client_ratio(&self) -> f64 {
+        self.same_client_rate() / self.reference_rate()
+    }
+
     /// One line for progress output: rates and memory; the row has no
     /// CPU column, since the case compares rates with the reference's.
     pub fn line(&self) -> String {
         format!(
-            "{:<9} {} connections: {} per idle connection, {} per open request, {:.0} puts/s ({:.2}x the reference's {:.0})",
+            "{:<9} {} connections: {} per idle connection, {} per open request, {:.0} puts/s from the SDK ({:.2}x the reference's {:.0}), {:.0} from the reference's client ({:.2}x)",
             self.runtime,
             self.connections,
             opt_bytes(self.idle_per_connection),
@@ -326,6 +344,8 @@ impl ScaleRow {
             self.rate(),
             self.ratio(),
             self.reference_rate(),
+            self.same_client_rate(),
+            self.same_client_ratio(),
         )
     }
 }
@@ -508,21 +528,23 @@ impl Report {
         }
         let _ = writeln!(
             s,
-            "\n| runtime | connections | server memory per fresh connection | per idle connection after a put | per open request | 1 KiB puts/s, one per connection at once (median of {} rounds) | reference puts/s | vs. reference |\n|---|---|---|---|---|---|---|---|",
+            "\n| runtime | connections | server memory per fresh connection | per idle connection after a put | per open request | 1 KiB puts/s from the SDK's client, one per connection at once (median of {} rounds) | vs. reference | puts/s from the reference's client | vs. reference | reference puts/s |\n|---|---|---|---|---|---|---|---|---|---|",
             crate::scale::ROUNDS
         );
         for r in &self.scale {
             let _ = writeln!(
                 s,
-                "| {} | {} | {} | {} | {} | {:.0} | {:.0} | **{:.2}×** |",
+                "| {} | {} | {} | {} | {} | {:.0} | **{:.2}×** | {:.0} | **{:.2}×** | {:.0} |",
                 r.runtime,
                 r.connections,
                 opt_bytes(r.fresh_per_connection),
                 opt_bytes(r.idle_per_connection),
                 opt_bytes(r.per_open_request),
                 r.rate(),
-                r.reference_rate(),
                 r.ratio(),
+                r.same_client_rate(),
+                r.same_client_ratio(),
+                r.reference_rate(),
             );
         }
         if !self.churn.is_empty() {

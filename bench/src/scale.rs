@@ -3,6 +3,13 @@
 //! once, next to the same puts against a plain TCP server measured right
 //! after.
 //!
+//! The gateway's puts are timed twice: from the SDK's [`Client`], end to
+//! end as an application makes them, and from the reference's own client
+//! (pre-encoded bytes, nothing parsed), against a fresh gateway. Both
+//! clients share the machine's two cores with the server, so only the
+//! second against the reference compares two servers; the first says what
+//! the SDK's client adds.
+//!
 //! * [`reference`](mod@reference) — the plain TCP server the gateway is
 //!   compared with, and its client connections.
 //!
@@ -45,8 +52,10 @@ fn median(mut rounds: Vec<Measure>) -> Measure {
 /// memory: before, with all of them fresh after HELLO, idle again after one
 /// 1 KiB put on each (all at once, timed), and with one put request open
 /// (accepted, no data yet) on each; then times [`ROUNDS`]` - 1` more rounds
-/// of distinct puts (the open requests, idle, stay). Then times the same
-/// puts against the reference ([`reference_run`]).
+/// of distinct puts (the open requests, idle, stay), all from the SDK's
+/// [`Client`]. Then times the same puts from the reference's client
+/// against a fresh gateway ([`gateway_run`]) and against the reference
+/// ([`reference_run`]).
 pub fn run(
     kind: RuntimeKind,
     launcher: &Launcher,
@@ -117,21 +126,73 @@ pub fn run(
             per_open_request: per(idle, open),
             puts: connections,
             measure: median(rounds),
-            // Measured below, once the gateway is gone.
+            // Measured below, once this gateway is gone.
+            same_client: Measure::default(),
             reference: Measure::default(),
         })
     })??;
 
     // Seed 0: an object none of the timed puts has, as in the churn case.
-    let replies = client::record(server.addr(), &Requests::new(0..1), 0)?;
+    let recorded = Requests::new(0..1);
+    let replies = client::record(server.addr(), &recorded, 0)?;
     // The gateway and its connections go first, so that nothing of theirs
-    // runs while the reference is timed.
+    // runs while the next servers are timed.
     drop(server);
     let requests = Requests::new(1..(connections * ROUNDS) as u64 + 1);
+    let fresh = launcher.start(kind)?;
+    let same_client = gateway_run(
+        kind,
+        &fresh,
+        connections,
+        requests.clone(),
+        &replies,
+        recorded.id(0).ok_or("no recorded object")?,
+    )?;
+    drop(fresh);
     Ok(ScaleRow {
+        same_client,
         reference: reference_run(kind, launcher, connections, requests, replies)?,
         ..gateway
     })
+}
+
+/// Times [`ROUNDS`] rounds of `requests`' puts against the gateway
+/// `server`, one on every connection at once in each, from the
+/// reference's client ([`reference_run`]), and returns the median round.
+/// `replies` are a gateway's answers to a HELLO and to the put of the
+/// object `recorded`: each put must be answered as that one, with its own
+/// object's id in place of `recorded`'s, or the run fails.
+pub fn gateway_run(
+    kind: RuntimeKind,
+    server: &ServerProcess,
+    connections: usize,
+    requests: Requests,
+    replies: &Replies,
+    recorded: ObjectId,
+) -> Result<Measure, crate::Error> {
+    let script = Script::new(&requests, replies.clone());
+    let ids: Vec<ObjectId> = (0..requests.len()).filter_map(|i| requests.id(i)).collect();
+    timed_rounds(kind, server, connections, requests, &script, |i, answer| {
+        ids.get(i)
+            .is_some_and(|id| with_id(&replies.put, recorded, *id).as_deref() == Some(answer))
+    })
+}
+
+/// `answer`, a gateway's answer to the put of `recorded`, as it answers the
+/// put of `id`: every copy of `recorded`'s text replaced by `id`'s (the
+/// same length). `None` if `answer` does not name `recorded`.
+fn with_id(answer: &[u8], recorded: ObjectId, id: ObjectId) -> Option<Vec<u8>> {
+    let (from, to) = (recorded.to_string(), id.to_string());
+    let (from, to) = (from.as_bytes(), to.as_bytes());
+    let mut out = answer.to_vec();
+    let mut found = false;
+    let mut i = 0;
+    while let Some(at) = out[i..].windows(from.len()).position(|w| w == from) {
+        out[i + at..i + at + from.len()].copy_from_slice(to);
+        i += at + from.len();
+        found = true;
+    }
+    found.then_some(out)
 }
 
 /// Opens `connections` connections to a reference server on `kind` that
@@ -150,17 +211,42 @@ pub fn reference_run(
 ) -> Result<Measure, crate::Error> {
     let script = Script::new(&requests, replies);
     let server = launcher.start_reference(kind, &script)?;
+    timed_rounds(
+        kind,
+        &server,
+        connections,
+        requests,
+        &script,
+        |_, answer| answer == script.replies.put,
+    )
+}
+
+/// Opens `connections` connections to `server` with the reference's
+/// client and sends each the HELLO (untimed), expecting `script`'s answer;
+/// then times rounds of `requests`' puts, one on every connection at once
+/// in each, from a task on the runtime ([`in_task`]), and returns the
+/// median round. After each round, `answered(i, answer)` must accept the
+/// answer to put `i`, or the run fails. The measure's `server_cpu` is
+/// `server`'s.
+fn timed_rounds(
+    kind: RuntimeKind,
+    server: &ServerProcess,
+    connections: usize,
+    requests: Requests,
+    script: &Script,
+    answered: impl Fn(usize, &[u8]) -> bool,
+) -> Result<Measure, crate::Error> {
     let requests = Arc::new(requests);
     kind.block_on(async {
         let runtime = kind.runtime();
         let mut open = Vec::with_capacity(connections);
         for _ in 0..connections {
-            open.push(Connection::open(&*runtime, server.addr(), requests.hello(), &script).await?);
+            open.push(Connection::open(&*runtime, server.addr(), requests.hello(), script).await?);
         }
 
         let mut rounds = Vec::with_capacity(ROUNDS);
         for r in 0..requests.len() / connections.max(1) {
-            let watch = Measure::start(Some(&server));
+            let watch = Measure::start(Some(server));
             let req = requests.clone();
             open = in_task(&*runtime, async move {
                 let puts = open.into_iter().enumerate().map(|(i, mut c)| {
@@ -177,12 +263,14 @@ pub fn reference_run(
             .await??;
             rounds.push(watch.stop());
 
-            if let Some(i) = open.iter().position(|c| c.answer() != script.replies.put) {
-                return Err(format!("the reference answered put {i} otherwise").into());
+            if let Some(i) =
+                (0..open.len()).find(|&i| !answered(r * connections + i, open[i].answer()))
+            {
+                return Err(format!("put {} was answered otherwise", r * connections + i).into());
             }
         }
         if rounds.is_empty() {
-            return Err("no puts for the reference".into());
+            return Err("no puts to time".into());
         }
         Ok(median(rounds))
     })?

@@ -6,7 +6,7 @@ use oap_bench::churn::client::{self, Replies};
 use oap_bench::churn::reference::Script;
 use oap_bench::churn::requests::Requests;
 use oap_bench::scale::reference::Connection;
-use oap_bench::scale::reference_run;
+use oap_bench::scale::{gateway_run, reference_run};
 use oap_bench::{Launcher, RuntimeKind};
 use smol::io::{AsyncReadExt, AsyncWriteExt};
 
@@ -17,8 +17,13 @@ fn launcher() -> Launcher {
 
 /// A real gateway's answers to a HELLO and to one put, byte for byte.
 fn recorded() -> Replies {
+    recorded_from(&Requests::new(0..1))
+}
+
+/// A real gateway's answers to `requests`' HELLO and first put.
+fn recorded_from(requests: &Requests) -> Replies {
     let gateway = launcher().start(RuntimeKind::Tokio).expect("gateway");
-    client::record(gateway.addr(), &Requests::new(0..1), 0).expect("recorded")
+    client::record(gateway.addr(), requests, 0).expect("recorded")
 }
 
 #[test]
@@ -95,6 +100,30 @@ fn the_timed_run_against_the_reference_checks_every_answer() {
         })
         .expect("runtime");
     assert!(refused.is_err());
+}
+
+#[test]
+fn the_gateway_timed_from_the_references_client_answers_each_put_with_its_own_object() {
+    let kind = RuntimeKind::Tokio;
+    let recorded = Requests::new(0..1);
+    let replies = recorded_from(&recorded);
+    let recorded_id = recorded.id(0).expect("an id");
+    // Two rounds of 20 connections, against a gateway that has none of
+    // the objects yet.
+    let requests = Requests::new(1..41);
+    let gateway = launcher().start(kind).expect("gateway");
+    let measure = gateway_run(kind, &gateway, 20, requests.clone(), &replies, recorded_id)
+        .expect("every put answered with an END for its own object");
+    assert!(measure.wall > std::time::Duration::ZERO);
+
+    // The reference answers every put with the recorded object's END: the
+    // same length, but not the object that was put. The check sees it.
+    let script = Script::new(&requests, replies.clone());
+    let reference = launcher()
+        .start_reference(kind, &script)
+        .expect("reference");
+    let refused = gateway_run(kind, &reference, 20, requests, &replies, recorded_id);
+    assert!(refused.is_err(), "{refused:?}");
 }
 
 #[test]
