@@ -148,9 +148,19 @@ impl<E: Endpoint> EndpointHandle<E> {
     }
 
     /// Runs `f` on the endpoint without waking the driver: for reads, and
-    /// for registering wakers.
+    /// for registering wakers. If `f` turns out to have queued something
+    /// after all, call [`EndpointHandle::wake`].
     pub fn peek<R>(&self, f: impl FnOnce(&mut E) -> R) -> R {
         f(&mut self.lock().endpoint)
+    }
+
+    /// Wakes the driver, so that what a [`EndpointHandle::peek`] queued is
+    /// sent. [`EndpointHandle::with`] does this itself.
+    pub fn wake(&self) {
+        let waker = self.lock().driver.clone();
+        if let Some(w) = waker {
+            w.wake();
+        }
     }
 
     /// Whether the driver has stopped.

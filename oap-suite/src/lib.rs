@@ -73,6 +73,7 @@ macro_rules! suite {
             large_objects_stream_through_the_directory_store,
             corrupted_file_is_quarantined_and_never_served,
             dropped_transfers_free_their_requests_on_both_sides,
+            a_dropped_request_sends_its_cancel_without_another_call,
             full_store_refuses_the_put_and_keeps_serving,
             tenants_authenticate_by_token_and_permissions_hold_per_request,
             mtls_client_certificate_names_its_tenant,

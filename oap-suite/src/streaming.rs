@@ -7,17 +7,18 @@ use std::path::Path;
 use std::sync::Arc;
 
 use futures_lite::future;
+use oap_core::FrameType;
 use oap_core::ObjectId;
 use oap_core::client::RequestError;
 use oap_core::connection::ConnectionConfig;
-use oap_core::payload::ErrorCode;
+use oap_core::payload::{ErrorCode, Hello};
 use oap_node::store::{ObjectReader, Staging};
 use oap_node::{Client, ClientError, DirStore, GatewayConfig, MemStore, ObjectStore};
 
-use crate::Harness;
 use crate::blocking_store::{Gate, GatedStore};
 use crate::cases::{client, gateway_with, pattern, temp_dir};
 use crate::pattern_store::{PatternReader, PatternStore, pattern_id};
+use crate::{Harness, RawPeer};
 
 /// Spans many credit windows: the initial 64 KiB, and the 4 MiB a window
 /// may grow to, many times over.
@@ -231,6 +232,53 @@ pub async fn dropped_transfers_free_their_requests_on_both_sides(h: Harness) {
         "the server still counts requests in flight:\n{metrics}"
     );
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// A dropped get's cancel goes out at once: nothing else the client does
+/// afterwards is needed to send it. The server here is a raw peer that
+/// answers HELLO and never the get. The client's timeouts are off, so no
+/// timer of its connection would wake it in time either (before the
+/// harness's deadline fails the case).
+pub async fn a_dropped_request_sends_its_cancel_without_another_call(h: Harness) {
+    let config = ConnectionConfig {
+        idle_timeout: None,
+        request_timeout: None,
+        frame_timeout: None,
+        write_timeout: None,
+        ..ConnectionConfig::default()
+    };
+    let (client_end, server_end) = (h.duplex)();
+    let mut server = RawPeer::new(server_end);
+    let answer_hello = async {
+        let hello = server.recv().await.expect("read").expect("HELLO");
+        assert_eq!(hello.typ, FrameType::Hello);
+        let answer = Hello {
+            max_frame: Some(1 << 20),
+            max_inflight: Some(32),
+            credit: Some(64 * 1024),
+            ..Hello::legacy()
+        };
+        server.send_control(&answer).await.expect("answer HELLO");
+    };
+    let (c, ()) = future::zip(
+        Client::over(Arc::clone(&h.runtime), client_end, config, "storage/1"),
+        answer_hello,
+    )
+    .await;
+    let c = c.expect("hello");
+
+    let mut get = Box::pin(c.get(ObjectId::of(b"never answered")));
+    assert!(future::poll_once(&mut get).await.is_none(), "get sent");
+    let start = server.recv().await.expect("read").expect("START");
+    assert_eq!(start.typ, FrameType::Start);
+    drop(get);
+    let cancel = server
+        .recv_error()
+        .await
+        .expect("read")
+        .expect("the cancel");
+    assert_eq!(cancel.code, ErrorCode::Cancelled);
+    assert_eq!(c.open_requests(), 0);
 }
 
 /// A store whose writes fail with "no space left" past a byte budget.

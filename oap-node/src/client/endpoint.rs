@@ -156,13 +156,15 @@ impl ClientEndpoint {
 
     /// The task waiting on `rid` stopped waiting (its future or stream was
     /// dropped): if the request is still open, cancel it on the wire and
-    /// forget it, so nothing of it stays behind.
-    pub(crate) fn abandon(&mut self, rid: RequestId) {
+    /// forget it, so nothing of it stays behind. Returns whether it
+    /// cancelled, so queued an ERROR the driver must be woken to send.
+    pub(crate) fn abandon(&mut self, rid: RequestId) -> bool {
         let open = self.slots.remove(&rid).is_some_and(|s| s.done.is_none());
         let start_open = self.starts.remove(&rid).is_some_and(|p| p.answer.is_none());
         if open || start_open {
             self.session.cancel(rid);
         }
+        open || start_open
     }
 
     /// Resolves with the credit the server's ACK granted.

@@ -63,7 +63,12 @@ impl Drop for RequestGuard {
     fn drop(&mut self) {
         if self.armed {
             let rid = self.rid;
-            self.handle.with(|ep| ep.abandon(rid));
+            // Most guards go after their request's result was taken, with
+            // nothing left to send: waking the driver for them cost a poll
+            // of the connection per request.
+            if self.handle.peek(|ep| ep.abandon(rid)) {
+                self.handle.wake();
+            }
         }
     }
 }
