@@ -45,7 +45,7 @@ impl AsyncIoRuntime {
 
     /// The same runtime, running blocking work with `spawn_blocking`
     /// (without it, such work runs on the calling task's thread).
-    pub fn with_blocking(mut self, spawn_blocking: SpawnBlocking) -> Self {
+    pub const fn with_blocking(mut self, spawn_blocking: SpawnBlocking) -> Self {
         self.spawn_blocking = Some(spawn_blocking);
         self
     }
