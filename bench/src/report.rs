@@ -332,8 +332,31 @@ impl ScaleRow {
         self.same_client_rate() / self.reference_rate()
     }
 
-    /// One line for progress output: rates and memory; the row has no
-    /// CPU column, since the case compares rates with the reference's.
+    /// The three timed runs, in the table's order: what put to what, its
+    /// measure, and its rate relative to the reference's (`None` for the
+    /// reference itself).
+    pub fn runs(&self) -> [(&'static str, &Measure, Option<f64>); 3] {
+        [
+            ("SDK's client → gateway", &self.measure, Some(self.ratio())),
+            (
+                "reference's client → gateway",
+                &self.same_client,
+                Some(self.same_client_ratio()),
+            ),
+            ("reference's client → reference", &self.reference, None),
+        ]
+    }
+
+    /// The client's and the server's CPU time per put in `m`, in µs: the
+    /// two share the machine's cores, so together they bound the rate.
+    pub fn cpu_us_per_put(&self, m: &Measure) -> (Option<f64>, Option<f64>) {
+        let us = |d: Duration| d.as_secs_f64() * 1e6 / self.puts as f64;
+        let server = m.server_cpu;
+        let client = m.cpu.zip(server).map(|(all, s)| all.saturating_sub(s));
+        (client.map(us), server.map(us))
+    }
+
+    /// One line for progress output: rates and memory.
     pub fn line(&self) -> String {
         format!(
             "{:<9} {} connections: {} per idle connection, {} per open request, {:.0} puts/s from the SDK ({:.2}x the reference's {:.0}), {:.0} from the reference's client ({:.2}x)",
@@ -528,24 +551,39 @@ impl Report {
         }
         let _ = writeln!(
             s,
-            "\n| runtime | connections | server memory per fresh connection | per idle connection after a put | per open request | 1 KiB puts/s from the SDK's client, one per connection at once (median of {} rounds) | vs. reference | puts/s from the reference's client | vs. reference | reference puts/s |\n|---|---|---|---|---|---|---|---|---|---|",
-            crate::scale::ROUNDS
+            "\n| runtime | connections | server memory per fresh connection | per idle connection after a put | per open request |\n|---|---|---|---|---|"
         );
         for r in &self.scale {
             let _ = writeln!(
                 s,
-                "| {} | {} | {} | {} | {} | {:.0} | **{:.2}×** | {:.0} | **{:.2}×** | {:.0} |",
+                "| {} | {} | {} | {} | {} |",
                 r.runtime,
                 r.connections,
                 opt_bytes(r.fresh_per_connection),
                 opt_bytes(r.idle_per_connection),
                 opt_bytes(r.per_open_request),
-                r.rate(),
-                r.ratio(),
-                r.same_client_rate(),
-                r.same_client_ratio(),
-                r.reference_rate(),
             );
+        }
+        let _ = writeln!(
+            s,
+            "\n| runtime | connections | 1 KiB puts, one per connection at once | puts/s (median of {} rounds) | vs. reference | client CPU µs/put | server CPU µs/put |\n|---|---|---|---|---|---|---|",
+            crate::scale::ROUNDS
+        );
+        for r in &self.scale {
+            for (what, m, ratio) in r.runs() {
+                let us = |x: Option<f64>| x.map_or_else(na, |x| format!("{x:.1}"));
+                let (client, server) = r.cpu_us_per_put(m);
+                let _ = writeln!(
+                    s,
+                    "| {} | {} | {what} | {:.0} | {} | {} | {} |",
+                    r.runtime,
+                    r.connections,
+                    m.per_second(r.puts),
+                    ratio.map_or_else(|| "—".to_owned(), |x| format!("**{x:.2}×**")),
+                    us(client),
+                    us(server),
+                );
+            }
         }
         if !self.churn.is_empty() {
             let _ = writeln!(

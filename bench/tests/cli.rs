@@ -56,18 +56,29 @@ fn quick_bench_measures_every_case_on_every_runtime() {
         let row = format!("| {runtime} | 50 |");
         assert!(table.contains(&row), "no row `{row}` in\n{table}");
         // Puts from the SDK's client and from the reference's, each with
-        // its ratio to the reference, then the reference.
-        let cells = scale_cells(&table, runtime);
-        for rate in [&cells[5], &cells[7], &cells[9]] {
-            let rate: f64 = rate.parse().expect("puts/s");
+        // its ratio to the reference, then the reference; each with the
+        // client's and the server's CPU per put.
+        for (what, ratio) in [
+            ("SDK's client → gateway", true),
+            ("reference's client → gateway", true),
+            ("reference's client → reference", false),
+        ] {
+            let cells = scale_cells(&table, runtime, what);
+            let rate: f64 = cells[3].parse().expect("puts/s");
             assert!(rate > 0.0, "{cells:?}");
-        }
-        for ratio in [&cells[6], &cells[8]] {
-            let ratio: f64 = ratio
-                .trim_matches(|c| c == '*' || c == '×')
-                .parse()
-                .expect("ratio");
-            assert!(ratio > 0.0, "{cells:?}");
+            if ratio {
+                let ratio: f64 = cells[4]
+                    .trim_matches(|c| c == '*' || c == '×')
+                    .parse()
+                    .expect("ratio");
+                assert!(ratio > 0.0, "{cells:?}");
+            } else {
+                assert_eq!(cells[4], "—", "{cells:?}");
+            }
+            for cpu in &cells[5..] {
+                let cpu: f64 = cpu.parse().expect("CPU µs per put");
+                assert!(cpu > 0.0, "{cells:?}");
+            }
         }
         // The run fails unless every put was acknowledged and a sample of
         // the objects came back intact.
@@ -91,24 +102,23 @@ fn quick_bench_measures_every_case_on_every_runtime() {
     assert_eq!(ratios, 3 * (2 + 3 + 2 + 2), "{table}");
 }
 
-/// The cells of `runtime`'s scale row, under the scale table's header.
-fn scale_cells(table: &str, runtime: &str) -> Vec<String> {
-    let header = "| runtime | connections |";
-    let scale = &table[table.find(header).expect("the scale table")..];
+/// The cells of `runtime`'s scale row for the puts `what` names (client
+/// → server), under the scale case's table of puts.
+fn scale_cells(table: &str, runtime: &str, what: &str) -> Vec<String> {
+    let header = "| 1 KiB puts, one per connection at once |";
+    let scale = &table[table.find(header).expect("the scale case's puts")..];
     let row = scale
         .lines()
         .take_while(|l| !l.is_empty())
-        .find(|l| l.starts_with(&format!("| {runtime} |")))
-        .unwrap_or_else(|| panic!("no scale row for {runtime} in\n{table}"));
+        .find(|l| l.starts_with(&format!("| {runtime} |")) && l.contains(&format!("| {what} |")))
+        .unwrap_or_else(|| panic!("no scale row for {runtime}, {what} in\n{table}"));
     let cells: Vec<String> = row
         .trim_matches('|')
         .split('|')
         .map(|c| c.trim().to_owned())
         .collect();
-    // runtime, connections, three memory figures, puts/s from the SDK's
-    // client and its ratio, from the reference's client and its ratio,
-    // the reference's puts/s.
-    assert_eq!(cells.len(), 10, "{row}");
+    // runtime, connections, what, puts/s, ratio, client and server CPU.
+    assert_eq!(cells.len(), 7, "{row}");
     cells
 }
 

@@ -205,8 +205,11 @@ fn churn_rows_report_connections_per_second_and_server_cpu_per_connection() {
 
 #[test]
 fn scale_rows_report_puts_per_second_next_to_the_reference() {
-    let measure = |wall_ms| Measure {
+    // `cpu_ms` of CPU in all, `server_ms` of it the server's.
+    let measure = |wall_ms, cpu_ms, server_ms| Measure {
         wall: Duration::from_millis(wall_ms),
+        cpu: Some(Duration::from_millis(cpu_ms)),
+        server_cpu: Some(Duration::from_millis(server_ms)),
         ..Measure::default()
     };
     // 1,000 puts in 25 ms from the SDK, 20 ms from the reference's
@@ -218,9 +221,12 @@ fn scale_rows_report_puts_per_second_next_to_the_reference() {
         idle_per_connection: Some(7 << 10),
         per_open_request: None,
         puts: 1_000,
-        measure: measure(25),
-        same_client: measure(20),
-        reference: measure(10),
+        measure: measure(25, 45, 20),
+        same_client: measure(20, 34, 22),
+        reference: Measure {
+            server_cpu: None,
+            ..measure(10, 16, 0)
+        },
     };
     assert!((row.rate() - 40_000.0).abs() < 1e-6);
     assert!((row.reference_rate() - 100_000.0).abs() < 1e-6);
@@ -234,25 +240,31 @@ fn scale_rows_report_puts_per_second_next_to_the_reference() {
         ),
         "{line}"
     );
+    // The client's share is the total less the server's; without the
+    // server's, neither is known.
+    let (client, server) = row.cpu_us_per_put(&row.measure);
+    assert!((client.expect("client") - 25.0).abs() < 1e-9);
+    assert!((server.expect("server") - 20.0).abs() < 1e-9);
+    assert_eq!(row.cpu_us_per_put(&row.reference), (None, None));
 
     let report = Report {
         scale: vec![row],
         ..Report::default()
     };
     let table = report.table();
-    assert!(
-        table.contains(&format!(
-            "| 1 KiB puts/s from the SDK's client, one per connection at once (median of {} rounds) | vs. reference | puts/s from the reference's client | vs. reference | reference puts/s |",
+    for line in [
+        "| tokio | 1000 | 3.0 KiB | 7.0 KiB | n/a |".to_owned(),
+        format!(
+            "| puts/s (median of {} rounds) | vs. reference | client CPU µs/put | server CPU µs/put |",
             oap_bench::scale::ROUNDS
-        )),
-        "{table}"
-    );
-    assert!(
-        table.contains(
-            "| tokio | 1000 | 3.0 KiB | 7.0 KiB | n/a | 40000 | **0.40×** | 50000 | **0.50×** | 100000 |"
         ),
-        "{table}"
-    );
+        "| tokio | 1000 | SDK's client → gateway | 40000 | **0.40×** | 25.0 | 20.0 |".to_owned(),
+        "| tokio | 1000 | reference's client → gateway | 50000 | **0.50×** | 12.0 | 22.0 |"
+            .to_owned(),
+        "| tokio | 1000 | reference's client → reference | 100000 | — | n/a | n/a |".to_owned(),
+    ] {
+        assert!(table.contains(&line), "no `{line}` in\n{table}");
+    }
 }
 
 #[cfg(target_os = "linux")]
