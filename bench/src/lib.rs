@@ -14,7 +14,8 @@
 //!   connection.
 //! * [`scale`] — 1,000 connections: server memory per idle connection and
 //!   per open request, and small puts on all of them at once, next to a
-//!   plain TCP server on the same runtime that moves the same bytes.
+//!   plain TCP server on the same runtime that moves the same bytes, with
+//!   the client's and the server's CPU time per put.
 //! * [`churn`] — 200,000 short connections from 8 threads, one 1 KiB put
 //!   each: connections per second, the server's CPU time per connection
 //!   and its peak memory, next to a plain TCP server that moves the same
