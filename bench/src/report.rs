@@ -445,7 +445,6 @@ impl ChurnRow {
 
     /// One line for progress output.
     pub fn line(&self) -> String {
-        let us = |x: Option<f64>| x.map_or_else(na, |x| format!("{x:.1}"));
         format!(
             "{:<9} churn x{:<6} {:>8.0} connections/s ({:.2}x the reference, {:.2}x the one on {}), server CPU {} µs/connection (references {}, {})",
             self.runtime,
@@ -454,9 +453,9 @@ impl ChurnRow {
             self.ratio(),
             self.runtime_ratio(),
             self.runtime,
-            us(self.server_cpu_us()),
-            us(self.reference_cpu_us()),
-            us(self.runtime_reference_cpu_us()),
+            tenths(self.server_cpu_us()),
+            tenths(self.reference_cpu_us()),
+            tenths(self.runtime_reference_cpu_us()),
         )
     }
 }
@@ -571,7 +570,6 @@ impl Report {
         );
         for r in &self.scale {
             for (what, m, ratio) in r.runs() {
-                let us = |x: Option<f64>| x.map_or_else(na, |x| format!("{x:.1}"));
                 let (client, server) = r.cpu_us_per_put(m);
                 let _ = writeln!(
                     s,
@@ -579,9 +577,9 @@ impl Report {
                     r.runtime,
                     r.connections,
                     m.per_second(r.puts),
-                    ratio.map_or_else(|| "—".to_owned(), |x| format!("**{x:.2}×**")),
-                    us(client),
-                    us(server),
+                    ratio.map_or_else(|| "—".to_owned(), bold_ratio),
+                    tenths(client),
+                    tenths(server),
                 );
             }
         }
@@ -592,7 +590,6 @@ impl Report {
             );
         }
         for r in &self.churn {
-            let us = |x: Option<f64>| x.map_or_else(na, |x| format!("{x:.1}"));
             let _ = writeln!(
                 s,
                 "| {} | {} × {} | {:.0} | {:.0} | **{:.2}×** | {:.0} | **{:.2}×** | {} | {} | {} | {} |",
@@ -604,9 +601,9 @@ impl Report {
                 r.ratio(),
                 r.runtime_reference_rate(),
                 r.runtime_ratio(),
-                us(r.server_cpu_us()),
-                us(r.reference_cpu_us()),
-                us(r.runtime_reference_cpu_us()),
+                tenths(r.server_cpu_us()),
+                tenths(r.reference_cpu_us()),
+                tenths(r.runtime_reference_cpu_us()),
                 r.server_peak.map_or_else(na, mib),
             );
         }
@@ -618,6 +615,16 @@ fn na() -> String {
     "n/a".to_owned()
 }
 
+/// `x` to one decimal (µs figures), or `n/a`.
+fn tenths(x: Option<f64>) -> String {
+    x.map_or_else(na, |x| format!("{x:.1}"))
+}
+
+/// A ratio to its baseline or reference, in bold: `**0.52×**`.
+fn bold_ratio(x: f64) -> String {
+    format!("**{x:.2}×**")
+}
+
 /// GB/s, the baseline's GB/s, the ratio, CPU s/GB and the baseline's, as
 /// five table cells.
 fn rate_cells(r: &LargeRow) -> String {
@@ -626,7 +633,7 @@ fn rate_cells(r: &LargeRow) -> String {
         r.gbps(),
         r.baseline
             .map_or_else(na, |b| format!("{:.2}", r.gbps_of(&b))),
-        r.ratio().map_or_else(na, |x| format!("**{x:.2}×**")),
+        r.ratio().map_or_else(na, bold_ratio),
         r.cpu_per_gb().map_or_else(na, |c| format!("{c:.2}")),
         r.baseline
             .and_then(|b| r.cpu_per_gb_of(&b))
