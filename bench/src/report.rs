@@ -54,12 +54,41 @@ impl Measure {
         count as f64 / self.wall.as_secs_f64()
     }
 
+    /// CPU time per operation over `count` operations, in µs, of both
+    /// sides together and of each. The client's share is this process's:
+    /// the total less the server's; without the server's figure neither
+    /// share is known.
+    pub fn cpu_us_per(&self, count: usize) -> CpuPerOp {
+        let us = |d: Duration| d.as_secs_f64() * 1e6 / count as f64;
+        let client = self
+            .cpu
+            .zip(self.server_cpu)
+            .map(|(all, server)| all.saturating_sub(server));
+        CpuPerOp {
+            total: self.cpu.map(us),
+            client: client.map(us),
+            server: self.server_cpu.map(us),
+        }
+    }
+
     /// Times `f` (see [`Measure::start`]).
     pub fn of<T>(server: Option<&ServerProcess>, f: impl FnOnce() -> T) -> (T, Measure) {
         let watch = Measure::start(server);
         let out = f();
         (out, watch.stop())
     }
+}
+
+/// CPU µs per operation of a [`Measure`] (see [`Measure::cpu_us_per`]);
+/// `None` where a figure is unknown.
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub struct CpuPerOp {
+    /// Client and server together.
+    pub total: Option<f64>,
+    /// The client (this process).
+    pub client: Option<f64>,
+    /// The server process.
+    pub server: Option<f64>,
 }
 
 /// A phase being timed; [`Stopwatch::stop`] ends it.
@@ -347,15 +376,6 @@ impl ScaleRow {
         ]
     }
 
-    /// The client's and the server's CPU time per put in `m`, in µs: the
-    /// two share the machine's cores, so together they bound the rate.
-    pub fn cpu_us_per_put(&self, m: &Measure) -> (Option<f64>, Option<f64>) {
-        let us = |d: Duration| d.as_secs_f64() * 1e6 / self.puts as f64;
-        let server = m.server_cpu;
-        let client = m.cpu.zip(server).map(|(all, s)| all.saturating_sub(s));
-        (client.map(us), server.map(us))
-    }
-
     /// One line for progress output: rates and memory.
     pub fn line(&self) -> String {
         format!(
@@ -429,7 +449,7 @@ impl ChurnRow {
     }
 
     fn cpu_us_of(&self, m: &Measure) -> Option<f64> {
-        Some(m.server_cpu?.as_secs_f64() * 1e6 / self.connections as f64)
+        m.cpu_us_per(self.connections).server
     }
 
     /// Connections per second against the async reference on the
@@ -530,22 +550,22 @@ impl Report {
         }
         let _ = writeln!(
             s,
-            "\n| runtime | case | objects | in flight | objects/s | CPU µs/object |\n|---|---|---|---|---|---|"
+            "\n| runtime | case | objects | in flight | objects/s | CPU µs/object | client CPU µs/object | server CPU µs/object |\n|---|---|---|---|---|---|---|---|"
         );
         for r in &self.small {
+            let cpu = r.measure.cpu_us_per(r.objects);
             let _ = writeln!(
                 s,
-                "| {} | {} {} | {} | {} | {:.0} | {} |",
+                "| {} | {} {} | {} | {} | {:.0} | {} | {} | {} |",
                 r.runtime,
                 r.op,
                 size_label(r.size),
                 r.objects,
                 r.inflight,
                 r.rate(),
-                r.measure.cpu.map_or("n/a".to_owned(), |c| format!(
-                    "{:.1}",
-                    c.as_secs_f64() * 1e6 / r.objects as f64
-                )),
+                tenths(cpu.total),
+                tenths(cpu.client),
+                tenths(cpu.server),
             );
         }
         let _ = writeln!(
@@ -570,7 +590,7 @@ impl Report {
         );
         for r in &self.scale {
             for (what, m, ratio) in r.runs() {
-                let (client, server) = r.cpu_us_per_put(m);
+                let cpu = m.cpu_us_per(r.puts);
                 let _ = writeln!(
                     s,
                     "| {} | {} | {what} | {:.0} | {} | {} | {} |",
@@ -578,8 +598,8 @@ impl Report {
                     r.connections,
                     m.per_second(r.puts),
                     ratio.map_or_else(|| "—".to_owned(), bold_ratio),
-                    tenths(client),
-                    tenths(server),
+                    tenths(cpu.client),
+                    tenths(cpu.server),
                 );
             }
         }

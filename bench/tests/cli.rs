@@ -49,9 +49,16 @@ fn quick_bench_measures_every_case_on_every_runtime() {
             let row = format!("| {runtime} {case}");
             assert!(table.contains(&row), "no row `{row}` in\n{table}");
         }
+        // Each small row has its CPU per object: in all, the client's and
+        // the server's.
         for case in ["put 1 KiB", "get 1 KiB"] {
             let row = format!("| {runtime} | {case} | 500 | 32 |");
-            assert!(table.contains(&row), "no row `{row}` in\n{table}");
+            let cells = cells_of(&table, &row);
+            assert_eq!(cells.len(), 8, "{cells:?}");
+            for cpu in &cells[5..] {
+                let cpu: f64 = cpu.parse().expect("CPU µs per object");
+                assert!(cpu > 0.0, "{cells:?}");
+            }
         }
         let row = format!("| {runtime} | 50 |");
         assert!(table.contains(&row), "no row `{row}` in\n{table}");
@@ -112,14 +119,27 @@ fn scale_cells(table: &str, runtime: &str, what: &str) -> Vec<String> {
         .take_while(|l| !l.is_empty())
         .find(|l| l.starts_with(&format!("| {runtime} |")) && l.contains(&format!("| {what} |")))
         .unwrap_or_else(|| panic!("no scale row for {runtime}, {what} in\n{table}"));
-    let cells: Vec<String> = row
-        .trim_matches('|')
-        .split('|')
-        .map(|c| c.trim().to_owned())
-        .collect();
+    let cells = cells(row);
     // runtime, connections, what, puts/s, ratio, client and server CPU.
     assert_eq!(cells.len(), 7, "{row}");
     cells
+}
+
+/// The cells of the first row of `table` that starts with `start`.
+fn cells_of(table: &str, start: &str) -> Vec<String> {
+    let row = table
+        .lines()
+        .find(|l| l.starts_with(start))
+        .unwrap_or_else(|| panic!("no row `{start}` in\n{table}"));
+    cells(row)
+}
+
+/// A Markdown table row's cells, trimmed.
+fn cells(row: &str) -> Vec<String> {
+    row.trim_matches('|')
+        .split('|')
+        .map(|c| c.trim().to_owned())
+        .collect()
 }
 
 #[test]

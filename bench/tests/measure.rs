@@ -4,7 +4,9 @@
 use std::time::Duration;
 
 use oap_bench::proc_stats::{self, Pid};
-use oap_bench::report::{AgainstReference, ChurnRow, LargeRow, Measure, Report, ScaleRow};
+use oap_bench::report::{
+    AgainstReference, ChurnRow, LargeRow, Measure, Report, ScaleRow, SmallRow,
+};
 
 /// Busy for at least 100 ms of wall time: at least a few 10 ms ticks of
 /// CPU, however loaded the machine.
@@ -242,10 +244,13 @@ fn scale_rows_report_puts_per_second_next_to_the_reference() {
     );
     // The client's share is the total less the server's; without the
     // server's, neither is known.
-    let (client, server) = row.cpu_us_per_put(&row.measure);
-    assert!((client.expect("client") - 25.0).abs() < 1e-9);
-    assert!((server.expect("server") - 20.0).abs() < 1e-9);
-    assert_eq!(row.cpu_us_per_put(&row.reference), (None, None));
+    let cpu = row.measure.cpu_us_per(row.puts);
+    assert!((cpu.total.expect("total") - 45.0).abs() < 1e-9);
+    assert!((cpu.client.expect("client") - 25.0).abs() < 1e-9);
+    assert!((cpu.server.expect("server") - 20.0).abs() < 1e-9);
+    let cpu = row.reference.cpu_us_per(row.puts);
+    assert_eq!((cpu.client, cpu.server), (None, None));
+    assert!((cpu.total.expect("total") - 16.0).abs() < 1e-9);
 
     let report = Report {
         scale: vec![row],
@@ -264,6 +269,36 @@ fn scale_rows_report_puts_per_second_next_to_the_reference() {
         "| tokio | 1000 | reference's client → reference | 100000 | — | n/a | n/a |".to_owned(),
     ] {
         assert!(table.contains(&line), "no `{line}` in\n{table}");
+    }
+}
+
+#[test]
+fn small_rows_split_the_cpu_per_object_between_client_and_server() {
+    // 20,000 objects: 200 ms of CPU, 80 ms of it the server's.
+    let row = |op, server_ms: Option<u64>| SmallRow {
+        runtime: "tokio",
+        op,
+        size: 1024,
+        inflight: 32,
+        objects: 20_000,
+        measure: Measure {
+            wall: Duration::from_millis(100),
+            cpu: Some(Duration::from_millis(200)),
+            server_cpu: server_ms.map(Duration::from_millis),
+            ..Measure::default()
+        },
+    };
+    let report = Report {
+        small: vec![row("put", Some(80)), row("get", None)],
+        ..Report::default()
+    };
+    let table = report.table();
+    for line in [
+        "| objects/s | CPU µs/object | client CPU µs/object | server CPU µs/object |",
+        "| tokio | put 1 KiB | 20000 | 32 | 200000 | 10.0 | 6.0 | 4.0 |",
+        "| tokio | get 1 KiB | 20000 | 32 | 200000 | 10.0 | n/a | n/a |",
+    ] {
+        assert!(table.contains(line), "no `{line}` in\n{table}");
     }
 }
 
