@@ -11,7 +11,8 @@
 //!   get into a file and get into a sink that keeps nothing, against a
 //!   directory store, with the peak memory of the client and the server.
 //! * [`small`] — 1 KiB objects with 32 requests in flight on one
-//!   connection.
+//!   connection, with the CPU time per object of both sides together and
+//!   of each.
 //! * [`scale`] — 1,000 connections: server memory per idle connection and
 //!   per open request, and small puts on all of them at once, next to a
 //!   plain TCP server on the same runtime that moves the same bytes, with
