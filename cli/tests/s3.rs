@@ -326,38 +326,37 @@ fn sixty_four_clients_put_two_thousand_objects_through_one_gateway_and_get_them_
     let rt = tokio_rt();
     let policy = oap_node::RetryPolicy::default();
     let mine = |client: usize| (client..OBJECTS).step_by(CLIENTS);
-    let ids: Vec<(usize, ObjectId)> = rt.block_on(async {
-        let addr: SocketAddr = a.oap.parse().unwrap();
-        let tasks = (0..CLIENTS).map(|n| {
-            tokio::spawn(async move {
-                let client = runtime_tokio::connect(addr).await.expect("connect A");
-                let mut ids = Vec::new();
-                for i in mine(n) {
-                    let body = object(i);
-                    let id = client
-                        .with_retries(&policy, || client.put_doc("many", "d", body.clone()))
-                        .await
-                        .unwrap_or_else(|e| panic!("put {i}: {e}"));
-                    assert_eq!(id, ObjectId::of(&body));
-                    ids.push((i, id));
-                }
-                ids
-            })
-        });
-        let mut all = Vec::new();
-        for t in tasks {
-            all.extend(t.await.expect("put task"));
-        }
-        all
-    });
+    let (a_addr, b_addr): (SocketAddr, SocketAddr) =
+        (a.oap.parse().unwrap(), b.oap.parse().unwrap());
+    // Every client connects, and none puts or gets before all have: the
+    // gateways serve 64 connections at once, not one after another.
+    let ids: Vec<(usize, ObjectId)> = rt
+        .block_on(at_once(CLIENTS, move |n, all_connected| async move {
+            let client = runtime_tokio::connect(a_addr).await.expect("connect A");
+            all_connected.wait().await;
+            let mut ids = Vec::new();
+            for i in mine(n) {
+                let body = object(i);
+                let id = client
+                    .with_retries(&policy, || client.put_doc("many", "d", body.clone()))
+                    .await
+                    .unwrap_or_else(|e| panic!("put {i}: {e}"));
+                assert_eq!(id, ObjectId::of(&body));
+                ids.push((i, id));
+            }
+            ids
+        }))
+        .into_iter()
+        .flatten()
+        .collect();
     assert_eq!(ids.len(), OBJECTS);
     let ids = Arc::new(ids);
-    let got = rt.block_on(async {
-        let addr: SocketAddr = b.oap.parse().unwrap();
-        let tasks = (0..CLIENTS).map(|n| {
+    let got: usize = rt
+        .block_on(at_once(CLIENTS, move |n, all_connected| {
             let ids = Arc::clone(&ids);
-            tokio::spawn(async move {
-                let client = runtime_tokio::connect(addr).await.expect("connect B");
+            async move {
+                let client = runtime_tokio::connect(b_addr).await.expect("connect B");
+                all_connected.wait().await;
                 let mut got = 0;
                 for (i, id) in ids.iter().skip(n).step_by(CLIENTS) {
                     let bytes = client
@@ -368,17 +367,47 @@ fn sixty_four_clients_put_two_thousand_objects_through_one_gateway_and_get_them_
                     got += 1;
                 }
                 got
-            })
-        });
-        let mut got = 0;
-        for t in tasks {
-            got += t.await.expect("get task");
-        }
-        got
-    });
+            }
+        }))
+        .into_iter()
+        .sum();
     assert_eq!(got, OBJECTS, "every object came back");
     assert!(a.stop().success());
     assert!(b.stop().success());
+}
+
+/// Runs `client(n, all_connected)` for `n` in `0..clients` as tasks at
+/// once and returns their results in order. Each client waits on
+/// `all_connected` once it is set up, so no client starts its work before
+/// every one is there. Bounded: a client that never arrives fails the test
+/// after five minutes rather than hanging it.
+async fn at_once<T, F, Fut>(clients: usize, client: F) -> Vec<T>
+where
+    T: Send + 'static,
+    F: Fn(usize, Arc<tokio::sync::Barrier>) -> Fut,
+    Fut: std::future::Future<Output = T> + Send + 'static,
+{
+    let all_connected = Arc::new(tokio::sync::Barrier::new(clients));
+    // Spawned together before any is awaited: an iterator awaited one task
+    // at a time would run the clients one after another.
+    let tasks: Vec<_> = (0..clients)
+        .map(|n| {
+            let barrier = Arc::clone(&all_connected);
+            tokio::spawn(tokio::time::timeout(
+                std::time::Duration::from_secs(300),
+                client(n, barrier),
+            ))
+        })
+        .collect();
+    let mut results = Vec::with_capacity(clients);
+    for t in tasks {
+        results.push(
+            t.await
+                .expect("client task")
+                .expect("every client done within five minutes"),
+        );
+    }
+    results
 }
 
 /// The peak resident memory (`VmHWM`) of process `pid`, in bytes.
