@@ -1,6 +1,6 @@
 //! Connection churn (issue #18): many short connections, each carrying
 //! one 1 KiB put, against a gateway on each runtime, next to two plain TCP
-//! servers that move the same bytes, measured right before.
+//! servers that move the same bytes, the three taking turns.
 //!
 //! * [`requests`] — the bytes each connection sends, built before the
 //!   clock starts.
@@ -15,12 +15,16 @@
 //! the protocol costs.
 //!
 //! A run: one warm-up connection puts an extra object and records the
-//! gateway's answers byte for byte; the two references, which send those
-//! answers to every connection, are timed with the same clients; then the
-//! gateway, from a fresh peak-memory window. Every put must end with the
-//! gateway's END (so the object was verified and stored), and after the
-//! clock stops up to [`CHECKED`] of the objects, spread over the run, are
-//! got back and compared byte for byte.
+//! gateway's answers byte for byte; the two references send those answers
+//! to every connection. The connections are then split into [`rounds`],
+//! and in each the three servers take a turn with the same clients and as
+//! many connections ([`Turn::order`]). This machine's speed changes from
+//! one minute to the next, and every connection leaves a TIME_WAIT entry
+//! on the clients' side for a minute: measured one after the other, the
+//! servers met different machines. Every put must end with the gateway's
+//! END (so the object was verified and stored), and after the clock stops
+//! up to [`CHECKED`] of the objects, spread over the run, are got back and
+//! compared byte for byte.
 
 pub mod addresses;
 pub mod client;
@@ -36,8 +40,7 @@ use oap_node::Client;
 
 use crate::report::{ChurnRow, Measure};
 use crate::rt::RuntimeKind;
-use crate::server::Launcher;
-use client::Replies;
+use crate::server::{Launcher, ServerProcess};
 use reference::{ReferenceServer, Script};
 use requests::Requests;
 
@@ -47,9 +50,58 @@ pub const THREADS: usize = 8;
 /// How many stored objects a run gets back and compares at most.
 pub const CHECKED: usize = 1_000;
 
+/// Rounds a run's connections are split into; in each, the three servers
+/// take their turn with the same number of connections.
+pub const ROUNDS: usize = 10;
+
+/// The fewest connections a round gives each server.
+const MIN_ROUND: usize = 100;
+
+/// Who serves one turn of a round.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Turn {
+    /// The plain blocking server ([`reference`](mod@reference)).
+    Reference,
+    /// The plain async server on the gateway's runtime.
+    RuntimeReference,
+    /// The gateway.
+    Gateway,
+}
+
+impl Turn {
+    /// The order of round `round`'s turns: each server goes first, second
+    /// and third equally often, so none always meets the machine as the
+    /// one before left it (its TIME_WAIT entries, a slower minute).
+    pub fn order(round: usize) -> [Turn; 3] {
+        let turns = [Turn::Reference, Turn::RuntimeReference, Turn::Gateway];
+        std::array::from_fn(|i| turns[(i + round) % 3])
+    }
+}
+
+/// How `connections` connections are split into rounds: [`ROUNDS`] of
+/// them, fewer when a round would have under [`MIN_ROUND`] connections
+/// (at least one); the last round takes what does not divide evenly.
+pub fn rounds(connections: usize) -> Vec<std::ops::Range<usize>> {
+    let count = (connections / MIN_ROUND).clamp(1, ROUNDS);
+    let each = connections / count;
+    (0..count)
+        .map(|r| {
+            let end = if r + 1 == count {
+                connections
+            } else {
+                (r + 1) * each
+            };
+            r * each..end
+        })
+        .collect()
+}
+
 /// `connections` connections, one put each, from `threads` client threads
-/// against a fresh server on `kind`, after the same against the
-/// reference.
+/// against a fresh server on `kind` and against the two plain servers, in
+/// [`rounds`]: the servers take turns ([`Turn::order`]), so the three
+/// rates are measured over the same stretch of time and what drifts on
+/// the machine meanwhile weighs on each alike. Each server's figures are
+/// the sums over its turns.
 pub fn run(
     kind: RuntimeKind,
     launcher: &Launcher,
@@ -60,36 +112,50 @@ pub fn run(
     // Seed 0 is the warm-up's: the run's objects are all new to the store.
     let replies = client::record(server.addr(), &Requests::new(0..1), 0)?;
     let requests = Requests::new(1..connections as u64 + 1);
+    let script = Script::new(&requests, replies);
+    let runtime_server = launcher.start_reference(kind, &script)?;
 
-    let reference = reference_run(&requests, replies.clone(), threads)?;
-    let runtime_reference = runtime_reference_run(kind, launcher, &requests, replies, threads)?;
-
+    let (mut gateway, mut reference, mut runtime_reference) = (None, None, None);
+    let add = |total: &mut Option<Measure>, m: Measure| match total {
+        Some(t) => t.add(&m),
+        None => *total = Some(m),
+    };
     server.reset_peak();
-    let watch = Measure::start(Some(&server));
-    let acknowledged = client::drive(server.addrs(), &requests, threads)?;
-    let measure = watch.stop();
+    for (round, range) in rounds(connections).into_iter().enumerate() {
+        let slice = requests.slice(range);
+        for turn in Turn::order(round) {
+            match turn {
+                Turn::Reference => add(&mut reference, reference_run(&slice, &script, threads)?),
+                Turn::RuntimeReference => add(
+                    &mut runtime_reference,
+                    driven(&runtime_server, &slice, threads)?,
+                ),
+                Turn::Gateway => add(&mut gateway, driven(&server, &slice, threads)?),
+            }
+        }
+    }
     let server_peak = server.memory().map(|m| m.peak);
-    check_acknowledged(acknowledged, &requests)?;
     verify_stored(kind, server.addr(), &requests)?;
+    let none = || crate::Error::from("no round ran");
     Ok(ChurnRow {
         runtime: kind.name(),
         connections,
         threads,
-        measure,
+        measure: gateway.ok_or_else(none)?,
         server_peak,
-        reference,
-        runtime_reference,
+        reference: reference.ok_or_else(none)?,
+        runtime_reference: runtime_reference.ok_or_else(none)?,
     })
 }
 
-/// The clients of [`run`] against the reference server answering with
-/// `replies`; its threads' CPU time is the measure's `server_cpu`.
+/// The clients of [`run`] against a fresh reference server following
+/// `script`; its threads' CPU time is the measure's `server_cpu`.
 pub fn reference_run(
     requests: &Requests,
-    replies: Replies,
+    script: &Script,
     threads: usize,
 ) -> Result<Measure, crate::Error> {
-    let server = ReferenceServer::start(Script::new(requests, replies), threads)?;
+    let server = ReferenceServer::start(script.clone(), threads)?;
     let watch = Measure::start(None);
     let acknowledged = client::drive(server.addrs(), requests, threads)?;
     let mut measure = watch.stop();
@@ -98,21 +164,17 @@ pub fn reference_run(
     Ok(measure)
 }
 
-/// The clients of [`run`] against the async reference on `kind` (the
-/// scale case's, [`crate::scale::reference`]), answering with `replies`:
-/// a plain server on the gateway's own runtime, with a task per connection
-/// in a process of its own, so what separates it from the gateway is the
-/// protocol's work and not the runtime's. Its process's CPU time is the
-/// measure's `server_cpu`.
-pub fn runtime_reference_run(
-    kind: RuntimeKind,
-    launcher: &Launcher,
+/// The clients of [`run`] against `server`, a child process: the gateway,
+/// or the async reference on the gateway's runtime (the scale case's,
+/// [`crate::scale::reference`]; a plain server with a task per connection,
+/// so what separates it from the gateway is the protocol's work and not
+/// the runtime's). Its process's CPU time is the measure's `server_cpu`.
+pub fn driven(
+    server: &ServerProcess,
     requests: &Requests,
-    replies: Replies,
     threads: usize,
 ) -> Result<Measure, crate::Error> {
-    let server = launcher.start_reference(kind, &Script::new(requests, replies))?;
-    let watch = Measure::start(Some(&server));
+    let watch = Measure::start(Some(server));
     let acknowledged = client::drive(server.addrs(), requests, threads)?;
     let measure = watch.stop();
     check_acknowledged(acknowledged, requests)?;

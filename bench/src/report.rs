@@ -71,12 +71,32 @@ impl Measure {
         }
     }
 
+    /// Adds `other`, a phase measured after this one (the same kind of
+    /// work against the same server, in rounds): times and CPU times add
+    /// up (unknown if either is), the busiest threads' too (so their share
+    /// of the wall time is the rounds' average), and the peak memory is the
+    /// higher.
+    pub fn add(&mut self, other: &Measure) {
+        let sum = |a: Option<Duration>, b: Option<Duration>| Some(a? + b?);
+        self.wall += other.wall;
+        self.cpu = sum(self.cpu, other.cpu);
+        self.server_cpu = sum(self.server_cpu, other.server_cpu);
+        self.busiest_client = sum(self.busiest_client, other.busiest_client);
+        self.busiest_server = sum(self.busiest_server, other.busiest_server);
+        self.client_peak = higher(self.client_peak, other.client_peak);
+    }
+
     /// Times `f` (see [`Measure::start`]).
     pub fn of<T>(server: Option<&ServerProcess>, f: impl FnOnce() -> T) -> (T, Measure) {
         let watch = Measure::start(server);
         let out = f();
         (out, watch.stop())
     }
+}
+
+/// The higher of two peaks, unknown if either is.
+fn higher(a: Option<u64>, b: Option<u64>) -> Option<u64> {
+    Some(a?.max(b?))
 }
 
 /// CPU µs per operation of a [`Measure`] (see [`Measure::cpu_us_per`]);
@@ -403,17 +423,17 @@ pub struct ChurnRow {
     pub connections: usize,
     /// Client threads.
     pub threads: usize,
-    /// All the connections against the gateway (`server_cpu` is the
-    /// gateway process's).
+    /// All the connections against the gateway, the sum of its turns
+    /// (`server_cpu` is the gateway process's).
     pub measure: Measure,
     /// The gateway's peak resident memory during them, the stored
     /// objects included.
     pub server_peak: Option<u64>,
-    /// The same connections against the reference server, measured right
-    /// before (`server_cpu` is the reference's threads').
+    /// As many connections against the reference server, in turns with
+    /// the gateway's (`server_cpu` is the reference's threads').
     pub reference: Measure,
-    /// The same connections against the async reference on the gateway's
-    /// runtime, measured right before the gateway (`server_cpu` is its
+    /// As many connections against the async reference on the gateway's
+    /// runtime, in turns with the gateway's (`server_cpu` is its
     /// process's).
     pub runtime_reference: Measure,
 }

@@ -11,7 +11,7 @@ use oap_bench::churn::addresses;
 use oap_bench::churn::client::{self, Replies};
 use oap_bench::churn::reference::{ReferenceServer, Script};
 use oap_bench::churn::requests::{Requests, SIZE};
-use oap_bench::churn::{runtime_reference_run, verify_stored};
+use oap_bench::churn::{Turn, driven, rounds, verify_stored};
 use oap_bench::{Launcher, RuntimeKind};
 use oap_core::payload::{
     ControlPayload, End, ErrorCode, ErrorEnvelope, Start, decode_data_payload,
@@ -147,7 +147,7 @@ fn the_async_reference_on_the_runtime_answers_every_connection_on_every_address(
     let gateway = launcher().start(kind).expect("server");
     let replies = client::record(gateway.addr(), &Requests::new(0..1), 0).expect("warm-up");
     let requests = Requests::new(1..201);
-    let script = Script::new(&requests, replies.clone());
+    let script = Script::new(&requests, replies);
     let reference = launcher()
         .start_reference(kind, &script)
         .expect("reference");
@@ -160,8 +160,9 @@ fn the_async_reference_on_the_runtime_answers_every_connection_on_every_address(
         200
     );
 
-    // The run the churn case times: every put answered, its process's CPU.
-    let measure = runtime_reference_run(kind, &launcher(), &requests, replies, 4).expect("run");
+    // A turn the churn case times: every put answered, its process's CPU.
+    let more = Requests::new(201..301);
+    let measure = driven(&reference, &more, 4).expect("run");
     assert!(measure.server_cpu.expect("the child's CPU clock") > Duration::ZERO);
 }
 
@@ -190,4 +191,54 @@ fn an_error_answer_fails_the_run() {
     assert!(failure.to_string().contains("no more"), "{failure}");
     // The server's threads end, whatever the clients left behind.
     reference.stop().expect("stopped");
+}
+
+#[test]
+fn a_run_splits_its_connections_into_rounds_that_cover_each_once() {
+    let covered = |connections: usize| {
+        let r = rounds(connections);
+        assert_eq!(r.first().map(|r| r.start), Some(0));
+        assert_eq!(r.last().map(|r| r.end), Some(connections));
+        assert!(r.windows(2).all(|w| w[0].end == w[1].start), "contiguous");
+        r.iter().map(|r| r.len()).collect::<Vec<_>>()
+    };
+    assert_eq!(covered(200_000), vec![20_000; 10]);
+    assert_eq!(covered(2_000), vec![200; 10]);
+    // The last round takes the remainder.
+    assert_eq!(covered(1_005), [vec![100; 9], vec![105]].concat());
+    // No round under 100 connections, but always one.
+    assert_eq!(covered(250), vec![125, 125]);
+    assert_eq!(covered(50), vec![50]);
+}
+
+#[test]
+fn each_server_takes_each_place_in_the_rounds_equally_often() {
+    for place in 0..3 {
+        let mut firsts: Vec<Turn> = (0..3).map(|round| Turn::order(round)[place]).collect();
+        firsts.dedup();
+        assert_eq!(firsts.len(), 3, "place {place}: {firsts:?}");
+    }
+    for round in 0..6 {
+        let order = Turn::order(round);
+        for turn in [Turn::Reference, Turn::RuntimeReference, Turn::Gateway] {
+            assert!(order.contains(&turn), "round {round}: {order:?}");
+        }
+    }
+}
+
+#[test]
+fn a_slice_of_the_requests_is_the_same_objects_numbered_from_zero() {
+    let all = Requests::new(10..20);
+    let slice = all.slice(3..7);
+    assert_eq!(slice.len(), 4);
+    assert_eq!(slice.hello(), all.hello());
+    for i in 0..4 {
+        assert_eq!(slice.put(i), all.put(i + 3));
+        assert_eq!(slice.id(i), all.id(i + 3));
+        assert_eq!(slice.object(i), all.object(i + 3));
+    }
+    assert!(slice.put(4).is_none() && slice.object(4).is_none());
+    // Clamped to what there is.
+    assert_eq!(all.slice(8..50).len(), 2);
+    assert!(all.slice(30..40).is_empty());
 }

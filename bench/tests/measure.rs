@@ -320,3 +320,36 @@ fn a_child_server_reports_its_cpu_clock_to_the_nanosecond() {
         "{first:?} and {second:?} are whole ticks: not the child's clock"
     );
 }
+
+#[test]
+fn measures_of_turns_add_up_and_unknowns_stay_unknown() {
+    let ms = Duration::from_millis;
+    let turn = |n: u64, peak: Option<u64>| Measure {
+        wall: ms(10 * n),
+        cpu: Some(ms(4 * n)),
+        server_cpu: Some(ms(3 * n)),
+        busiest_client: Some(ms(n)),
+        busiest_server: Some(ms(2 * n)),
+        client_peak: peak,
+    };
+    let mut total = turn(1, Some(100));
+    total.add(&turn(2, Some(300)));
+    assert_eq!(total.wall, ms(30));
+    assert_eq!((total.cpu, total.server_cpu), (Some(ms(12)), Some(ms(9))));
+    assert_eq!(
+        (total.busiest_client, total.busiest_server),
+        (Some(ms(3)), Some(ms(6)))
+    );
+    assert_eq!(total.client_peak, Some(300), "the higher peak");
+    // The busiest thread's share is the turns' average.
+    assert_eq!(total.busiest_shares(), (Some(0.1), Some(0.2)));
+
+    // One turn without a server figure leaves the sum unknown.
+    total.add(&Measure {
+        server_cpu: None,
+        client_peak: None,
+        ..turn(1, None)
+    });
+    assert_eq!((total.server_cpu, total.client_peak), (None, None));
+    assert_eq!(total.cpu, Some(ms(16)));
+}

@@ -59,6 +59,21 @@ impl Requests {
         }
     }
 
+    /// The objects `range` of these (clamped to them), as requests of
+    /// their own: object `i` of the result is object `range.start + i` of
+    /// these. The bytes are shared, not copied.
+    pub fn slice(&self, range: Range<usize>) -> Self {
+        let end = range.end.min(self.len());
+        let start = range.start.min(end);
+        let first_seed = self.seeds.start + start as u64;
+        Self {
+            hello: self.hello.clone(),
+            puts: self.puts[start..end].to_vec(),
+            ids: self.ids[start..end].to_vec(),
+            seeds: first_seed..first_seed + (end - start) as u64,
+        }
+    }
+
     /// The HELLO every connection opens with.
     pub fn hello(&self) -> &[u8] {
         &self.hello
