@@ -55,7 +55,7 @@ pub const CHECKED: usize = 1_000;
 pub const ROUNDS: usize = 10;
 
 /// The fewest connections a round gives each server.
-const MIN_ROUND: usize = 100;
+pub const MIN_ROUND: usize = 100;
 
 /// Who serves one turn of a round.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
