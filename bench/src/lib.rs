@@ -19,8 +19,9 @@
 //!   the client's and the server's CPU time per put.
 //! * [`churn`] — 200,000 short connections from 8 threads, one 1 KiB put
 //!   each: connections per second, the server's CPU time per connection
-//!   and its peak memory, next to a plain TCP server that moves the same
-//!   bytes.
+//!   and its peak memory, next to two plain TCP servers that move the same
+//!   bytes (blocking threads, and tasks on the gateway's runtime), the
+//!   three taking turns.
 //!
 //! [`chart`] draws a run as an SVG chart.
 //!
