@@ -284,9 +284,9 @@ pub fn split_frames(bytes: &[u8]) -> Result<Vec<Frame>, DecodeError> {
 }
 
 /// `fast_paths`: the hand-written JSON readers and writers of START, ACK,
-/// END and DATA headers against serde_json, errors included.
+/// END, DATA headers and HELLO against serde_json, errors included.
 ///
-/// Input layout: kind (1 byte: START, ACK, END, DATA header), mode (1
+/// Input layout: kind (1 byte: START, ACK, END, DATA header, HELLO), mode (1
 /// byte), then either raw JSON bytes (mode 0) or the fields of a value
 /// (other modes) whose serde encoding is then edited up to three times by
 /// the remaining bytes, so the readers see their own shapes and near
@@ -303,7 +303,7 @@ pub fn fast_paths(input: &[u8]) {
     use oap_core::payload::fast_paths::{self, Verdict};
 
     let mut r = Reader::new(input);
-    let kind = r.u8() % 4;
+    let kind = r.u8() % 5;
     let raw = r.u8() % 4 == 0;
     let json = if raw {
         r.rest().to_vec()
@@ -318,7 +318,8 @@ pub fn fast_paths(input: &[u8]) {
                 corr_id: r.bool().then(|| r.u64()),
                 obj: r.bool().then(|| ObjectId::of(r.bytes(8))),
             }),
-            _ => serde_json::to_vec(&fuzzed_header(&mut r)),
+            3 => serde_json::to_vec(&fuzzed_header(&mut r)),
+            _ => serde_json::to_vec(&fuzzed_hello(&mut r)),
         }
         .expect("plain structs serialise");
         for _ in 0..r.below(4) {
@@ -376,11 +377,18 @@ pub fn fast_paths(input: &[u8]) {
                 writes_serde_bytes(fast_paths::end_bytes(end));
             }
         }
-        _ => {
+        3 => {
             let v = fast_paths::data_header(&json);
             agree(&json, &v);
             if let Ok(header) = &v.serde {
                 writes_serde_bytes(fast_paths::data_header_bytes(header));
+            }
+        }
+        _ => {
+            let v = fast_paths::hello(&json);
+            agree(&json, &v);
+            if let Ok(hello) = &v.serde {
+                writes_serde_bytes(fast_paths::hello_bytes(hello));
             }
         }
     }
@@ -393,6 +401,20 @@ fn fuzzed_text(r: &mut Reader<'_>) -> Option<String> {
         0 => None,
         1 => Some(["put", "get", "subscribe", "docs", ""][r.below(5)].to_owned()),
         _ => Some(String::from_utf8_lossy(r.bytes(16)).into_owned()),
+    }
+}
+
+fn fuzzed_hello(r: &mut Reader<'_>) -> Hello {
+    Hello {
+        hello: fuzzed_text(r).unwrap_or_else(|| "oap/1".to_owned()),
+        // The edits below push a limit past u32 now and then: the field's
+        // bound, which serde must be the one to report.
+        max_frame: r.bool().then(|| r.u32()),
+        max_inflight: r.bool().then(|| r.u32()),
+        credit: r.bool().then(|| r.u64()),
+        app_proto_id: fuzzed_text(r),
+        tenant: fuzzed_text(r),
+        token: fuzzed_text(r),
     }
 }
 

@@ -21,6 +21,7 @@ mod error_code;
 pub mod fast_paths;
 #[cfg(test)]
 mod fast_test_support;
+mod hello_fast;
 mod json;
 mod messages;
 mod start_fast;

@@ -4,8 +4,8 @@
 //!
 //! Readers answer `None` for anything else, leaving the decision (and the
 //! error) to the serde path; see [`ack_fast`](super::ack_fast),
-//! [`data_fast`](super::data_fast), [`end_fast`](super::end_fast) and
-//! [`start_fast`](super::start_fast).
+//! [`data_fast`](super::data_fast), [`end_fast`](super::end_fast),
+//! [`hello_fast`](super::hello_fast) and [`start_fast`](super::start_fast).
 
 use crate::object_id::{HEX_LEN, HEX_VALUE, NOT_HEX, ObjectId, SCHEME};
 
@@ -158,6 +158,17 @@ pub(super) fn u64_digits(mut n: u64, scratch: &mut [u8; U64_MAX_DIGITS]) -> &[u8
         }
     }
     &scratch[start..]
+}
+
+/// Appends `text` as the JSON string serde_json writes for it, which is
+/// `text` in quotes as long as no byte of it [`needs_escape`]: the caller
+/// checks that first ([`has_escapes`]) and leaves any other string to
+/// serde.
+pub(super) fn put_plain_string(out: &mut Vec<u8>, text: &str) {
+    debug_assert!(!has_escapes(text), "a string that needs escaping");
+    out.push(b'"');
+    out.extend_from_slice(text.as_bytes());
+    out.push(b'"');
 }
 
 /// Appends `id` as the JSON string serde_json writes for it

@@ -26,8 +26,8 @@ pub trait ControlPayload: Serialize + DeserializeOwned {
 
     /// Appends the bytes [`ControlPayload::encode`] returns to `dst`, for a
     /// caller that assembles frames in a buffer it reuses: nothing is
-    /// allocated but `dst`'s growth (the fast paths of START, ACK and END
-    /// write by hand; the rest serialise straight into `dst`).
+    /// allocated but `dst`'s growth (the fast paths of HELLO, START, ACK and
+    /// END write by hand; the rest serialise straight into `dst`).
     fn encode_into(&self, dst: &mut Vec<u8>) {
         // As infallible as `encode`; writing into a `Vec` cannot fail.
         let _ = serde_json::to_writer(&mut *dst, self);

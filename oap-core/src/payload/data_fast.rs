@@ -22,8 +22,8 @@
 
 use super::DataHeader;
 use super::canonical::{
-    OBJECT_ID_JSON_LEN, has_escapes, plain_string, put_object_id, put_u64, read_object_id,
-    read_u64, u64_len,
+    OBJECT_ID_JSON_LEN, has_escapes, plain_string, put_object_id, put_plain_string, put_u64,
+    read_object_id, read_u64, u64_len,
 };
 use crate::limits::MAX_CONTROL_JSON;
 
@@ -116,9 +116,7 @@ pub(super) fn encode(header: &DataHeader) -> Option<Vec<u8>> {
     }
     if let Some(text) = content_type {
         out.extend_from_slice(CONTENT_TYPE);
-        out.push(b'"');
-        out.extend_from_slice(text.as_bytes());
-        out.push(b'"');
+        put_plain_string(&mut out, text);
     }
     if header.e2e {
         out.extend_from_slice(E2E_TRUE);

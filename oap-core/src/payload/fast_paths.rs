@@ -9,8 +9,8 @@
 //! included; whatever the fast reader accepts, serde accepts with the same
 //! value; and the fast writers write serde's bytes.
 
-use super::{Ack, ControlPayload, DataHeader, End, PayloadError, Start};
-use super::{ack_fast, data_fast, end_fast, json, start_fast};
+use super::{Ack, ControlPayload, DataHeader, End, Hello, PayloadError, Start};
+use super::{ack_fast, data_fast, end_fast, hello_fast, json, start_fast};
 
 /// Three readings of the same bytes.
 #[derive(Debug)]
@@ -21,6 +21,15 @@ pub struct Verdict<T> {
     pub serde: Result<T, PayloadError>,
     /// The public decoder: the fast reader, then serde.
     pub public: Result<T, PayloadError>,
+}
+
+/// HELLO.
+pub fn hello(bytes: &[u8]) -> Verdict<Hello> {
+    Verdict {
+        fast: hello_fast::decode(bytes),
+        serde: json::from_slice_bounded(bytes),
+        public: Hello::decode(bytes),
+    }
 }
 
 /// START.
@@ -66,6 +75,15 @@ pub fn start_bytes(start: &Start) -> (Option<Vec<u8>>, Vec<u8>) {
     (
         start_fast::encode(start).map(|b| b.to_vec()),
         serde_json::to_vec(start).unwrap_or_default(),
+    )
+}
+
+/// As [`start_bytes`], for HELLO.
+pub fn hello_bytes(hello: &Hello) -> (Option<Vec<u8>>, Vec<u8>) {
+    let mut fast = Vec::new();
+    (
+        hello_fast::encode_into(hello, &mut fast).then_some(fast),
+        serde_json::to_vec(hello).unwrap_or_default(),
     )
 }
 

@@ -3,7 +3,9 @@
 use bytes::Bytes;
 use serde::{Deserialize, Serialize};
 
-use super::{ControlPayload, ErrorCode, PayloadError, ack_fast, end_fast, json, start_fast};
+use super::{
+    ControlPayload, ErrorCode, PayloadError, ack_fast, end_fast, hello_fast, json, start_fast,
+};
 use crate::frame::FrameType;
 use crate::object_id::ObjectId;
 
@@ -76,6 +78,32 @@ impl Hello {
 
 impl ControlPayload for Hello {
     const FRAME_TYPE: FrameType = FrameType::Hello;
+
+    /// Parses a HELLO. The shapes [`Hello::encode`](ControlPayload::encode)
+    /// writes are read by hand when their strings are plain, because every
+    /// connection opens with two; any other input goes through the bounded
+    /// serde path, so results and errors are the same as serde's.
+    fn decode(payload: &[u8]) -> Result<Self, PayloadError> {
+        match hello_fast::decode(payload) {
+            Some(hello) => Ok(hello),
+            None => json::from_slice_bounded(payload),
+        }
+    }
+
+    /// Serialises to the same bytes as serde_json: by hand, in one exactly
+    /// sized allocation, unless a string needs escaping.
+    fn encode(&self) -> Bytes {
+        let mut out = Vec::new();
+        self.encode_into(&mut out);
+        Bytes::from(out)
+    }
+
+    fn encode_into(&self, dst: &mut Vec<u8>) {
+        if !hello_fast::encode_into(self, dst) {
+            // Writing into a Vec cannot fail, nor can serialising a HELLO.
+            let _ = serde_json::to_writer(dst, self);
+        }
+    }
 }
 
 /// START: opens a request.

@@ -28,7 +28,9 @@
 use bytes::Bytes;
 
 use super::Start;
-use super::canonical::{has_escapes, plain_string, put_u64, read_u64, reserve_for, u64_len};
+use super::canonical::{
+    has_escapes, plain_string, put_plain_string, put_u64, read_u64, reserve_for, u64_len,
+};
 use crate::limits::MAX_CONTROL_JSON;
 
 /// Start of every START.
@@ -160,9 +162,7 @@ pub(super) fn encode_into(start: &Start, out: &mut Vec<u8>) -> bool {
     for (k, text) in strings {
         if let Some(text) = text {
             out.extend_from_slice(key(k, first));
-            out.push(b'"');
-            out.extend_from_slice(text.as_bytes());
-            out.push(b'"');
+            put_plain_string(out, text);
             first = false;
         }
     }
