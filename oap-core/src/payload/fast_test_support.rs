@@ -1,6 +1,6 @@
-//! Strategies shared by the fast-path proptests (ACK, DATA header, END):
-//! numbers with their edges over-represented, and small byte edits of an
-//! encoding.
+//! What the fast-path tests share (HELLO, START, ACK, DATA header, END):
+//! numbers with their edges over-represented, small byte edits of an
+//! encoding, and the checks that a fast path agrees with serde.
 
 use std::fmt::Debug;
 
@@ -91,6 +91,25 @@ pub(super) fn assert_same_result<T: PartialEq + Debug>(
         ),
     }
     Ok(())
+}
+
+/// Each of `cases` is left to serde by the fast reader `fast` (it answers
+/// `None`), and the public decoder still agrees with serde on it
+/// (`same_as_serde`, the module's own check).
+pub(super) fn assert_left_to_serde<T: Debug, B: AsRef<[u8]>>(
+    cases: &[B],
+    fast: impl Fn(&[u8]) -> Option<T>,
+    same_as_serde: impl Fn(&[u8]) -> Result<(), TestCaseError>,
+) {
+    for bytes in cases.iter().map(AsRef::as_ref) {
+        let taken = fast(bytes);
+        assert!(
+            taken.is_none(),
+            "{}: the fast path took it as {taken:?}",
+            String::from_utf8_lossy(bytes)
+        );
+        same_as_serde(bytes).expect("same as serde");
+    }
 }
 
 /// [`ControlPayload::encode_into`] appends exactly what

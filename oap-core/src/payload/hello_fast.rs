@@ -177,7 +177,8 @@ mod tests {
     use super::*;
     use crate::payload::canonical::needs_escape;
     use crate::payload::fast_test_support::{
-        apply, assert_encode_into_appends, assert_same_result, edits, nearby_byte, number,
+        apply, assert_encode_into_appends, assert_left_to_serde, assert_same_result, edits,
+        nearby_byte, number,
     };
     use crate::payload::json::from_slice_bounded;
     use crate::payload::{ControlPayload, PayloadError};
@@ -274,10 +275,7 @@ mod tests {
             b"{}",
             b"",
         ];
-        for bytes in not_canonical {
-            assert_eq!(decode(bytes), None, "{}", String::from_utf8_lossy(bytes));
-            assert_same_as_serde(bytes).expect("same as serde");
-        }
+        assert_left_to_serde(not_canonical, decode, assert_same_as_serde);
         // The fallback still accepts what serde always accepted.
         assert_eq!(
             Hello::decode(br#"{"credit":7,"hello":"oap/1"}"#).expect("reordered"),
