@@ -52,6 +52,7 @@ mod violation;
 
 use std::collections::VecDeque;
 use std::hash::{Hash, Hasher};
+use std::sync::Arc;
 use std::time::Instant;
 
 pub use commands::OutgoingObject;
@@ -103,11 +104,13 @@ enum State {
 #[derive(Debug)]
 pub struct Connection {
     role: Role,
-    /// Boxed, as is `peer_hello`: together they are a third of the
-    /// connection, read seldom, and without them a gateway's endpoint fits
-    /// an allocation glibc serves from its per-thread cache (up to 1 KiB)
-    /// instead of its larger bins, which first consolidate freed chunks.
-    config: Box<ConnectionConfig>,
+    /// Behind a pointer, as is `peer_hello`: together they are a third of
+    /// the connection, read seldom, and without them a gateway's endpoint
+    /// fits an allocation glibc serves from its per-thread cache (up to
+    /// 1 KiB) instead of its larger bins, which first consolidate freed
+    /// chunks. Shared, not boxed: a server's connections all take the same
+    /// settings, and need not each copy them (see [`Connection::server`]).
+    config: Arc<ConnectionConfig>,
     state: State,
     negotiated: Option<Negotiated>,
     decoder: StreamDecoder,
@@ -143,9 +146,10 @@ pub struct Connection {
 
 impl Connection {
     /// A client connection. Its HELLO is queued at once: drain
-    /// `poll_transmit` before waiting for input.
-    pub fn client(config: ConnectionConfig, now: Instant) -> Self {
-        let mut conn = Self::new(Role::Client, config, now);
+    /// `poll_transmit` before waiting for input. `config` is a
+    /// [`ConnectionConfig`], or an `Arc` of one to share among connections.
+    pub fn client(config: impl Into<Arc<ConnectionConfig>>, now: Instant) -> Self {
+        let mut conn = Self::new(Role::Client, config.into(), now);
         let hello = Hello {
             max_frame: Some(conn.config.effective_max_frame()),
             max_inflight: Some(conn.config.max_inflight.max(1)),
@@ -159,12 +163,15 @@ impl Connection {
         conn
     }
 
-    /// A server connection, waiting for the client's HELLO.
-    pub fn server(config: ConnectionConfig, now: Instant) -> Self {
-        Self::new(Role::Server, config, now)
+    /// A server connection, waiting for the client's HELLO. Pass `config`
+    /// as an `Arc<ConnectionConfig>` the server keeps, to share one copy
+    /// among all its connections (a plain [`ConnectionConfig`] is moved
+    /// into an `Arc` of its own).
+    pub fn server(config: impl Into<Arc<ConnectionConfig>>, now: Instant) -> Self {
+        Self::new(Role::Server, config.into(), now)
     }
 
-    fn new(role: Role, config: ConnectionConfig, now: Instant) -> Self {
+    fn new(role: Role, config: Arc<ConnectionConfig>, now: Instant) -> Self {
         let max_frame = config.effective_max_frame();
         Self {
             role,
@@ -186,7 +193,7 @@ impl Connection {
             peer_speaks_tls: false,
             stats: ConnectionStats::default(),
             learned_window: 0,
-            config: Box::new(config),
+            config,
         }
     }
 

@@ -83,15 +83,19 @@ impl ServerSession {
     /// A gateway connection named `service` (used in health events when the
     /// client names no application protocol) with an open directory
     /// ([`Tenants::open`]: no tenants, anonymous peers may do everything).
-    pub fn new(config: ConnectionConfig, service: impl Into<Arc<str>>, now: Instant) -> Self {
+    pub fn new(
+        config: impl Into<Arc<ConnectionConfig>>,
+        service: impl Into<Arc<str>>,
+        now: Instant,
+    ) -> Self {
         Self::with_tenants(config, service, Arc::new(Tenants::open()), now)
     }
 
     /// A gateway connection that authenticates peers against `tenants`.
-    /// Pass `service` as an `Arc<str>` the gateway keeps to share it
-    /// among its connections.
+    /// Pass `config` as an `Arc<ConnectionConfig>` and `service` as an
+    /// `Arc<str>` the gateway keeps, to share them among its connections.
     pub fn with_tenants(
-        config: ConnectionConfig,
+        config: impl Into<Arc<ConnectionConfig>>,
         service: impl Into<Arc<str>>,
         tenants: Arc<Tenants>,
         now: Instant,

@@ -238,8 +238,9 @@ pub(crate) struct Inner {
     /// ([`Gateway::update_tenants`]) replaces it.
     tenants: std::sync::RwLock<Arc<Tenants>>,
     /// The connection settings new connections get: `config.connection`
-    /// until a reload ([`Gateway::update_connection_config`]).
-    connection: std::sync::RwLock<ConnectionConfig>,
+    /// until a reload ([`Gateway::update_connection_config`]). One copy,
+    /// shared by the connections that took it.
+    connection: std::sync::RwLock<Arc<ConnectionConfig>>,
     open: AtomicUsize,
     per_address: admission::PerAddress,
     /// Subscriptions open now (see `GatewayConfig::max_subscriptions`).
@@ -324,7 +325,7 @@ impl Gateway {
                 services,
                 quotas,
                 tenants: std::sync::RwLock::new(tenants),
-                connection: std::sync::RwLock::new(connection),
+                connection: std::sync::RwLock::new(Arc::new(connection)),
                 open: AtomicUsize::new(0),
                 per_address: admission::PerAddress::default(),
                 subscriptions: AtomicUsize::new(0),
@@ -358,7 +359,7 @@ impl Gateway {
             .inner
             .connection
             .write()
-            .unwrap_or_else(|p| p.into_inner()) = connection;
+            .unwrap_or_else(|p| p.into_inner()) = Arc::new(connection);
     }
 
     /// Replaces the tenant directory (a configuration reload), at once:
@@ -704,11 +705,8 @@ impl Gateway {
 
 impl Inner {
     /// The connection settings a connection accepted now gets.
-    pub(crate) fn connection_config(&self) -> ConnectionConfig {
-        self.connection
-            .read()
-            .unwrap_or_else(|p| p.into_inner())
-            .clone()
+    pub(crate) fn connection_config(&self) -> Arc<ConnectionConfig> {
+        Arc::clone(&self.connection.read().unwrap_or_else(|p| p.into_inner()))
     }
 
     pub(crate) fn current_tenants(&self) -> Arc<Tenants> {

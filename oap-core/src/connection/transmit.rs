@@ -262,7 +262,7 @@ mod tests {
     #[test]
     fn urgent_frames_go_first_and_an_idle_queue_keeps_no_room() {
         let now = Instant::now();
-        let mut conn = Connection::server(Default::default(), now);
+        let mut conn = Connection::server(crate::connection::ConnectionConfig::default(), now);
         let ack = |n| Ack {
             corr_id: Some(n),
             credit: n,
@@ -305,7 +305,7 @@ mod tests {
     #[test]
     fn a_queue_that_never_empties_does_not_keep_what_it_wrote() {
         let now = Instant::now();
-        let mut conn = Connection::server(Default::default(), now);
+        let mut conn = Connection::server(crate::connection::ConnectionConfig::default(), now);
         let encoder = conn.encoder;
         let body = Bytes::from(vec![1; 8 * 1024]);
         let mut written = 0;
