@@ -406,7 +406,7 @@ fn fuzzed_text(r: &mut Reader<'_>) -> Option<String> {
 
 fn fuzzed_hello(r: &mut Reader<'_>) -> Hello {
     Hello {
-        hello: fuzzed_text(r).unwrap_or_else(|| "oap/1".to_owned()),
+        hello: fuzzed_text(r).map_or_else(|| "oap/1".into(), Into::into),
         // The edits below push a limit past u32 now and then: the field's
         // bound, which serde must be the one to report.
         max_frame: r.bool().then(|| r.u32()),
@@ -421,7 +421,7 @@ fn fuzzed_hello(r: &mut Reader<'_>) -> Hello {
 fn fuzzed_start(r: &mut Reader<'_>) -> Start {
     Start {
         corr_id: r.bool().then(|| r.u64()),
-        op: fuzzed_text(r),
+        op: fuzzed_text(r).map(Into::into),
         topic: fuzzed_text(r),
         addr: fuzzed_text(r),
         collection: fuzzed_text(r),

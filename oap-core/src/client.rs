@@ -171,7 +171,7 @@ impl ClientSession {
             now,
             Start {
                 corr_id: Some(req_id),
-                op: Some(op.to_owned()),
+                op: Some(Start::op_name(op)),
                 ..Start::default()
             },
         )

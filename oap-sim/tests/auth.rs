@@ -159,7 +159,7 @@ impl Pair {
 
     fn open(&mut self, quotas: &mut TenantQuotas, op: Option<&str>) -> RequestId {
         let start = Start {
-            op: op.map(str::to_owned),
+            op: op.map(Start::op_name),
             addr: (op == Some("get")).then(|| oap_core::ObjectId::of(b"x").to_string()),
             ..Start::default()
         };

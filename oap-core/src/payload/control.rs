@@ -65,7 +65,7 @@ mod tests {
             message in text(),
         ) {
             let hello = Hello {
-                hello,
+                hello: hello.into(),
                 max_frame,
                 max_inflight: max_frame.map(|n| n / 2),
                 credit,

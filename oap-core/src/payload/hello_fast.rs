@@ -28,10 +28,12 @@
 //! existed. Whatever the reader does accept, that path parses to the same
 //! [`Hello`].
 
-use super::Hello;
+use std::borrow::Cow;
+
 use super::canonical::{
     has_escapes, plain_string, put_plain_string, put_u64, read_u64, reserve_for, u64_len,
 };
+use super::{Hello, PROTOCOL_NAME};
 use crate::limits::MAX_CONTROL_JSON;
 
 /// Start of every HELLO, up to the protocol name's string.
@@ -57,7 +59,7 @@ pub(super) fn decode(bytes: &[u8]) -> Option<Hello> {
     let (hello, rest) = plain_string(bytes.strip_prefix(OPEN)?)?;
     let mut reader = Reader { rest };
     let hello = Hello {
-        hello: hello.to_owned(),
+        hello: protocol_name(hello),
         max_frame: reader.u32(MAX_FRAME)?,
         max_inflight: reader.u32(MAX_INFLIGHT)?,
         credit: reader.u64(CREDIT)?,
@@ -66,6 +68,15 @@ pub(super) fn decode(bytes: &[u8]) -> Option<Hello> {
         token: reader.string(TOKEN)?,
     };
     (reader.rest == CLOSE).then_some(hello)
+}
+
+/// HELLO's protocol name, borrowed when it is this crate's.
+fn protocol_name(name: &str) -> Cow<'static, str> {
+    if name == PROTOCOL_NAME {
+        Cow::Borrowed(PROTOCOL_NAME)
+    } else {
+        Cow::Owned(name.to_owned())
+    }
 }
 
 /// What is left of the object after the fields read so far.
@@ -245,6 +256,20 @@ mod tests {
         );
     }
 
+    /// This crate's protocol name is borrowed, never copied, whether a
+    /// HELLO is made or read; another name a peer sends is kept as sent.
+    #[test]
+    fn the_protocol_name_is_borrowed_when_it_is_ours() {
+        assert!(matches!(
+            Hello::legacy().hello,
+            Cow::Borrowed(PROTOCOL_NAME)
+        ));
+        let ours = decode(&serde_bytes(&server_answer())).expect("fast");
+        assert!(matches!(ours.hello, Cow::Borrowed(PROTOCOL_NAME)));
+        let theirs = decode(br#"{"hello":"oap/2"}"#).expect("fast");
+        assert!(matches!(&theirs.hello, Cow::Owned(name) if name == "oap/2"));
+    }
+
     #[test]
     fn anything_else_is_left_to_serde() {
         let not_canonical: &[&[u8]] = &[
@@ -334,7 +359,7 @@ mod tests {
         )
             .prop_map(
                 |(hello, max_frame, max_inflight, credit, app_proto_id, tenant, token)| Hello {
-                    hello,
+                    hello: hello.into(),
                     max_frame,
                     max_inflight,
                     credit,

@@ -1,5 +1,7 @@
 //! HELLO, START, ACK, END and ERROR payloads.
 
+use std::borrow::Cow;
+
 use bytes::Bytes;
 use serde::{Deserialize, Serialize};
 
@@ -21,8 +23,10 @@ pub const PROTOCOL_NAME: &str = "oap/1";
 /// `Debug` never shows the `token`: it prints `Some("<redacted>")`.
 #[derive(Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct Hello {
-    /// Protocol name; must be [`PROTOCOL_NAME`].
-    pub hello: String,
+    /// Protocol name; must be [`PROTOCOL_NAME`]. Borrowed when it is (every
+    /// HELLO this crate makes or reads, so none allocates for it), owned
+    /// for any other name a peer sends.
+    pub hello: Cow<'static, str>,
     /// Largest payload the sender accepts.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub max_frame: Option<u32>,
@@ -65,7 +69,7 @@ impl Hello {
     /// The minimal HELLO, as the original client sent it.
     pub fn legacy() -> Self {
         Self {
-            hello: PROTOCOL_NAME.to_owned(),
+            hello: Cow::Borrowed(PROTOCOL_NAME),
             max_frame: None,
             max_inflight: None,
             credit: None,
@@ -113,9 +117,11 @@ pub struct Start {
     /// Absent: the legacy single request (request 0).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub corr_id: Option<u64>,
-    /// Operation (`"put"`, `"get"`, `"subscribe"`, ...).
+    /// Operation (`"put"`, `"get"`, `"subscribe"`, ...). Borrowed when it
+    /// is one of those three (as every START this crate makes or reads
+    /// fast has it), so that naming the operation allocates nothing.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub op: Option<String>,
+    pub op: Option<Cow<'static, str>>,
     /// Topic (subscriptions; the original client's only field).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub topic: Option<String>,
@@ -130,6 +136,20 @@ pub struct Start {
     /// DATA header's `obj`).
     #[serde(rename = "id", default, skip_serializing_if = "Option::is_none")]
     pub doc_id: Option<String>,
+}
+
+/// The operations [`Start::op`] holds borrowed.
+const KNOWN_OPS: [&str; 3] = ["put", "get", "subscribe"];
+
+impl Start {
+    /// `op` as [`Start::op`] holds it: borrowed if it is `"put"`, `"get"`
+    /// or `"subscribe"`, copied otherwise.
+    pub fn op_name(op: &str) -> Cow<'static, str> {
+        match KNOWN_OPS.iter().find(|known| **known == op) {
+            Some(known) => Cow::Borrowed(known),
+            None => Cow::Owned(op.to_owned()),
+        }
+    }
 }
 
 impl ControlPayload for Start {

@@ -70,7 +70,7 @@ pub(super) fn decode(bytes: &[u8]) -> Option<Start> {
     } else {
         None
     };
-    let op = reader.string(OP)?;
+    let op = reader.str(OP)?.map(Start::op_name);
     let topic = reader.string(TOPIC)?;
     let addr = reader.string(ADDR)?;
     let collection = reader.string(COLLECTION)?;
@@ -91,7 +91,7 @@ struct Reader<'a> {
     first: bool,
 }
 
-impl Reader<'_> {
+impl<'a> Reader<'a> {
     /// Steps past `key` (comma included unless first) if it comes next.
     fn key(&mut self, key_with_comma: &[u8]) -> bool {
         match self.rest.strip_prefix(key(key_with_comma, self.first)) {
@@ -108,12 +108,17 @@ impl Reader<'_> {
     /// field is absent; `None`: present but not a plain string, so the
     /// whole START goes to serde.
     fn string(&mut self, key_with_comma: &[u8]) -> Option<Option<String>> {
+        Some(self.str(key_with_comma)?.map(str::to_owned))
+    }
+
+    /// [`Reader::string`], borrowed from the input.
+    fn str(&mut self, key_with_comma: &[u8]) -> Option<Option<&'a str>> {
         if !self.key(key_with_comma) {
             return Some(None);
         }
         let (text, after) = plain_string(self.rest)?;
         self.rest = after;
-        Some(Some(text.to_owned()))
+        Some(Some(text))
     }
 }
 
@@ -192,6 +197,8 @@ fn encoded_len(corr_id: Option<u64>, strings: &[(&[u8], Option<&str>); 5]) -> us
 
 #[cfg(test)]
 mod tests {
+    use std::borrow::Cow;
+
     use proptest::prelude::*;
 
     use super::*;
@@ -300,7 +307,7 @@ mod tests {
                 let text = |bit: u32| (mask & (1 << bit) != 0).then(|| text.to_owned());
                 starts.push(Start {
                     corr_id: (mask & 1 != 0).then_some(n),
-                    op: text(1),
+                    op: text(1).map(Into::into),
                     topic: text(2),
                     addr: text(3),
                     collection: text(4),
@@ -309,6 +316,20 @@ mod tests {
             }
         }
         starts
+    }
+
+    /// The three operations are borrowed, whether a START is made or read;
+    /// any other is kept as sent.
+    #[test]
+    fn known_operations_are_borrowed() {
+        for op in ["put", "get", "subscribe"] {
+            assert!(matches!(Start::op_name(op), Cow::Borrowed(o) if o == op));
+            let read = decode(format!(r#"{{"op":"{op}"}}"#).as_bytes()).expect("fast");
+            assert!(matches!(read.op, Some(Cow::Borrowed(o)) if o == op));
+        }
+        assert!(matches!(Start::op_name("delete"), Cow::Owned(o) if o == "delete"));
+        let read = decode(br#"{"op":"Put"}"#).expect("fast");
+        assert!(matches!(read.op, Some(Cow::Owned(o)) if o == "Put"));
     }
 
     #[test]
@@ -466,14 +487,7 @@ mod tests {
                         corr_id: n,
                         ..Start::default()
                     };
-                    let slot = match field {
-                        0 => &mut start.op,
-                        1 => &mut start.topic,
-                        2 => &mut start.addr,
-                        3 => &mut start.collection,
-                        _ => &mut start.doc_id,
-                    };
-                    *slot = text.map(str::to_owned);
+                    set_string(&mut start, field, text.map(str::to_owned));
                     let serde = serde_bytes(&start);
                     assert_eq!(start.encode()[..], serde[..], "{start:?}");
                     match encode(&start) {
@@ -483,6 +497,17 @@ mod tests {
                     assert_eq!(encode(&start).is_none(), escapes(&start), "{start:?}");
                 }
             }
+        }
+    }
+
+    /// Sets string field `field` (0 to 4, in declaration order).
+    fn set_string(start: &mut Start, field: usize, text: Option<String>) {
+        match field {
+            0 => start.op = text.map(Into::into),
+            1 => start.topic = text,
+            2 => start.addr = text,
+            3 => start.collection = text,
+            _ => start.doc_id = text,
         }
     }
 
@@ -498,14 +523,7 @@ mod tests {
             let text = format!("a{c}b");
             for field in 0..5 {
                 let mut start = client_starts()[0].clone();
-                let slot = match field {
-                    0 => &mut start.op,
-                    1 => &mut start.topic,
-                    2 => &mut start.addr,
-                    3 => &mut start.collection,
-                    _ => &mut start.doc_id,
-                };
-                *slot = Some(text.clone());
+                set_string(&mut start, field, Some(text.clone()));
                 let bytes = start.encode();
                 assert_eq!(bytes[..], serde_bytes(&start)[..], "{c:?}");
                 assert_eq!(
@@ -550,7 +568,7 @@ mod tests {
         )
             .prop_map(|(corr_id, op, topic, addr, collection, doc_id)| Start {
                 corr_id,
-                op,
+                op: op.map(Into::into),
                 topic,
                 addr,
                 collection,
