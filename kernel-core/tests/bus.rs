@@ -279,3 +279,124 @@ fn kernel_events_round_trip_through_serde() {
         assert_eq!(back, event);
     }
 }
+
+fn is_shutdown(event: &KernelEvent) -> bool {
+    matches!(event, KernelEvent::Shutdown)
+}
+
+fn is_config(event: &KernelEvent) -> bool {
+    matches!(event, KernelEvent::ConfigUpdated { .. })
+}
+
+#[test]
+fn a_filtered_receiver_sleeps_through_what_it_does_not_take_without_falling_behind() {
+    let bus = Bus::new(8);
+    let mut watcher = bus.subscribe_filtered(is_shutdown);
+    let (woken, waker) = counting_waker();
+    let mut cx = Context::from_waker(&waker);
+    let mut shutdown = pin!(watcher.recv());
+    assert!(shutdown.as_mut().poll(&mut cx).is_pending());
+    // Four times the bus's capacity of events it does not take.
+    for n in 0..32 {
+        assert_eq!(bus.publish(health("gateway", n % 2 == 0)), 1);
+    }
+    assert_eq!(
+        woken.0.load(Ordering::SeqCst),
+        0,
+        "woken by what it does not take"
+    );
+    assert!(shutdown.as_mut().poll(&mut cx).is_pending());
+    bus.publish_lossy(KernelEvent::Shutdown);
+    assert_eq!(woken.0.load(Ordering::SeqCst), 1);
+    assert_eq!(
+        shutdown.as_mut().poll(&mut cx),
+        Poll::Ready(Ok(KernelEvent::Shutdown))
+    );
+    assert_eq!(bus.stats().lagged_total, 0, "it never lagged");
+    assert_eq!(bus.stats().missed_total, 0);
+}
+
+#[test]
+fn a_filtered_receiver_beside_others_wakes_and_reads_only_its_events_in_order() {
+    let bus = Bus::new(8);
+    let mut all = bus.subscribe();
+    let mut configs = bus.subscribe_filtered(is_config);
+    let (woken_all, waker_all) = counting_waker();
+    let (woken_configs, waker_configs) = counting_waker();
+    {
+        let mut next_any = pin!(all.recv());
+        let mut next_config = pin!(configs.recv());
+        assert!(
+            next_any
+                .as_mut()
+                .poll(&mut Context::from_waker(&waker_all))
+                .is_pending()
+        );
+        assert!(
+            next_config
+                .as_mut()
+                .poll(&mut Context::from_waker(&waker_configs))
+                .is_pending()
+        );
+        assert_eq!(bus.publish(health("a", true)), 2);
+        assert_eq!(woken_all.0.load(Ordering::SeqCst), 1);
+        assert_eq!(woken_configs.0.load(Ordering::SeqCst), 0);
+    }
+    // Awake (not parked), it passes over what it does not take as it reads.
+    for event in [
+        KernelEvent::ConfigUpdated { version: 1 },
+        health("b", false),
+        KernelEvent::Shutdown,
+        KernelEvent::ConfigUpdated { version: 2 },
+    ] {
+        bus.publish_lossy(event);
+    }
+    assert_eq!(
+        configs.try_recv(),
+        Ok(KernelEvent::ConfigUpdated { version: 1 })
+    );
+    assert_eq!(
+        block_on(configs.recv()),
+        Ok(KernelEvent::ConfigUpdated { version: 2 })
+    );
+    assert_eq!(configs.try_recv(), Err(TryRecvError::Empty));
+    // The unfiltered receiver still has every event, in order.
+    let mut seen = Vec::new();
+    while let Ok(event) = all.try_recv() {
+        seen.push(event);
+    }
+    assert_eq!(seen.len(), 5);
+    assert_eq!(seen[0], health("a", true));
+    assert_eq!(seen[4], KernelEvent::ConfigUpdated { version: 2 });
+}
+
+#[test]
+fn a_filtered_receiver_behind_while_awake_lags_for_events_of_every_kind() {
+    let bus = Bus::new(8);
+    let mut configs = bus.subscribe_filtered(is_config);
+    for n in 0..20 {
+        bus.publish_lossy(health("gateway", n % 2 == 0));
+    }
+    bus.publish_lossy(KernelEvent::ConfigUpdated { version: 7 });
+    // 21 published, 8 retained: 13 overwritten before it read any.
+    assert_eq!(configs.try_recv(), Err(TryRecvError::Lagged { missed: 13 }));
+    assert_eq!(
+        configs.try_recv(),
+        Ok(KernelEvent::ConfigUpdated { version: 7 })
+    );
+    assert_eq!(configs.try_recv(), Err(TryRecvError::Empty));
+}
+
+#[test]
+fn a_filtered_receiver_resubscribes_with_its_filter() {
+    let bus = Bus::new(8);
+    let configs = bus.subscribe_filtered(is_config);
+    let mut again = configs.resubscribe();
+    bus.publish_lossy(KernelEvent::Shutdown);
+    bus.publish_lossy(KernelEvent::ConfigUpdated { version: 3 });
+    assert_eq!(
+        again.try_recv(),
+        Ok(KernelEvent::ConfigUpdated { version: 3 })
+    );
+    assert_eq!(again.try_recv(), Err(TryRecvError::Empty));
+}

@@ -2,6 +2,7 @@
 
 use std::sync::Arc;
 
+use super::EventFilter;
 use super::capacity::{self, CapacityError, DEFAULT_CAPACITY};
 use super::core::BusCore;
 use super::receiver::Receiver;
@@ -67,19 +68,32 @@ impl Bus {
 
     /// A receiver that will see every event published after this call.
     pub fn subscribe(&self) -> Receiver {
+        self.subscribe_with(None)
+    }
+
+    /// A receiver of the events published after this call that `accepts` returns `true`
+    /// for; the others are not delivered to it and never wake it.
+    ///
+    /// For a task that waits on a rare event among frequent ones (a shutdown watcher on a
+    /// gateway's bus, which carries a `Health` per connection): it is neither woken nor
+    /// left behind by the events it does not want, so it cannot lag while it sleeps. It
+    /// lags like any receiver when it falls behind while awake; `Lagged` then counts the
+    /// events of every kind it missed. `accepts` runs under the bus's lock on every
+    /// publish: keep it to a `matches!`.
+    pub fn subscribe_filtered(&self, accepts: EventFilter) -> Receiver {
+        self.subscribe_with(Some(accepts))
+    }
+
+    fn subscribe_with(&self, filter: Option<EventFilter>) -> Receiver {
         let id = self.shared.lock().core.subscribe();
-        Receiver::new(Arc::clone(&self.shared), id)
+        Receiver::new(Arc::clone(&self.shared), id, filter)
     }
 
     /// Publishes `event` and returns the number of receivers it was delivered to (0 means
     /// nobody was subscribed and the event was dropped). Wakes every waiting receiver.
     #[must_use = "the receiver count tells whether anyone got the event; use publish_lossy to ignore it"]
     pub fn publish(&self, event: KernelEvent) -> usize {
-        let (receivers, wakers) = {
-            let mut state = self.shared.lock();
-            let receivers = state.core.publish(event);
-            (receivers, state.take_wakers())
-        };
+        let (receivers, wakers) = self.shared.lock().publish(event);
         wakers.wake_all();
         receivers
     }

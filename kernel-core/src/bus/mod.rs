@@ -11,6 +11,10 @@
 //! `Lagged { missed }` exactly once (where `missed` is the number of overwritten events it
 //! never saw) and moves the cursor to the oldest retained event. Lag is a normal outcome.
 //!
+//! Filtered receivers ([`Bus::subscribe_filtered`]) are the async layer's: the core
+//! delivers them every event, and the layer reads for them, without waking them, the ones
+//! their filter turns down.
+//!
 //! With the `model` feature, `bus::model` provides a reference model of the core and a
 //! checker that runs an operation sequence against both.
 
@@ -24,6 +28,9 @@ pub mod outcome;
 mod receiver;
 pub mod ring;
 mod shared;
+
+/// Which events a receiver of [`Bus::subscribe_filtered`] takes.
+pub type EventFilter = fn(&crate::KernelEvent) -> bool;
 
 pub use capacity::{CapacityError, DEFAULT_CAPACITY, MAX_CAPACITY, MIN_CAPACITY};
 pub use error::{RecvError, TryRecvError};

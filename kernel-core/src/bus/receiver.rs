@@ -4,10 +4,11 @@ use std::future::poll_fn;
 use std::sync::Arc;
 use std::task::{Context, Poll};
 
+use super::EventFilter;
 use super::core::SubId;
 use super::error::{RecvError, TryRecvError};
 use super::outcome::RecvRef;
-use super::shared::Shared;
+use super::shared::{Parked, Shared};
 use crate::KernelEvent;
 
 /// A subscription to a [`Bus`](super::Bus). Dropping it unsubscribes.
@@ -17,15 +18,24 @@ pub struct Receiver {
     id: SubId,
     /// Where this receiver's cursor sat in the core last time; see `try_recv_hinted`.
     hint: usize,
+    /// The events it takes ([`Bus::subscribe_filtered`](super::Bus::subscribe_filtered));
+    /// `None`: all.
+    filter: Option<EventFilter>,
 }
 
 impl Receiver {
-    pub(crate) fn new(shared: Arc<Shared>, id: SubId) -> Self {
+    pub(crate) fn new(shared: Arc<Shared>, id: SubId, filter: Option<EventFilter>) -> Self {
         Self {
             shared,
             id,
             hint: 0,
+            filter,
         }
+    }
+
+    /// Whether this receiver takes `event`.
+    fn takes(&self, event: &KernelEvent) -> bool {
+        self.filter.is_none_or(|accepts| accepts(event))
     }
 
     /// Waits for the next event.
@@ -45,26 +55,30 @@ impl Receiver {
         // Reborrow once so the borrowed outcome (from `core`) and `senders`/`wakers` are
         // disjoint fields rather than two borrows of the guard.
         let state = &mut *guard;
-        match state.core.try_recv_hinted(self.id, &mut self.hint) {
-            Ok(RecvRef::Event(event)) => Poll::Ready(Ok(event.clone())),
-            Ok(RecvRef::Lagged { missed }) => {
-                drop(guard);
-                self.shared.count_lag(missed);
-                Poll::Ready(Err(RecvError::Lagged { missed }))
-            }
-            Ok(RecvRef::Empty) if state.senders == 0 => Poll::Ready(Err(RecvError::Closed)),
-            Ok(RecvRef::Empty) => {
-                match state.wakers.get_mut(&self.id) {
-                    Some(waker) if waker.will_wake(cx.waker()) => {}
-                    Some(waker) => waker.clone_from(cx.waker()),
-                    None => {
-                        state.wakers.insert(self.id, cx.waker().clone());
-                    }
+        loop {
+            return match state.core.try_recv_hinted(self.id, &mut self.hint) {
+                Ok(RecvRef::Event(event)) if !self.takes(event) => continue,
+                Ok(RecvRef::Event(event)) => Poll::Ready(Ok(event.clone())),
+                Ok(RecvRef::Lagged { missed }) => {
+                    drop(guard);
+                    self.shared.count_lag(missed);
+                    Poll::Ready(Err(RecvError::Lagged { missed }))
                 }
-                Poll::Pending
-            }
-            // Our id is only removed in `drop`, so this cannot happen while `self` lives.
-            Err(_) => Poll::Ready(Err(RecvError::Closed)),
+                Ok(RecvRef::Empty) if state.senders == 0 => Poll::Ready(Err(RecvError::Closed)),
+                Ok(RecvRef::Empty) => {
+                    match state.wakers.get_mut(&self.id) {
+                        Some(parked) if parked.waker.will_wake(cx.waker()) => {}
+                        Some(parked) => parked.waker.clone_from(cx.waker()),
+                        None => {
+                            let parked = Parked::new(cx.waker().clone(), self.filter);
+                            state.wakers.insert(self.id, parked);
+                        }
+                    }
+                    Poll::Pending
+                }
+                // Our id is only removed in `drop`, so this cannot happen while `self` lives.
+                Err(_) => Poll::Ready(Err(RecvError::Closed)),
+            };
         }
     }
 
@@ -76,22 +90,26 @@ impl Receiver {
     pub fn try_recv(&mut self) -> Result<KernelEvent, TryRecvError> {
         let mut guard = self.shared.lock();
         let state = &mut *guard;
-        match state.core.try_recv_hinted(self.id, &mut self.hint) {
-            Ok(RecvRef::Event(event)) => Ok(event.clone()),
-            Ok(RecvRef::Lagged { missed }) => {
-                drop(guard);
-                self.shared.count_lag(missed);
-                Err(TryRecvError::Lagged { missed })
-            }
-            Ok(RecvRef::Empty) if state.senders > 0 => Err(TryRecvError::Empty),
-            Ok(RecvRef::Empty) | Err(_) => Err(TryRecvError::Closed),
+        loop {
+            return match state.core.try_recv_hinted(self.id, &mut self.hint) {
+                Ok(RecvRef::Event(event)) if !self.takes(event) => continue,
+                Ok(RecvRef::Event(event)) => Ok(event.clone()),
+                Ok(RecvRef::Lagged { missed }) => {
+                    drop(guard);
+                    self.shared.count_lag(missed);
+                    Err(TryRecvError::Lagged { missed })
+                }
+                Ok(RecvRef::Empty) if state.senders > 0 => Err(TryRecvError::Empty),
+                Ok(RecvRef::Empty) | Err(_) => Err(TryRecvError::Closed),
+            };
         }
     }
 
-    /// A new, independent receiver on the same bus, starting at the next published event.
+    /// A new, independent receiver on the same bus, starting at the next published event,
+    /// with the same filter as this one.
     pub fn resubscribe(&self) -> Receiver {
         let id = self.shared.lock().core.subscribe();
-        Receiver::new(Arc::clone(&self.shared), id)
+        Receiver::new(Arc::clone(&self.shared), id, self.filter)
     }
 
     /// Outcomes readable right now without waiting (a pending lag counts as one).

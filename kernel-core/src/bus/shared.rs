@@ -7,7 +7,9 @@ use std::task::Waker;
 
 use prometheus_client::metrics::counter::Counter;
 
+use super::EventFilter;
 use super::core::{BusCore, SubId};
+use crate::KernelEvent;
 
 /// Mutable part, always accessed under the lock so that "check for an event" and
 /// "register my waker" are atomic with respect to publish: no wake-up can be lost.
@@ -16,19 +18,67 @@ pub(crate) struct State {
     pub(crate) core: BusCore,
     /// One slot per receiver currently parked in `recv`; a re-poll replaces its own slot,
     /// so receivers never overwrite each other's wakers.
-    pub(crate) wakers: HashMap<SubId, Waker>,
+    pub(crate) wakers: HashMap<SubId, Parked>,
     /// Live `Bus` handles; the bus closes when this reaches zero.
     pub(crate) senders: usize,
+}
+
+/// A receiver parked in `recv`: whom to wake, and for which events.
+#[derive(Debug)]
+pub(crate) struct Parked {
+    pub(crate) waker: Waker,
+    /// The receiver's filter (`None`: every event wakes it).
+    pub(crate) filter: Option<EventFilter>,
+    /// Scratch for `publish`: the event being published is one the filter turns down.
+    declines: bool,
+}
+
+impl Parked {
+    pub(crate) fn new(waker: Waker, filter: Option<EventFilter>) -> Self {
+        Self {
+            waker,
+            filter,
+            declines: false,
+        }
+    }
 }
 
 impl State {
     /// Takes every parked waker; the caller wakes them after releasing the lock.
     pub(crate) fn take_wakers(&mut self) -> Wakers {
-        let mut parked = self.wakers.drain().map(|(_, waker)| waker);
-        Wakers {
-            first: parked.next(),
-            rest: parked.collect(),
+        let mut wakers = Wakers::default();
+        self.wakers.drain().for_each(|(_, p)| wakers.push(p.waker));
+        wakers
+    }
+
+    /// Publishes `event`; returns the receiver count and the wakers of the parked
+    /// receivers it concerns, for the caller to wake after releasing the lock.
+    ///
+    /// A parked receiver whose filter turns the event down stays parked, and the event is
+    /// read for it at once: parked, it had read everything before, so the event is its
+    /// next. It thus never falls behind while asleep, however many such events pass (a
+    /// gateway's shutdown watcher, which sleeps through every connection's `Health`).
+    pub(crate) fn publish(&mut self, event: KernelEvent) -> (usize, Wakers) {
+        let mut declined = false;
+        for parked in self.wakers.values_mut() {
+            parked.declines = parked.filter.is_some_and(|accepts| !accepts(&event));
+            declined |= parked.declines;
         }
+        let receivers = self.core.publish(event);
+        if !declined {
+            return (receivers, self.take_wakers());
+        }
+        let mut wakers = Wakers::default();
+        let core = &mut self.core;
+        self.wakers.retain(|id, parked| {
+            if parked.declines {
+                let _read_for_it = core.try_recv_hinted(*id, &mut 0);
+                return true;
+            }
+            wakers.push(std::mem::replace(&mut parked.waker, Waker::noop().clone()));
+            false
+        });
+        (receivers, wakers)
     }
 }
 
@@ -79,6 +129,13 @@ pub(crate) struct Wakers {
 }
 
 impl Wakers {
+    fn push(&mut self, waker: Waker) {
+        match self.first {
+            None => self.first = Some(waker),
+            Some(_) => self.rest.push(waker),
+        }
+    }
+
     pub(crate) fn wake_all(self) {
         for waker in self.first.into_iter().chain(self.rest) {
             waker.wake();
