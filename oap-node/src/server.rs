@@ -583,7 +583,10 @@ impl Gateway {
         if self.inner.watching_bus.swap(true, Ordering::SeqCst) {
             return;
         }
-        let mut rx = self.inner.services.bus.subscribe();
+        // Filtered: every connection publishes a `Health`, and waking this task for
+        // each cost a churned connection about 1,000 instructions (docs/PERFORMANCE.md).
+        let mut rx = (self.inner.services.bus)
+            .subscribe_filtered(|event| matches!(event, KernelEvent::Shutdown));
         let weak = Arc::downgrade(&self.inner);
         self.inner.runtime.spawn(Box::pin(async move {
             loop {
