@@ -400,3 +400,16 @@ fn a_filtered_receiver_resubscribes_with_its_filter() {
     );
     assert_eq!(again.try_recv(), Err(TryRecvError::Empty));
 }
+
+#[test]
+fn a_filter_may_hold_what_it_matches_against() {
+    let bus = Bus::new(8);
+    let wanted = String::from("storage");
+    let mut storage = bus.subscribe_filtered(
+        move |e| matches!(e, KernelEvent::Health { service, .. } if *service == wanted),
+    );
+    bus.publish_lossy(health("gateway", true));
+    bus.publish_lossy(health("storage", false));
+    assert_eq!(storage.try_recv(), Ok(health("storage", false)));
+    assert_eq!(storage.try_recv(), Err(TryRecvError::Empty));
+}

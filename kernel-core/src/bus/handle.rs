@@ -2,9 +2,9 @@
 
 use std::sync::Arc;
 
-use super::EventFilter;
 use super::capacity::{self, CapacityError, DEFAULT_CAPACITY};
 use super::core::BusCore;
+use super::filter::Filter;
 use super::receiver::Receiver;
 use super::shared::{LagCounters, Shared, Wakers};
 use crate::{KernelEvent, Metrics};
@@ -79,12 +79,15 @@ impl Bus {
     /// left behind by the events it does not want, so it cannot lag while it sleeps. It
     /// lags like any receiver when it falls behind while awake; `Lagged` then counts the
     /// events of every kind it missed. `accepts` runs under the bus's lock on every
-    /// publish: keep it to a `matches!`.
-    pub fn subscribe_filtered(&self, accepts: EventFilter) -> Receiver {
-        self.subscribe_with(Some(accepts))
+    /// publish while the receiver waits: keep it to a `matches!` or a comparison.
+    pub fn subscribe_filtered(
+        &self,
+        accepts: impl Fn(&KernelEvent) -> bool + Send + Sync + 'static,
+    ) -> Receiver {
+        self.subscribe_with(Some(Filter::new(accepts)))
     }
 
-    fn subscribe_with(&self, filter: Option<EventFilter>) -> Receiver {
+    fn subscribe_with(&self, filter: Option<Filter>) -> Receiver {
         let id = self.shared.lock().core.subscribe();
         Receiver::new(Arc::clone(&self.shared), id, filter)
     }

@@ -21,6 +21,7 @@
 pub mod capacity;
 pub mod core;
 pub mod error;
+mod filter;
 mod handle;
 #[cfg(feature = "model")]
 pub mod model;
@@ -28,9 +29,6 @@ pub mod outcome;
 mod receiver;
 pub mod ring;
 mod shared;
-
-/// Which events a receiver of [`Bus::subscribe_filtered`] takes.
-pub type EventFilter = fn(&crate::KernelEvent) -> bool;
 
 pub use capacity::{CapacityError, DEFAULT_CAPACITY, MAX_CAPACITY, MIN_CAPACITY};
 pub use error::{RecvError, TryRecvError};

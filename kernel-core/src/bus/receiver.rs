@@ -4,9 +4,9 @@ use std::future::poll_fn;
 use std::sync::Arc;
 use std::task::{Context, Poll};
 
-use super::EventFilter;
 use super::core::SubId;
 use super::error::{RecvError, TryRecvError};
+use super::filter::Filter;
 use super::outcome::RecvRef;
 use super::shared::{Parked, Shared};
 use crate::KernelEvent;
@@ -20,11 +20,11 @@ pub struct Receiver {
     hint: usize,
     /// The events it takes ([`Bus::subscribe_filtered`](super::Bus::subscribe_filtered));
     /// `None`: all.
-    filter: Option<EventFilter>,
+    filter: Option<Filter>,
 }
 
 impl Receiver {
-    pub(crate) fn new(shared: Arc<Shared>, id: SubId, filter: Option<EventFilter>) -> Self {
+    pub(crate) fn new(shared: Arc<Shared>, id: SubId, filter: Option<Filter>) -> Self {
         Self {
             shared,
             id,
@@ -35,7 +35,7 @@ impl Receiver {
 
     /// Whether this receiver takes `event`.
     fn takes(&self, event: &KernelEvent) -> bool {
-        self.filter.is_none_or(|accepts| accepts(event))
+        self.filter.as_ref().is_none_or(|f| f.accepts(event))
     }
 
     /// Waits for the next event.
@@ -70,7 +70,7 @@ impl Receiver {
                         Some(parked) if parked.waker.will_wake(cx.waker()) => {}
                         Some(parked) => parked.waker.clone_from(cx.waker()),
                         None => {
-                            let parked = Parked::new(cx.waker().clone(), self.filter);
+                            let parked = Parked::new(cx.waker().clone(), self.filter.clone());
                             state.wakers.insert(self.id, parked);
                         }
                     }
@@ -109,7 +109,7 @@ impl Receiver {
     /// with the same filter as this one.
     pub fn resubscribe(&self) -> Receiver {
         let id = self.shared.lock().core.subscribe();
-        Receiver::new(Arc::clone(&self.shared), id, self.filter)
+        Receiver::new(Arc::clone(&self.shared), id, self.filter.clone())
     }
 
     /// Outcomes readable right now without waiting (a pending lag counts as one).

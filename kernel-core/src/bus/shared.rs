@@ -7,8 +7,8 @@ use std::task::Waker;
 
 use prometheus_client::metrics::counter::Counter;
 
-use super::EventFilter;
 use super::core::{BusCore, SubId};
+use super::filter::Filter;
 use crate::KernelEvent;
 
 /// Mutable part, always accessed under the lock so that "check for an event" and
@@ -28,13 +28,13 @@ pub(crate) struct State {
 pub(crate) struct Parked {
     pub(crate) waker: Waker,
     /// The receiver's filter (`None`: every event wakes it).
-    pub(crate) filter: Option<EventFilter>,
+    pub(crate) filter: Option<Filter>,
     /// Scratch for `publish`: the event being published is one the filter turns down.
     declines: bool,
 }
 
 impl Parked {
-    pub(crate) fn new(waker: Waker, filter: Option<EventFilter>) -> Self {
+    pub(crate) fn new(waker: Waker, filter: Option<Filter>) -> Self {
         Self {
             waker,
             filter,
@@ -61,7 +61,7 @@ impl State {
     pub(crate) fn publish(&mut self, event: KernelEvent) -> (usize, Wakers) {
         let mut declined = false;
         for parked in self.wakers.values_mut() {
-            parked.declines = parked.filter.is_some_and(|accepts| !accepts(&event));
+            parked.declines = parked.filter.as_ref().is_some_and(|f| !f.accepts(&event));
             declined |= parked.declines;
         }
         let receivers = self.core.publish(event);
