@@ -29,7 +29,6 @@ const QUEUE: usize = 64;
 /// `max_subscriptions` places until dropped.
 pub(crate) struct Subscription {
     _place: Place,
-    topic: String,
     queue: VecDeque<Bytes>,
     missed: u64,
     current: Option<SendStream<Bytes>>,
@@ -65,7 +64,9 @@ impl Subscription {
         let place = Place(Arc::clone(server));
         let cancelled = Arc::new(AtomicBool::new(false));
         let cancel = Arc::new(Event::new());
-        let mut rx = server.services.bus.subscribe();
+        // Filtered at the bus: an event of another topic wakes neither
+        // this task nor the endpoint (every connection publishes a Health).
+        let mut rx = (server.services.bus).subscribe_filtered(move |ev| topic::matches(&topic, ev));
         let (flag, wake) = (Arc::clone(&cancelled), Arc::clone(&cancel));
         server.runtime.spawn(Box::pin(async move {
             loop {
@@ -90,7 +91,6 @@ impl Subscription {
         }));
         Some(Self {
             _place: place,
-            topic,
             queue: VecDeque::new(),
             missed: 0,
             current: None,
@@ -105,11 +105,11 @@ impl Subscription {
         self.cancel.notify(usize::MAX);
     }
 
-    /// Takes one bus outcome: queue it if it matches, count it if the
-    /// queue is full.
+    /// Takes one bus outcome (the receiver takes only events of this
+    /// subscription's topic): queue it, or count it if the queue is full.
     pub(super) fn offer(&mut self, outcome: Result<KernelEvent, RecvError>) {
         match outcome {
-            Ok(ev) if topic::matches(&self.topic, &ev) => {
+            Ok(ev) => {
                 if self.queue.len() < QUEUE {
                     // Serialising a plain enum of strings cannot fail.
                     let json = serde_json::to_vec(&ev).unwrap_or_default();
@@ -118,7 +118,6 @@ impl Subscription {
                     self.missed += 1;
                 }
             }
-            Ok(_) => {}
             Err(RecvError::Lagged { missed }) => self.missed += missed,
             Err(RecvError::Closed) => {}
         }
