@@ -191,3 +191,99 @@ fn threaded_publishers_and_flaky_subscribers() {
     );
     assert_eq!(metrics.bus_lagged_total(), lags);
 }
+
+/// Filtered receivers (`Bus::subscribe_filtered`) in the same race: parked in `recv` while
+/// the events they do not take are read for them, or awake and passing over them. Every
+/// event a receiver gets is one it takes, in order; between two it got with no `Lagged`
+/// between, none it takes was skipped; and the events it takes but never got are no more
+/// than the gaps its `Lagged`s reported.
+#[test]
+fn threaded_publishers_and_filtered_subscribers() {
+    const PUBLISHERS: u64 = 3;
+    const PER_PUBLISHER: u64 = 20_000;
+
+    let metrics = Metrics::new();
+    let bus = Bus::with_metrics(16, &metrics);
+    let next_version = Arc::new(Mutex::new(0u64));
+
+    let mut subscribers = Vec::new();
+    for (s, every) in [(0u64, 2u64), (1, 7), (2, 1_000)] {
+        let seed = 0xF117 + s;
+        let mut rx = bus.subscribe_filtered(
+            move |e| matches!(e, KernelEvent::ConfigUpdated { version } if version % every == 0),
+        );
+        subscribers.push(thread::spawn(move || {
+            let mut rng = SplitMix64::new(seed);
+            let (mut last, mut lagged_since, mut got, mut missed, mut lags) =
+                (None::<u64>, false, 0u64, 0u64, 0u64);
+            loop {
+                match block_on(rx.recv()) {
+                    Ok(KernelEvent::ConfigUpdated { version }) => {
+                        assert_eq!(version % every, 0, "seed {seed}: one it does not take");
+                        let from = last.map_or(0, |l| l + 1);
+                        assert!(version >= from, "seed {seed}: out of order");
+                        if !lagged_since {
+                            let first_taken = from.div_ceil(every) * every;
+                            assert_eq!(version, first_taken, "seed {seed}: skipped, no Lagged");
+                        }
+                        (last, lagged_since, got) = (Some(version), false, got + 1);
+                    }
+                    Ok(other) => panic!("seed {seed}: unexpected {other:?}"),
+                    Err(RecvError::Lagged { missed: m }) => {
+                        (missed, lags, lagged_since) = (missed + m, lags + 1, true);
+                    }
+                    Err(RecvError::Closed) => break,
+                }
+                if rng.up_to(9) == 0 {
+                    for _ in 0..rng.up_to(20_000) {
+                        std::hint::spin_loop();
+                    }
+                }
+            }
+            (every, last, lagged_since, got, missed, lags)
+        }));
+    }
+
+    let mut publishers = Vec::new();
+    for _ in 0..PUBLISHERS {
+        let bus = bus.clone();
+        let next_version = Arc::clone(&next_version);
+        publishers.push(thread::spawn(move || {
+            for _ in 0..PER_PUBLISHER {
+                let mut version = next_version.lock().unwrap_or_else(PoisonError::into_inner);
+                if bus.publish(KernelEvent::ConfigUpdated { version: *version }) > 0 {
+                    *version += 1;
+                }
+            }
+        }));
+    }
+    drop(bus);
+    for p in publishers {
+        p.join().expect("publisher panicked");
+    }
+    let published = *next_version.lock().unwrap();
+    assert_eq!(
+        published,
+        PUBLISHERS * PER_PUBLISHER,
+        "every publish had receivers"
+    );
+    let mut lags = 0;
+    for s in subscribers {
+        let (every, last, lagged_since, got, missed, l) = s.join().expect("subscriber failed");
+        let taken = published.div_ceil(every);
+        assert!(got > 0, "every {every}: got nothing");
+        assert!(
+            taken - got <= missed,
+            "every {every}: {taken} taken, {got} got, {missed} missed"
+        );
+        if !lagged_since {
+            assert_eq!(
+                last,
+                Some((published - 1) / every * every),
+                "every {every}: the last"
+            );
+        }
+        lags += l;
+    }
+    assert_eq!(metrics.bus_lagged_total(), lags);
+}
