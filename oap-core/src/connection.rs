@@ -371,6 +371,14 @@ impl Connection {
         self.events.pop_front()
     }
 
+    /// Whether [`Connection::poll_event`] has an event to give: for a
+    /// caller whose event loop takes a shared lock first (a gateway's
+    /// request quotas), so that a round with nothing to react to takes
+    /// none.
+    pub fn has_events(&self) -> bool {
+        !self.events.is_empty()
+    }
+
     /// Queues a control frame; `urgent` ones (ACK, HELLO) overtake the
     /// FIFO.
     fn queue_control<P: ControlPayload>(&mut self, payload: &P, urgent: bool) {

@@ -16,7 +16,9 @@ use std::io;
 use kernel_core::KernelEvent;
 use kernel_core::metrics::accounting::TenantMeter;
 use oap_core::ObjectId;
-use oap_core::connection::{Connection, Event, RequestId, RequestMap, RequestOutcome, Violation};
+use oap_core::connection::{
+    Connection, ConnectionStats, Event, RequestId, RequestMap, RequestOutcome, Violation,
+};
 use oap_core::payload::{ErrorCode, ErrorEnvelope, Start};
 use oap_core::server::{ServerEvent, ServerSession};
 use oap_io::{Endpoint, WeakEndpointHandle};
@@ -61,6 +63,15 @@ struct Reported {
     /// connection reports after its HELLO and at every idle moment. Kept
     /// with the tenant they count for.
     meter: Option<(Arc<str>, TenantMeter)>,
+}
+
+impl Reported {
+    /// Whether the connection counted anything since the last report.
+    fn behind(&self, stats: &ConnectionStats) -> bool {
+        stats.bytes_in != self.bytes_in
+            || stats.bytes_out != self.bytes_out
+            || stats.rejects != self.rejects
+    }
 }
 
 /// The gateway's side of one connection.
@@ -394,8 +405,12 @@ impl Endpoint for GatewayEndpoint {
         self.gateway.connection()
     }
 
+    /// The driver calls this two or three times a round, most often with
+    /// nothing new: then it takes no lock and reports nothing (the
+    /// connection counted nothing since the last report).
     fn handle_events(&mut self, now: Instant) {
-        loop {
+        let reacted = self.gateway.connection().has_events();
+        while self.gateway.connection().has_events() {
             let ev = {
                 let mut quotas = self
                     .server
@@ -409,8 +424,14 @@ impl Endpoint for GatewayEndpoint {
                 None => break,
             }
         }
-        self.sync_metrics(false);
-        self.close_if_drained();
+        if reacted || self.reported.behind(self.gateway.stats()) {
+            self.sync_metrics(false);
+        }
+        if reacted {
+            // Requests end only through events; a drain begun elsewhere
+            // checks for itself (`drain`).
+            self.close_if_drained();
+        }
     }
 
     fn on_driver_exit(&mut self, _error: Option<&std::io::Error>) {
