@@ -5,7 +5,8 @@
 //! write what arrived, commit what verified) runs in arrival order as
 //! batches, one batch at a time per request: on the blocking pool when the
 //! batch may wait (it commits, on a store that blocks, or it writes, on a
-//! store whose writes block: S3), else inline. While a batch is away the
+//! store whose writes block: S3), else inline, each chunk as it is read
+//! and with no batch built. While a batch is away the
 //! request reads nothing more from its connection, so the peer's credit is
 //! not returned and a slow store (a disk under write-back, a network
 //! store) holds the sender back: a put holds at most about two windows,
@@ -80,43 +81,59 @@ impl Sink {
         batch: Batch,
     ) -> Result<Option<ObjectId>, Refusal> {
         for chunk in batch.chunks {
-            if chunk.offset == 0 {
-                let (staging, reservation) =
-                    match store.begin_if_absent(chunk.obj, chunk.total_len)? {
-                        // Stored already: its bytes go nowhere, and cost nothing.
-                        None => (Box::new(Discard) as Box<dyn Staging>, None),
-                        // Refused before any byte is stored.
-                        Some(staging) => (staging, reserve(batch.quotas.as_ref(), &chunk)?),
-                    };
-                self.incoming.push_back(Incoming {
-                    obj: chunk.obj,
-                    staging,
-                    reservation,
-                });
-            }
-            if let Some(incoming) = self.incoming.back_mut() {
-                incoming.staging.write(chunk.bytes)?;
-            }
+            self.write(store, chunk, batch.quotas.as_ref())?;
         }
         let mut stored = None;
         for (obj, len) in batch.verified {
-            let incoming = match self.incoming.front() {
-                Some(i) if i.obj == obj => self.incoming.pop_front(),
-                // A zero-length object has no bytes, hence no staging yet.
-                _ if len == 0 => Some(Incoming {
-                    obj,
-                    staging: store.begin(obj, 0)?,
-                    reservation: None,
-                }),
-                _ => None,
-            };
-            let incoming = incoming.ok_or_else(|| {
-                Refusal::Store(io::Error::other("verified object has no staging"))
-            })?;
-            commit_and_settle(incoming)?;
+            self.commit(store, obj, len)?;
             stored = Some(obj);
         }
         Ok(stored)
+    }
+
+    /// Writes a chunk read from the connection; the first of an object
+    /// begins it, charged to `quotas`.
+    fn write(
+        &mut self,
+        store: &dyn ObjectStore,
+        chunk: Chunk,
+        quotas: Option<&(Arc<ByteQuotas>, String)>,
+    ) -> Result<(), Refusal> {
+        if chunk.offset == 0 {
+            let (staging, reservation) = match store.begin_if_absent(chunk.obj, chunk.total_len)? {
+                // Stored already: its bytes go nowhere, and cost nothing.
+                None => (Box::new(Discard) as Box<dyn Staging>, None),
+                // Refused before any byte is stored.
+                Some(staging) => (staging, reserve(quotas, &chunk)?),
+            };
+            self.incoming.push_back(Incoming {
+                obj: chunk.obj,
+                staging,
+                reservation,
+            });
+        }
+        if let Some(incoming) = self.incoming.back_mut() {
+            incoming.staging.write(chunk.bytes)?;
+        }
+        Ok(())
+    }
+
+    /// Commits `obj`, which the connection verified: all its bytes were
+    /// written before.
+    fn commit(&mut self, store: &dyn ObjectStore, obj: ObjectId, len: u64) -> Result<(), Refusal> {
+        let incoming = match self.incoming.front() {
+            Some(i) if i.obj == obj => self.incoming.pop_front(),
+            // A zero-length object has no bytes, hence no staging yet.
+            _ if len == 0 => Some(Incoming {
+                obj,
+                staging: store.begin(obj, 0)?,
+                reservation: None,
+            }),
+            _ => None,
+        };
+        let incoming = incoming
+            .ok_or_else(|| Refusal::Store(io::Error::other("verified object has no staging")))?;
+        Ok(commit_and_settle(incoming)?)
     }
 }
 
@@ -195,8 +212,9 @@ impl GatewayEndpoint {
     }
 
     /// The connection verified `obj` of put `id`: it enters the store with
-    /// the next batch.
+    /// the next batch, or now on a store that does not block.
     pub(super) fn put_verified(&mut self, id: RequestId, obj: ObjectId, len: u64) {
+        let blocks = self.server.store.blocks();
         let Some(put) = self.put_mut(id) else { return };
         if put.verified.len() + put.committing >= MAX_PENDING_COMMITS {
             return self.reject(
@@ -205,16 +223,28 @@ impl GatewayEndpoint {
                 "too many objects of this request are waiting to be stored",
             );
         }
-        put.verified.push((obj, len));
-        self.advance_put(id);
+        // A commit waits on a store that blocks, and after a batch away.
+        if blocks || put.batch.is_some() {
+            put.verified.push((obj, len));
+            return self.advance_put(id);
+        }
+        self.put_here(id, Some((obj, len)));
     }
 
     /// Sends what put `id` received and verified since its last batch to
     /// the store, unless a batch is still away; answers the put once
     /// nothing is left to store.
     pub(super) fn advance_put(&mut self, id: RequestId) {
-        if self.put_mut(id).is_none_or(|p| p.batch.is_some()) {
+        let (blocks, writes_block) = (self.server.store.blocks(), self.server.store.writes_block());
+        let Some(put) = self.put_mut(id) else { return };
+        if put.batch.is_some() {
             return;
+        }
+        // Commits may wait (an fsync); writes wait only on stores that say
+        // so (a network store), not on files (the page cache).
+        let waits = blocks && (!put.verified.is_empty() || writes_block);
+        if !waits {
+            return self.put_here(id, None);
         }
         let mut chunks = Vec::new();
         while let Some(chunk) = self.conn().read(id, usize::MAX) {
@@ -236,14 +266,6 @@ impl GatewayEndpoint {
         let Some(mut sink) = put.sink.take() else {
             return;
         };
-        // Commits may wait (an fsync); writes wait only on stores that say
-        // so (a network store), not on files (the page cache).
-        let waits = store.blocks() && (!batch.verified.is_empty() || store.writes_block());
-        if !waits {
-            let result = sink.apply(&*store, batch);
-            // Applied at once: nothing arrived meanwhile.
-            return self.applied(id, sink, result, false);
-        }
         put.batch = Some(job);
         put.committing = batch.verified.len();
         self.off_driver(
@@ -264,6 +286,40 @@ impl GatewayEndpoint {
                 }
             },
         );
+    }
+
+    /// Writes what put `id` received and commits what it verified,
+    /// `verified` last, here and now: for work that does not wait (see
+    /// `advance_put`). Each chunk goes to the store as it is read, with no
+    /// batch to carry it (a small object's put would allocate one for its
+    /// single chunk).
+    fn put_here(&mut self, id: RequestId, verified: Option<(ObjectId, u64)>) {
+        let quotas =
+            (self.server.config.byte_quotas.clone()).map(|q| (q, self.gateway.tenant().to_owned()));
+        let Some(put) = self.put_mut(id) else { return };
+        let Some(mut sink) = put.sink.take() else {
+            return;
+        };
+        let mut listed = std::mem::take(&mut put.verified);
+        let store = &*self.server.store;
+        let conn = self.gateway.connection();
+        let mut store_all = || {
+            while let Some(chunk) = conn.read(id, usize::MAX) {
+                sink.write(store, chunk, quotas.as_ref())?;
+            }
+            let mut stored = None;
+            for (obj, len) in listed.drain(..).chain(verified) {
+                sink.commit(store, obj, len)?;
+                stored = Some(obj);
+            }
+            Ok(stored)
+        };
+        let result = store_all();
+        if let Some(put) = self.put_mut(id) {
+            // Emptied; its room stays for the request's next objects.
+            put.verified = listed;
+        }
+        self.applied(id, sink, result, false);
     }
 
     /// A batch of put `id` came back from the store: from the blocking
