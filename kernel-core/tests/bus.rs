@@ -1,7 +1,7 @@
 //! Basic publish/subscribe behaviour of the async `Bus`.
 
 use std::future::Future;
-use std::pin::pin;
+use std::pin::{Pin, pin};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::task::{Context, Poll, Wake, Waker};
@@ -29,6 +29,11 @@ impl Wake for CountingWaker {
 fn counting_waker() -> (Arc<CountingWaker>, Waker) {
     let counter = Arc::new(CountingWaker(AtomicUsize::new(0)));
     (Arc::clone(&counter), Waker::from(counter))
+}
+
+/// Polls a `recv` future once with `waker`: nothing is ready, so it must park.
+fn park<F: Future>(recv: Pin<&mut F>, waker: &Waker) {
+    assert!(recv.poll(&mut Context::from_waker(waker)).is_pending());
 }
 
 #[test]
@@ -100,18 +105,8 @@ fn publish_wakes_every_parked_receiver_exactly_once() {
     {
         let mut fut_a = pin!(a.recv());
         let mut fut_b = pin!(b.recv());
-        assert!(
-            fut_a
-                .as_mut()
-                .poll(&mut Context::from_waker(&waker_a))
-                .is_pending()
-        );
-        assert!(
-            fut_b
-                .as_mut()
-                .poll(&mut Context::from_waker(&waker_b))
-                .is_pending()
-        );
+        park(fut_a.as_mut(), &waker_a);
+        park(fut_b.as_mut(), &waker_b);
         assert_eq!(bus.publish(KernelEvent::Shutdown), 2);
         assert_eq!(count_a.0.load(Ordering::SeqCst), 1);
         assert_eq!(count_b.0.load(Ordering::SeqCst), 1);
@@ -326,18 +321,8 @@ fn a_filtered_receiver_beside_others_wakes_and_reads_only_its_events_in_order() 
     {
         let mut next_any = pin!(all.recv());
         let mut next_config = pin!(configs.recv());
-        assert!(
-            next_any
-                .as_mut()
-                .poll(&mut Context::from_waker(&waker_all))
-                .is_pending()
-        );
-        assert!(
-            next_config
-                .as_mut()
-                .poll(&mut Context::from_waker(&waker_configs))
-                .is_pending()
-        );
+        park(next_any.as_mut(), &waker_all);
+        park(next_config.as_mut(), &waker_configs);
         assert_eq!(bus.publish(health("a", true)), 2);
         assert_eq!(woken_all.0.load(Ordering::SeqCst), 1);
         assert_eq!(woken_configs.0.load(Ordering::SeqCst), 0);

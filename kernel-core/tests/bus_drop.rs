@@ -162,23 +162,7 @@ fn threaded_publishers_and_flaky_subscribers() {
         }));
     }
 
-    let mut publishers = Vec::new();
-    for _ in 0..PUBLISHERS {
-        let bus = bus.clone();
-        let next_version = Arc::clone(&next_version);
-        publishers.push(thread::spawn(move || {
-            for _ in 0..PER_PUBLISHER {
-                let mut version = next_version.lock().unwrap_or_else(PoisonError::into_inner);
-                if bus.publish(KernelEvent::ConfigUpdated { version: *version }) > 0 {
-                    *version += 1;
-                }
-            }
-        }));
-    }
-    drop(bus);
-    for p in publishers {
-        p.join().expect("publisher panicked");
-    }
+    publish_from_threads(bus, &next_version, PUBLISHERS, PER_PUBLISHER);
     let mut lags = 0;
     for s in subscribers {
         let (l, _) = s.join().expect("subscriber failed");
@@ -244,23 +228,7 @@ fn threaded_publishers_and_filtered_subscribers() {
         }));
     }
 
-    let mut publishers = Vec::new();
-    for _ in 0..PUBLISHERS {
-        let bus = bus.clone();
-        let next_version = Arc::clone(&next_version);
-        publishers.push(thread::spawn(move || {
-            for _ in 0..PER_PUBLISHER {
-                let mut version = next_version.lock().unwrap_or_else(PoisonError::into_inner);
-                if bus.publish(KernelEvent::ConfigUpdated { version: *version }) > 0 {
-                    *version += 1;
-                }
-            }
-        }));
-    }
-    drop(bus);
-    for p in publishers {
-        p.join().expect("publisher panicked");
-    }
+    publish_from_threads(bus, &next_version, PUBLISHERS, PER_PUBLISHER);
     let published = *next_version.lock().unwrap();
     assert_eq!(
         published,
@@ -286,4 +254,29 @@ fn threaded_publishers_and_filtered_subscribers() {
         lags += l;
     }
     assert_eq!(metrics.bus_lagged_total(), lags);
+}
+
+/// Publishes `ConfigUpdated` events numbered in bus order from `threads` threads, `each`
+/// per thread, then drops `bus` (its last handle, so receivers end on `Closed`) once all
+/// are done. Each publish takes `next_version`'s lock, and counts only if it had a
+/// receiver.
+fn publish_from_threads(bus: Bus, next_version: &Arc<Mutex<u64>>, threads: u64, each: u64) {
+    let publishers: Vec<_> = (0..threads)
+        .map(|_| {
+            let bus = bus.clone();
+            let next_version = Arc::clone(next_version);
+            thread::spawn(move || {
+                for _ in 0..each {
+                    let mut version = next_version.lock().unwrap_or_else(PoisonError::into_inner);
+                    if bus.publish(KernelEvent::ConfigUpdated { version: *version }) > 0 {
+                        *version += 1;
+                    }
+                }
+            })
+        })
+        .collect();
+    drop(bus);
+    for p in publishers {
+        p.join().expect("publisher panicked");
+    }
 }
