@@ -120,7 +120,7 @@ mod tests {
 
     use super::*;
     use crate::payload::fast_test_support::{
-        apply, assert_encode_into_appends, assert_left_to_serde, assert_same_result, edits,
+        apply, assert_encode_into_appends, assert_fast_path_agrees, assert_left_to_serde, edits,
         nearby_byte, number,
     };
     use crate::payload::json::from_slice_bounded;
@@ -137,14 +137,7 @@ mod tests {
     /// `Ack::decode` (fast path, then fallback) and serde alone agree on
     /// `bytes`: same value, or the same error.
     fn assert_same_as_serde(bytes: &[u8]) -> Result<(), TestCaseError> {
-        let serde = serde_only(bytes);
-        assert_same_result(bytes, &Ack::decode(bytes), &serde)?;
-        // Stronger than the above: whatever the fast path accepts on its
-        // own, serde accepts with the same value.
-        if let Some(fast) = decode(bytes) {
-            prop_assert_eq!(serde.ok(), Some(fast));
-        }
-        Ok(())
+        assert_fast_path_agrees(bytes, Ack::decode, serde_only, decode)
     }
 
     #[test]

@@ -152,7 +152,7 @@ mod tests {
     use crate::object_id::ObjectId;
     use crate::payload::PayloadError;
     use crate::payload::fast_test_support::{
-        apply, assert_left_to_serde, assert_same_result, edits, nearby_byte, number, object_id,
+        apply, assert_fast_path_agrees, assert_left_to_serde, edits, nearby_byte, number, object_id,
     };
 
     /// Bytes that matter to this parser.
@@ -162,12 +162,12 @@ mod tests {
     /// alone agree on `bytes`; and whatever the fast path accepts on its
     /// own, serde accepts with the same value.
     fn assert_same_as_serde(bytes: &[u8]) -> Result<(), TestCaseError> {
-        let serde = DataHeader::from_json_serde(bytes);
-        assert_same_result(bytes, &DataHeader::from_json(bytes), &serde)?;
-        if let Some(fast) = decode(bytes) {
-            prop_assert_eq!(serde.ok(), Some(fast));
-        }
-        Ok(())
+        assert_fast_path_agrees(
+            bytes,
+            DataHeader::from_json,
+            DataHeader::from_json_serde,
+            decode,
+        )
     }
 
     fn obj() -> ObjectId {

@@ -93,6 +93,23 @@ pub(super) fn assert_same_result<T: PartialEq + Debug>(
     Ok(())
 }
 
+/// The public decoder (`public`: the fast path, then the fallback) and serde
+/// alone (`serde`) agree on `bytes`; and whatever the fast reader (`fast`)
+/// accepts on its own, serde accepts with the same value.
+pub(super) fn assert_fast_path_agrees<T: PartialEq + Debug>(
+    bytes: &[u8],
+    public: impl Fn(&[u8]) -> Result<T, PayloadError>,
+    serde: impl Fn(&[u8]) -> Result<T, PayloadError>,
+    fast: impl Fn(&[u8]) -> Option<T>,
+) -> Result<(), TestCaseError> {
+    let serde = serde(bytes);
+    assert_same_result(bytes, &public(bytes), &serde)?;
+    if let Some(fast) = fast(bytes) {
+        prop_assert_eq!(serde.ok(), Some(fast));
+    }
+    Ok(())
+}
+
 /// Each of `cases` is left to serde by the fast reader `fast` (it answers
 /// `None`), and the public decoder still agrees with serde on it
 /// (`same_as_serde`, the module's own check).

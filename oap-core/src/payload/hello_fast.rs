@@ -188,7 +188,7 @@ mod tests {
     use super::*;
     use crate::payload::canonical::needs_escape;
     use crate::payload::fast_test_support::{
-        apply, assert_encode_into_appends, assert_left_to_serde, assert_same_result, edits,
+        apply, assert_encode_into_appends, assert_fast_path_agrees, assert_left_to_serde, edits,
         nearby_byte, number,
     };
     use crate::payload::json::from_slice_bounded;
@@ -220,12 +220,7 @@ mod tests {
     /// `bytes`; and whatever the fast path accepts on its own, serde
     /// accepts with the same value.
     fn assert_same_as_serde(bytes: &[u8]) -> Result<(), TestCaseError> {
-        let serde = serde_only(bytes);
-        assert_same_result(bytes, &Hello::decode(bytes), &serde)?;
-        if let Some(fast) = decode(bytes) {
-            prop_assert_eq!(serde.ok(), Some(fast));
-        }
-        Ok(())
+        assert_fast_path_agrees(bytes, Hello::decode, serde_only, decode)
     }
 
     fn server_answer() -> Hello {
