@@ -25,10 +25,15 @@
 //! ```
 
 pub mod tls;
+// `SO_REUSEPORT` spreads connections over the sockets on Linux only;
+// elsewhere one socket of the group takes them all.
+#[cfg(target_os = "linux")]
+pub mod workers;
 
 use std::io;
 use std::net::SocketAddr;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Instant;
 
 use oap_core::connection::ConnectionConfig;
@@ -74,8 +79,11 @@ impl Runtime for TokioRuntime {
 
     fn bind(&self, addr: SocketAddr) -> BoxFuture<'static, io::Result<Box<dyn Listener>>> {
         Box::pin(async move {
-            let l = tokio::net::TcpListener::bind(addr).await?;
-            Ok(Box::new(TcpListener(l)) as Box<dyn Listener>)
+            let inner = tokio::net::TcpListener::bind(addr).await?;
+            Ok(Box::new(TcpListener {
+                inner,
+                accepted: None,
+            }) as Box<dyn Listener>)
         })
     }
 
@@ -91,19 +99,27 @@ pub(crate) async fn connect_tcp(addr: SocketAddr) -> io::Result<tokio::net::TcpS
     Ok(s)
 }
 
-struct TcpListener(tokio::net::TcpListener);
+/// A listener whose connections have Nagle off, counting them if asked
+/// to (a connection worker's, see [`workers`]).
+struct TcpListener {
+    inner: tokio::net::TcpListener,
+    accepted: Option<Arc<AtomicU64>>,
+}
 
 impl Listener for TcpListener {
     fn accept(&self) -> BoxFuture<'_, io::Result<(BoxStream, SocketAddr)>> {
         Box::pin(async move {
-            let (s, peer) = self.0.accept().await?;
+            let (s, peer) = self.inner.accept().await?;
             s.set_nodelay(true)?;
+            if let Some(accepted) = &self.accepted {
+                accepted.fetch_add(1, Ordering::Relaxed);
+            }
             Ok((Box::new(s.compat()) as BoxStream, peer))
         })
     }
 
     fn local_addr(&self) -> io::Result<SocketAddr> {
-        self.0.local_addr()
+        self.inner.local_addr()
     }
 }
 
