@@ -2,6 +2,7 @@
 //! the help text `--help` prints.
 
 use std::net::SocketAddr;
+use std::num::NonZeroUsize;
 use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
@@ -240,6 +241,27 @@ pub(crate) struct ServeArgs {
     /// Kernel configuration (TOML); `OAP_*` environment variables override it.
     #[arg(long, value_name = "FILE")]
     pub config: Option<PathBuf>,
+    /// Connection workers: threads with a single-threaded runtime and a
+    /// listening socket each (SO_REUSEPORT), so that a connection stays on
+    /// the thread that accepted it, which makes short connections cheaper.
+    /// 0 serves every connection on one shared, work-stealing runtime,
+    /// which balances busy connections better. Linux only [default: one
+    /// per core on Linux, 0 elsewhere].
+    #[arg(long, value_name = "N")]
+    pub workers: Option<usize>,
+}
+
+impl ServeArgs {
+    /// How many connection workers to run; `None` for none.
+    pub(crate) fn workers(&self) -> Option<NonZeroUsize> {
+        match self.workers {
+            Some(n) => NonZeroUsize::new(n),
+            #[cfg(target_os = "linux")]
+            None => Some(runtime_tokio::workers::one_per_core()),
+            #[cfg(not(target_os = "linux"))]
+            None => None,
+        }
+    }
 }
 
 /// How a client reaches the server.

@@ -4,6 +4,7 @@
 //! Exit codes: 0 success, 1 operational failure (message on stderr),
 //! 2 usage error (from clap).
 
+mod accepting;
 mod admin;
 mod args;
 mod cert;

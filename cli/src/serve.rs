@@ -3,6 +3,7 @@
 
 use std::io::Write;
 use std::net::SocketAddr;
+use std::num::NonZeroUsize;
 use std::path::Path;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -14,6 +15,7 @@ use oap_node::{DirStore, Gateway, GatewayConfig, MemStore, ObjectStore, Services
 use oap_store_s3::{S3Config, S3Store};
 use tokio::sync::watch;
 
+use crate::accepting::Accepting;
 use crate::admin::{self, AdminState};
 use crate::args::{DEFAULT_ADMIN, DEFAULT_LISTEN, ServeArgs, StoreSpec};
 use crate::reload::{self, ReloadableTls, Reloader, TlsFiles};
@@ -212,11 +214,6 @@ pub(crate) async fn run(args: &ServeArgs) -> Result<()> {
         store,
         services.clone(),
     );
-    let listener = runtime
-        .bind(listen)
-        .await
-        .with_context(|| format!("cannot listen on {listen}"))?;
-    let oap_addr = listener.local_addr()?;
     let admin_listener = tokio::net::TcpListener::bind(admin_addr)
         .await
         .with_context(|| format!("cannot listen on {admin_addr} (admin)"))?;
@@ -249,16 +246,15 @@ pub(crate) async fn run(args: &ServeArgs) -> Result<()> {
 
     let upgrade = tls.map(|t| runtime_tokio::tls::reloadable_acceptor(t.config()));
     let scheme = if upgrade.is_some() { "oap+tls" } else { "oap" };
-    let serve = |listener: Box<dyn oap_io::Listener>| {
-        let gateway = server.clone();
-        let upgrade = upgrade.clone();
-        tokio::spawn(async move { gateway.serve_listener(listener, upgrade).await })
-    };
     // SIGINT and SIGTERM handlers are installed before the node can be
     // seen ready: a signal before them would kill the process instead of
     // draining.
     let mut stop = StopSignals::install().await?;
-    let mut gateway_task = serve(listener);
+    let workers = args.workers();
+    let mut accepting = Accepting::start(&server, listen, workers, upgrade)
+        .await
+        .with_context(|| format!("cannot listen on {listen}"))?;
+    let oap_addr = accepting.local_addr()?;
     services.health.set("listener", true);
     // The accept loop is the supervised service: if it ever ends on its
     // own, it is rebound and restarted with backoff, and given up on (exit
@@ -274,19 +270,20 @@ pub(crate) async fn run(args: &ServeArgs) -> Result<()> {
         writeln!(out, "admin listening on http://{admin_addr}")?;
         out.flush()?;
     }
-    tracing::info!(%oap_addr, %admin_addr, store = ?args.store, "serving");
+    tracing::info!(
+        %oap_addr,
+        %admin_addr,
+        store = ?args.store,
+        workers = workers.map_or(0, NonZeroUsize::get),
+        "serving"
+    );
 
     let signal = loop {
-        let served = tokio::select! {
+        let reason = tokio::select! {
             signal = stop.next() => break signal?,
-            served = &mut gateway_task => served,
+            reason = accepting.ended() => reason,
         };
         services.health.set("listener", false);
-        let reason = match served {
-            Ok(Ok(())) => "the accept loop ended".to_owned(),
-            Ok(Err(e)) => e.to_string(),
-            Err(e) => format!("the accept loop panicked: {e}"),
-        };
         tracing::error!(%reason, "gateway stopped");
         supervisor.on_exit(GATEWAY_SERVICE, Exit::Crashed(reason), Instant::now())?;
         while let Some(ev) = supervisor.poll_event() {
@@ -301,11 +298,10 @@ pub(crate) async fn run(args: &ServeArgs) -> Result<()> {
             () = tokio::time::sleep_until(at.into()) => {}
         }
         if supervisor.poll_restart(Instant::now()).is_some() {
-            let listener = runtime
-                .bind(oap_addr)
+            accepting
+                .restart(oap_addr)
                 .await
                 .with_context(|| format!("cannot listen on {oap_addr} again"))?;
-            gateway_task = serve(listener);
             services.health.set("listener", true);
         }
     };
@@ -327,9 +323,9 @@ pub(crate) async fn run(args: &ServeArgs) -> Result<()> {
     tracing::info!(%signal, "publishing Shutdown");
     services.bus.publish_lossy(KernelEvent::Shutdown);
     // The gateway hears Shutdown on the bus, stops accepting and drains.
-    gateway_task
+    accepting
+        .stopped()
         .await
-        .context("the gateway task panicked")?
         .context("the gateway failed while stopping")?;
     // Open connections close when their requests end, or are forced closed
     // after the grace period; the margin covers the forced close itself.
@@ -342,6 +338,7 @@ pub(crate) async fn run(args: &ServeArgs) -> Result<()> {
     if !drained {
         tracing::warn!("connections still open after the grace period");
     }
+    accepting.finish().await;
     let _ = stop_tx.send(true);
     let _ = admin_task.await;
     eprintln!("oap: stopped");

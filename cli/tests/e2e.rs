@@ -14,10 +14,20 @@ use common::{
 /// BLAKE3 of the empty input (the reference test vector).
 const EMPTY_ID: &str = "b3:af1349b9f5f9a1a6a0404dea36dcc9499bcb25c9adc112b7cc9a93cae41f3262";
 
+/// The two ways `oap serve` runs its connections: on connection workers
+/// (the default on Linux), and on one shared runtime.
+const LAYOUTS: [&[&str]; 2] = [&[], &["--workers", "0"]];
+
 #[test]
 fn put_then_get_is_byte_identical_and_admin_endpoints_report_it() {
+    for layout in LAYOUTS {
+        put_then_get_and_admin_endpoints(layout);
+    }
+}
+
+fn put_then_get_and_admin_endpoints(layout: &[&str]) {
     let dir = tempfile::tempdir().unwrap();
-    let server = Server::start(&[]);
+    let server = Server::start(layout);
 
     let (code, body) = http_get(server.admin, "/healthz");
     assert_eq!(code, 200, "{body}");
@@ -361,11 +371,17 @@ fn read_frame(s: &mut std::net::TcpStream) -> oap_core::Frame {
 
 #[test]
 fn sigterm_drains_a_transfer_in_flight_like_ctrl_c() {
+    for layout in LAYOUTS {
+        sigterm_drains_a_transfer_in_flight(layout);
+    }
+}
+
+fn sigterm_drains_a_transfer_in_flight(layout: &[&str]) {
     use oap_core::payload::{ControlPayload, DataHeader, End, Hello, Start, encode_data_payload};
     use oap_core::{FrameEncoder, FrameType, ObjectId};
     use std::io::Write;
 
-    let server = Server::start(&[]);
+    let server = Server::start(layout);
     let mut s = std::net::TcpStream::connect(&server.oap).unwrap();
     s.set_read_timeout(Some(std::time::Duration::from_secs(20)))
         .unwrap();
