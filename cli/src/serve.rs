@@ -104,7 +104,14 @@ fn node_service(ev: &KernelEvent) -> bool {
 
 /// Logs every bus event and keeps the health map current from it.
 fn watch_bus(services: &Services) {
-    let mut rx = services.bus.subscribe();
+    // Every connection publishes a `Health` under its peer's name, logged
+    // at debug only. Unless debug is on, the bus keeps them from this task:
+    // waking it for each would cost every connection a wake-up of a thread
+    // that connection workers do not otherwise touch.
+    let peer_health_logged = tracing::enabled!(tracing::Level::DEBUG);
+    let mut rx = services.bus.subscribe_filtered(move |ev| {
+        peer_health_logged || node_service(ev) || !matches!(ev, KernelEvent::Health { .. })
+    });
     let health = services.health.clone();
     tokio::spawn(async move {
         loop {
