@@ -2,6 +2,7 @@
 
 use std::fmt;
 use std::future::Future;
+use std::num::NonZeroUsize;
 use std::str::FromStr;
 use std::sync::{Arc, OnceLock};
 
@@ -53,6 +54,19 @@ impl RuntimeKind {
         match self {
             Self::Smol => runtime_smol::runtime_on(per_core_executor()),
             _ => self.runtime(),
+        }
+    }
+
+    /// How many connection workers a server child on this runtime has, as
+    /// `oap serve` has by default: one per core on tokio (see
+    /// `runtime_tokio::workers`), where Linux spreads connections over
+    /// them; `None` elsewhere, where the server's tasks share one
+    /// scheduler ([`RuntimeKind::server_runtime`]).
+    pub fn server_workers(self) -> Option<NonZeroUsize> {
+        match self {
+            #[cfg(target_os = "linux")]
+            Self::Tokio => Some(runtime_tokio::workers::one_per_core()),
+            _ => None,
         }
     }
 

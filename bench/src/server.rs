@@ -245,6 +245,14 @@ pub fn serve_child(kind: RuntimeKind, store_dir: Option<&Path>) -> io::Result<()
     };
     kind.block_on(async move {
         let runtime = kind.server_runtime();
+        #[cfg(target_os = "linux")]
+        if let Some(count) = kind.server_workers() {
+            let gateway = Gateway::new(runtime, config, store, Services::new(64));
+            let workers = on_workers(|addrs| {
+                runtime_tokio::workers::Workers::serve(&gateway, addrs, count, None)
+            })?;
+            return until_a_worker_fails(workers).await;
+        }
         let gateway =
             Gateway::bind_with(runtime.clone(), LOOPBACK, config, store, Services::new(64)).await?;
         let first = gateway.local_addr().expect("bound");
@@ -260,6 +268,34 @@ pub fn serve_child(kind: RuntimeKind, store_dir: Option<&Path>) -> io::Result<()
         }
         on_the_runtime(&*runtime, async move { gateway.serve().await }).await
     })?
+}
+
+/// Starts connection workers, as `oap serve` runs on tokio, with `start`
+/// on 127.0.0.1 and the churn case's loopback aliases this system lets a
+/// server bind (each on a free port of its own), and announces the
+/// addresses to the parent.
+#[cfg(target_os = "linux")]
+fn on_workers(
+    start: impl FnOnce(&[SocketAddr]) -> io::Result<runtime_tokio::workers::Workers>,
+) -> io::Result<runtime_tokio::workers::Workers> {
+    let mut addrs = vec![LOOPBACK];
+    addrs.extend(
+        crate::churn::addresses::aliases(0)
+            .take_while(|addr| std::net::TcpListener::bind(addr).is_ok()),
+    );
+    let workers = start(&addrs)?;
+    announce(workers.local_addrs());
+    Ok(workers)
+}
+
+/// Serves until a worker's accept loops fail (the process ends when the
+/// parent closes stdin).
+#[cfg(target_os = "linux")]
+async fn until_a_worker_fails(mut workers: runtime_tokio::workers::Workers) -> io::Result<()> {
+    match workers.next_exit().await {
+        Some((_, Err(e))) => Err(e),
+        _ => Ok(()),
+    }
 }
 
 /// Runs a server's accept loops as a task on the runtime, as `oap serve`
@@ -283,9 +319,22 @@ pub fn serve_reference_child(kind: RuntimeKind, script: Script) -> io::Result<()
     answer_parent();
     kind.block_on(async move {
         let runtime = kind.server_runtime();
+        let script = Arc::new(script);
+        #[cfg(target_os = "linux")]
+        if let Some(count) = kind.server_workers() {
+            let workers = on_workers(|addrs| {
+                runtime_tokio::workers::Workers::run(addrs, count, move |listener| {
+                    Box::pin(crate::scale::reference::serve(
+                        runtime_tokio::runtime(),
+                        listener,
+                        script.clone(),
+                    ))
+                })
+            })?;
+            return until_a_worker_fails(workers).await;
+        }
         let listener = runtime.bind(LOOPBACK).await?;
         let aliases = bind_aliases(&*runtime, listener.local_addr()?).await?;
-        let script = Arc::new(script);
         for listener in aliases {
             let serving = crate::scale::reference::serve(runtime.clone(), listener, script.clone());
             runtime.spawn(Box::pin(async move {
