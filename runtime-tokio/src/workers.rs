@@ -48,8 +48,8 @@ const BLOCKING_THREADS: usize = 512;
 ///   [`Gateway::wait_for_open_connections`]), [`Workers::join`] ends the
 ///   threads. Connections still open then are dropped with their runtimes.
 ///
-/// Dropping `Workers` without [`Workers::join`] lets the threads run on
-/// until their accept loops end; their runtimes then stop.
+/// [`Workers::join`] may also be called while they serve: it stops them.
+/// Dropping `Workers` stops them too, without waiting for their threads.
 pub struct Workers {
     /// How many workers were asked for (restarts replace, not add).
     count: usize,
@@ -179,7 +179,8 @@ impl Workers {
 
     /// Ends every worker's thread, and with it the connections still open
     /// on it, and waits for them. Call after the accept loops ended (see
-    /// [`Workers::next_exit`]) and open connections were given their time.
+    /// [`Workers::next_exit`]) and open connections were given their time;
+    /// called earlier, it stops the accept loops too.
     pub fn join(mut self) {
         self.release_all();
     }
@@ -289,32 +290,44 @@ impl WorkerJob {
                     accepted: Some(accepted.clone()),
                 })));
             }
-            // At shutdown every loop ends with `Ok`. If one fails, the
-            // others are stopped, so that the worker is restarted whole.
-            let mut result = Ok(());
-            while let Some(ended) = loops.join_next().await {
-                match ended {
-                    Ok(Ok(())) => {}
-                    Ok(Err(e)) if result.is_ok() => {
-                        result = Err(e);
-                        loops.abort_all();
-                    }
-                    Ok(Err(_)) => {}
-                    Err(e) if e.is_cancelled() => {}
-                    Err(e) if result.is_ok() => {
-                        result = Err(io::Error::other(e));
-                        loops.abort_all();
-                    }
-                    Err(_) => {}
-                }
-            }
+            // Released (or `Workers` dropped) while serving: stop now.
+            let result = tokio::select! {
+                result = until_all_end(&mut loops) => result,
+                () = released(&mut release) => return,
+            };
             if exits.send((index, result)).is_err() {
                 // Nobody waits for this worker: its connections stop now.
                 return;
             }
-            let _ = release.wait_for(|released| *released).await;
+            released(&mut release).await;
         });
     }
+}
+
+/// Waits until every accept loop has ended. At shutdown each ends with
+/// `Ok`; if one fails, the others are stopped, so that the worker is
+/// restarted whole, and the first error is the result.
+async fn until_all_end(loops: &mut tokio::task::JoinSet<io::Result<()>>) -> io::Result<()> {
+    let mut result = Ok(());
+    while let Some(ended) = loops.join_next().await {
+        let failed = match ended {
+            Ok(Ok(())) => continue,
+            Ok(Err(e)) => e,
+            Err(e) if e.is_cancelled() => continue,
+            Err(e) => io::Error::other(e),
+        };
+        if result.is_ok() {
+            result = Err(failed);
+            loops.abort_all();
+        }
+    }
+    result
+}
+
+/// Completes once the worker's thread may end: `Workers` released it, or
+/// is gone.
+async fn released(release: &mut watch::Receiver<bool>) {
+    let _ = release.wait_for(|released| *released).await;
 }
 
 /// Listening sockets on `addrs`, shareable with the other workers'.

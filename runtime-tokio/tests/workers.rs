@@ -109,3 +109,27 @@ async fn an_address_taken_by_a_socket_that_does_not_share_fails_serve() {
         .expect("refused");
     assert_eq!(error.kind(), std::io::ErrorKind::AddrInUse, "{error}");
 }
+
+/// `join` while the workers serve (as `serve` does when a later worker
+/// cannot bind) stops their accept loops instead of waiting for them.
+#[tokio::test]
+async fn join_while_serving_stops_the_workers() {
+    let gateway = gateway();
+    let workers = Workers::serve(&gateway, &[LOOPBACK], two(), None).expect("workers");
+    let addr = workers.local_addrs()[0];
+    put_and_get_on_connections(addr, 4).await;
+    // On a thread of its own, with a guard (not a synchronisation): a
+    // join that waited for the accept loops would never return, and a
+    // runtime waits for its blocking tasks when it stops.
+    let (joined, done) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        workers.join();
+        let _ = joined.send(());
+    });
+    done.recv_timeout(std::time::Duration::from_secs(10))
+        .expect("join returned while serving");
+    assert!(
+        runtime_tokio::connect(addr).await.is_err(),
+        "nothing listens after join"
+    );
+}
