@@ -69,6 +69,14 @@ impl Runtime for TokioRuntime {
     }
 
     fn spawn_blocking(&self, work: Box<dyn FnOnce() + Send>) -> BoxFuture<'static, ()> {
+        // On a connection worker, the pool of the runtime that started the
+        // workers (see `workers`); elsewhere the current runtime's.
+        #[cfg(target_os = "linux")]
+        let task = match workers::blocking_pool() {
+            Some(pool) => pool.spawn_blocking(work),
+            None => tokio::task::spawn_blocking(work),
+        };
+        #[cfg(not(target_os = "linux"))]
         let task = tokio::task::spawn_blocking(work);
         // A panic in `work` shows as a JoinError; the caller notices the
         // missing result.

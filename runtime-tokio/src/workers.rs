@@ -13,7 +13,8 @@
 //!
 //! Everything else the gateway has (its store, quotas, admission limits,
 //! bus and metrics) is shared by the workers as by the tasks of one
-//! runtime.
+//! runtime, and so is the blocking pool: blocking work on a worker goes
+//! to the pool of the runtime that started the workers.
 
 use std::io;
 use std::net::SocketAddr;
@@ -34,9 +35,29 @@ use crate::TcpListener;
 const BACKLOG: u32 = 1024;
 
 /// Threads of the blocking pools (store calls that may wait) of all
-/// workers together: tokio's default for one runtime, shared out, so that
-/// the bound does not grow with the number of workers.
+/// workers together when they have their own (started outside a runtime):
+/// tokio's default for one runtime, shared out, so that the bound does not
+/// grow with the number of workers.
 const BLOCKING_THREADS: usize = 512;
+
+thread_local! {
+    /// On a worker's thread: the runtime whose blocking pool its
+    /// connections' blocking work goes to.
+    static BLOCKING_POOL: std::cell::RefCell<Option<tokio::runtime::Handle>> =
+        const { std::cell::RefCell::new(None) };
+}
+
+/// The blocking pool for work that may wait, on a worker's thread: that of
+/// the runtime the workers were started from, if they were started from
+/// one. One pool for all workers keeps what one runtime had: one bound on
+/// its threads, and threads reused whichever worker a connection is on. A
+/// pool per worker made the memory allocator keep freed memory once per
+/// worker: a 1 GiB put through the S3 store peaked 26–29 MiB higher when
+/// it landed on another worker than the put before it, and not at all
+/// with one allocator arena (`cli/tests/s3.rs`).
+pub(crate) fn blocking_pool() -> Option<tokio::runtime::Handle> {
+    BLOCKING_POOL.with(|pool| pool.borrow().clone())
+}
 
 /// A gateway served by connection workers; see the [module](self) docs.
 ///
@@ -203,6 +224,7 @@ impl Workers {
         let (bound_tx, bound_rx) = std::sync::mpsc::channel();
         let job = WorkerJob {
             index,
+            blocking_pool: tokio::runtime::Handle::try_current().ok(),
             blocking_threads: (BLOCKING_THREADS / self.count).max(1),
             accept_loop: self.accept_loop.clone(),
             addrs: self.addrs.clone(),
@@ -240,6 +262,8 @@ impl Workers {
 /// What a worker's thread needs.
 struct WorkerJob {
     index: usize,
+    /// Where the worker's blocking work goes, if not to its own pool.
+    blocking_pool: Option<tokio::runtime::Handle>,
     blocking_threads: usize,
     accept_loop: AcceptLoop,
     addrs: Vec<SocketAddr>,
@@ -267,12 +291,14 @@ impl WorkerJob {
         let Self {
             index,
             blocking_threads: _,
+            blocking_pool,
             accept_loop,
             addrs,
             accepted,
             exits,
             mut release,
         } = self;
+        BLOCKING_POOL.with(|pool| *pool.borrow_mut() = blocking_pool);
         runtime.block_on(async move {
             let listeners = match bind_all(&addrs) {
                 Ok(listeners) => listeners,

@@ -133,3 +133,39 @@ async fn join_while_serving_stops_the_workers() {
         "nothing listens after join"
     );
 }
+
+/// Blocking work a worker's connections hand to the runtime (a store's
+/// calls that may wait) runs on the pool of the runtime that started the
+/// workers, not on a pool per worker.
+#[test]
+fn blocking_work_on_a_worker_runs_on_the_pool_of_the_runtime_that_started_it() {
+    let starter = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .thread_name("starter")
+        .enable_all()
+        .build()
+        .expect("runtime");
+    starter.block_on(async {
+        let (ran_on, thread_name) = std::sync::mpsc::channel();
+        let ran_on = std::sync::Mutex::new(ran_on);
+        let mut workers = Workers::run(&[LOOPBACK], NonZeroUsize::MIN, move |_listener| {
+            let ran_on = ran_on.lock().expect("not poisoned").clone();
+            Box::pin(async move {
+                let name_it = move || {
+                    let _ = ran_on.send(std::thread::current().name().map(str::to_owned));
+                };
+                runtime_tokio::runtime()
+                    .spawn_blocking(Box::new(name_it))
+                    .await;
+                Ok(())
+            })
+        })
+        .expect("workers");
+        let name = thread_name
+            .recv_timeout(std::time::Duration::from_secs(10))
+            .expect("the blocking work ran");
+        assert_eq!(name.as_deref(), Some("starter"));
+        let (_, ended) = workers.next_exit().await.expect("the loop ended");
+        ended.expect("cleanly");
+    });
+}
