@@ -50,11 +50,10 @@ thread_local! {
 /// The blocking pool for work that may wait, on a worker's thread: that of
 /// the runtime the workers were started from, if they were started from
 /// one. One pool for all workers keeps what one runtime had: one bound on
-/// its threads, and threads reused whichever worker a connection is on. A
-/// pool per worker made the memory allocator keep freed memory once per
-/// worker: a 1 GiB put through the S3 store peaked 26–29 MiB higher when
-/// it landed on another worker than the put before it, and not at all
-/// with one allocator arena (`cli/tests/s3.rs`).
+/// its threads, and threads reused whichever worker a connection is on:
+/// glibc keeps freed memory per thread (an arena each), and a pool per
+/// worker added such threads for every worker (`docs/PERFORMANCE.md`,
+/// "connection workers").
 pub(crate) fn blocking_pool() -> Option<tokio::runtime::Handle> {
     BLOCKING_POOL.with(|pool| pool.borrow().clone())
 }
