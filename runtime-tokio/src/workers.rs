@@ -73,6 +73,8 @@ pub(crate) fn blocking_pool() -> Option<tokio::runtime::Handle> {
 pub struct Workers {
     /// How many workers were asked for (restarts replace, not add).
     count: usize,
+    /// The runtime that started them, whose blocking pool they use.
+    blocking_pool: Option<tokio::runtime::Handle>,
     accept_loop: AcceptLoop,
     addrs: Vec<SocketAddr>,
     workers: Vec<Worker>,
@@ -141,6 +143,7 @@ impl Workers {
         let (exits_tx, exits) = mpsc::unbounded_channel();
         let mut workers = Self {
             count: count.get(),
+            blocking_pool: tokio::runtime::Handle::try_current().ok(),
             accept_loop: Arc::new(accept_loop),
             addrs: addrs.to_vec(),
             workers: Vec::with_capacity(count.get()),
@@ -223,7 +226,7 @@ impl Workers {
         let (bound_tx, bound_rx) = std::sync::mpsc::channel();
         let job = WorkerJob {
             index,
-            blocking_pool: tokio::runtime::Handle::try_current().ok(),
+            blocking_pool: self.blocking_pool.clone(),
             blocking_threads: (BLOCKING_THREADS / self.count).max(1),
             accept_loop: self.accept_loop.clone(),
             addrs: self.addrs.clone(),
