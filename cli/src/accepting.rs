@@ -66,11 +66,11 @@ impl Accepting {
     }
 
     /// The address served (with the port bound, if asked for port 0).
-    pub(crate) fn local_addr(&self) -> io::Result<SocketAddr> {
+    pub(crate) fn local_addr(&self) -> SocketAddr {
         match &self.loops {
-            Loops::Shared(_, addr) => Ok(*addr),
+            Loops::Shared(_, addr) => *addr,
             #[cfg(target_os = "linux")]
-            Loops::Workers(workers) => Ok(workers.local_addrs()[0]),
+            Loops::Workers(workers) => workers.local_addrs()[0],
         }
     }
 

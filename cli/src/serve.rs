@@ -261,7 +261,7 @@ pub(crate) async fn run(args: &ServeArgs) -> Result<()> {
     let mut accepting = Accepting::start(&server, listen, workers, upgrade)
         .await
         .with_context(|| format!("cannot listen on {listen}"))?;
-    let oap_addr = accepting.local_addr()?;
+    let oap_addr = accepting.local_addr();
     services.health.set("listener", true);
     // The accept loop is the supervised service: if it ever ends on its
     // own, it is rebound and restarted with backoff, and given up on (exit
