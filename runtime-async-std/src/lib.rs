@@ -1,14 +1,14 @@
 //! OAP/1 on async-std.
 //!
 //! This crate only supplies async-std's spawner to the shared `oap-io`
-//! driver; timers and TCP come from `runtime_smol::async_io_rt` (async-io
-//! and async-net, shared with the other futures-io runtime) and TLS from
+//! driver; timers and TCP come from `runtime_smol::async_io_rt` (a timer
+//! thread and async-net, shared with the other futures-io runtime) and TLS from
 //! futures-rustls. The protocol lives in `oap-core`, the services in
 //! `oap-node`.
 //!
 //! **async-std is discontinued upstream** (RUSTSEC-2025-0052). This adapter
 //! is kept for existing users and is deliberately the same `futures-io`
-//! code as `runtime-smol` (async-io timers, async-net TCP,
+//! code as `runtime-smol` (its timers, async-net TCP,
 //! futures-rustls); only spawning goes through async-std. New projects
 //! should prefer `runtime-smol` or `runtime-tokio`.
 //!

@@ -14,6 +14,8 @@ use std::time::Instant;
 
 use oap_io::{BoxFuture, BoxStream, Listener, Runtime};
 
+use crate::timers::Timers;
+
 /// How a runtime starts a detached task: a function, or a closure that
 /// holds the executor it spawns on.
 pub type Spawn = Arc<dyn Fn(BoxFuture<'static, ()>) + Send + Sync>;
@@ -22,7 +24,10 @@ pub type Spawn = Arc<dyn Fn(BoxFuture<'static, ()>) + Send + Sync>;
 /// [`Runtime::spawn_blocking`]).
 pub type SpawnBlocking = fn(Box<dyn FnOnce() + Send>) -> BoxFuture<'static, ()>;
 
-/// Timers from async-io's reactor, TCP from async-net, tasks from `spawn`.
+/// Sleeps in one ordered map served by one thread (the `oap-timers`
+/// thread, shared by every such runtime of the process; async-io's own
+/// timers if it cannot be started), TCP from async-net, tasks from
+/// `spawn`.
 #[derive(Clone)]
 pub struct AsyncIoRuntime {
     name: &'static str,
@@ -63,9 +68,7 @@ impl Runtime for AsyncIoRuntime {
     }
 
     fn sleep_until(&self, deadline: Instant) -> BoxFuture<'static, ()> {
-        Box::pin(async move {
-            async_io::Timer::at(deadline).await;
-        })
+        Box::pin(Timers::global().sleep_until(deadline))
     }
 
     fn spawn(&self, future: BoxFuture<'static, ()>) {

@@ -1,9 +1,10 @@
 //! OAP/1 on smol.
 //!
 //! This crate supplies smol's spawner to the shared `oap-io` driver;
-//! timers and TCP come from [`async_io_rt`] (async-io and async-net, which
-//! `runtime-async-std` reuses from here) and TLS from futures-rustls. The
-//! protocol lives in `oap-core`, the services in `oap-node`.
+//! timers and TCP come from [`async_io_rt`] (one timer thread and
+//! async-net, which `runtime-async-std` reuses from here) and TLS from
+//! futures-rustls. The protocol lives in `oap-core`, the services in
+//! `oap-node`.
 //!
 //! A gateway on a loopback port and a client that puts a document and
 //! gets it back:
@@ -25,6 +26,7 @@
 //! ```
 
 pub mod async_io_rt;
+mod timers;
 pub mod tls;
 
 use std::sync::Arc;
