@@ -21,7 +21,7 @@ use std::collections::BTreeMap;
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, OnceLock, PoisonError};
-use std::task::{Context, Poll, Waker};
+use std::task::{Context, Poll, Waker, ready};
 use std::thread;
 use std::time::Instant;
 
@@ -216,13 +216,9 @@ impl Future for Sleep {
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
         let this = &mut *self;
         if let SleepState::Fallback(timer) = &mut this.state {
-            return match Pin::new(timer).poll(cx) {
-                Poll::Ready(_) => {
-                    this.state = SleepState::Done;
-                    Poll::Ready(())
-                }
-                Poll::Pending => Poll::Pending,
-            };
+            ready!(Pin::new(timer).poll(cx));
+            this.state = SleepState::Done;
+            return Poll::Ready(());
         }
         if matches!(this.state, SleepState::Done) || Instant::now() >= this.deadline {
             this.leave();
@@ -240,24 +236,16 @@ impl Future for Sleep {
                     return Poll::Ready(());
                 }
             },
-            _ => match this.enter(&mut state, cx.waker()) {
-                Some(id) => this.state = SleepState::Waiting(id),
-                None => {
-                    drop(state);
-                    let mut timer = async_io::Timer::at(this.deadline);
-                    let ready = Pin::new(&mut timer).poll(cx).is_ready();
-                    this.state = if ready {
-                        SleepState::Done
-                    } else {
-                        SleepState::Fallback(timer)
-                    };
-                    return if ready {
-                        Poll::Ready(())
-                    } else {
-                        Poll::Pending
-                    };
+            _ => {
+                this.state = match this.enter(&mut state, cx.waker()) {
+                    Some(id) => SleepState::Waiting(id),
+                    None => SleepState::Fallback(async_io::Timer::at(this.deadline)),
+                };
+                drop(state);
+                if matches!(this.state, SleepState::Fallback(_)) {
+                    return Pin::new(this).poll(cx);
                 }
-            },
+            }
         }
         Poll::Pending
     }
