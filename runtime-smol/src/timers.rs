@@ -330,6 +330,53 @@ mod tests {
     }
 
     #[test]
+    fn many_sleeps_from_several_threads_all_end_and_none_early() {
+        // Four threads, each running its own executor, arm, poll and drop
+        // sleeps at once, with deadlines in no order: a lost wake-up (an
+        // entry the thread never sees, a nudge it misses) would leave a
+        // task waiting, and the guard would fail the test.
+        let timers = Arc::new(Timers::new());
+        let start = Instant::now();
+        let threads: Vec<_> = (0..4u64)
+            .map(|t| {
+                let timers = timers.clone();
+                thread::spawn(move || {
+                    let local = smol::LocalExecutor::new();
+                    let mut kept = Vec::new();
+                    for i in 0..250u64 {
+                        // 0-49 ms, interleaved across threads.
+                        let end = start + Duration::from_millis((i * 37 + t * 11) % 50);
+                        let sleep = timers.sleep_until(end);
+                        let task = local.spawn(async move {
+                            sleep.await;
+                            assert!(Instant::now() >= end, "ended before its deadline");
+                        });
+                        // A quarter is dropped while it waits.
+                        if i % 4 == 0 {
+                            local
+                                .spawn(async move {
+                                    task.cancel().await;
+                                })
+                                .detach();
+                        } else {
+                            kept.push(task);
+                        }
+                    }
+                    within_guard(local.run(async move {
+                        for task in kept {
+                            task.await;
+                        }
+                    }))
+                })
+            })
+            .collect();
+        for t in threads {
+            assert!(t.join().expect("no panic"), "a sleep never ended");
+        }
+        assert_eq!(timers.pending(), 0, "every sleep left the map");
+    }
+
+    #[test]
     fn only_a_sleep_ending_before_every_other_wakes_the_thread() {
         let timers = Timers::new();
         let far = Instant::now() + Duration::from_secs(3600);
