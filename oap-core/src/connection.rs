@@ -45,6 +45,7 @@ mod input;
 mod request;
 mod request_map;
 mod send_stream;
+mod spill_deque;
 mod stats;
 mod timers;
 mod transmit;

@@ -1,11 +1,11 @@
 //! Per-request state: the two halves and their credit.
 
-use std::collections::VecDeque;
 use std::fmt;
 use std::time::Instant;
 
 use super::Chunk;
 use super::assembly::Assembly;
+use super::spill_deque::SpillDeque;
 use crate::object_id::ObjectId;
 
 /// Identifies a request on one connection: its `corr_id` (0 for the legacy
@@ -52,7 +52,7 @@ impl Request {
                 received: 0,
                 consumed: 0,
                 finished: false,
-                chunks: VecDeque::new(),
+                chunks: SpillDeque::new(),
                 buffered: 0,
                 assembly: None,
             },
@@ -117,7 +117,7 @@ pub(super) struct RecvHalf {
     /// The peer sent END.
     pub finished: bool,
     /// Received, unread body bytes.
-    pub chunks: VecDeque<Chunk>,
+    pub chunks: SpillDeque<Chunk>,
     /// Sum of the unread chunks' lengths.
     pub buffered: u64,
     /// The object being received.

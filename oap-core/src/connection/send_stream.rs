@@ -15,10 +15,9 @@
 //! [`ChunkSource`] filled only as [`SendState::NeedBytes`] asks holds at
 //! most the credit the peer granted, whatever the object's size.
 
-use std::collections::VecDeque;
-
 use bytes::Bytes;
 
+use super::spill_deque::SpillDeque;
 use super::{CommandError, Connection, OutgoingObject, RequestId};
 use crate::object_id::ObjectId;
 
@@ -56,7 +55,7 @@ impl ObjectSource for Bytes {
 /// [`SendState::NeedBytes`] asks.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Hash)]
 pub struct ChunkSource {
-    chunks: VecDeque<Bytes>,
+    chunks: SpillDeque<Bytes>,
     ready: u64,
     unfetched: u64,
 }
@@ -65,7 +64,7 @@ impl ChunkSource {
     /// A source for an object of `total_len` bytes, none fetched yet.
     pub fn new(total_len: u64) -> Self {
         Self {
-            chunks: VecDeque::new(),
+            chunks: SpillDeque::new(),
             ready: 0,
             unfetched: total_len,
         }
