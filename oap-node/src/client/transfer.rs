@@ -45,13 +45,18 @@ impl RequestGuard {
     }
 
     /// Waits for the request's final event.
-    pub(crate) async fn result(&self) -> Result<ClientEvent, ClientError> {
-        let rid = self.rid;
-        poll_fn(|cx| self.handle.peek(|ep| ep.poll_result(rid, cx))).await
+    pub(crate) async fn result(&mut self) -> Result<ClientEvent, ClientError> {
+        let (rid, handle) = (self.rid, &self.handle);
+        let result = poll_fn(|cx| handle.peek(|ep| ep.poll_result(rid, cx))).await;
+        // The endpoint forgot the request as it handed its last event over
+        // (or had no such request): dropping the guard has nothing left to
+        // cancel, and skips taking the endpoint's lock to find that out.
+        self.armed = false;
+        result
     }
 
     /// Waits for a put's confirmed id.
-    pub(crate) async fn put_result(&self) -> Result<ObjectId, ClientError> {
+    pub(crate) async fn put_result(&mut self) -> Result<ObjectId, ClientError> {
         match self.result().await? {
             ClientEvent::PutDone { result, .. } => Ok(result?),
             _ => Err(ClientError::UnknownRequest),
@@ -63,9 +68,9 @@ impl Drop for RequestGuard {
     fn drop(&mut self) {
         if self.armed {
             let rid = self.rid;
-            // Most guards go after their request's result was taken, with
-            // nothing left to send: waking the driver for them cost a poll
-            // of the connection per request.
+            // Dropped before its result: the request may have ended all
+            // the same, with nothing to send; waking the driver only for a
+            // cancel spares it a poll of the connection.
             if self.handle.peek(|ep| ep.abandon(rid)) {
                 self.handle.wake();
             }
@@ -126,12 +131,12 @@ impl PutStream {
 
     /// Waits for the server to confirm the object after its last byte was
     /// written; resolves with the id it stored.
-    pub async fn finish(self) -> Result<ObjectId, ClientError> {
+    pub async fn finish(mut self) -> Result<ObjectId, ClientError> {
         self.guard.put_result().await
     }
 
     /// Why a put that ended early failed.
-    async fn failure(&self) -> ClientError {
+    async fn failure(&mut self) -> ClientError {
         match self.guard.put_result().await {
             Err(e) => e,
             Ok(_) => ClientError::Command(oap_core::connection::CommandError::ObjectOverrun),
