@@ -13,7 +13,7 @@ use crate::connection::{
     OutgoingObject, RequestId, RequestMap, RequestOutcome, SendState, SendStream, Violation,
 };
 use crate::object_id::ObjectId;
-use crate::payload::{ErrorCode, ErrorEnvelope, Start};
+use crate::payload::{ErrorCode, ErrorEnvelope, StartRef};
 use crate::pieces::Pieces;
 
 /// How a put or get ended badly.
@@ -167,12 +167,12 @@ impl ClientSession {
         req_id: u64,
         op: &str,
     ) -> Result<RequestId, CommandError> {
-        self.conn.start(
+        self.conn.start_ref(
             now,
-            Start {
+            StartRef {
                 corr_id: Some(req_id),
-                op: Some(Start::op_name(op)),
-                ..Start::default()
+                op: Some(op),
+                ..StartRef::default()
             },
         )
     }
@@ -224,13 +224,13 @@ impl ClientSession {
         obj: ObjectId,
         total_len: u64,
     ) -> Result<RequestId, CommandError> {
-        let start = Start {
-            op: Some("put".into()),
-            collection: Some(collection.to_owned()),
-            doc_id: Some(doc_id.to_owned()),
-            ..Start::default()
+        let start = StartRef {
+            op: Some("put"),
+            collection: Some(collection),
+            doc_id: Some(doc_id),
+            ..StartRef::default()
         };
-        let rid = self.conn.start(now, start)?;
+        let rid = self.conn.start_ref(now, start)?;
         let object = OutgoingObject {
             obj,
             total_len,
@@ -300,12 +300,13 @@ impl ClientSession {
         obj: ObjectId,
         collect: Option<Pieces>,
     ) -> Result<RequestId, CommandError> {
-        let start = Start {
-            op: Some("get".into()),
-            addr: Some(obj.to_string()),
-            ..Start::default()
+        let addr = obj.text();
+        let start = StartRef {
+            op: Some("get"),
+            addr: Some(addr.as_str()),
+            ..StartRef::default()
         };
-        let rid = self.conn.start(now, start)?;
+        let rid = self.conn.start_ref(now, start)?;
         self.conn.finish(rid, None)?;
         self.gets.insert(
             rid,
@@ -357,12 +358,12 @@ impl ClientSession {
     /// long-lived ([`Connection::keep_alive`]): it stays open however long
     /// no event comes, as long as both peers are alive.
     pub fn subscribe(&mut self, now: Instant, topic: &str) -> Result<RequestId, CommandError> {
-        let id = self.conn.start(
+        let id = self.conn.start_ref(
             now,
-            Start {
-                op: Some("subscribe".into()),
-                topic: Some(topic.to_owned()),
-                ..Start::default()
+            StartRef {
+                op: Some("subscribe"),
+                topic: Some(topic),
+                ..StartRef::default()
             },
         )?;
         self.conn.keep_alive(id, now)?;

@@ -35,4 +35,5 @@ pub use data::{
 pub use error::{JsonErrorKind, PayloadError};
 pub use error_code::ErrorCode;
 pub(crate) use messages::REDACTED;
+pub(crate) use messages::StartRef;
 pub use messages::{Ack, End, ErrorEnvelope, Hello, PROTOCOL_NAME, Start};

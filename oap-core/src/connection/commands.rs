@@ -6,9 +6,10 @@ use bytes::Bytes;
 
 use super::request::{OutObject, Request};
 use super::{Chunk, CommandError, Connection, RequestId, Role, State};
+use crate::frame::FrameType;
 use crate::limits::HEADER_LEN;
 use crate::object_id::ObjectId;
-use crate::payload::{Ack, DataHeader, End, ErrorEnvelope, Start};
+use crate::payload::{Ack, DataHeader, End, ErrorEnvelope, Start, StartRef};
 
 /// An object this side is about to send on a request.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -55,7 +56,17 @@ impl Connection {
     /// (Client) opens a request with `start`. Its `corr_id` is chosen here
     /// when unset. The request may send up to the negotiated initial credit
     /// at once; the server's ACK (an [`super::Event::Accepted`]) follows.
-    pub fn start(&mut self, now: Instant, mut start: Start) -> Result<RequestId, CommandError> {
+    pub fn start(&mut self, now: Instant, start: Start) -> Result<RequestId, CommandError> {
+        self.start_ref(now, StartRef::from(&start))
+    }
+
+    /// [`Connection::start`] from borrowed fields: this crate's client
+    /// names its requests' documents and objects without copying them.
+    pub(crate) fn start_ref(
+        &mut self,
+        now: Instant,
+        mut start: StartRef<'_>,
+    ) -> Result<RequestId, CommandError> {
         if self.role != Role::Client {
             return Err(CommandError::WrongRole);
         }
@@ -74,7 +85,7 @@ impl Connection {
             None => self.allocate_id(),
         };
         start.corr_id = Some(id.0);
-        self.queue_control(&start, false);
+        self.queue_frame_with(FrameType::Start, false, |dst| start.encode_into(dst));
         let deadline = self.config.request_timeout.map(|t| now + t);
         self.requests
             .insert(id, Box::new(Request::new(false, limits.credit, deadline)));

@@ -111,31 +111,84 @@ impl ControlPayload for Hello {
 }
 
 /// START: opens a request.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+///
+/// Written through [`StartRef`], its borrowed view, which is how this
+/// crate's client writes the STARTs it makes without copying their
+/// strings first.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash, Deserialize)]
 pub struct Start {
     /// Request id chosen by the client, unique among its open requests.
     /// Absent: the legacy single request (request 0).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub corr_id: Option<u64>,
     /// Operation (`"put"`, `"get"`, `"subscribe"`, ...). Borrowed when it
     /// is one of those three (as every START this crate makes or reads
     /// fast has it), so that naming the operation allocates nothing.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub op: Option<Cow<'static, str>>,
     /// Topic (subscriptions; the original client's only field).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub topic: Option<String>,
     /// Object address for reads, `b3:<hex>`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub addr: Option<String>,
     /// Collection a document is put into.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub collection: Option<String>,
     /// Document id within the collection: `"id"` on the wire. Not a
     /// request id (that is `corr_id`) nor an object id (`addr`, and the
     /// DATA header's `obj`).
-    #[serde(rename = "id", default, skip_serializing_if = "Option::is_none")]
+    #[serde(rename = "id", default)]
     pub doc_id: Option<String>,
+}
+
+/// A [`Start`]'s fields, borrowed: what writing one takes. The one
+/// definition of START's written form (absent fields are left out);
+/// [`Start`] serialises through it.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub(crate) struct StartRef<'a> {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub corr_id: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub op: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub topic: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub addr: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub collection: Option<&'a str>,
+    #[serde(rename = "id", skip_serializing_if = "Option::is_none")]
+    pub doc_id: Option<&'a str>,
+}
+
+impl<'a> From<&'a Start> for StartRef<'a> {
+    fn from(start: &'a Start) -> Self {
+        Self {
+            corr_id: start.corr_id,
+            op: start.op.as_deref(),
+            topic: start.topic.as_deref(),
+            addr: start.addr.as_deref(),
+            collection: start.collection.as_deref(),
+            doc_id: start.doc_id.as_deref(),
+        }
+    }
+}
+
+impl StartRef<'_> {
+    /// Appends the START's JSON to `dst`: by hand unless a string needs
+    /// escaping, else through serde; the same bytes either way.
+    pub(crate) fn encode_into(&self, dst: &mut Vec<u8>) {
+        if !start_fast::encode_into(self, dst) {
+            // Writing into a Vec cannot fail, nor can serialising a START.
+            let _ = serde_json::to_writer(dst, self);
+        }
+    }
+}
+
+impl Serialize for Start {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        StartRef::from(self).serialize(serializer)
+    }
 }
 
 /// The operations [`Start::op`] holds borrowed.
@@ -174,10 +227,7 @@ impl ControlPayload for Start {
     }
 
     fn encode_into(&self, dst: &mut Vec<u8>) {
-        if !start_fast::encode_into(self, dst) {
-            // Writing into a Vec cannot fail, nor can serialising a START.
-            let _ = serde_json::to_writer(dst, self);
-        }
+        StartRef::from(self).encode_into(dst);
     }
 }
 

@@ -31,6 +31,7 @@ use super::Start;
 use super::canonical::{
     has_escapes, plain_string, put_plain_string, put_u64, read_u64, reserve_for, u64_len,
 };
+use super::messages::StartRef;
 use crate::limits::MAX_CONTROL_JSON;
 
 /// Start of every START.
@@ -123,13 +124,13 @@ impl<'a> Reader<'a> {
 }
 
 /// The string fields in declaration order, with their keys.
-fn strings(start: &Start) -> [(&'static [u8], Option<&str>); 5] {
+fn strings<'a>(start: &StartRef<'a>) -> [(&'static [u8], Option<&'a str>); 5] {
     [
-        (OP, start.op.as_deref()),
-        (TOPIC, start.topic.as_deref()),
-        (ADDR, start.addr.as_deref()),
-        (COLLECTION, start.collection.as_deref()),
-        (ID, start.doc_id.as_deref()),
+        (OP, start.op),
+        (TOPIC, start.topic),
+        (ADDR, start.addr),
+        (COLLECTION, start.collection),
+        (ID, start.doc_id),
     ]
 }
 
@@ -141,12 +142,12 @@ fn strings(start: &Start) -> [(&'static [u8], Option<&str>); 5] {
 /// without a second allocation.
 pub(super) fn encode(start: &Start) -> Option<Bytes> {
     let mut out = Vec::new();
-    encode_into(start, &mut out).then(|| Bytes::from(out))
+    encode_into(&StartRef::from(start), &mut out).then(|| Bytes::from(out))
 }
 
 /// Appends what [`encode`] writes to `out` (see [`reserve_for`]);
 /// `false`, with nothing written, if a string needs escaping.
-pub(super) fn encode_into(start: &Start, out: &mut Vec<u8>) -> bool {
+pub(super) fn encode_into(start: &StartRef<'_>, out: &mut Vec<u8>) -> bool {
     let strings = strings(start);
     if strings
         .iter()
@@ -237,7 +238,7 @@ mod tests {
     /// Whether any string of `start` needs escaping (so neither the writer
     /// nor the reader takes it).
     fn escapes(start: &Start) -> bool {
-        strings(start)
+        strings(&StartRef::from(start))
             .iter()
             .any(|(_, text)| text.is_some_and(has_escapes))
     }
