@@ -32,6 +32,7 @@ pub use data::{
     data_frame_parts_json, decode_data_bytes, decode_data_payload, encode_data_payload,
     pack_data_raw, put_data_head, unpack_data_raw,
 };
+pub(crate) use data::{HeaderJson, data_prefix};
 pub use error::{JsonErrorKind, PayloadError};
 pub use error_code::ErrorCode;
 pub(crate) use messages::REDACTED;

@@ -209,7 +209,7 @@ impl Connection {
                 content_type: object.content_type.clone(),
                 e2e: object.e2e,
             };
-            let json = header.json();
+            let json = header.json_parts();
             let overhead = HEADER_LEN + 2 + json.len();
             let room = max_frame.saturating_sub(overhead).min(data_chunk).max(1);
             let n = room.min(take - pos);

@@ -9,7 +9,7 @@ use bytes::Bytes;
 use super::Connection;
 use crate::frame::{FrameEncoder, FrameType};
 use crate::limits::HEADER_LEN;
-use crate::payload::{DataFrameError, put_data_head};
+use crate::payload::{DataFrameError, HeaderJson, data_prefix};
 
 /// Bodies at least this long are handed out separately instead of being
 /// copied into the caller's buffer.
@@ -107,12 +107,15 @@ impl OutQueue {
     pub(super) fn push_data(
         &mut self,
         encoder: &FrameEncoder,
-        json: &[u8],
+        json: &HeaderJson<'_>,
         body: Bytes,
     ) -> Result<(), DataFrameError> {
-        let before = self.encoded.len();
-        put_data_head(encoder, json, body.len(), with_room(&mut self.encoded))?;
-        let head = self.encoded.len() - before;
+        let prefix = data_prefix(encoder, json.len(), body.len())?;
+        let dst = with_room(&mut self.encoded);
+        let before = dst.len();
+        dst.extend_from_slice(&prefix);
+        json.append_to(dst);
+        let head = dst.len() - before;
         self.fifo.push_back(Item::Data { head, body });
         Ok(())
     }
@@ -249,6 +252,12 @@ mod tests {
     use super::*;
     use crate::payload::{Ack, ControlPayload};
 
+    /// A DATA header's JSON as the queue takes it; the queue does not
+    /// read it.
+    fn raw_json() -> HeaderJson<'static> {
+        HeaderJson::Written(b"{}".to_vec())
+    }
+
     fn drain(conn: &mut Connection, now: Instant) -> Vec<u8> {
         let mut buf = Vec::new();
         while let Some(t) = conn.poll_transmit(now, &mut buf) {
@@ -270,7 +279,11 @@ mod tests {
         conn.queue_frame(FrameType::End, b"{\"a\":1}", false);
         conn.queue_control(&ack(1), true);
         conn.out
-            .push_data(&conn.encoder.clone(), b"{}", Bytes::from(vec![7; 5000]))
+            .push_data(
+                &conn.encoder.clone(),
+                &raw_json(),
+                Bytes::from(vec![7; 5000]),
+            )
             .expect("fits");
         conn.queue_frame(FrameType::End, b"{\"a\":2}", false);
         conn.queue_control(&ack(2), true);
@@ -313,11 +326,11 @@ mod tests {
         // One frame ahead; then each round queues one and writes one, so
         // one always waits.
         conn.out
-            .push_data(&encoder, b"{}", body.clone())
+            .push_data(&encoder, &raw_json(), body.clone())
             .expect("fits");
         for _ in 0..20_000 {
             conn.out
-                .push_data(&encoder, b"{}", body.clone())
+                .push_data(&encoder, &raw_json(), body.clone())
                 .expect("fits");
             buf.clear();
             let t = conn.poll_transmit(now, &mut buf).expect("a frame waits");

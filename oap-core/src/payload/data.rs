@@ -62,6 +62,17 @@ impl DataHeader {
         data_fast::encode(self).unwrap_or_else(|| self.json_serde())
     }
 
+    /// The header's JSON ready to be appended where its frame is built,
+    /// with its length known first (a sender sizes the frame's body by it).
+    /// Written by hand straight into the frame's buffer, without a buffer
+    /// of its own, unless `content_type` needs escaping.
+    pub(crate) fn json_parts(&self) -> HeaderJson<'_> {
+        match data_fast::fast_len(self) {
+            Some(len) => HeaderJson::Fast { header: self, len },
+            None => HeaderJson::Written(self.json_serde()),
+        }
+    }
+
     /// [`DataHeader::json`] through serde_json: the fallback, and what the
     /// fast path is tested against.
     pub(super) fn json_serde(&self) -> Vec<u8> {
@@ -182,6 +193,39 @@ impl DataFrameParts {
     }
 }
 
+/// A DATA header's JSON, to append to a frame being built
+/// ([`DataHeader::json_parts`]): the same bytes as [`DataHeader::json`].
+pub(crate) enum HeaderJson<'a> {
+    /// Written by hand when appended.
+    Fast {
+        /// The header.
+        header: &'a DataHeader,
+        /// The length of its JSON.
+        len: usize,
+    },
+    /// Written already (by serde, for a `content_type` that needs
+    /// escaping).
+    Written(Vec<u8>),
+}
+
+impl HeaderJson<'_> {
+    /// Length of the JSON.
+    pub(crate) fn len(&self) -> usize {
+        match self {
+            Self::Fast { len, .. } => *len,
+            Self::Written(json) => json.len(),
+        }
+    }
+
+    /// Appends the JSON to `dst`.
+    pub(crate) fn append_to(&self, dst: &mut Vec<u8>) {
+        match self {
+            Self::Fast { header, .. } => data_fast::encode_into(header, dst),
+            Self::Written(json) => dst.extend_from_slice(json),
+        }
+    }
+}
+
 /// Errors building [`DataFrameParts`].
 #[derive(Debug, thiserror::Error)]
 pub enum DataFrameError {
@@ -229,11 +273,24 @@ pub fn put_data_head(
     body_len: usize,
     dst: &mut impl BufMut,
 ) -> Result<(), DataFrameError> {
-    let hl =
-        u16::try_from(json.len()).map_err(|_| PayloadError::HeaderTooLong { len: json.len() })?;
-    let frame_head = encoder.header(FrameType::Data, 2 + json.len() + body_len)?;
-    dst.put_slice(&frame_head);
-    dst.put_u16(hl);
+    dst.put_slice(&data_prefix(encoder, json.len(), body_len)?);
     dst.put_slice(json);
     Ok(())
+}
+
+/// What precedes a DATA frame's JSON header: the frame header and
+/// `header_len`, for a header of `json_len` bytes and a body of
+/// `body_len`, checked against `encoder`'s `max_frame`.
+pub(crate) fn data_prefix(
+    encoder: &FrameEncoder,
+    json_len: usize,
+    body_len: usize,
+) -> Result<[u8; HEADER_LEN + 2], DataFrameError> {
+    let hl = u16::try_from(json_len).map_err(|_| PayloadError::HeaderTooLong { len: json_len })?;
+    let frame_head = encoder.header(FrameType::Data, 2 + json_len + body_len)?;
+    let mut prefix = [0; HEADER_LEN + 2];
+    let (head, len) = prefix.split_at_mut(HEADER_LEN);
+    head.copy_from_slice(&frame_head);
+    len.copy_from_slice(&hl.to_be_bytes());
+    Ok(prefix)
 }

@@ -96,14 +96,25 @@ fn optional_u64(rest: &mut &[u8], key: &[u8]) -> Option<Option<u64>> {
 /// sized allocation, or `None` if its `content_type` needs escaping (rare
 /// enough that the caller just uses serde_json for the whole header).
 pub(super) fn encode(header: &DataHeader) -> Option<Vec<u8>> {
-    let content_type = header.content_type.as_deref();
-    if content_type.is_some_and(has_escapes) {
-        return None;
-    }
-    let len = encoded_len(header);
+    let len = fast_len(header)?;
     let mut out = Vec::with_capacity(len);
+    encode_into(header, &mut out);
+    Some(out)
+}
+
+/// The length [`encode_into`] writes for `header`, or `None` if its
+/// `content_type` needs escaping (the header is then serde's to write).
+pub(super) fn fast_len(header: &DataHeader) -> Option<usize> {
+    let escapes = header.content_type.as_deref().is_some_and(has_escapes);
+    (!escapes).then(|| encoded_len(header))
+}
+
+/// Appends what [`encode`] writes to `out`. Only for a header
+/// [`fast_len`] measured: one whose `content_type` needs no escaping.
+pub(super) fn encode_into(header: &DataHeader, out: &mut Vec<u8>) {
+    let begin = out.len();
     out.extend_from_slice(OPEN_OBJ);
-    put_object_id(&mut out, &header.obj);
+    put_object_id(out, &header.obj);
     for (key, value) in [
         (OFFSET, header.offset),
         (TOTAL_LEN, header.total_len),
@@ -111,20 +122,23 @@ pub(super) fn encode(header: &DataHeader) -> Option<Vec<u8>> {
     ] {
         if let Some(n) = value {
             out.extend_from_slice(key);
-            put_u64(&mut out, n);
+            put_u64(out, n);
         }
     }
-    if let Some(text) = content_type {
+    if let Some(text) = header.content_type.as_deref() {
         out.extend_from_slice(CONTENT_TYPE);
-        put_plain_string(&mut out, text);
+        put_plain_string(out, text);
     }
     if header.e2e {
         out.extend_from_slice(E2E_TRUE);
     }
     out.extend_from_slice(CLOSE);
     // A wrong sum would only cost a reallocation, but it would be a bug.
-    debug_assert_eq!(out.len(), len, "encoded_len disagrees with encode");
-    Some(out)
+    debug_assert_eq!(
+        out.len() - begin,
+        encoded_len(header),
+        "encoded_len disagrees with encode"
+    );
 }
 
 /// The length [`encode`] writes for `header` (whose `content_type`, if
@@ -351,6 +365,14 @@ mod tests {
                     assert_eq!(header.json(), header.json_serde(), "{header:?}");
                     let escapes = content_type.is_some_and(has_escapes);
                     assert_eq!(encode(&header).is_none(), escapes, "{header:?}");
+                    // Appended where a frame is built: the same bytes,
+                    // after what the buffer held, of the length announced.
+                    let parts = header.json_parts();
+                    let mut dst = b"frame so far".to_vec();
+                    parts.append_to(&mut dst);
+                    assert_eq!(parts.len(), header.json_serde().len(), "{header:?}");
+                    assert_eq!(&dst[..12], b"frame so far");
+                    assert_eq!(dst[12..], header.json_serde(), "{header:?}");
                 }
             }
         }
