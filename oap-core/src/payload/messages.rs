@@ -111,10 +111,6 @@ impl ControlPayload for Hello {
 }
 
 /// START: opens a request.
-///
-/// Written through [`StartRef`], its borrowed view, which is how this
-/// crate's client writes the STARTs it makes without copying their
-/// strings first.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Hash, Deserialize)]
 pub struct Start {
     /// Request id chosen by the client, unique among its open requests.
@@ -144,7 +140,8 @@ pub struct Start {
 
 /// A [`Start`]'s fields, borrowed: what writing one takes. The one
 /// definition of START's written form (absent fields are left out);
-/// [`Start`] serialises through it.
+/// [`Start`] serialises through it, and this crate's client writes the
+/// STARTs it makes from it without copying their strings first.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
 pub(crate) struct StartRef<'a> {
     #[serde(skip_serializing_if = "Option::is_none")]
