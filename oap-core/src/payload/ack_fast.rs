@@ -106,7 +106,7 @@ impl StackBuf {
 
     /// Appends `n` in decimal.
     fn put_u64(&mut self, n: u64) {
-        self.put(u64_digits(n, &mut [0; U64_MAX_DIGITS]));
+        self.put(u64_digits(n, &mut itoa::Buffer::new()));
     }
 
     fn as_slice(&self) -> &[u8] {

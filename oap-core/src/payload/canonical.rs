@@ -137,27 +137,18 @@ pub(super) fn reserve_for(out: &mut Vec<u8>, len: usize) {
 
 /// Appends `n` in decimal.
 pub(super) fn put_u64(out: &mut Vec<u8>, n: u64) {
-    out.extend_from_slice(u64_digits(n, &mut [0; U64_MAX_DIGITS]));
+    out.extend_from_slice(u64_digits(n, &mut itoa::Buffer::new()));
 }
 
-/// `n` in decimal, as serde_json writes it: the digits are produced
-/// last-first into the end of `scratch`, and that tail is returned.
+/// `n` in decimal, as serde_json writes it (through the same crate, itoa:
+/// two digits per step from a table, not one per division), in
+/// `scratch`.
 ///
 /// For writers that do not append to a `Vec` (ACK assembles its JSON on
 /// the stack); the others use [`put_u64`].
 #[inline]
-pub(super) fn u64_digits(mut n: u64, scratch: &mut [u8; U64_MAX_DIGITS]) -> &[u8] {
-    let mut start = U64_MAX_DIGITS;
-    loop {
-        start -= 1;
-        // `n % 10` is below 10, so the narrowing is exact.
-        scratch[start] = b'0' + (n % 10) as u8;
-        n /= 10;
-        if n == 0 {
-            break;
-        }
-    }
-    &scratch[start..]
+pub(super) fn u64_digits(n: u64, scratch: &mut itoa::Buffer) -> &[u8] {
+    scratch.format(n).as_bytes()
 }
 
 /// Appends `text` as the JSON string serde_json writes for it, which is
