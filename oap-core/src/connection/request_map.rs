@@ -87,6 +87,8 @@ impl<V> RequestMap<V> {
         let guess = usize::try_from(id.0.wrapping_sub(first.0)).unwrap_or(usize::MAX);
         match slots.get(guess) {
             Some((k, _)) if *k == id => Ok(guess),
+            // A new request's id, past every other: the insert appends.
+            _ if slots.last().is_some_and(|(last, _)| *last < id) => Err(slots.len()),
             _ => slots.binary_search_by_key(&id, |(k, _)| *k),
         }
     }
