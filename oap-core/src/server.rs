@@ -36,8 +36,8 @@ pub enum ServerEvent {
     RequestAccepted {
         /// The request.
         id: RequestId,
-        /// Its START.
-        start: Start,
+        /// Its START, boxed as in [`Event::RequestStarted`].
+        start: Box<Start>,
         /// The tenant it is accounted to.
         tenant: Arc<str>,
     },
@@ -234,7 +234,7 @@ impl ServerSession {
         &mut self,
         now: Instant,
         id: RequestId,
-        start: Start,
+        start: Box<Start>,
         quotas: Option<&mut TenantQuotas>,
     ) -> ServerEvent {
         let Some(identity) = &self.identity else {

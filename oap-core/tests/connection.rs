@@ -108,11 +108,11 @@ impl Peer {
         let id = RequestId(corr);
         assert!(self.events().contains(&Event::RequestStarted {
             id,
-            start: Start {
+            start: Box::new(Start {
                 corr_id: Some(corr),
                 op: Some("put".into()),
                 ..Start::default()
-            }
+            })
         }));
         self.conn.accept(id).expect("accept");
         id
@@ -1336,7 +1336,10 @@ fn an_ack_in_the_same_read_as_its_start_does_not_preempt_the_servers_accept() {
     );
     p.send_raw(&read);
     let id = RequestId(1);
-    assert!(p.events().contains(&Event::RequestStarted { id, start }));
+    assert!(p.events().contains(&Event::RequestStarted {
+        id,
+        start: Box::new(start)
+    }));
     p.conn.accept(id).expect("the application still accepts it");
     let out = p.written();
     assert!(errors_in(&out).is_empty(), "{out:?}");

@@ -251,7 +251,10 @@ impl Connection {
         self.requests
             .insert(id, Box::new(Request::new(legacy, limits.credit, deadline)));
         self.stats.requests_started += 1;
-        self.push_event(Event::RequestStarted { id, start });
+        self.push_event(Event::RequestStarted {
+            id,
+            start: Box::new(start),
+        });
     }
 
     fn on_data(&mut self, now: Instant, frame: DecodedFrame<'_>) {

@@ -177,7 +177,7 @@ impl GatewayEndpoint {
                     .bus
                     .publish_lossy(KernelEvent::Health { service, ok: true });
             }
-            ServerEvent::RequestAccepted { id, start, .. } => self.on_accepted(now, id, start),
+            ServerEvent::RequestAccepted { id, start, .. } => self.on_accepted(now, id, &start),
             // A refusal to retry later is the system working (and a peer
             // retrying in a loop would flood the log): debug. Others say
             // a client is misconfigured: info.
@@ -196,14 +196,14 @@ impl GatewayEndpoint {
         }
     }
 
-    fn on_accepted(&mut self, now: Instant, id: RequestId, start: Start) {
+    fn on_accepted(&mut self, now: Instant, id: RequestId, start: &Start) {
         self.server.services.metrics.request_started();
         let kind = match start.op.as_deref() {
             // The original client names a topic and puts: a put.
             Some("put") | None => Kind::Put(Put::default()),
             Some("get") => self.start_get(id, start.addr.as_deref()),
             Some("subscribe") => {
-                let topic = start.topic.unwrap_or_else(|| "*".to_owned());
+                let topic = start.topic.clone().unwrap_or_else(|| "*".to_owned());
                 // Long-lived: no request timeout, keepalives while idle.
                 let _ = self.conn().keep_alive(id, now);
                 match self.me.clone() {
