@@ -16,6 +16,7 @@
 mod corrupt;
 mod dir;
 mod mem;
+mod slab;
 mod unavailable;
 
 pub use corrupt::CorruptObject;

@@ -8,14 +8,23 @@ use bytes::Bytes;
 use oap_core::ObjectId;
 use oap_core::pieces::Pieces;
 
+use super::slab::Slab;
 use super::{ObjectReader, ObjectStore, Staging};
 
 /// Objects in a hash map in memory (a lookup is one probe, not a walk
 /// down a tree of 32-byte keys: measured at 6% of the gateway's CPU
-/// with 200,000 objects stored, in `oap-bench --case churn`).
+/// with 200,000 objects stored, in `oap-bench --case churn`). Small
+/// objects are packed into shared slabs ([`Slab`]); nothing is ever
+/// deleted.
 #[derive(Debug, Clone, Default)]
 pub struct MemStore {
-    objects: Arc<Mutex<HashMap<ObjectId, Bytes>>>,
+    objects: Arc<Mutex<Objects>>,
+}
+
+#[derive(Debug, Default)]
+struct Objects {
+    by_id: HashMap<ObjectId, Bytes>,
+    slab: Slab,
 }
 
 impl MemStore {
@@ -26,7 +35,7 @@ impl MemStore {
 
     /// Number of objects stored.
     pub fn len(&self) -> usize {
-        self.lock().len()
+        self.lock().by_id.len()
     }
 
     /// Whether nothing is stored.
@@ -34,7 +43,7 @@ impl MemStore {
         self.len() == 0
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<ObjectId, Bytes>> {
+    fn lock(&self) -> std::sync::MutexGuard<'_, Objects> {
         self.objects.lock().unwrap_or_else(|p| p.into_inner())
     }
 }
@@ -43,7 +52,8 @@ struct MemStaging {
     store: MemStore,
     obj: ObjectId,
     /// An object that arrives in one piece (a small object's one DATA
-    /// frame) is stored as it came, without a copy.
+    /// frame) is staged as it came, without a copy; the commit packs a
+    /// small one into the slab.
     pieces: Pieces,
 }
 
@@ -63,7 +73,7 @@ impl ObjectStore for MemStore {
         // No second hash here: the bytes were verified before `commit`,
         // and `Bytes` cannot change afterwards. (The directory store, whose
         // files can, re-verifies.) Reading slices the shared buffer.
-        let bytes = self.lock().get(obj).cloned();
+        let bytes = self.lock().by_id.get(obj).cloned();
         Ok(bytes.map(|b| {
             Box::new(MemReader {
                 len: b.len() as u64,
@@ -73,7 +83,7 @@ impl ObjectStore for MemStore {
     }
 
     fn contains(&self, obj: &ObjectId) -> bool {
-        self.lock().contains_key(obj)
+        self.lock().by_id.contains_key(obj)
     }
 }
 
@@ -84,7 +94,10 @@ impl Staging for MemStaging {
     }
 
     fn commit(self: Box<Self>) -> io::Result<()> {
-        self.store.lock().insert(self.obj, self.pieces.freeze());
+        let bytes = self.pieces.freeze();
+        let mut objects = self.store.lock();
+        let kept = objects.slab.keep(bytes);
+        objects.by_id.insert(self.obj, kept);
         Ok(())
     }
 }
