@@ -128,6 +128,10 @@ pub struct Connection {
     idle_deadline: Option<Instant>,
     /// When the frame the decoder holds part of must be whole.
     frame_deadline: Option<Instant>,
+    /// No open request's deadline or keepalive comes before this: the
+    /// earliest of them when last computed, or earlier. See
+    /// [`Connection::poll_timeout`].
+    requests_due: Option<Instant>,
     /// The peer closed its sending half (clean end of stream) while
     /// requests it had ended were still being answered: they finish, then
     /// the connection closes.
@@ -188,6 +192,7 @@ impl Connection {
             handshake_deadline: config.handshake_timeout.map(|t| now + t),
             idle_deadline: config.idle_timeout.map(|t| now + t),
             frame_deadline: None,
+            requests_due: None,
             peer_eof: false,
             closing: None,
             peer_hello: None,
@@ -269,6 +274,7 @@ impl Connection {
             handshake_deadline,
             idle_deadline,
             frame_deadline,
+            requests_due,
             peer_eof,
             closing,
             peer_hello,
@@ -281,7 +287,13 @@ impl Connection {
         decoder.model_fingerprint(h);
         encoder.max_frame().hash(h);
         (out, events, requests, discarded, next_corr_id).hash(h);
-        (handshake_deadline, idle_deadline, frame_deadline).hash(h);
+        (
+            handshake_deadline,
+            idle_deadline,
+            frame_deadline,
+            requests_due,
+        )
+            .hash(h);
         (
             peer_eof,
             closing,
@@ -357,6 +369,16 @@ impl Connection {
     /// request `id`.
     pub fn send_credit(&self, id: RequestId) -> Option<u64> {
         self.requests.get(&id).map(|r| r.send.available())
+    }
+
+    /// Opens request `id` with `credit` for each half and the request
+    /// timeout running from `now`.
+    fn open_request(&mut self, id: RequestId, legacy: bool, credit: u64, now: Instant) {
+        let deadline = self.config.request_timeout.map(|t| now + t);
+        self.requests
+            .insert(id, Box::new(Request::new(legacy, credit, deadline)));
+        self.request_due_at(deadline);
+        self.stats.requests_started += 1;
     }
 
     fn push_event(&mut self, ev: Event) {

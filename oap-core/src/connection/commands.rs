@@ -86,10 +86,7 @@ impl Connection {
         };
         start.corr_id = Some(id.0);
         self.queue_frame_with(FrameType::Start, false, |dst| start.encode_into(dst));
-        let deadline = self.config.request_timeout.map(|t| now + t);
-        self.requests
-            .insert(id, Box::new(Request::new(false, limits.credit, deadline)));
-        self.stats.requests_started += 1;
+        self.open_request(id, false, limits.credit, now);
         Ok(id)
     }
 

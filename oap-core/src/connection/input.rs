@@ -5,7 +5,6 @@ use std::time::Instant;
 use bytes::Bytes;
 
 use super::assembly::{Assembly, Progress};
-use super::request::Request;
 use super::{
     Chunk, Connection, DISCARD_MEMORY, Event, Negotiated, RequestId, RequestOutcome, Role, State,
     Violation,
@@ -247,10 +246,7 @@ impl Connection {
         if self.requests.len() >= limits.max_inflight as usize {
             return self.refuse_unopened(id, legacy, Violation::TooManyInflight);
         }
-        let deadline = self.config.request_timeout.map(|t| now + t);
-        self.requests
-            .insert(id, Box::new(Request::new(legacy, limits.credit, deadline)));
-        self.stats.requests_started += 1;
+        self.open_request(id, legacy, limits.credit, now);
         self.push_event(Event::RequestStarted {
             id,
             start: Box::new(start),
