@@ -189,7 +189,7 @@ impl Serialize for Start {
 }
 
 /// The operations [`Start::op`] holds borrowed.
-const KNOWN_OPS: [&str; 3] = ["put", "get", "subscribe"];
+pub(super) const KNOWN_OPS: [&str; 3] = ["put", "get", "subscribe"];
 
 impl Start {
     /// `op` as [`Start::op`] holds it: borrowed if it is `"put"`, `"get"`
