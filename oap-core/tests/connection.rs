@@ -1029,6 +1029,42 @@ fn handshake_idle_and_request_timeouts_are_driven_by_now() {
     assert!(p.conn.is_closed());
 }
 
+/// `poll_timeout` may come before the earliest deadline (a frame pushes
+/// its request's deadline back without moving it), never after: a driver
+/// that sleeps until it and calls `handle_timeout` expires the request at
+/// its deadline, not before, and soon gets there.
+#[test]
+fn a_driver_following_poll_timeout_expires_a_request_at_its_deadline() {
+    let mut p = Peer::server(ConnectionConfig {
+        idle_timeout: None,
+        request_timeout: Some(Duration::from_secs(10)),
+        ..ConnectionConfig::default()
+    });
+    p.handshake(Hello::legacy());
+    let id = p.open(1);
+    p.written();
+    p.now += Duration::from_secs(4);
+    let obj = vec![7u8; 100];
+    let oid = ObjectId::of(&obj);
+    p.send(data_frame(&chunk_header(oid, 1, 0, 100), &obj[..50]).expect("data"));
+    let deadline = p.now + Duration::from_secs(10);
+
+    let mut wake_ups = 0;
+    while p.conn.open_requests() == 1 {
+        let at = p.conn.poll_timeout().expect("a deadline");
+        assert!(at <= deadline, "{:?} after the deadline", at - deadline);
+        wake_ups += 1;
+        assert!(wake_ups <= 3, "does not converge");
+        p.now = p.now.max(at);
+        p.conn.handle_timeout(p.now);
+    }
+    assert_eq!(p.now, deadline, "expired at its deadline");
+    let errs = errors_in(&p.written());
+    assert_eq!(errs[0].code, ErrorCode::Timeout);
+    assert_eq!(errs[0].corr_id, Some(id.0));
+    assert_eq!(p.conn.poll_timeout(), None, "no request, no idle timeout");
+}
+
 #[test]
 fn a_peer_that_never_reads_its_answers_is_cut_off() {
     let mut p = Peer::server(ConnectionConfig {
