@@ -14,13 +14,13 @@ impl Connection {
     /// It may come before any deadline. A request's deadline moves later
     /// with each frame on it, and finding the earliest again would take a
     /// pass over every open request at each call, which drivers make once
-    /// per round (on a client with 32 requests open, 480 instructions
-    /// per small object, 4% of what it runs besides BLAKE3: issue #18). So the requests' part
-    /// is the earliest of their deadlines when
+    /// per round (on a client with 32 requests open, 480 instructions per
+    /// small object, 4% of what it runs besides BLAKE3: issue #18). So the
+    /// requests' part is the earliest of their deadlines when
     /// [`Connection::handle_timeout`] last looked, or a new request's if
     /// sooner; called then, `handle_timeout` expires nothing and brings
-    /// this up to date. That is at most one early call per request
-    /// timeout on a busy connection.
+    /// this up to date. That is at most one early call per request timeout
+    /// on a busy connection.
     pub fn poll_timeout(&self) -> Option<Instant> {
         if matches!(self.state, State::Closing | State::Closed) {
             return None;

@@ -124,7 +124,9 @@ impl<'a> Reader<'a> {
             return Some(None);
         }
         for known in KNOWN_OPS {
-            let after = (self.rest.strip_prefix(b"\""))
+            let after = self
+                .rest
+                .strip_prefix(b"\"")
                 .and_then(|r| r.strip_prefix(known.as_bytes()))
                 .and_then(|r| r.strip_prefix(b"\""));
             if let Some(after) = after {
@@ -132,9 +134,7 @@ impl<'a> Reader<'a> {
                 return Some(Some(Cow::Borrowed(known)));
             }
         }
-        let (text, after) = plain_string(self.rest)?;
-        self.rest = after;
-        Some(Some(Start::op_name(text)))
+        Some(Some(Start::op_name(self.plain()?)))
     }
 
     /// [`Reader::string`], borrowed from the input.
@@ -142,9 +142,14 @@ impl<'a> Reader<'a> {
         if !self.key(key_with_comma) {
             return Some(None);
         }
+        Some(Some(self.plain()?))
+    }
+
+    /// Reads the plain string that comes next, if it is one.
+    fn plain(&mut self) -> Option<&'a str> {
         let (text, after) = plain_string(self.rest)?;
         self.rest = after;
-        Some(Some(text))
+        Some(text)
     }
 }
 
