@@ -225,7 +225,7 @@ fn threaded_publishers_and_filtered_subscribers() {
                     }
                 }
             }
-            (every, last, lagged_since, got, missed, lags)
+            (every, last, got, missed, lags)
         }));
     }
 
@@ -248,7 +248,7 @@ fn threaded_publishers_and_filtered_subscribers() {
     let published = final_version + 1;
     let mut lags = 0;
     for s in subscribers {
-        let (every, last, _, got, missed, l) = s.join().expect("subscriber failed");
+        let (every, last, got, missed, l) = s.join().expect("subscriber failed");
         let taken = published.div_ceil(every);
         assert_eq!(last, Some(final_version), "every {every}: the last");
         assert!(
