@@ -45,7 +45,6 @@ mod input;
 mod request;
 mod request_map;
 mod send_stream;
-mod spill_deque;
 mod stats;
 mod timers;
 mod transmit;

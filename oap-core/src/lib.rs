@@ -50,6 +50,7 @@ pub mod object_id;
 pub mod payload;
 pub mod pieces;
 pub mod server;
+pub mod spill_deque;
 
 pub use frame::{DecodeError, EncodeError, Frame, FrameDecoder, FrameEncoder, FrameRef, FrameType};
 pub use object_id::ObjectId;

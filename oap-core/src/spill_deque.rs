@@ -2,8 +2,9 @@
 
 use std::collections::VecDeque;
 
-/// A FIFO queue for the pieces of one request's body, in or out, that
-/// allocates nothing while it holds one piece.
+/// A FIFO queue that allocates nothing while it holds one element: for
+/// what a request mostly has one of, such as the pieces of its body (in
+/// or out) or a gateway's objects being stored for one put.
 ///
 /// A small object crosses a request as one piece: a `VecDeque` allocated
 /// room for four on its first push and freed it when the request ended,
@@ -15,7 +16,7 @@ use std::collections::VecDeque;
 /// has one representation and the derived comparisons and hash agree
 /// with the sequence's.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub(super) struct SpillDeque<T> {
+pub struct SpillDeque<T> {
     front: Option<T>,
     rest: VecDeque<T>,
 }
@@ -28,7 +29,7 @@ impl<T> Default for SpillDeque<T> {
 
 impl<T> SpillDeque<T> {
     /// An empty queue; allocates nothing.
-    pub(super) const fn new() -> Self {
+    pub const fn new() -> Self {
         Self {
             front: None,
             rest: VecDeque::new(),
@@ -36,12 +37,12 @@ impl<T> SpillDeque<T> {
     }
 
     /// Whether the queue holds nothing.
-    pub(super) fn is_empty(&self) -> bool {
+    pub fn is_empty(&self) -> bool {
         self.front.is_none()
     }
 
     /// Appends `value` at the back.
-    pub(super) fn push_back(&mut self, value: T) {
+    pub fn push_back(&mut self, value: T) {
         if self.front.is_none() {
             self.front = Some(value);
         } else {
@@ -50,22 +51,35 @@ impl<T> SpillDeque<T> {
     }
 
     /// Puts `value` back at the front (a piece split by a partial read).
-    pub(super) fn push_front(&mut self, value: T) {
+    pub fn push_front(&mut self, value: T) {
         if let Some(old) = self.front.replace(value) {
             self.rest.push_front(old);
         }
     }
 
     /// Takes the front element.
-    pub(super) fn pop_front(&mut self) -> Option<T> {
+    pub fn pop_front(&mut self) -> Option<T> {
         let out = self.front.take()?;
         self.front = self.rest.pop_front();
         Some(out)
     }
 
+    /// The front element.
+    pub fn front(&self) -> Option<&T> {
+        self.front.as_ref()
+    }
+
     /// The front element, mutably.
-    pub(super) fn front_mut(&mut self) -> Option<&mut T> {
+    pub fn front_mut(&mut self) -> Option<&mut T> {
         self.front.as_mut()
+    }
+
+    /// The back element, mutably.
+    pub fn back_mut(&mut self) -> Option<&mut T> {
+        match self.rest.back_mut() {
+            Some(back) => Some(back),
+            None => self.front.as_mut(),
+        }
     }
 }
 
@@ -80,6 +94,7 @@ mod tests {
         PushFront(u8),
         PopFront,
         BumpFront,
+        BumpBack,
     }
 
     fn op() -> impl Strategy<Value = Op> {
@@ -88,6 +103,7 @@ mod tests {
             1 => any::<u8>().prop_map(Op::PushFront),
             3 => Just(Op::PopFront),
             1 => Just(Op::BumpFront),
+            1 => Just(Op::BumpBack),
         ]
     }
 
@@ -118,8 +134,17 @@ mod tests {
                             *v = v.wrapping_add(1);
                         }
                     }
+                    Op::BumpBack => {
+                        if let Some(v) = ours.back_mut() {
+                            *v = v.wrapping_add(1);
+                        }
+                        if let Some(v) = model.back_mut() {
+                            *v = v.wrapping_add(1);
+                        }
+                    }
                 }
                 prop_assert_eq!(ours.is_empty(), model.is_empty());
+                prop_assert_eq!(ours.front(), model.front());
                 prop_assert!(ours.front.is_some() || ours.rest.is_empty());
             }
             let mut rebuilt = SpillDeque::new();

@@ -5,8 +5,8 @@ use std::time::Instant;
 
 use super::Chunk;
 use super::assembly::Assembly;
-use super::spill_deque::SpillDeque;
 use crate::object_id::ObjectId;
+use crate::spill_deque::SpillDeque;
 
 /// Identifies a request on one connection: its `corr_id` (0 for the legacy
 /// single request that carries none).

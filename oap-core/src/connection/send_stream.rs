@@ -17,9 +17,9 @@
 
 use bytes::Bytes;
 
-use super::spill_deque::SpillDeque;
 use super::{CommandError, Connection, OutgoingObject, RequestId};
 use crate::object_id::ObjectId;
+use crate::spill_deque::SpillDeque;
 
 /// Where the bytes of an outgoing object come from, in order.
 pub trait ObjectSource {

@@ -13,13 +13,13 @@
 //! the batch being stored and the next one arriving, whatever the object's
 //! size.
 
-use std::collections::VecDeque;
 use std::io;
 use std::sync::Arc;
 
 use oap_core::ObjectId;
 use oap_core::connection::{Chunk, RequestId};
 use oap_core::payload::ErrorCode;
+use oap_core::spill_deque::SpillDeque;
 
 use super::{GatewayEndpoint, Job, Kind};
 use crate::server::ByteQuotas;
@@ -40,11 +40,12 @@ struct Incoming {
 }
 
 /// The store's side of a put: the objects being received, in arrival
-/// order (a legacy request may carry several). Travels to the blocking
-/// pool and back with each batch.
+/// order (a legacy request may carry several; a put of today, one, held
+/// without an allocation). Travels to the blocking pool and back with
+/// each batch.
 #[derive(Default)]
 struct Sink {
-    incoming: VecDeque<Incoming>,
+    incoming: SpillDeque<Incoming>,
 }
 
 /// One batch of store work, applied in this order: the chunks read from
