@@ -24,16 +24,17 @@ const BATCH: usize = 64 * 1024;
 /// all of it once no request is open, so idle connections stay small.
 const BUSY_QUEUE_ROOM: usize = 16 * 1024;
 
-/// Room an empty buffer takes at its first frame, the queue's and the
-/// caller's of `poll_transmit` alike: a HELLO answer, an ACK and an END
-/// with its object id fit, where growing from nothing would allocate
-/// again for each (and twice for a frame: its header, then its payload).
+/// Room a queue buffer takes at its first frame: a HELLO answer, an ACK
+/// and an END with its object id fit, where growing from nothing would
+/// allocate again for each (and twice for a frame: its header, then its
+/// payload). A buffer that gave its room back since takes what it had
+/// grown to instead (see `OutQueue::rewind`).
 const FIRST_ROOM: usize = 256;
 
-/// `buf`, given [`FIRST_ROOM`] if it has no room at all.
-fn with_room(buf: &mut Vec<u8>) -> &mut Vec<u8> {
+/// `buf`, given `room` (at least [`FIRST_ROOM`]) if it has no room at all.
+fn with_room(buf: &mut Vec<u8>, room: usize) -> &mut Vec<u8> {
     if buf.capacity() == 0 {
-        buf.reserve(FIRST_ROOM);
+        buf.reserve(room.max(FIRST_ROOM));
     }
     buf
 }
@@ -80,6 +81,18 @@ pub(super) struct OutQueue {
     taken: usize,
     fifo: VecDeque<Item>,
     control_bytes: usize,
+    /// Bytes of DATA bodies in the FIFO short enough to be copied into
+    /// `poll_transmit`'s buffer: with the encoded bytes, what a batch
+    /// appends, reserved at once.
+    inline_body_bytes: usize,
+    /// Room `encoded` and `urgent` take at their next first frame: the
+    /// most they had grown to when a connection with no request open gave
+    /// it back, at most [`BUSY_QUEUE_ROOM`]. A gateway's connection goes
+    /// from all answered to a window of new requests at every batch; each
+    /// batch grew both buffers from [`FIRST_ROOM`] through every doubling
+    /// again.
+    encoded_room: usize,
+    urgent_room: usize,
 }
 
 impl Hash for OutQueue {
@@ -111,11 +124,14 @@ impl OutQueue {
         body: Bytes,
     ) -> Result<(), DataFrameError> {
         let prefix = data_prefix(encoder, json.len(), body.len())?;
-        let dst = with_room(&mut self.encoded);
+        let dst = with_room(&mut self.encoded, self.encoded_room);
         let before = dst.len();
         dst.extend_from_slice(&prefix);
         json.append_to(dst);
         let head = dst.len() - before;
+        if body.len() < INLINE_BODY_MAX {
+            self.inline_body_bytes += body.len();
+        }
         self.fifo.push_back(Item::Data { head, body });
         Ok(())
     }
@@ -140,13 +156,23 @@ impl OutQueue {
         }
     }
 
+    /// Bytes waiting: what `poll_transmit` appends to write them all.
+    fn waiting_bytes(&self) -> usize {
+        self.urgent.len() + (self.encoded.len() - self.taken) + self.inline_body_bytes
+    }
+
     /// Once everything is written: rewinds the buffers and gives back
-    /// room an idle connection should not keep.
+    /// room an idle connection should not keep, remembering how much each
+    /// buffer needed for the next batch.
     fn rewind(&mut self, requests_open: bool) {
         self.encoded.clear();
         self.taken = 0;
         let keep = if requests_open { BUSY_QUEUE_ROOM } else { 0 };
-        for buf in [&mut self.encoded, &mut self.urgent] {
+        for (buf, room) in [
+            (&mut self.encoded, &mut self.encoded_room),
+            (&mut self.urgent, &mut self.urgent_room),
+        ] {
+            *room = buf.capacity().max(*room).min(BUSY_QUEUE_ROOM);
             buf.shrink_to(keep);
         }
     }
@@ -169,12 +195,12 @@ impl Connection {
         write: impl FnOnce(&mut Vec<u8>),
     ) {
         let out = &mut self.out;
-        let dst = if urgent {
-            &mut out.urgent
+        let (dst, room) = if urgent {
+            (&mut out.urgent, out.urgent_room)
         } else {
-            &mut out.encoded
+            (&mut out.encoded, out.encoded_room)
         };
-        let dst = with_room(dst);
+        let dst = with_room(dst, room);
         let start = dst.len();
         dst.extend_from_slice(&[0; HEADER_LEN]);
         write(dst);
@@ -206,9 +232,9 @@ impl Connection {
         let start = buf.len();
         let mut body = None;
         let out = &mut self.out;
-        if !out.is_empty() {
-            with_room(buf);
-        }
+        // The whole batch at once, rather than through every doubling of
+        // `buf` (a window of small gets' answers is tens of KiB).
+        buf.reserve(out.waiting_bytes().min(BATCH));
         while buf.len() - start < BATCH {
             if !out.urgent.is_empty() {
                 out.control_bytes -= out.urgent.len();
@@ -231,6 +257,7 @@ impl Connection {
                         self.stats.frames_out += 1;
                         break;
                     }
+                    out.inline_body_bytes -= b.len();
                     buf.extend_from_slice(&b);
                 }
             }
@@ -310,6 +337,41 @@ mod tests {
         assert_eq!(conn.stats.frames_out, 5);
         assert_eq!(conn.out.control_bytes(), 0);
         assert_eq!(conn.out.encoded.capacity() + conn.out.urgent.capacity(), 0);
+    }
+
+    /// A batch is reserved in the caller's buffer at once, not grown
+    /// through every doubling; and a queue that gave its room back when no
+    /// request was open takes what it needed at its next first frame.
+    #[test]
+    fn batches_take_their_room_at_once() {
+        let now = Instant::now();
+        let mut conn = Connection::server(crate::connection::ConnectionConfig::default(), now);
+        let encoder = conn.encoder;
+        for i in 0..32 {
+            conn.out
+                .push_data(&encoder, &raw_json(), Bytes::from(vec![i; 1024]))
+                .expect("fits");
+            conn.queue_frame(FrameType::End, b"{\"corr_id\":1}", false);
+        }
+        let peak = conn.out.encoded.len();
+        assert!(
+            peak > 2 * FIRST_ROOM,
+            "a batch of {peak} bytes grew its buffer"
+        );
+        let waiting = conn.out.waiting_bytes();
+        let mut buf = Vec::new();
+        conn.poll_transmit(now, &mut buf).expect("frames wait");
+        assert_eq!(buf.len(), waiting, "one call writes the whole batch");
+        // From nothing, `Vec::reserve` takes exactly what is asked: had the
+        // batch grown the buffer by doubling, room would be left over.
+        assert_eq!(buf.capacity(), waiting);
+        assert_eq!(conn.out.waiting_bytes(), 0);
+        // No request open: the room went back, and is remembered.
+        assert_eq!(conn.out.encoded.capacity(), 0);
+
+        conn.queue_frame(FrameType::End, b"{}", false);
+        assert!(conn.out.encoded.capacity() >= peak.min(BUSY_QUEUE_ROOM));
+        assert!(conn.out.encoded.capacity() <= BUSY_QUEUE_ROOM.next_power_of_two());
     }
 
     /// A queue that is never empty (each round queues the next frames
