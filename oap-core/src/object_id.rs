@@ -11,7 +11,7 @@ mod prefix;
 pub use hasher::ObjectHasher;
 use parse::HEX_PAIRS;
 pub use parse::ObjectIdError;
-pub(crate) use parse::{HEX_VALUE, NOT_HEX};
+pub(crate) use parse::decode_digest;
 pub use prefix::ObjectIdPrefix;
 
 use std::fmt;

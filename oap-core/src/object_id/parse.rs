@@ -82,27 +82,90 @@ pub(super) fn strip_scheme(s: &str) -> Result<&str, ObjectIdError> {
     }
 }
 
+/// A byte of `0x01` in every byte of a `u64`.
+const ONES: u64 = u64::MAX / 0xff;
+
+/// The high bit of each byte of `x` whose value lies strictly between
+/// `above` and `below` (both at most 0x80); a byte with its high bit set
+/// is in no range. Each byte is computed apart: no carry or borrow
+/// crosses into its neighbour, as `127 + below - (byte & 0x7f)` and
+/// `(byte & 0x7f) + 127 - above` stay within 0 to 255.
+const fn between(x: u64, above: u8, below: u8) -> u64 {
+    let low7 = x & (ONES * 0x7f);
+    let under = (ONES * (127 + below as u64)) - low7;
+    let over = low7 + ONES * (127 - above as u64);
+    under & over & !x & (ONES * 0x80)
+}
+
+/// Decodes eight lowercase hex digits at once, as one `u64`: a dozen
+/// arithmetic steps where a table took a lookup per digit (and a hash's
+/// random digits defeat a branch per digit). The bytes are meaningless
+/// unless the flag says every digit was one; `digits` other than eight
+/// bytes long are refused.
+fn decode_eight(digits: &[u8]) -> ([u8; 4], bool) {
+    // Zero bytes are no digits: a wrong length is refused below.
+    let x = u64::from_le_bytes(digits.try_into().unwrap_or([0; 8]));
+    let decimal = between(x, b'0' - 1, b'9' + 1);
+    let letter = between(x, b'a' - 1, b'f' + 1);
+    let valid = decimal | letter == ONES * 0x80;
+    // '0'..'9' and 'a'..'f' end in their value, and in their value less
+    // nine: add nine to the letters.
+    let nibbles = (x & (ONES * 0x0f)) + (letter >> 7) * 9;
+    // Each pair of nibbles into the low byte of its 16-bit lane (the
+    // first digit, at the lower address, is the high nibble), then the
+    // four lanes' bytes side by side.
+    let pairs = ((nibbles << 4) | (nibbles >> 8)) & 0x00ff_00ff_00ff_00ff;
+    let pairs = (pairs | (pairs >> 8)) & 0x0000_ffff_0000_ffff;
+    let bytes = (pairs | (pairs >> 16)) & 0xffff_ffff;
+    // The mask keeps 32 bits: the narrowing is exact.
+    ((bytes as u32).to_le_bytes(), valid)
+}
+
+/// Decodes `hex`, eight digits at a time, into `out`, four bytes at a
+/// time (as many blocks as both have); whether every digit was one.
+fn decode_blocks(hex: &[u8], out: &mut [u8]) -> bool {
+    let mut valid = true;
+    for (dst, digits) in out.chunks_exact_mut(4).zip(hex.chunks_exact(8)) {
+        let (bytes, ok) = decode_eight(digits);
+        dst.copy_from_slice(&bytes);
+        valid &= ok;
+    }
+    valid
+}
+
+/// The 32-byte digest 64 lowercase hex digits spell, if they are all
+/// digits.
+pub(crate) fn decode_digest(hex: &[u8; 64]) -> Option<[u8; 32]> {
+    let mut digest = [0u8; 32];
+    let valid = decode_blocks(hex, &mut digest);
+    valid.then_some(digest)
+}
+
 /// Decodes lowercase hex digits into `out` (which may be shorter than
 /// `hex.len() / 2` for odd-length prefixes: only whole bytes are written).
 ///
-/// Every digit is checked, written to `out` or not, through [`HEX_VALUE`];
-/// only if one is bad is `hex` scanned again to name the first.
+/// Every digit is checked, written to `out` or not: eight at a time where
+/// `out` has room for their bytes, the rest through [`HEX_VALUE`]. Only if
+/// one is bad is `hex` scanned again to name the first.
 pub(super) fn decode_hex(hex: &str, out: &mut [u8]) -> Result<(), ObjectIdError> {
     let hex = hex.as_bytes();
+    let fast = (hex.len() / 8).min(out.len() / 4);
+    let valid = decode_blocks(&hex[..fast * 8], &mut out[..fast * 4]);
+    let (hex_rest, out_rest) = (&hex[fast * 8..], &mut out[fast * 4..]);
     let mut flags = 0u8;
-    let pairs = hex.chunks_exact(2);
-    let whole = out.len().min(pairs.len()) * 2;
-    for (byte, pair) in out.iter_mut().zip(pairs) {
+    let pairs = hex_rest.chunks_exact(2);
+    let whole = out_rest.len().min(pairs.len()) * 2;
+    for (byte, pair) in out_rest.iter_mut().zip(pairs) {
         let high = HEX_VALUE[usize::from(pair[0])];
         let low = HEX_VALUE[usize::from(pair[1])];
         flags |= high | low;
         // Meaningless if either digit is bad; the error is returned then.
         *byte = high << 4 | low;
     }
-    for &b in &hex[whole..] {
+    for &b in &hex_rest[whole..] {
         flags |= HEX_VALUE[usize::from(b)];
     }
-    if flags & NOT_HEX == 0 {
+    if valid && flags & NOT_HEX == 0 {
         return Ok(());
     }
     let first_bad = hex
@@ -151,6 +214,29 @@ mod tests {
             let whole = out_len.min(hex.len() / 2);
             if want_result.is_ok() {
                 assert_eq!(got[..whole], want[..whole], "{hex:?}");
+            }
+        }
+    }
+
+    /// Eight digits at once give what the table gives, for every byte
+    /// value in every position of a block and both neighbours' extremes
+    /// (a carry or borrow between bytes would show there).
+    #[test]
+    fn eight_digits_decode_as_the_table_does() {
+        for fill in [b'0', b'9', b'a', b'f', 0x00, 0x7f, 0x80, 0xff] {
+            for pos in 0..8 {
+                for b in 0..=u8::MAX {
+                    let mut digits = [fill; 8];
+                    digits[pos] = b;
+                    let values = digits.map(|d| HEX_VALUE[usize::from(d)]);
+                    let want_valid = values.iter().all(|&v| v & NOT_HEX == 0);
+                    let (bytes, valid) = decode_eight(&digits);
+                    assert_eq!(valid, want_valid, "{digits:?}");
+                    if want_valid {
+                        let want: Vec<u8> = values.chunks(2).map(|p| p[0] << 4 | p[1]).collect();
+                        assert_eq!(bytes[..], want[..], "{digits:?}");
+                    }
+                }
             }
         }
     }

@@ -7,7 +7,7 @@
 //! [`data_fast`](super::data_fast), [`end_fast`](super::end_fast),
 //! [`hello_fast`](super::hello_fast) and [`start_fast`](super::start_fast).
 
-use crate::object_id::{HEX_LEN, HEX_VALUE, NOT_HEX, ObjectId, SCHEME};
+use crate::object_id::{HEX_LEN, ObjectId, SCHEME, decode_digest};
 
 /// Decimal digits of `u64::MAX`.
 pub(super) const U64_MAX_DIGITS: usize = 20;
@@ -98,20 +98,11 @@ pub(super) fn read_object_id(bytes: &[u8]) -> Option<(ObjectId, &[u8])> {
     let rest = bytes.strip_prefix(OPEN_OBJECT_ID)?;
     let (hex, rest) = rest.split_first_chunk::<HEX_LEN>()?;
     let rest = rest.strip_prefix(b"\"")?;
-    // Through the table `ObjectId::from_str` uses: no branch per digit
-    // (a hash's digits are random, so a digit-or-letter test mispredicted
-    // about every other time and was most of this function's time); a bad
-    // digit only sets a flag bit, checked once at the end.
-    let mut digest = [0u8; HEX_LEN / 2];
-    let mut flags = 0u8;
-    for (byte, pair) in digest.iter_mut().zip(hex.chunks_exact(2)) {
-        let high = HEX_VALUE[usize::from(pair[0])];
-        let low = HEX_VALUE[usize::from(pair[1])];
-        flags |= high | low;
-        // Meaningless if either digit is bad; the digest is then dropped.
-        *byte = high << 4 | low;
-    }
-    (flags & NOT_HEX == 0).then(|| (ObjectId::from_bytes(digest), rest))
+    // As `ObjectId::from_str` decodes: no branch per digit (a hash's
+    // digits are random, so a digit-or-letter test mispredicted about
+    // every other time and was most of this function's time).
+    let digest = decode_digest(hex)?;
+    Some((ObjectId::from_bytes(digest), rest))
 }
 
 /// Number of decimal digits serde_json writes for `n`, so callers can
