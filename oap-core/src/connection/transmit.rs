@@ -24,11 +24,13 @@ const BATCH: usize = 64 * 1024;
 /// all of it once no request is open, so idle connections stay small.
 const BUSY_QUEUE_ROOM: usize = 16 * 1024;
 
-/// Room a queue buffer takes at its first frame: a HELLO answer, an ACK
-/// and an END with its object id fit, where growing from nothing would
-/// allocate again for each (and twice for a frame: its header, then its
-/// payload). A buffer that gave its room back since takes what it had
-/// grown to instead (see `OutQueue::rewind`).
+/// Room an empty buffer takes at its first frame, the queue's and the
+/// caller's of `poll_transmit` alike: a HELLO answer, an ACK and an END
+/// with its object id fit, where growing from nothing would allocate
+/// again for each (and twice for a frame: its header, then its payload).
+/// A queue buffer that gave its room back since takes what it had grown
+/// to instead (see `OutQueue::rewind`), and `poll_transmit` a whole
+/// batch.
 const FIRST_ROOM: usize = 256;
 
 /// `buf`, given `room` (at least [`FIRST_ROOM`]) if it has no room at all.
@@ -233,8 +235,14 @@ impl Connection {
         let mut body = None;
         let out = &mut self.out;
         // The whole batch at once, rather than through every doubling of
-        // `buf` (a window of small gets' answers is tens of KiB).
-        buf.reserve(out.waiting_bytes().min(BATCH));
+        // `buf` (a window of small gets' answers is tens of KiB); and no
+        // less than a few frames' room, which a driver reusing `buf` then
+        // has for its next small batches (a HELLO answer, then an ACK and
+        // an END).
+        let waiting = out.waiting_bytes().min(BATCH);
+        if waiting > 0 {
+            buf.reserve(waiting.max(FIRST_ROOM));
+        }
         while buf.len() - start < BATCH {
             if !out.urgent.is_empty() {
                 out.control_bytes -= out.urgent.len();
