@@ -49,15 +49,16 @@ pub(crate) const HEX_PAIRS: [[u8; 2]; 256] = {
 
 /// Marks a byte that is not a lowercase hex digit in [`HEX_VALUE`]: a bit
 /// no digit's value (0 to 15) has.
-pub(crate) const NOT_HEX: u8 = 0x10;
+const NOT_HEX: u8 = 0x10;
 
-/// The value of every byte as a lowercase hex digit, or [`NOT_HEX`].
+/// The value of every byte as a lowercase hex digit, or [`NOT_HEX`]: for
+/// the digits [`decode_blocks`] leaves (an odd prefix's last ones), and to
+/// find the first bad digit.
 ///
 /// The digits of a hash are random, so testing each for digit-or-letter
 /// mispredicts about every other branch; a lookup has no branch, and a bad
-/// digit only sets a flag bit that is checked once at the end. Used here
-/// and by the payload fast paths (`payload::canonical`).
-pub(crate) const HEX_VALUE: [u8; 256] = {
+/// digit only sets a flag bit that is checked once at the end.
+const HEX_VALUE: [u8; 256] = {
     let mut table = [NOT_HEX; 256];
     let mut i = 0;
     while i < HEX_DIGITS.len() {
