@@ -229,6 +229,10 @@ impl Connection {
     /// last bytes of a closing connection produce [`super::Event::Closed`]).
     /// `now` is taken for symmetry with the other inputs; OAP/1 has no
     /// pacing.
+    ///
+    /// Room for the whole batch (at most 64 KiB, and at least 256 bytes)
+    /// is reserved in `buf` at once: clear and reuse one buffer across
+    /// calls, and a busy connection allocates it once.
     pub fn poll_transmit(&mut self, now: Instant, buf: &mut Vec<u8>) -> Option<Transmit> {
         let _ = now;
         let start = buf.len();
