@@ -14,9 +14,9 @@ use super::{ObjectReader, ObjectStore, Staging};
 /// Objects in a hash map in memory (a lookup is one probe, not a walk
 /// down a tree of 32-byte keys: measured at 6% of the gateway's CPU
 /// with 200,000 objects stored, in `oap-bench --case churn`), keyed by a
-/// seeded foldhash of the ids' first eight bytes. Objects
-/// of 16 KiB or less are packed side by side into shared 1 MiB buffers;
-/// nothing is ever deleted.
+/// seeded foldhash of the ids' first eight bytes. Objects of 16 KiB or
+/// less are packed side by side into shared 1 MiB buffers; nothing is
+/// ever deleted.
 #[derive(Debug, Clone, Default)]
 pub struct MemStore {
     objects: Arc<Mutex<Objects>>,
