@@ -23,7 +23,8 @@
 //!   bytes (blocking threads, and tasks on the gateway's runtime), the
 //!   three taking turns.
 //!
-//! [`chart`] draws a run as an SVG chart.
+//! [`chart`] draws a run as an SVG chart; [`repeat`] runs the cases many
+//! times over and gives each figure's median and spread.
 //!
 //! The server always runs in a child process (see [`server`]), so its CPU
 //! time and peak memory are its own; the client's are the bench
@@ -48,6 +49,7 @@ pub mod churn;
 pub mod files;
 pub mod large;
 pub mod proc_stats;
+pub mod repeat;
 pub mod report;
 pub mod rt;
 pub mod scale;

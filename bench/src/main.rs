@@ -62,6 +62,12 @@ struct RunArgs {
     /// runtime next to the reference.
     #[arg(long, value_name = "FILE")]
     svg: Option<PathBuf>,
+    /// Run the cases N times over, the runtimes taking turns in each run;
+    /// then print the median run (each row from the run where its main
+    /// figure is the median) and every figure's median, middle half and
+    /// range. Single runs on a shared machine move by up to 2×.
+    #[arg(long, value_name = "N", default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..))]
+    repeat: u32,
 }
 
 /// `oap-bench serve`.
@@ -88,7 +94,8 @@ struct ServeArgs {
 const SERVE: &str = "serve";
 
 /// Runs the benchmarks and prints the table on stdout (progress on stderr),
-/// and writes the chart if asked.
+/// and writes the chart if asked; with `--repeat`, of the median run, and
+/// the spread of every figure after it.
 fn run(args: &RunArgs) -> Result<(), oap_bench::Error> {
     let mut options = if args.quick {
         Options::quick()
@@ -105,8 +112,18 @@ fn run(args: &RunArgs) -> Result<(), oap_bench::Error> {
         eprintln!("oap-bench: this is a debug build; use `cargo run --release -p oap-bench --`");
     }
     let launcher = Launcher::current_exe([SERVE])?;
-    let report = oap_bench::run(&options, &launcher)?;
+    let runs = oap_bench::repeat::run(&options, &launcher, args.repeat as usize)?;
+    let report = runs.median();
+    if args.repeat > 1 {
+        println!(
+            "The median of {} runs: each row from the run where its main figure is the median.\n",
+            args.repeat
+        );
+    }
     println!("{}", report.table());
+    if args.repeat > 1 {
+        println!("{}", runs.spread_table());
+    }
     if let Some(path) = &args.svg {
         std::fs::write(path, oap_bench::chart::svg(&report)?)
             .map_err(|e| format!("cannot write {}: {e}", path.display()))?;

@@ -681,7 +681,8 @@ fn rate_cells(r: &LargeRow) -> String {
     )
 }
 
-fn size_label(size: usize) -> String {
+/// `1 KiB`, `16 MiB`: a size as the tables print it.
+pub(crate) fn size_label(size: usize) -> String {
     match size {
         s if s >= 1 << 20 && s % (1 << 20) == 0 => format!("{} MiB", s >> 20),
         s if s >= 1 << 10 && s % (1 << 10) == 0 => format!("{} KiB", s >> 10),

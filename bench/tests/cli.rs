@@ -208,3 +208,44 @@ fn the_svg_flag_writes_the_chart_of_what_ran() {
     // Only the case that ran is drawn.
     assert!(!svg.contains("Small objects"), "{svg}");
 }
+
+#[test]
+fn repeat_prints_the_median_run_and_every_figures_spread() {
+    let out = run(&[
+        "--quick",
+        "--runtime",
+        "tokio",
+        "--case",
+        "small",
+        "--repeat",
+        "3",
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(
+        stderr(&out).matches("oap-bench: run ").count(),
+        3,
+        "{}",
+        stderr(&out)
+    );
+    let table = stdout(&out);
+    assert!(table.starts_with("The median of 3 runs"), "{table}");
+    // The median run's table, as one run prints it…
+    let rate: f64 = cells_of(&table, "| tokio | put 1 KiB | 500 | 32 |")[4]
+        .parse()
+        .expect("objects/s");
+    // …then the spread, whose median is that row's rate, within a range
+    // over all three runs.
+    let spread = cells_of(&table, "| tokio | put 1 KiB × 500 | objects/s |");
+    assert_eq!(spread.len(), 7, "{spread:?}");
+    let median: f64 = spread[3].parse().expect("median");
+    assert_eq!(median, rate.round(), "{table}");
+    let range: Vec<f64> = spread[5]
+        .split('–')
+        .map(|x| x.parse().expect("range"))
+        .collect();
+    assert!(range[0] <= median && median <= range[1], "{spread:?}");
+    assert_eq!(spread[6], "3", "{spread:?}");
+
+    let out = run(&["--repeat", "0"]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+}
