@@ -285,6 +285,17 @@ fn draw_bars(area: &Area<'_>, bars: &Bars) -> Result<(), crate::Error> {
         .y_desc(bars.y_desc)
         .y_label_formatter(&|v| format!("{v:.0}"))
         .draw()?;
+    // The right edge of group `g`'s segment. The last group's is the
+    // plot's edge: plotters maps a value past the range's end by
+    // extrapolating from its span, which one group does not have (its
+    // bars came out with negative widths).
+    let right_of = |g: usize| {
+        if g + 1 < groups {
+            SegmentValue::Exact(g + 1)
+        } else {
+            SegmentValue::Last
+        }
+    };
     // A group's segment holds its bars side by side in its middle 80%: a
     // segment's coordinates have no point inside it, so each bar spans the
     // segment less margins in pixels.
@@ -301,10 +312,7 @@ fn draw_bars(area: &Area<'_>, bars: &Bars) -> Result<(), crate::Error> {
             .filter_map(|(g, (_, values))| {
                 let v = (*values.get(s)?)?;
                 let mut rect = Rectangle::new(
-                    [
-                        (SegmentValue::Exact(g), 0.0),
-                        (SegmentValue::Exact(g + 1), v),
-                    ],
+                    [(SegmentValue::Exact(g), 0.0), (right_of(g), v)],
                     c.filled(),
                 );
                 // One pixel more on the left: a gap between neighbours.
@@ -478,5 +486,25 @@ mod tests {
                 .iter()
                 .any(|t| t.contains("nothing to chart"))
         );
+    }
+
+    #[test]
+    fn one_runtime_gets_bars_as_wide_as_several_do() {
+        let mut tokio_only = report();
+        tokio_only.small.retain(|r| r.runtime == "tokio");
+        tokio_only.churn.retain(|r| r.runtime == "tokio");
+        let svg = svg(&tokio_only).expect("chart");
+        well_formed_texts(&svg);
+        let widths: Vec<i64> = svg
+            .split("<rect ")
+            .skip(1)
+            .map(|r| {
+                let w = r.split("width=\"").nth(1).expect("a width");
+                w[..w.find('"').expect("quoted")].parse().expect("a number")
+            })
+            .collect();
+        // The background, two small and three churn bars, and the legends.
+        assert!(widths.len() > 6, "{svg}");
+        assert!(widths.iter().all(|&w| w > 0), "{widths:?}");
     }
 }
