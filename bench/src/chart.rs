@@ -9,6 +9,10 @@
 //! * connection churn: connections per second, the gateway's bar next to
 //!   the reference's for each runtime.
 //!
+//! Of several runs (`--repeat`), it draws the median run
+//! ([`Runs::median`]) with a whisker on each point and bar from the
+//! lowest to the highest the runs measured for it.
+//!
 //! Drawn with plotters' SVG backend alone, which writes text as SVG
 //! `<text>` for the viewer to render: no font is read, so it builds and
 //! runs with no system library.
@@ -17,6 +21,7 @@ use plotters::coord::Shift;
 use plotters::coord::ranged1d::SegmentValue;
 use plotters::prelude::*;
 
+use crate::repeat::Runs;
 use crate::report::{AgainstReference, LargeRow, Report};
 
 /// Width of the chart, in pixels.
@@ -26,12 +31,38 @@ const PANEL_HEIGHT: u32 = 460;
 /// Room above the tallest point or bar for the legend, as a factor of it.
 const HEADROOM: f64 = 1.5;
 
+/// A figure as drawn: the median run's, and the lowest and highest of
+/// all runs (the figure itself, of one run).
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct Spread {
+    value: f64,
+    low: f64,
+    high: f64,
+}
+
+impl Spread {
+    /// One run's figure.
+    fn of(value: f64) -> Self {
+        Self {
+            value,
+            low: value,
+            high: value,
+        }
+    }
+
+    /// Widens the range to take in `other`'s.
+    fn widen(&mut self, other: Spread) {
+        self.low = self.low.min(other.low);
+        self.high = self.high.max(other.high);
+    }
+}
+
 /// A line of a throughput panel.
 #[derive(Debug, Clone, PartialEq)]
 struct Line {
     label: String,
     /// (object size in MiB, GB/s), by size.
-    points: Vec<(f64, f64)>,
+    points: Vec<(f64, Spread)>,
 }
 
 /// A bar panel: for each group (a runtime) one bar per series.
@@ -41,7 +72,7 @@ struct Bars {
     y_desc: &'static str,
     series: Vec<String>,
     /// The group's name and each series' value (`None`: not measured).
-    groups: Vec<(String, Vec<Option<f64>>)>,
+    groups: Vec<(String, Vec<Option<Spread>>)>,
 }
 
 /// One panel of the chart.
@@ -51,9 +82,10 @@ enum Panel {
     Bars(Bars),
 }
 
-/// The SVG document of `report`'s chart.
-pub fn svg(report: &Report) -> Result<String, crate::Error> {
-    let panels = panels(report);
+/// The SVG document of the chart of `runs`: the median run's figures,
+/// each with the range of all runs.
+pub fn svg(runs: &Runs) -> Result<String, crate::Error> {
+    let panels = panels_of(runs);
     let mut out = String::new();
     {
         let height = PANEL_HEIGHT * u32::try_from(panels.len().max(1)).unwrap_or(1);
@@ -76,6 +108,38 @@ pub fn svg(report: &Report) -> Result<String, crate::Error> {
         root.present()?;
     }
     Ok(out)
+}
+
+/// The median run's panels, each figure widened to the range of every
+/// run's.
+fn panels_of(runs: &Runs) -> Vec<Panel> {
+    let mut median = panels(&runs.median());
+    for run in runs.reports() {
+        // The runs hold the same rows ([`Runs::new`]), so their panels,
+        // lines, points, groups and series match one for one.
+        for (panel, other) in median.iter_mut().zip(panels(run)) {
+            match (panel, other) {
+                (Panel::Throughput { lines, .. }, Panel::Throughput { lines: theirs, .. }) => {
+                    let points = lines.iter_mut().flat_map(|l| &mut l.points);
+                    let their_points = theirs.into_iter().flat_map(|l| l.points);
+                    for ((_, p), (_, q)) in points.zip(their_points) {
+                        p.widen(q);
+                    }
+                }
+                (Panel::Bars(bars), Panel::Bars(theirs)) => {
+                    let values = bars.groups.iter_mut().flat_map(|(_, v)| v);
+                    let their_values = theirs.groups.into_iter().flat_map(|(_, v)| v);
+                    for (v, w) in values.zip(their_values) {
+                        if let (Some(v), Some(w)) = (v.as_mut(), w) {
+                            v.widen(w);
+                        }
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+    median
 }
 
 /// The panels `report` has figures for, in the order of its tables.
@@ -142,7 +206,7 @@ fn lines(rows: &[LargeRow], files: bool) -> Vec<Line> {
         } else {
             format!("{} {}", r.runtime, r.op)
         };
-        let point = (r.size as f64 / f64::from(1 << 20), r.gbps());
+        let point = (r.size as f64 / f64::from(1 << 20), Spread::of(r.gbps()));
         match lines.iter_mut().find(|l| l.label == label) {
             Some(line) => line.points.push(point),
             None => lines.push(Line {
@@ -188,7 +252,7 @@ impl Bars {
         if values.len() <= s {
             values.resize(s + 1, None);
         }
-        values[s] = Some(value);
+        values[s] = Some(Spread::of(value));
     }
 }
 
@@ -211,7 +275,7 @@ fn draw_lines(area: &Area<'_>, title: &str, lines: &[Line]) -> Result<(), crate:
     let points = || lines.iter().flat_map(|l| &l.points);
     let min = points().map(|p| p.0).fold(f64::INFINITY, f64::min);
     let max = points().map(|p| p.0).fold(0.0, f64::max);
-    let top = points().map(|p| p.1).fold(0.0, f64::max) * HEADROOM;
+    let top = points().map(|p| p.1.high).fold(0.0, f64::max) * HEADROOM;
     // A factor of two either side, so a single size still spans an axis.
     let x = (min / 2.0..max * 2.0).log_scale();
     let mut chart = ChartBuilder::on(area)
@@ -230,12 +294,24 @@ fn draw_lines(area: &Area<'_>, title: &str, lines: &[Line]) -> Result<(), crate:
         let c = color(&line.label, i);
         chart
             .draw_series(LineSeries::new(
-                line.points.iter().copied(),
+                line.points.iter().map(|&(x, y)| (x, y.value)),
                 c.stroke_width(2),
             ))?
             .label(line.label.as_str())
             .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], c.stroke_width(2)));
-        chart.draw_series(line.points.iter().map(|&p| Circle::new(p, 3, c.filled())))?;
+        chart.draw_series(
+            line.points
+                .iter()
+                .map(|&(x, y)| Circle::new((x, y.value), 3, c.filled())),
+        )?;
+        chart.draw_series(
+            line.points
+                .iter()
+                .filter(|(_, y)| y.high > y.low)
+                .map(|&(x, y)| {
+                    ErrorBar::new_vertical(x, y.low, y.value, y.high, c.stroke_width(1), 8)
+                }),
+        )?;
     }
     draw_legend(&mut chart)
 }
@@ -259,7 +335,7 @@ fn draw_bars(area: &Area<'_>, bars: &Bars) -> Result<(), crate::Error> {
         .groups
         .iter()
         .flat_map(|(_, v)| v.iter().flatten())
-        .fold(0.0, |a: f64, &b| a.max(b))
+        .fold(0.0, |a: f64, b| a.max(b.high))
         * HEADROOM;
     let mut chart = ChartBuilder::on(area)
         .caption(&bars.title, ("sans-serif", 20))
@@ -301,28 +377,36 @@ fn draw_bars(area: &Area<'_>, bars: &Bars) -> Result<(), crate::Error> {
     // segment less margins in pixels.
     let segment = f64::from(chart.plotting_area().dim_in_pixel().0) / groups.max(1) as f64;
     let bar = 0.8 * segment / bars.series.len().max(1) as f64;
+    // A rectangle in group `g`'s segment from `low` to `high`, `inset`
+    // pixels in from the segment's left and right edges.
+    let column = |g: usize, (low, high): (f64, f64), inset: (f64, f64), style: ShapeStyle| {
+        let mut rect = Rectangle::new([(SegmentValue::Exact(g), low), (right_of(g), high)], style);
+        rect.set_margin(0, 0, inset.0.round() as u32, inset.1.round() as u32);
+        rect
+    };
     for (s, series) in bars.series.iter().enumerate() {
         let c = color(series, s);
         let left = 0.1 * segment + s as f64 * bar;
         let right = segment - left - bar;
-        let rects = bars
-            .groups
+        let values: Vec<(usize, Spread)> = (bars.groups.iter().enumerate())
+            .filter_map(|(g, (_, values))| Some((g, (*values.get(s)?)?)))
+            .collect();
+        // One pixel more on the left: a gap between neighbours.
+        let rects = values
             .iter()
-            .enumerate()
-            .filter_map(|(g, (_, values))| {
-                let v = (*values.get(s)?)?;
-                let mut rect = Rectangle::new(
-                    [(SegmentValue::Exact(g), 0.0), (right_of(g), v)],
-                    c.filled(),
-                );
-                // One pixel more on the left: a gap between neighbours.
-                rect.set_margin(0, 0, left.round() as u32 + 1, right.round() as u32);
-                Some(rect)
-            });
+            .map(|&(g, v)| column(g, (0.0, v.value), (left + 1.0, right), c.filled()));
         chart
             .draw_series(rects)?
             .label(series.as_str())
             .legend(move |(x, y)| Rectangle::new([(x, y - 5), (x + 14, y + 5)], c.filled()));
+        // The runs' range: a black line a few pixels wide up the bar's
+        // middle.
+        let middle = left + bar / 2.0;
+        let inset = ((middle - 2.0).max(0.0), (segment - middle - 2.0).max(0.0));
+        let whiskers = (values.iter())
+            .filter(|(_, v)| v.high > v.low)
+            .map(|&(g, v)| column(g, (v.low, v.high), inset, BLACK.filled()));
+        chart.draw_series(whiskers)?;
     }
     draw_legend(&mut chart)
 }
@@ -403,6 +487,25 @@ mod tests {
         report
     }
 
+    /// The runs of `report` alone.
+    fn one(report: Report) -> Runs {
+        Runs::new(vec![report]).expect("one run")
+    }
+
+    /// [`report`] with its small puts, and tokio's 16 MiB puts, taking
+    /// `ms`.
+    fn with_puts_in(ms: u64) -> Report {
+        let mut r = report();
+        for row in r.small.iter_mut().filter(|row| row.op == "put") {
+            row.measure = measure(ms);
+        }
+        let large = r.large.iter_mut().filter(|row| row.runtime == "tokio");
+        for row in large.filter(|row| row.op == "put" && row.size == 16 << 20) {
+            row.measure = measure(ms / 10);
+        }
+        r
+    }
+
     /// Checks `svg` parses as XML with every element closed, and returns
     /// its text nodes.
     fn well_formed_texts(svg: &str) -> Vec<String> {
@@ -427,7 +530,7 @@ mod tests {
 
     #[test]
     fn the_chart_is_well_formed_svg_with_every_series_labelled() {
-        let svg = svg(&report()).expect("chart");
+        let svg = svg(&one(report())).expect("chart");
         assert!(svg.trim_start().starts_with("<svg"), "{svg}");
         let texts = well_formed_texts(&svg);
         for label in [
@@ -477,10 +580,10 @@ mod tests {
             ]
         );
         // 200,000 connections in 20 s, 8 s and 12 s.
-        let rates = vec![Some(10_000.0), Some(25_000.0), Some(200_000.0 / 12.0)];
-        assert_eq!(bars.groups[0], ("tokio".to_owned(), rates));
+        let rates = [10_000.0, 25_000.0, 200_000.0 / 12.0].map(|r| Some(Spread::of(r)));
+        assert_eq!(bars.groups[0], ("tokio".to_owned(), rates.to_vec()));
 
-        let empty = svg(&Report::default()).expect("chart");
+        let empty = svg(&one(Report::default())).expect("chart");
         assert!(
             well_formed_texts(&empty)
                 .iter()
@@ -489,11 +592,55 @@ mod tests {
     }
 
     #[test]
+    fn several_runs_draw_the_median_run_with_the_range_of_all() {
+        let runs = Runs::new([400, 200, 800].map(with_puts_in).to_vec()).expect("runs");
+        let panels = panels_of(&runs);
+        let small = panels
+            .iter()
+            .find_map(|p| match p {
+                Panel::Bars(b) if b.y_desc == "objects/s" => Some(b),
+                _ => None,
+            })
+            .expect("the small objects' panel");
+        // 20,000 puts in 0.4 s (the median), 0.2 s and 0.8 s.
+        let puts = Spread {
+            value: 50_000.0,
+            low: 25_000.0,
+            high: 100_000.0,
+        };
+        assert_eq!(small.groups[0].1[0], Some(puts));
+        assert_eq!(small.groups[1].1[0], Some(puts));
+        // The gets took as long in every run: no range.
+        let gets = 20_000.0 / Duration::from_millis(300).as_secs_f64();
+        assert_eq!(small.groups[0].1[1], Some(Spread::of(gets)));
+        // tokio's 16 MiB puts: 32 MiB in 40, 20 and 80 ms.
+        let Panel::Throughput { lines, .. } = &panels[0] else {
+            panic!("{panels:?}")
+        };
+        let tokio_put = lines.iter().find(|l| l.label == "tokio put").expect("line");
+        let gbps = |ms: u64| f64::from(32 << 20) / Duration::from_millis(ms).as_secs_f64() / 1e9;
+        assert_eq!(tokio_put.points[0].1.value, gbps(40));
+        assert_eq!(
+            (tokio_put.points[0].1.low, tokio_put.points[0].1.high),
+            (gbps(80), gbps(20))
+        );
+
+        let alone = svg(&one(report())).expect("chart");
+        let three = svg(&runs).expect("chart");
+        well_formed_texts(&three);
+        // A whisker on each of the two put bars, and none elsewhere.
+        assert_eq!(
+            three.matches("<rect").count(),
+            alone.matches("<rect").count() + 2
+        );
+    }
+
+    #[test]
     fn one_runtime_gets_bars_as_wide_as_several_do() {
         let mut tokio_only = report();
         tokio_only.small.retain(|r| r.runtime == "tokio");
         tokio_only.churn.retain(|r| r.runtime == "tokio");
-        let svg = svg(&tokio_only).expect("chart");
+        let svg = svg(&one(tokio_only)).expect("chart");
         well_formed_texts(&svg);
         let widths: Vec<i64> = svg
             .split("<rect ")

@@ -125,7 +125,7 @@ fn run(args: &RunArgs) -> Result<(), oap_bench::Error> {
         println!("{}", runs.spread_table());
     }
     if let Some(path) = &args.svg {
-        std::fs::write(path, oap_bench::chart::svg(&report)?)
+        std::fs::write(path, oap_bench::chart::svg(&runs)?)
             .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
     }
     Ok(())
