@@ -212,7 +212,13 @@ fn figures(report: &Report) -> Vec<Figure> {
             case,
             vec![
                 (name("connections/s"), Some(r.rate()), 0),
+                (name("reference connections/s"), Some(r.reference_rate()), 0),
                 (name("vs. reference"), Some(r.ratio()), 2),
+                (
+                    name("async reference connections/s"),
+                    Some(r.runtime_reference_rate()),
+                    0,
+                ),
                 (name("vs. async reference"), Some(r.runtime_ratio()), 2),
                 (name("server CPU µs/connection"), r.server_cpu_us(), 1),
             ],
@@ -317,6 +323,9 @@ mod tests {
             &format!("{put} CPU µs/object | 2.00 | 2.00–2.00 | 2.00–2.00 | 4 |"),
         );
         let churn = "| smol | churn 100 × 8 |";
+        // 100 connections in 10 ms against the reference in every run.
+        let reference = "reference connections/s | 10000 | 10000–10000 | 10000–10000 | 4 |";
+        assert_row(&table, &format!("{churn} {reference}"));
         assert_row(
             &table,
             &format!("{churn} vs. reference | 1.00 | 1.00–1.00 | 0.50–1.00 | 4 |"),
