@@ -18,7 +18,7 @@
 
 use std::fmt::Write as _;
 
-use crate::report::{AgainstReference, LargeRow, Report, size_label};
+use crate::report::{AgainstReference, LargeRow, Report, kib, size_label};
 use crate::{Error, Launcher, Options};
 
 /// Runs `options`' cases `runs` times (once if `runs` is 0), one run after
@@ -192,7 +192,7 @@ fn figures(report: &Report) -> Vec<Figure> {
     }
     for r in &report.scale {
         let case = format!("{} connections", r.connections);
-        let idle = r.idle_per_connection.map(|b| b as f64 / 1024.0);
+        let idle = kib(r.idle_per_connection);
         let mut figures = vec![(name("KiB per idle connection"), idle, 1)];
         for (what, m, ratio) in r.runs() {
             let cpu = m.cpu_us_per(r.puts);

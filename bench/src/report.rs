@@ -695,7 +695,10 @@ fn mib(bytes: u64) -> String {
 }
 
 fn opt_bytes(bytes: Option<i64>) -> String {
-    bytes.map_or("n/a".to_owned(), |b| {
-        format!("{:.1} KiB", b as f64 / 1024.0)
-    })
+    kib(bytes).map_or("n/a".to_owned(), |k| format!("{k:.1} KiB"))
+}
+
+/// Bytes in KiB, as the memory figures print.
+pub(crate) fn kib(bytes: Option<i64>) -> Option<f64> {
+    bytes.map(|b| b as f64 / 1024.0)
 }
