@@ -350,7 +350,14 @@ impl<E: Endpoint, S: AsyncRead + AsyncWrite + Unpin> Future for ConnectionDriver
         // for the next bytes: reading again in a later round of this poll
         // would be a system call that finds nothing again.
         let mut read_blocked = false;
+        // The last round left nothing to do but read until the transport
+        // holds the waker: everything queued was written, every event
+        // handled, the timer armed. If that read finds nothing, the rest
+        // of a round would find nothing either.
+        let mut only_read_left = false;
         for _ in 0..ROUNDS_PER_POLL {
+            // Set only by a round that ran to its end.
+            let only_read = std::mem::take(&mut only_read_left);
             let now = this.runtime.now();
             let ep = &mut shared.endpoint;
             let mut progress = false;
@@ -403,10 +410,20 @@ impl<E: Endpoint, S: AsyncRead + AsyncWrite + Unpin> Future for ConnectionDriver
                     Poll::Pending => read_blocked = true,
                 }
             }
-            progress |= this.poll_timer(cx, ep.connection(), now);
+            if only_read && !progress {
+                // Whatever arrives from here on wakes this task: the
+                // transport, the timer, or another task's command
+                // ([`EndpointHandle::with`]).
+                if this.poll_timer(cx, ep.connection(), now) {
+                    continue;
+                }
+                return Poll::Pending;
+            }
+            // Whether this round leaves more than reading to the next.
+            let mut more = this.poll_timer(cx, ep.connection(), now);
             ep.handle_events(now);
             if paused && ep.connection().wants_input() {
-                progress = true;
+                more = true;
             }
             // Writes of frames alone run without the endpoint's lock: tasks
             // on other threads issue requests and collect results
@@ -416,6 +433,7 @@ impl<E: Endpoint, S: AsyncRead + AsyncWrite + Unpin> Future for ConnectionDriver
             // write and wake the driver for it, which on async-std cost
             // large transfers 15-30% (docs/PERFORMANCE.md).
             let mut wrote = false;
+            let mut write_pending = false;
             let mut written = Ok(());
             let mut body_written = false;
             while let Some(io) = this.io.as_mut() {
@@ -438,21 +456,31 @@ impl<E: Endpoint, S: AsyncRead + AsyncWrite + Unpin> Future for ConnectionDriver
                         written = Err(e);
                         break;
                     }
-                    Poll::Pending => break,
+                    Poll::Pending => {
+                        write_pending = true;
+                        break;
+                    }
                 }
             }
             if let Err(e) = written {
                 return Poll::Ready(Err(fail(&mut shared, e, now)));
             }
-            progress |= wrote;
             let waiting = !this.write_idle() || this.out.needs_flush;
             this.note_write_wait(now, waiting, wrote);
             if let Some(e) = this.write_expired(shared.endpoint.connection(), now) {
                 return Poll::Ready(Err(fail(&mut shared, e, now)));
             }
-            let ep = &mut shared.endpoint;
             // Draining the queue may have completed a close.
-            ep.handle_events(now);
+            shared.endpoint.handle_events(now);
+            // After input or a write, another whole round only if that
+            // left something: bytes queued since the queue ran dry (the
+            // next round writes what this takes), or an event (a close
+            // completed). A full transport wakes this task itself.
+            if !write_pending && (wrote || progress) {
+                let conn = shared.endpoint.connection();
+                more |= this.out.refill(conn, now) || conn.has_events();
+            }
+            let ep = &mut shared.endpoint;
             if ep.wants_detach() && this.write_idle() && !this.out.needs_flush {
                 if let (Some(give), Some(io)) = (this.on_detach.take(), this.io.take()) {
                     shared.finished = true;
@@ -490,7 +518,7 @@ impl<E: Endpoint, S: AsyncRead + AsyncWrite + Unpin> Future for ConnectionDriver
                     }
                 };
             }
-            if !progress {
+            if !progress && !more {
                 // The endpoint may have moved a deadline earlier while it
                 // reacted (a subscription's keepalive, say): arm the timer
                 // for it before sleeping, or it would wait for the old one.
@@ -499,6 +527,7 @@ impl<E: Endpoint, S: AsyncRead + AsyncWrite + Unpin> Future for ConnectionDriver
                 }
                 return Poll::Pending;
             }
+            only_read_left = !more;
         }
         // Plenty done this poll: let other tasks run, then continue.
         cx.waker().wake_by_ref();

@@ -10,6 +10,12 @@ use std::time::Instant;
 
 use oap_io::{BoxFuture, BoxStream, Listener, Runtime};
 
+// Each test file uses part of this module.
+#[allow(dead_code)]
+mod steady;
+#[allow(unused_imports)]
+pub(crate) use steady::steady_duplex;
+
 #[derive(Debug, Default)]
 pub(crate) struct Inline {
     stopped_at: Option<Instant>,
