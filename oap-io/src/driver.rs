@@ -360,7 +360,8 @@ impl<E: Endpoint, S: AsyncRead + AsyncWrite + Unpin> Future for ConnectionDriver
             let only_read = std::mem::take(&mut only_read_left);
             let now = this.runtime.now();
             let ep = &mut shared.endpoint;
-            let mut progress = false;
+            // The read took bytes or found the end of the stream.
+            let mut read_progress = false;
             let Some(io) = this.io.as_mut() else {
                 return Poll::Ready(Ok(()));
             };
@@ -403,14 +404,14 @@ impl<E: Endpoint, S: AsyncRead + AsyncWrite + Unpin> Future for ConnectionDriver
                     Poll::Ready(Ok(0)) => {
                         this.read_done = true;
                         ep.connection().handle_eof(now);
-                        progress = true;
+                        read_progress = true;
                     }
-                    Poll::Ready(Ok(_)) => progress = true,
+                    Poll::Ready(Ok(_)) => read_progress = true,
                     Poll::Ready(Err(e)) => return Poll::Ready(Err(fail(&mut shared, e, now))),
                     Poll::Pending => read_blocked = true,
                 }
             }
-            if only_read && !progress {
+            if only_read && !read_progress {
                 // Whatever arrives from here on wakes this task: the
                 // transport, the timer, or another task's command
                 // ([`EndpointHandle::with`]).
@@ -476,7 +477,7 @@ impl<E: Endpoint, S: AsyncRead + AsyncWrite + Unpin> Future for ConnectionDriver
             // left something: bytes queued since the queue ran dry (the
             // next round writes what this takes), or an event (a close
             // completed). A full transport wakes this task itself.
-            if !write_pending && (wrote || progress) {
+            if !write_pending && (wrote || read_progress) {
                 let conn = shared.endpoint.connection();
                 more |= this.out.refill(conn, now) || conn.has_events();
             }
@@ -518,7 +519,7 @@ impl<E: Endpoint, S: AsyncRead + AsyncWrite + Unpin> Future for ConnectionDriver
                     }
                 };
             }
-            if !progress && !more {
+            if !read_progress && !more {
                 // The endpoint may have moved a deadline earlier while it
                 // reacted (a subscription's keepalive, say): arm the timer
                 // for it before sleeping, or it would wait for the old one.
